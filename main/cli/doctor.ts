@@ -1,0 +1,116 @@
+import { accessSync, constants, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeError } from '../errors.js';
+import { loadManifest, modelById, packByName } from '../models/manifest.js';
+import { locateModel, resolveModel } from '../models/resolve.js';
+import { loadModels } from '../models/zoo.js';
+import { executionProvider, threadsPerSession } from '../runtime/session.js';
+import { ffmpegCapabilities, findFfmpeg } from '../source/ffmpeg.js';
+import { verifyAudit } from '../store/audit.js';
+import { DB_FILE, integrityCheck, openDatabase, schemaVersion } from '../store/open.js';
+import type { GlobalOptions } from './vigil.js';
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** Checks everything an installer would: each model of the pack, the runtime, ffmpeg, the data. */
+export async function runDoctor(g: GlobalOptions): Promise<number> {
+  const checks: Check[] = [];
+  const manifest = loadManifest();
+  const pack = packByName(g.pack, manifest);
+  const roles = { detector: pack.detector, landmarks: pack.landmarks, recognizer: pack.recognizer, liveness: pack.liveness };
+  const models: { role: string; id: string; file: string; path: string | null; sha256_ok: boolean; error?: string }[] = [];
+  for (const [role, id] of Object.entries(roles)) {
+    if (!id) continue;
+    const entry = modelById(id, manifest);
+    try {
+      const r = resolveModel(entry, g.dataDir);
+      models.push({ role, id, file: entry.file, path: r.path, sha256_ok: true });
+      checks.push({ name: `model ${role}`, ok: true, detail: `${id}: ${r.path} (sha256 ok)` });
+    } catch (e) {
+      const path = locateModel(entry, g.dataDir) ?? null;
+      models.push({ role, id, file: entry.file, path, sha256_ok: false, error: describeError(e) });
+      checks.push({ name: `model ${role}`, ok: false, detail: describeError(e) });
+    }
+  }
+  if (models.every((m) => m.sha256_ok)) {
+    try {
+      await loadModels({ pack: g.pack }, g.dataDir);
+      checks.push({ name: 'models load', ok: true, detail: `all ${models.length} models open in onnxruntime` });
+    } catch (e) {
+      checks.push({ name: 'models load', ok: false, detail: describeError(e) });
+    }
+  }
+  const ep = executionProvider();
+  checks.push({
+    name: 'execution provider',
+    ok: true,
+    detail: `${ep.provider}, ${threadsPerSession()} threads${ep.fallbackReason ? ` (${ep.fallbackReason})` : ''}`,
+  });
+
+  const ff = findFfmpeg();
+  const caps = ff ? ffmpegCapabilities(ff.path) : null;
+  checks.push({
+    name: 'ffmpeg',
+    ok: !!ff && !!caps?.h264 && !!caps.rtsp,
+    detail: ff
+      ? `${ff.path} via ${ff.origin}: ${ff.version}; H.264 ${caps?.h264 ? 'yes' : 'no'}, H.265 ${caps?.hevc ? 'yes' : 'no'}, RTSP ${caps?.rtsp ? 'yes' : 'no'}`
+      : 'not found: install ffmpeg (e.g. apt-get install ffmpeg) or set VIGIL_FFMPEG',
+  });
+
+  let database: Record<string, unknown> = { path: join(g.dataDir, DB_FILE), exists: existsSync(join(g.dataDir, DB_FILE)) };
+  if (database.exists) {
+    try {
+      accessSync(g.dataDir, constants.W_OK);
+      const recognizer = modelById(pack.recognizer, manifest);
+      const db = openDatabase(g.dataDir, {
+        recognizerId: recognizer.id,
+        embeddingDim: Number(recognizer.output.size),
+        readonly: true,
+      });
+      const integrity = integrityCheck(db);
+      const audit = verifyAudit(db);
+      const count = (sql: string): number => (db.prepare(sql).pluck().get() as number) ?? 0;
+      database = {
+        ...database,
+        schema_version: schemaVersion(db),
+        integrity,
+        audit_chain_ok: audit.ok,
+        members: count('SELECT COUNT(*) FROM members'),
+        unknown_persons: count('SELECT COUNT(*) FROM unknown_persons'),
+        embeddings: count('SELECT COUNT(*) FROM embeddings'),
+      };
+      db.close();
+      checks.push({
+        name: 'database',
+        ok: integrity === 'ok' && audit.ok,
+        detail: `integrity ${integrity}, schema v${String(database.schema_version)}, audit chain ${audit.ok ? 'intact' : `broken at row ${audit.firstBad}`}`,
+      });
+    } catch (e) {
+      checks.push({ name: 'database', ok: false, detail: describeError(e) });
+    }
+  } else {
+    checks.push({ name: 'database', ok: true, detail: `none yet in ${g.dataDir} (created on first enrollment)` });
+  }
+
+  const ok = checks.every((c) => c.ok);
+  g.out.result(
+    {
+      ok,
+      pack: g.pack,
+      models,
+      execution_provider: ep.provider,
+      execution_provider_fallback: ep.fallbackReason ?? null,
+      threads: threadsPerSession(),
+      ffmpeg: ff ? { path: ff.path, origin: ff.origin, version: ff.version, ...caps } : null,
+      data_dir: g.dataDir,
+      database,
+      checks,
+    },
+    () => checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(20)} ${c.detail}`).join('\n'),
+  );
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,29 @@
+import { describeError, isVigilError } from '../errors.js';
+
+export class UsageError extends Error {}
+
+export interface Out {
+  json: boolean;
+  /** A JSON value on stdout (one line) in --json mode, else the human text. */
+  result(value: unknown, human: () => string): void;
+}
+
+export function makeOut(json: boolean): Out {
+  return {
+    json,
+    result(value, human) {
+      process.stdout.write((json ? JSON.stringify(value) : human()) + '\n');
+    },
+  };
+}
+
+/** One line on stderr, never a stack trace; the exit code says what kind of failure it was. */
+export function fail(e: unknown): number {
+  if (e instanceof UsageError) {
+    process.stderr.write(`vigil: ${e.message}\n`);
+    return 2;
+  }
+  process.stderr.write(`vigil: ${describeError(e)}\n`);
+  if (!isVigilError(e) && process.env.VIGIL_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+  return isVigilError(e) ? 1 : 3;
+}

@@ -1,0 +1,126 @@
+import { Engine } from '../engine/engine.js';
+import { VigilError, describeError } from '../errors.js';
+import { getMember, listMembers } from '../store/members.js';
+import { listUnknowns } from '../store/unknowns.js';
+import { fail, UsageError } from './output.js';
+import type { GlobalOptions } from './vigil.js';
+
+function withEngine<T>(g: GlobalOptions, fn: (e: Engine) => Promise<T> | T): Promise<T> {
+  const engine = Engine.open({ dataDir: g.dataDir, pack: g.pack });
+  return Promise.resolve()
+    .then(() => fn(engine))
+    .finally(() => engine.close());
+}
+
+export async function runEnroll(
+  g: GlobalOptions,
+  a: { name?: string; apartment?: string; email?: string; phone?: string; photos: string[] },
+): Promise<number> {
+  if (!a.name) throw new UsageError('enroll needs --name NAME');
+  if (a.photos.length === 0) throw new UsageError('enroll needs at least one photo');
+  const result = await withEngine(g, (e) =>
+    e.enroll({ name: a.name!, apartment: a.apartment ?? null, email: a.email ?? null, phone: a.phone ?? null }, a.photos),
+  );
+  g.out.result(result, () =>
+    [
+      `Enrolled ${a.name} as ${result.member_id} from ${result.embeddings_count} photo(s), quality ${result.quality_score}.`,
+      ...result.rejected.map((r) => `  rejected ${r.photo}: ${r.reason}`),
+      ...result.warnings.map((w) => `  warning: ${w}`),
+    ].join('\n'),
+  );
+  return 0;
+}
+
+export async function runIdentify(g: GlobalOptions, images: string[], cameraId?: string): Promise<number> {
+  if (images.length === 0) throw new UsageError('identify needs at least one image');
+  let failed = 0;
+  await withEngine(g, async (e) => {
+    if (cameraId && !e.db.prepare('SELECT 1 FROM cameras WHERE camera_id = ?').get(cameraId)) {
+      throw new VigilError('NOT_FOUND', `No camera with id ${cameraId}.`);
+    }
+    for (const image of images) {
+      try {
+        const faces = await e.identify(image, cameraId ? { cameraId } : {});
+        g.out.result({ image, faces }, () =>
+          faces.length === 0
+            ? `${image}: no face found`
+            : `${image}:\n` +
+              faces
+                .map((f) => `  ${f.type.padEnd(17)} ${f.name} (${f.confidence.toFixed(2)}) at [${f.bbox.join(', ')}]`)
+                .join('\n'),
+        );
+      } catch (err) {
+        if (!(err instanceof VigilError)) throw err;
+        failed++;
+        g.out.result({ image, error: describeError(err) }, () => `${image}: ${describeError(err)}`);
+      }
+    }
+  });
+  if (failed > 0) {
+    process.stderr.write(`vigil: ${failed} of ${images.length} image(s) could not be read\n`);
+    return 1;
+  }
+  return 0;
+}
+
+export async function runMembers(g: GlobalOptions, args: string[]): Promise<number> {
+  const [sub, id] = args;
+  return withEngine(g, (e) => {
+    switch (sub) {
+      case 'list': {
+        const rows = listMembers(e.db).map((m) => ({
+          member_id: m.member_id,
+          name: m.name,
+          apartment: m.apartment,
+          status: m.status,
+          embeddings_count: e.vectors.vectorsOf('member', m.member_id).filter((v) => !v.isCentroid).length,
+          last_seen: m.last_seen,
+          total_appearances: m.total_appearances,
+        }));
+        g.out.result(rows, () =>
+          rows.length === 0 ? 'No members.' : rows.map((m) => `${m.member_id}  ${m.name}  (${m.status})`).join('\n'),
+        );
+        return 0;
+      }
+      case 'show': {
+        if (!id) throw new UsageError('members show needs a member id');
+        const m = getMember(e.db, id);
+        if (!m) throw new VigilError('NOT_FOUND', `No member with id ${id}.`);
+        const embeddings = e.vectors.vectorsOf('member', id).filter((v) => !v.isCentroid).length;
+        const detail = { ...m, embeddings_count: embeddings };
+        g.out.result(detail, () => Object.entries(detail).map(([k, v]) => `${k}: ${v ?? ''}`).join('\n'));
+        return 0;
+      }
+      case 'delete': {
+        if (!id) throw new UsageError('members delete needs a member id');
+        e.deleteMember(id);
+        g.out.result({ member_id: id, deleted: true }, () => `Deleted member ${id} and all their data.`);
+        return 0;
+      }
+      default:
+        throw new UsageError('members takes list, show ID or delete ID');
+    }
+  });
+}
+
+export async function runUnknowns(g: GlobalOptions, args: string[]): Promise<number> {
+  if (args[0] !== 'list') throw new UsageError('unknowns takes list');
+  return withEngine(g, (e) => {
+    const rows = listUnknowns(e.db).map((u) => ({
+      unknown_id: u.unknown_id,
+      appearance_count: u.appearance_count,
+      cameras: JSON.parse(u.cameras) as string[],
+      first_seen: u.first_seen,
+      last_seen: u.last_seen,
+      status: u.status,
+    }));
+    g.out.result(rows, () =>
+      rows.length === 0
+        ? 'No unknown persons.'
+        : rows.map((u) => `${u.unknown_id}  seen ${u.appearance_count}×, last ${u.last_seen}  (${u.status})`).join('\n'),
+    );
+    return 0;
+  });
+}
+
+export { fail };

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { resolveDataDir } from '../config/data-dir.js';
+import { fail, makeOut, UsageError, type Out } from './output.js';
+import { runDoctor } from './doctor.js';
+import { runEnroll, runIdentify, runMembers, runUnknowns } from './recognition-commands.js';
+
+const HELP = `Usage: vigil <command> [options]
+
+Commands:
+  enroll --name NAME [--apartment A] [--email E] [--phone P] PHOTO...   enroll a member from 1-10 photos
+  identify [--camera ID] IMAGE...                                       identify every face in images
+  members list | show ID | delete ID                                    manage members
+  unknowns list                                                         list unknown persons
+  doctor                                                                check models, runtime, ffmpeg and data
+
+Options for every command:
+  --data-dir DIR   data folder (default: $VIGIL_DATA_DIR, else the OS user-data folder)
+  --pack NAME      model pack: default, recommended, research (default: default)
+  --json           print JSON only
+`;
+
+export interface GlobalOptions {
+  dataDir: string;
+  pack: string;
+  out: Out;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      'data-dir': { type: 'string' },
+      pack: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+      name: { type: 'string' },
+      apartment: { type: 'string' },
+      email: { type: 'string' },
+      phone: { type: 'string' },
+      camera: { type: 'string' },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(HELP);
+    return command || values.help ? 0 : 2;
+  }
+  const g: GlobalOptions = {
+    dataDir: resolveDataDir(values['data-dir']),
+    pack: values.pack ?? process.env.VIGIL_MODEL_PACK ?? 'default',
+    out: makeOut(values.json),
+  };
+  switch (command) {
+    case 'enroll':
+      return runEnroll(g, {
+        name: values.name,
+        apartment: values.apartment,
+        email: values.email,
+        phone: values.phone,
+        photos: rest,
+      });
+    case 'identify':
+      return runIdentify(g, rest, values.camera);
+    case 'members':
+      return runMembers(g, rest);
+    case 'unknowns':
+      return runUnknowns(g, rest);
+    case 'doctor':
+      return runDoctor(g);
+    default:
+      throw new UsageError(`unknown command "${command}"; run "vigil --help"`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    const msg = e instanceof Error && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS') ? new UsageError(e.message) : e;
+    process.exitCode = fail(msg);
+  },
+);

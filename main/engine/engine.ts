@@ -1,0 +1,260 @@
+import type Database from 'better-sqlite3';
+import { decodeImage } from '../decode/image.js';
+import { resolveThresholds, decideBand, type Thresholds } from '../decide/bands.js';
+import { VigilError, describeError } from '../errors.js';
+import { loadManifest, modelById, packByName, type ModelEntry } from '../models/manifest.js';
+import { loadModels, type LoadedModels } from '../models/zoo.js';
+import { centroid, dot } from '../match/similarity.js';
+import { ENROLL_GATE, gateFailure } from '../quality/quality.js';
+import { insertAppearance } from '../store/appearances.js';
+import { appendAudit } from '../store/audit.js';
+import { readConfig } from '../store/config.js';
+import { deleteMemberRow, getMember, insertMember, newMemberId, recordMemberSeen, type NewMember } from '../store/members.js';
+import { openDatabase } from '../store/open.js';
+import { insertUnknown, newUnknownId, recordUnknownSeen } from '../store/unknowns.js';
+import { VectorStore } from '../store/vectors.js';
+import { analyseImage, largestFace, type AnalysedFace } from './analyze.js';
+
+export interface EngineOptions {
+  dataDir: string;
+  pack?: string;
+  /** Who acts, for the audit log. */
+  actor?: string;
+}
+
+export interface EnrollResult {
+  member_id: string;
+  embeddings_count: number;
+  quality_score: number;
+  rejected: { photo: string; reason: string }[];
+  warnings: string[];
+}
+
+export interface IdentifiedFace {
+  bbox: [number, number, number, number];
+  type: 'known_member' | 'recurring_unknown' | 'new_unknown';
+  member_id?: string;
+  unknown_id?: string;
+  name: string;
+  confidence: number;
+  candidates: { member_id: string; name: string; similarity: number }[];
+}
+
+const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
+
+/** The recognition engine over one data folder: models, store and the decisions between them. */
+export class Engine {
+  private models: LoadedModels | undefined;
+
+  private constructor(
+    readonly db: Database.Database,
+    readonly vectors: VectorStore,
+    readonly recognizer: ModelEntry,
+    private readonly options: Required<EngineOptions>,
+  ) {}
+
+  static open(options: EngineOptions): Engine {
+    const pack = packByName(options.pack ?? 'default', loadManifest());
+    const recognizer = modelById(pack.recognizer);
+    const dim = Number(recognizer.output.size);
+    const db = openDatabase(options.dataDir, { recognizerId: recognizer.id, embeddingDim: dim });
+    return new Engine(db, new VectorStore(db, dim), recognizer, {
+      dataDir: options.dataDir,
+      pack: options.pack ?? 'default',
+      actor: options.actor ?? 'cli',
+    });
+  }
+
+  /** Models load on first use: listing members needs none. */
+  async loadModels(): Promise<LoadedModels> {
+    this.models ??= await loadModels({ pack: this.options.pack }, this.options.dataDir);
+    return this.models;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  thresholds(cameraId?: string): Thresholds {
+    const calibrated = this.recognizer.thresholds;
+    if (!calibrated) throw new VigilError('MODEL_INVALID', `${this.recognizer.id} has no calibrated thresholds.`);
+    const config = readConfig(this.db, 'thresholds')[this.recognizer.id];
+    let camera: { recognition_threshold: number | null; unknown_threshold: number | null } | undefined;
+    if (cameraId) {
+      camera = this.db
+        .prepare('SELECT recognition_threshold, unknown_threshold FROM cameras WHERE camera_id = ?')
+        .get(cameraId) as typeof camera;
+    }
+    return resolveThresholds(calibrated, config, {
+      recognition: camera?.recognition_threshold ?? null,
+      unknown: camera?.unknown_threshold ?? null,
+    });
+  }
+
+  async enroll(member: NewMember, photos: string[]): Promise<EnrollResult> {
+    const name = member.name.trim();
+    if (!name) throw new VigilError('INVALID_ARGUMENT', 'A member needs a name.');
+    const { enroll_min_photos: minPhotos, enroll_max_photos: maxPhotos } = {
+      enroll_min_photos: readConfig(this.db, 'enroll_min_photos'),
+      enroll_max_photos: readConfig(this.db, 'enroll_max_photos'),
+    };
+    if (photos.length < minPhotos) throw new VigilError('INVALID_ARGUMENT', `Enrollment needs at least ${minPhotos} photo.`);
+    if (photos.length > maxPhotos) {
+      throw new VigilError('ENROLL_TOO_MANY_PHOTOS', `Enrollment takes at most ${maxPhotos} photos; ${photos.length} were given.`);
+    }
+    const models = await this.loadModels();
+    const t = this.thresholds();
+    const rejected: EnrollResult['rejected'] = [];
+    const usable: { photo: string; face: AnalysedFace }[] = [];
+    for (const photo of photos) {
+      try {
+        const faces = await analyseImage(models, await decodeImage(photo, { label: photo }));
+        // Background faces too small to enroll do not make a photo ambiguous.
+        const candidates = faces.filter((f) => f.quality.faceSize >= ENROLL_GATE.minFaceSize);
+        if (faces.length === 0) {
+          rejected.push({ photo, reason: 'no face was found in the photo' });
+          continue;
+        }
+        if (candidates.length > 1) {
+          rejected.push({ photo, reason: `the photo shows ${candidates.length} faces; enrollment needs exactly one` });
+          continue;
+        }
+        const face = candidates[0] ?? largestFace(faces)!;
+        const failure = gateFailure(face.quality, ENROLL_GATE);
+        if (failure) {
+          rejected.push({ photo, reason: failure.reason });
+          continue;
+        }
+        usable.push({ photo, face });
+      } catch (e) {
+        rejected.push({ photo, reason: describeError(e) });
+      }
+    }
+    // Best shots first; a photo that does not look like the others is someone else.
+    usable.sort((a, b) => b.face.quality.score - a.face.quality.score);
+    const kept: { photo: string; face: AnalysedFace }[] = [];
+    for (const u of usable) {
+      if (kept.length > 0 && dot(u.face.embedding, centroid(kept.map((k) => k.face.embedding))) < t.unknown) {
+        rejected.push({ photo: u.photo, reason: 'the face does not look like the person in the other photos' });
+        continue;
+      }
+      kept.push(u);
+    }
+    if (kept.length === 0) {
+      const why = rejected.map((r) => `${r.photo}: ${r.reason}`).join('; ');
+      throw new VigilError('ENROLL_NO_USABLE_PHOTO', `No usable photo, so no member was created (${why}).`);
+    }
+    const maxShots = readConfig(this.db, 'max_embeddings_per_person');
+    const shots = kept.slice(0, maxShots);
+    const center = centroid(shots.map((s) => s.face.embedding));
+    const warnings: string[] = [];
+    if (kept.length > shots.length) warnings.push(`only the best ${shots.length} of ${kept.length} usable photos were kept`);
+    const dup = this.vectors.searchPeople('member', center, 1)[0];
+    if (dup && dup.similarity >= t.recognition) {
+      warnings.push(
+        `this face already matches member ${dup.personId} (similarity ${dup.similarity.toFixed(2)}); check this is not a duplicate`,
+      );
+    }
+    const seenAsUnknown = this.vectors.searchPeople('unknown', center, 1)[0];
+    if (seenAsUnknown && seenAsUnknown.similarity >= t.unknown) {
+      warnings.push(`this person was seen before as unknown person ${seenAsUnknown.personId}`);
+    }
+    const quality = shots.reduce((s, x) => s + x.face.quality.score, 0) / shots.length;
+    const memberId = newMemberId();
+    this.db
+      .transaction(() => {
+        insertMember(this.db, memberId, { ...member, name }, this.recognizer.id, quality);
+        for (const s of shots) this.vectors.add('member', memberId, s.face.embedding, { quality: s.face.quality.score });
+        this.vectors.add('member', memberId, center, { isCentroid: true, quality });
+        appendAudit(this.db, {
+          actor: this.options.actor,
+          action: 'member_registered',
+          subject: memberId,
+          details: { embeddings: shots.length, photos: photos.length, rejected: rejected.length },
+        });
+      })
+      .immediate();
+    return {
+      member_id: memberId,
+      embeddings_count: shots.length,
+      quality_score: round4(quality),
+      rejected,
+      warnings,
+    };
+  }
+
+  /** Identifies every face of one image and records what it decided. */
+  async identify(image: string, opts: { cameraId?: string } = {}): Promise<IdentifiedFace[]> {
+    const models = await this.loadModels();
+    const decoded = await decodeImage(image, { label: image });
+    const faces = await analyseImage(models, decoded);
+    const t = this.thresholds(opts.cameraId);
+    const cameraId = opts.cameraId ?? null;
+    const maxShots = readConfig(this.db, 'max_embeddings_per_person');
+    const results: IdentifiedFace[] = [];
+    this.db
+      .transaction(() => {
+        for (const face of faces) {
+          const at = new Date().toISOString();
+          const members = this.vectors.searchPeople('member', face.embedding, 3);
+          const topUnknown = this.vectors.searchPeople('unknown', face.embedding, 1)[0];
+          const candidates = members.map((m) => ({
+            member_id: m.personId,
+            name: getMember(this.db, m.personId)?.name ?? '',
+            similarity: round4(m.similarity),
+          }));
+          const band = decideBand(members[0], topUnknown, t);
+          const bbox = face.box.map((v) => Math.round(v)) as IdentifiedFace['bbox'];
+          const appearance = { camera_id: cameraId, source: 'image', first_seen: at, last_seen: at, bbox };
+          if (band.type === 'known_member') {
+            const id = band.match.personId;
+            insertAppearance(this.db, { ...appearance, person_kind: 'member', person_id: id, confidence: band.match.similarity });
+            recordMemberSeen(this.db, id, at);
+            results.push({
+              bbox,
+              type: band.type,
+              member_id: id,
+              name: candidates[0]!.name,
+              confidence: round4(band.match.similarity),
+              candidates,
+            });
+          } else if (band.type === 'recurring_unknown') {
+            const id = band.match.personId;
+            insertAppearance(this.db, { ...appearance, person_kind: 'unknown', person_id: id, confidence: band.match.similarity });
+            recordUnknownSeen(this.db, id, at, cameraId, face.quality.score);
+            // Keep a few distinct good views so later sightings from other angles still match.
+            const stored = this.vectors.vectorsOf('unknown', id);
+            if (stored.length < maxShots && band.match.similarity < 0.9 && !gateFailure(face.quality, ENROLL_GATE)) {
+              this.vectors.add('unknown', id, face.embedding, { quality: face.quality.score });
+            }
+            results.push({ bbox, type: band.type, unknown_id: id, name: id, confidence: round4(band.match.similarity), candidates });
+          } else {
+            const id = newUnknownId(new Date(at));
+            insertUnknown(this.db, id, at, cameraId, face.quality.score, this.recognizer.id);
+            this.vectors.add('unknown', id, face.embedding, { quality: face.quality.score });
+            insertAppearance(this.db, { ...appearance, person_kind: 'unknown', person_id: id, confidence: face.detectionScore });
+            appendAudit(this.db, { actor: this.options.actor, action: 'unknown_detected', subject: id, details: { camera: cameraId } });
+            const nearest = Math.max(0, members[0]?.similarity ?? 0, topUnknown?.similarity ?? 0);
+            results.push({ bbox, type: band.type, unknown_id: id, name: id, confidence: round4(1 - nearest), candidates });
+          }
+        }
+      })
+      .immediate();
+    return results;
+  }
+
+  /** Deletes a member and every trace of them: row, vectors, appearances, alerts. */
+  deleteMember(memberId: string): void {
+    const found = this.db
+      .transaction(() => {
+        if (!getMember(this.db, memberId)) return false;
+        const vectors = this.vectors.removePerson('member', memberId);
+        deleteMemberRow(this.db, memberId);
+        appendAudit(this.db, { actor: this.options.actor, action: 'member_deleted', subject: memberId, details: { vectors } });
+        return true;
+      })
+      .immediate();
+    if (!found) throw new VigilError('NOT_FOUND', `No member with id ${memberId}.`);
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+}

@@ -1,0 +1,135 @@
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  description: string;
+  up(db: Database.Database, ctx: { embeddingDim: number }): void;
+}
+
+/**
+ * Versioned schema. Each migration runs in one transaction with the user_version bump, so a
+ * crash leaves the store at the previous version, never half-migrated. Append only.
+ */
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    description: 'members, unknowns, embeddings (sqlite-vec), cameras, appearances, alerts, config, audit',
+    up(db, { embeddingDim }) {
+      db.exec(`
+        CREATE TABLE system_config (
+          key TEXT PRIMARY KEY,
+          value TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE members (
+          member_id TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          apartment TEXT,
+          email TEXT,
+          phone TEXT,
+          member_type TEXT NOT NULL DEFAULT 'member',
+          status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended', 'restricted')),
+          watchlist INTEGER NOT NULL DEFAULT 0,
+          quality_score REAL,
+          recognizer TEXT NOT NULL,
+          notes TEXT,
+          created_at TEXT NOT NULL,
+          updated_at TEXT NOT NULL,
+          last_seen TEXT,
+          total_appearances INTEGER NOT NULL DEFAULT 0
+        ) STRICT;
+
+        CREATE TABLE unknown_persons (
+          unknown_id TEXT PRIMARY KEY,
+          status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'identified', 'dismissed')),
+          first_seen TEXT NOT NULL,
+          last_seen TEXT NOT NULL,
+          appearance_count INTEGER NOT NULL DEFAULT 1,
+          cameras TEXT NOT NULL DEFAULT '[]',
+          best_quality REAL,
+          recognizer TEXT NOT NULL,
+          identified_as TEXT,
+          created_at TEXT NOT NULL
+        ) STRICT;
+
+        -- One row per stored vector; the vector itself lives in face_vectors under the same id.
+        -- code: sign-bit signature used by the in-memory prefilter (see match/binary-index).
+        CREATE TABLE embeddings (
+          embedding_id INTEGER PRIMARY KEY,
+          person_kind TEXT NOT NULL CHECK (person_kind IN ('member', 'unknown')),
+          person_id TEXT NOT NULL,
+          is_centroid INTEGER NOT NULL DEFAULT 0,
+          quality REAL,
+          code BLOB NOT NULL,
+          created_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX embeddings_by_person ON embeddings (person_kind, person_id);
+
+        CREATE VIRTUAL TABLE face_vectors USING vec0(
+          embedding_id INTEGER PRIMARY KEY,
+          embedding float[${embeddingDim}] distance_metric=cosine,
+          kind TEXT,
+          active INTEGER,
+          +person_id TEXT
+        );
+
+        CREATE TABLE cameras (
+          camera_id TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          location TEXT,
+          url TEXT NOT NULL,
+          resolution TEXT,
+          fps REAL,
+          recognition_enabled INTEGER NOT NULL DEFAULT 1,
+          recognition_threshold REAL,
+          unknown_threshold REAL,
+          loop INTEGER NOT NULL DEFAULT 0,
+          created_at TEXT NOT NULL,
+          updated_at TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE appearances (
+          appearance_id INTEGER PRIMARY KEY,
+          person_kind TEXT NOT NULL CHECK (person_kind IN ('member', 'unknown')),
+          person_id TEXT NOT NULL,
+          camera_id TEXT,
+          source TEXT NOT NULL,
+          first_seen TEXT NOT NULL,
+          last_seen TEXT NOT NULL,
+          confidence REAL NOT NULL,
+          bbox TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX appearances_by_person ON appearances (person_kind, person_id);
+        CREATE INDEX appearances_by_time ON appearances (first_seen);
+
+        CREATE TABLE alerts (
+          alert_id INTEGER PRIMARY KEY,
+          type TEXT NOT NULL,
+          priority TEXT NOT NULL,
+          status TEXT NOT NULL DEFAULT 'open',
+          person_kind TEXT,
+          person_id TEXT,
+          camera_id TEXT,
+          message TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          acknowledged_at TEXT,
+          acknowledged_by TEXT,
+          resolved_at TEXT,
+          notes TEXT
+        ) STRICT;
+
+        -- Hash-chained: hash = sha256(prev_hash || canonical row), so a changed or removed row shows.
+        CREATE TABLE audit_log (
+          audit_id INTEGER PRIMARY KEY,
+          at TEXT NOT NULL,
+          actor TEXT NOT NULL,
+          action TEXT NOT NULL,
+          subject TEXT,
+          details TEXT NOT NULL,
+          prev_hash TEXT NOT NULL,
+          hash TEXT NOT NULL
+        ) STRICT;
+      `);
+    },
+  },
+];

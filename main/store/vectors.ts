@@ -1,0 +1,163 @@
+import type Database from 'better-sqlite3';
+import { BinaryCodeIndex } from '../match/binary-index.js';
+import { candidateCount } from '../match/search.js';
+import { dot } from '../match/similarity.js';
+
+export type PersonKind = 'member' | 'unknown';
+
+export interface PersonMatch {
+  kind: PersonKind;
+  personId: string;
+  similarity: number;
+}
+
+interface VectorMeta {
+  kind: PersonKind;
+  personId: string;
+  isCentroid: boolean;
+}
+
+const key = (kind: PersonKind, personId: string): string => `${kind}:${personId}`;
+
+/**
+ * Embeddings of members and unknown persons: floats in the sqlite-vec table (the durable copy),
+ * sign-bit codes in memory for the 1:N prefilter. Only active people are in the in-memory index,
+ * so suspended, restricted or resolved people are never matched without a second filtering pass.
+ */
+export class VectorStore {
+  private readonly indexes: Record<PersonKind, BinaryCodeIndex>;
+  private readonly meta = new Map<number, VectorMeta>();
+  private readonly byPerson = new Map<string, number[]>();
+  private readonly getVector: Database.Statement;
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly dim: number,
+  ) {
+    this.indexes = { member: new BinaryCodeIndex(dim), unknown: new BinaryCodeIndex(dim) };
+    this.getVector = db.prepare('SELECT embedding FROM face_vectors WHERE embedding_id = ?').pluck();
+    this.load();
+  }
+
+  private load(): void {
+    const rows = this.db
+      .prepare(
+        `SELECT e.embedding_id AS id, e.person_kind AS kind, e.person_id AS personId, e.is_centroid AS isCentroid, e.code AS code
+         FROM embeddings e
+         LEFT JOIN members m ON e.person_kind = 'member' AND m.member_id = e.person_id
+         LEFT JOIN unknown_persons u ON e.person_kind = 'unknown' AND u.unknown_id = e.person_id
+         WHERE (e.person_kind = 'member' AND m.status = 'active') OR (e.person_kind = 'unknown' AND u.status = 'active')`,
+      )
+      .iterate() as Iterable<{ id: number; kind: PersonKind; personId: string; isCentroid: number; code: Buffer }>;
+    for (const r of rows) this.track(r.id, { kind: r.kind, personId: r.personId, isCentroid: r.isCentroid === 1 }, r.code);
+  }
+
+  private track(id: number, m: VectorMeta, code: Uint8Array): void {
+    this.meta.set(id, m);
+    const k = key(m.kind, m.personId);
+    const list = this.byPerson.get(k);
+    if (list) list.push(id);
+    else this.byPerson.set(k, [id]);
+    this.indexes[m.kind].upsertCode(id, code);
+  }
+
+  /** Writes one vector (call inside the caller's transaction); it is searchable at once. */
+  add(kind: PersonKind, personId: string, vector: Float32Array, opts: { isCentroid?: boolean; quality?: number | null }): number {
+    if (vector.length !== this.dim) throw new Error(`embedding has ${vector.length} dimensions, store has ${this.dim}`);
+    const code = BinaryCodeIndex.codeOf(vector);
+    const info = this.db
+      .prepare(
+        'INSERT INTO embeddings (person_kind, person_id, is_centroid, quality, code, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(kind, personId, opts.isCentroid ? 1 : 0, opts.quality ?? null, Buffer.from(code), new Date().toISOString());
+    const id = Number(info.lastInsertRowid);
+    this.db
+      .prepare('INSERT INTO face_vectors (embedding_id, embedding, kind, active, person_id) VALUES (?, ?, ?, 1, ?)')
+      .run(BigInt(id), Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), kind, personId);
+    this.track(id, { kind, personId, isCentroid: !!opts.isCentroid }, code);
+    return id;
+  }
+
+  /** Deletes every vector of a person from disk and memory (inside the caller's transaction). */
+  removePerson(kind: PersonKind, personId: string): number {
+    const ids = this.db
+      .prepare('SELECT embedding_id FROM embeddings WHERE person_kind = ? AND person_id = ?')
+      .pluck()
+      .all(kind, personId) as number[];
+    const delVec = this.db.prepare('DELETE FROM face_vectors WHERE embedding_id = ?');
+    for (const id of ids) delVec.run(BigInt(id));
+    this.db.prepare('DELETE FROM embeddings WHERE person_kind = ? AND person_id = ?').run(kind, personId);
+    this.forget(kind, personId);
+    return ids.length;
+  }
+
+  /** Removes one stored vector (not the person). */
+  removeVector(id: number): void {
+    const m = this.meta.get(id);
+    this.db.prepare('DELETE FROM face_vectors WHERE embedding_id = ?').run(BigInt(id));
+    this.db.prepare('DELETE FROM embeddings WHERE embedding_id = ?').run(id);
+    if (!m) return;
+    this.indexes[m.kind].remove(id);
+    this.meta.delete(id);
+    const list = this.byPerson.get(key(m.kind, m.personId));
+    if (list) list.splice(list.indexOf(id), 1);
+  }
+
+  /** Drops a person from matching without deleting their vectors (suspension, restriction). */
+  forget(kind: PersonKind, personId: string): void {
+    const k = key(kind, personId);
+    for (const id of this.byPerson.get(k) ?? []) {
+      this.indexes[kind].remove(id);
+      this.meta.delete(id);
+    }
+    this.byPerson.delete(k);
+  }
+
+  /** Puts a person's stored vectors back into matching. */
+  reactivate(kind: PersonKind, personId: string): void {
+    this.forget(kind, personId);
+    const rows = this.db
+      .prepare('SELECT embedding_id AS id, is_centroid AS isCentroid, code FROM embeddings WHERE person_kind = ? AND person_id = ?')
+      .all(kind, personId) as { id: number; isCentroid: number; code: Buffer }[];
+    for (const r of rows) this.track(r.id, { kind, personId, isCentroid: r.isCentroid === 1 }, r.code);
+  }
+
+  vector(id: number): Float32Array {
+    const blob = this.getVector.get(BigInt(id)) as Buffer | undefined;
+    if (!blob) throw new Error(`vector ${id} missing`);
+    return new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
+  }
+
+  vectorsOf(kind: PersonKind, personId: string): { id: number; isCentroid: boolean; vector: Float32Array }[] {
+    const rows = this.db
+      .prepare('SELECT embedding_id AS id, is_centroid AS isCentroid FROM embeddings WHERE person_kind = ? AND person_id = ?')
+      .all(kind, personId) as { id: number; isCentroid: number }[];
+    return rows.map((r) => ({ id: r.id, isCentroid: r.isCentroid === 1, vector: this.vector(r.id) }));
+  }
+
+  count(kind: PersonKind): number {
+    return this.indexes[kind].size;
+  }
+
+  /**
+   * The people most similar to the probe. A person's similarity is their best stored vector,
+   * centroid or shot (see match/similarity). The prefilter proposes vectors, each is rescored
+   * exactly, and the best score per person wins; all of a person's vectors are in the index, so
+   * their best one is among the candidates whenever any of them is.
+   */
+  searchPeople(kind: PersonKind, probe: Float32Array, k: number): PersonMatch[] {
+    const index = this.indexes[kind];
+    if (index.size === 0) return [];
+    const best = new Map<string, number>();
+    for (const id of index.candidates(probe, candidateCount(index.size))) {
+      const m = this.meta.get(id);
+      if (!m) continue;
+      const s = dot(probe, this.vector(id));
+      if (s > (best.get(m.personId) ?? -2)) best.set(m.personId, s);
+    }
+    return [...best]
+      .map(([personId, similarity]) => ({ kind, personId, similarity }))
+      .sort((a, b) => b.similarity - a.similarity)
+      .slice(0, k);
+  }
+}
