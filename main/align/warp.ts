@@ -15,23 +15,42 @@ export function warpAffine(img: RgbImage, m: Affine, width: number, height: numb
   const inv = invertAffine(m);
   const out = new Uint8Array(width * height * 3);
   const { data, width: W, height: H } = img;
+  const row = W * 3;
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const sx = inv[0] * x + inv[1] * y + inv[2];
-      const sy = inv[3] * x + inv[4] * y + inv[5];
+    let sx = inv[1] * y + inv[2];
+    let sy = inv[4] * y + inv[5];
+    for (let x = 0; x < width; x++, sx += inv[0], sy += inv[3]) {
       const x0 = Math.floor(sx);
       const y0 = Math.floor(sy);
       if (x0 < -1 || y0 < -1 || x0 >= W || y0 >= H) continue;
       const fx = sx - x0;
       const fy = sy - y0;
+      const w00 = (1 - fx) * (1 - fy);
+      const w01 = fx * (1 - fy);
+      const w10 = (1 - fx) * fy;
+      const w11 = fx * fy;
       const o = (y * width + x) * 3;
+      const i00 = y0 * row + x0 * 3;
+      if (x0 >= 0 && y0 >= 0 && x0 + 1 < W && y0 + 1 < H) {
+        // Fast path: all four neighbours inside the image.
+        for (let c = 0; c < 3; c++) {
+          const i = i00 + c;
+          out[o + c] = data[i]! * w00 + data[i + 3]! * w01 + data[i + row]! * w10 + data[i + row + 3]! * w11 + 0.5;
+        }
+        continue;
+      }
+      const in00 = x0 >= 0 && y0 >= 0;
+      const in01 = x0 + 1 < W && y0 >= 0;
+      const in10 = x0 >= 0 && y0 + 1 < H;
+      const in11 = x0 + 1 < W && y0 + 1 < H;
       for (let c = 0; c < 3; c++) {
-        const px = (xx: number, yy: number): number =>
-          xx < 0 || yy < 0 || xx >= W || yy >= H ? 0 : data[(yy * W + xx) * 3 + c]!;
+        const i = i00 + c;
         const v =
-          (px(x0, y0) * (1 - fx) + px(x0 + 1, y0) * fx) * (1 - fy) +
-          (px(x0, y0 + 1) * (1 - fx) + px(x0 + 1, y0 + 1) * fx) * fy;
-        out[o + c] = Math.round(v);
+          (in00 ? data[i]! * w00 : 0) +
+          (in01 ? data[i + 3]! * w01 : 0) +
+          (in10 ? data[i + row]! * w10 : 0) +
+          (in11 ? data[i + row + 3]! * w11 : 0);
+        out[o + c] = v + 0.5;
       }
     }
   }

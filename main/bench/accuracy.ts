@@ -23,6 +23,7 @@ const args = benchArgs({
   enroll: { type: 'string', default: '3' },
   people: { type: 'string' },
   'no-distractors': { type: 'boolean', default: false },
+  flip: { type: 'string' },
 });
 
 const IMAGE = /\.(jpe?g|png|webp|bmp|tiff?)$/i;
@@ -42,6 +43,7 @@ const models = await loadModels(
     pack: args.pack,
     ...(args.detector ? { detector: args.detector } : {}),
     ...(args.recognizer ? { recognizer: args.recognizer } : {}),
+    ...(args.flip ? { flipFusion: args.flip === 'on' } : {}),
   },
   undefined,
 );
@@ -134,7 +136,9 @@ const t3 = tarAt(1e-3);
 const msPerFace = embedMs / Math.max(1, facesEmbedded);
 
 console.log(`dataset            ${datasetDir}`);
-console.log(`models             ${models.detector.entry.id} → ${recognizerId} (${threadsPerSession()} threads)`);
+console.log(
+  `models             ${models.detector.entry.id} → ${recognizerId} (${threadsPerSession()} threads, flip fusion ${models.recognizer.flipFusion ? 'on' : 'off'})`,
+);
 console.log(`people / images    ${gallery.length} enrolled (${enrollCount} photos each) / ${images} images`);
 console.log(`probes             ${probeResults.length} known, ${distractorScores.length} distractors`);
 console.log(`rank-1             ${round(rank1)}`);
@@ -156,6 +160,7 @@ console.log(
     ms_per_face: round(msPerFace, 1),
     detector: models.detector.entry.id,
     recognizer: recognizerId,
+    flip_fusion: models.recognizer.flipFusion,
     threshold: thr,
     'threshold_at_far_1e-2': round(t2.threshold),
   }),

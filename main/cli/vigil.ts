@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { resolveDataDir } from '../config/data-dir.js';
 import { fail, makeOut, UsageError, type Out } from './output.js';
 import { runDoctor } from './doctor.js';
+import { runModels } from './models-command.js';
 import { runEnroll, runIdentify, runMembers, runUnknowns } from './recognition-commands.js';
 
 const HELP = `Usage: vigil <command> [options]
@@ -13,6 +14,7 @@ Commands:
   members list | show ID | delete ID                                    manage members
   unknowns list                                                         list unknown persons
   doctor                                                                check models, runtime, ffmpeg and data
+  models list | fetch PACK [--accept-non-commercial]                    list or download model packs
 
 Options for every command:
   --data-dir DIR   data folder (default: $VIGIL_DATA_DIR, else the OS user-data folder)
@@ -41,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
       email: { type: 'string' },
       phone: { type: 'string' },
       camera: { type: 'string' },
+      'accept-non-commercial': { type: 'boolean', default: false },
     },
   });
   const [command, ...rest] = positionals;
@@ -70,6 +73,8 @@ async function main(argv: string[]): Promise<number> {
       return runUnknowns(g, rest);
     case 'doctor':
       return runDoctor(g);
+    case 'models':
+      return runModels(g, rest, values['accept-non-commercial']);
     default:
       throw new UsageError(`unknown command "${command}"; run "vigil --help"`);
   }

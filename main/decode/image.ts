@@ -24,18 +24,18 @@ export const MAX_FILE_BYTES = 64 * 1024 * 1024;
 /** Faces need no more: larger photos are scaled down so the long side is at most this. */
 export const ANALYSIS_MAX_SIDE = 1920;
 
-function sentenceFor(e: unknown, label: string): VigilError {
+function sentenceFor(e: unknown, Label: string): VigilError {
   const msg = e instanceof Error ? e.message : String(e);
   if (/pixel limit/i.test(msg)) {
     return new VigilError(
       'IMAGE_TOO_LARGE',
-      `${label} is too large to analyse (over ${MAX_INPUT_PIXELS / 1e6} megapixels).`,
+      `${Label} is too large to analyse (over ${MAX_INPUT_PIXELS / 1e6} megapixels).`,
     );
   }
   if (/premature end|truncated|corrupt|invalid|bad|unexpected end|marker/i.test(msg)) {
-    return new VigilError('IMAGE_UNREADABLE', `${label} is damaged or truncated and cannot be read.`, { cause: e });
+    return new VigilError('IMAGE_UNREADABLE', `${Label} is damaged or truncated and cannot be read.`, { cause: e });
   }
-  return new VigilError('IMAGE_UNREADABLE', `${label} is not a readable JPEG, PNG or WebP image.`, { cause: e });
+  return new VigilError('IMAGE_UNREADABLE', `${Label} is not a readable JPEG, PNG or WebP image.`, { cause: e });
 }
 
 /**
@@ -46,23 +46,25 @@ export async function decodeImage(
   input: string | Uint8Array,
   options: { label?: string; maxSide?: number } = {},
 ): Promise<DecodedImage> {
-  const label = options.label ?? (typeof input === 'string' ? input : 'The image');
+  const raw = options.label ?? (typeof input === 'string' ? input : 'the image');
+  // Sentences start with the label: "The photo is damaged…", "/path/x.jpg is damaged…".
+  const Label = raw.charAt(0).toUpperCase() + raw.slice(1);
   let bytes: Uint8Array;
   if (typeof input === 'string') {
     let size: number;
     try {
       size = (await stat(input)).size;
     } catch {
-      throw new VigilError('IMAGE_NOT_FOUND', `${label} does not exist or cannot be opened.`);
+      throw new VigilError('IMAGE_NOT_FOUND', `${Label} does not exist or cannot be opened.`);
     }
     if (size > MAX_FILE_BYTES) {
-      throw new VigilError('IMAGE_TOO_LARGE', `${label} is larger than ${MAX_FILE_BYTES >> 20} MB.`);
+      throw new VigilError('IMAGE_TOO_LARGE', `${Label} is larger than ${MAX_FILE_BYTES >> 20} MB.`);
     }
     bytes = await readFile(input);
   } else {
     bytes = input;
   }
-  if (bytes.length === 0) throw new VigilError('IMAGE_EMPTY', `${label} is an empty file.`);
+  if (bytes.length === 0) throw new VigilError('IMAGE_EMPTY', `${Label} is an empty file.`);
 
   const maxSide = options.maxSide ?? ANALYSIS_MAX_SIDE;
   try {
@@ -92,6 +94,6 @@ export async function decodeImage(
       scale: info.width / originalWidth,
     };
   } catch (e) {
-    throw sentenceFor(e, label);
+    throw sentenceFor(e, Label);
   }
 }

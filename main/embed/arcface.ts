@@ -1,4 +1,5 @@
 import type { RgbImage } from '../decode/image.js';
+import { VigilError } from '../errors.js';
 import { param, type ModelEntry } from '../models/manifest.js';
 import { cropsToTensor } from '../runtime/preprocess.js';
 import { ort } from '../runtime/session.js';
@@ -28,9 +29,10 @@ export class ArcFaceRecognizer {
     readonly entry: ModelEntry,
     private readonly session: ort.InferenceSession,
     batchable: boolean,
+    flipFusion?: boolean,
   ) {
     this.size = Number(entry.output.size);
-    this.flipFusion = param(entry, 'flip_fusion', false);
+    this.flipFusion = flipFusion ?? param(entry, 'flip_fusion', false);
     this.maxBatch = batchable ? MAX_BATCH : 1;
   }
 
@@ -39,7 +41,14 @@ export class ArcFaceRecognizer {
     const name = spec.name || this.session.inputNames[0]!;
     const outName = String(this.entry.output.embedding || this.session.outputNames[0]);
     const out = await this.session.run({ [name]: new ort.Tensor('float32', tensor, [n, 3, spec.height, spec.width]) });
-    return out[outName]!.data as Float32Array;
+    const data = out[outName]!.data as Float32Array;
+    if (data.length !== n * this.size) {
+      throw new VigilError(
+        'MODEL_INVALID',
+        `${this.entry.id} returned ${data.length} values for ${n} face(s); the manifest says ${this.size} per face.`,
+      );
+    }
+    return data;
   }
 
   async embed(crops: RgbImage[]): Promise<Float32Array[]> {

@@ -108,7 +108,7 @@ export class Engine {
     const usable: { photo: string; face: AnalysedFace }[] = [];
     for (const photo of photos) {
       try {
-        const faces = await analyseImage(models, await decodeImage(photo, { label: photo }));
+        const faces = await analyseImage(models, await decodeImage(photo, { label: 'the photo' }));
         // Background faces too small to enroll do not make a photo ambiguous.
         const candidates = faces.filter((f) => f.quality.faceSize >= ENROLL_GATE.minFaceSize);
         if (faces.length === 0) {

@@ -56,10 +56,14 @@ export async function loadLandmarks(entry: ModelEntry, dataDir?: string): Promis
   return new Landmarks68Model(entry, (await open(entry, dataDir)).session);
 }
 
-export async function loadRecognizer(entry: ModelEntry, dataDir?: string): Promise<ArcFaceRecognizer> {
+export async function loadRecognizer(
+  entry: ModelEntry,
+  dataDir?: string,
+  flipFusion?: boolean,
+): Promise<ArcFaceRecognizer> {
   if (entry.family !== 'arcface') throw new VigilError('MODEL_INVALID', `${entry.id} is not a face recognizer.`);
   const { session, batchable } = await open(entry, dataDir);
-  return new ArcFaceRecognizer(entry, session, batchable);
+  return new ArcFaceRecognizer(entry, session, batchable, flipFusion);
 }
 
 export async function loadLiveness(entry: ModelEntry, dataDir?: string): Promise<MiniFasNetLiveness> {
@@ -73,6 +77,8 @@ export interface ModelSelection {
   detector?: string;
   recognizer?: string;
   landmarks?: string;
+  /** Override the recognizer's flip-fusion setting (for measuring its effect). */
+  flipFusion?: boolean;
 }
 
 export interface LoadedModels {
@@ -87,6 +93,6 @@ export async function loadModels(sel: ModelSelection, dataDir?: string): Promise
   const detector = await loadDetector(modelById(sel.detector ?? pack.detector, manifest), dataDir);
   const landmarkId = sel.landmarks ?? pack.landmarks;
   const landmarks = landmarkId ? await loadLandmarks(modelById(landmarkId, manifest), dataDir) : null;
-  const recognizer = await loadRecognizer(modelById(sel.recognizer ?? pack.recognizer, manifest), dataDir);
+  const recognizer = await loadRecognizer(modelById(sel.recognizer ?? pack.recognizer, manifest), dataDir, sel.flipFusion);
   return { detector, landmarks, recognizer };
 }
