@@ -6,7 +6,14 @@ describe('estimateSimilarity', () => {
   it('recovers a known rotation, scale and translation exactly', () => {
     const angle = 0.3;
     const s = 1.7;
-    const truth = [s * Math.cos(angle), -s * Math.sin(angle), 12, s * Math.sin(angle), s * Math.cos(angle), -5] as const;
+    const truth = [
+      s * Math.cos(angle),
+      -s * Math.sin(angle),
+      12,
+      s * Math.sin(angle),
+      s * Math.cos(angle),
+      -5,
+    ] as const;
     const src: Point[] = [
       [10, 20],
       [40, 22],
@@ -48,7 +55,18 @@ describe('estimateSimilarity', () => {
   });
 
   it('refuses degenerate landmarks', () => {
-    expect(() => estimateSimilarity([[1, 1], [1, 1]], [[0, 0], [1, 1]])).toThrow();
+    expect(() =>
+      estimateSimilarity(
+        [
+          [1, 1],
+          [1, 1],
+        ],
+        [
+          [0, 0],
+          [1, 1],
+        ],
+      ),
+    ).toThrow();
   });
 });
 
@@ -70,7 +88,8 @@ describe('warp', () => {
     for (const [x, y] of ARCFACE_TEMPLATE_112) {
       let max = 0;
       for (let dy = -1; dy <= 1; dy++)
-        for (let dx = -1; dx <= 1; dx++) max = Math.max(max, crop.data[((Math.round(y) + dy) * 112 + Math.round(x) + dx) * 3]!);
+        for (let dx = -1; dx <= 1; dx++)
+          max = Math.max(max, crop.data[((Math.round(y) + dy) * 112 + Math.round(x) + dx) * 3]!);
       expect(max).toBeGreaterThan(40);
     }
   });

@@ -35,7 +35,8 @@ export function warpAffine(img: RgbImage, m: Affine, width: number, height: numb
         // Fast path: all four neighbours inside the image.
         for (let c = 0; c < 3; c++) {
           const i = i00 + c;
-          out[o + c] = data[i]! * w00 + data[i + 3]! * w01 + data[i + row]! * w10 + data[i + row + 3]! * w11 + 0.5;
+          out[o + c] =
+            data[i]! * w00 + data[i + 3]! * w01 + data[i + row]! * w10 + data[i + row + 3]! * w11 + 0.5;
         }
         continue;
       }

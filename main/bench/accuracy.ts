@@ -7,7 +7,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { decodeImage } from '../decode/image.js';
 import { analyseImage, largestFace } from '../engine/analyze.js';
-import { modelById, packByName } from '../models/manifest.js';
+import { modelById } from '../models/manifest.js';
 import { loadModels } from '../models/zoo.js';
 import { threadsPerSession } from '../runtime/session.js';
 import { centroid, personSimilarity } from '../match/similarity.js';
@@ -28,7 +28,9 @@ const args = benchArgs({
 
 const IMAGE = /\.(jpe?g|png|webp|bmp|tiff?)$/i;
 const datasetDir = resolve(args.dataset ?? join(assetsDir(), 'faces', 'celeba'));
-const distractorDir = args['no-distractors'] ? null : resolve(args.distractors ?? join(assetsDir(), 'faces', 'lfw_distractors'));
+const distractorDir = args['no-distractors']
+  ? null
+  : resolve(args.distractors ?? join(assetsDir(), 'faces', 'lfw_distractors'));
 const enrollCount = Number(args.enroll);
 
 function listImages(dir: string): string[] {
@@ -120,15 +122,19 @@ const probeResults = probes.map((p) => ({ ...best(p.v), truth: p.person }));
 const distractorScores = distractors.map((v) => best(v).sim).sort((a, b) => b - a);
 const rank1 = probeResults.filter((r) => r.id === r.truth).length / Math.max(1, probeResults.length);
 const thr = thresholds.recognition;
-const accepted = probeResults.filter((r) => r.id === r.truth && r.sim >= thr).length / Math.max(1, probeResults.length);
-const distractorAccept = distractorScores.filter((s) => s >= thr).length / Math.max(1, distractorScores.length);
+const accepted =
+  probeResults.filter((r) => r.id === r.truth && r.sim >= thr).length / Math.max(1, probeResults.length);
+const distractorAccept =
+  distractorScores.filter((s) => s >= thr).length / Math.max(1, distractorScores.length);
 
 /** TAR at a FAR over distractors: the threshold is the distractor score quantile. */
 function tarAt(far: number): { tar: number; threshold: number } {
   if (distractorScores.length === 0) return { tar: NaN, threshold: NaN };
   const k = Math.floor(far * distractorScores.length);
   const threshold = distractorScores[Math.min(k, distractorScores.length - 1)]! + 1e-6;
-  const tar = probeResults.filter((r) => r.id === r.truth && r.sim >= threshold).length / Math.max(1, probeResults.length);
+  const tar =
+    probeResults.filter((r) => r.id === r.truth && r.sim >= threshold).length /
+    Math.max(1, probeResults.length);
   return { tar, threshold };
 }
 const t2 = tarAt(1e-2);
@@ -142,7 +148,9 @@ console.log(
 console.log(`people / images    ${gallery.length} enrolled (${enrollCount} photos each) / ${images} images`);
 console.log(`probes             ${probeResults.length} known, ${distractorScores.length} distractors`);
 console.log(`rank-1             ${round(rank1)}`);
-console.log(`at threshold ${thr}  known accepted as the right member ${round(accepted)}, distractors accepted ${round(distractorAccept)}`);
+console.log(
+  `at threshold ${thr}  known accepted as the right member ${round(accepted)}, distractors accepted ${round(distractorAccept)}`,
+);
 console.log(`TAR@FAR=1e-2       ${round(t2.tar)} (cos ${round(t2.threshold)})`);
 console.log(`TAR@FAR=1e-3       ${round(t3.tar)} (cos ${round(t3.threshold)})`);
 console.log(`no face found      ${noFace}`);

@@ -6,7 +6,9 @@ import { packageRoot } from '../paths.js';
 export function assetsDir(): string {
   const dir = process.env.VIGIL_ASSETS_DIR ?? resolve(packageRoot(), '..', 'shared', 'assets');
   if (!existsSync(join(dir, 'README.md'))) {
-    throw new Error(`Test assets not found at ${dir}; set VIGIL_ASSETS_DIR or place shared/assets beside the project.`);
+    throw new Error(
+      `Test assets not found at ${dir}; set VIGIL_ASSETS_DIR or place shared/assets beside the project.`,
+    );
   }
   return dir;
 }

@@ -72,7 +72,9 @@ if (preparedModelBytes(entry).flushed > 0) {
 }
 
 console.log(`recognizer         ${entry.id} (${entry.output.size}-d), ${threadsPerSession()} threads`);
-console.log(`batch              ${models.recognizer.maxBatch}, flip fusion ${models.recognizer.flipFusion ? 'on' : 'off'}`);
+console.log(
+  `batch              ${models.recognizer.maxBatch}, flip fusion ${models.recognizer.flipFusion ? 'on' : 'off'}`,
+);
 console.log(`faces              ${faces.length} real faces × ${args.rounds} rounds (align + embed)`);
 console.log(`throughput         ${round(fps, 1)} faces/s (${round(1000 / fps, 2)} ms/face)`);
 if (unflushedFps !== null) {

@@ -10,8 +10,16 @@ import { pngBomb } from '../testing/images.js';
 const CLI = join(packageRoot(), 'dist', 'main', 'cli', 'vigil.js');
 
 function vigil(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, lines: r.stdout.trim().split('\n').filter(Boolean) };
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+  return {
+    code: r.status,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    lines: r.stdout.trim().split('\n').filter(Boolean),
+  };
 }
 
 const A = (f: string) => asset('faces', 'celeba', '07201', f);
@@ -25,11 +33,29 @@ describeWithAssets('vigil CLI contract', () => {
   });
 
   it('enroll prints the documented JSON and exits 0', () => {
-    const r = vigil(['enroll', '--data-dir', dir, '--name', 'Ann Example', '--apartment', '4B', '--json', A('001085.jpg'), A('007710.jpg'), A('017588.jpg')]);
+    const r = vigil([
+      'enroll',
+      '--data-dir',
+      dir,
+      '--name',
+      'Ann Example',
+      '--apartment',
+      '4B',
+      '--json',
+      A('001085.jpg'),
+      A('007710.jpg'),
+      A('017588.jpg'),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.lines).toHaveLength(1);
     const out = JSON.parse(r.lines[0]!);
-    expect(Object.keys(out).sort()).toEqual(['embeddings_count', 'member_id', 'quality_score', 'rejected', 'warnings']);
+    expect(Object.keys(out).sort()).toEqual([
+      'embeddings_count',
+      'member_id',
+      'quality_score',
+      'rejected',
+      'warnings',
+    ]);
     expect(out.embeddings_count).toBe(3);
   });
 
@@ -44,9 +70,19 @@ describeWithAssets('vigil CLI contract', () => {
     const face = known.faces.find((f: { type: string }) => f.type === 'known_member');
     expect(face).toMatchObject({ name: 'Ann Example', member_id: expect.stringMatching(/^MEMBER_/) });
     expect(face.bbox).toHaveLength(4);
-    expect(face.candidates[0]).toEqual({ member_id: face.member_id, name: 'Ann Example', similarity: expect.any(Number) });
-    expect(broken).toEqual({ image: bad, error: expect.stringMatching(/not a readable JPEG, PNG or WebP image/) });
-    expect(stranger.faces[0]).toMatchObject({ type: 'new_unknown', unknown_id: expect.stringMatching(/^UNKNOWN_\d{8}_[0-9a-f]{8}$/) });
+    expect(face.candidates[0]).toEqual({
+      member_id: face.member_id,
+      name: 'Ann Example',
+      similarity: expect.any(Number),
+    });
+    expect(broken).toEqual({
+      image: bad,
+      error: expect.stringMatching(/not a readable JPEG, PNG or WebP image/),
+    });
+    expect(stranger.faces[0]).toMatchObject({
+      type: 'new_unknown',
+      unknown_id: expect.stringMatching(/^UNKNOWN_\d{8}_[0-9a-f]{8}$/),
+    });
     expect(stranger.faces[0].member_id).toBeUndefined();
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
@@ -58,7 +94,11 @@ describeWithAssets('vigil CLI contract', () => {
     const show = JSON.parse(vigil(['members', 'show', id, '--data-dir', dir, '--json']).stdout);
     expect(show).toMatchObject({ member_id: id, name: 'Ann Example', apartment: '4B', total_appearances: 1 });
     const unknowns = JSON.parse(vigil(['unknowns', 'list', '--data-dir', dir, '--json']).stdout);
-    expect(unknowns[0]).toMatchObject({ unknown_id: expect.stringMatching(/^UNKNOWN_/), appearance_count: 1, status: 'active' });
+    expect(unknowns[0]).toMatchObject({
+      unknown_id: expect.stringMatching(/^UNKNOWN_/),
+      appearance_count: 1,
+      status: 'active',
+    });
     expect(vigil(['members', 'delete', id, '--data-dir', dir, '--json']).code).toBe(0);
     const again = vigil(['members', 'show', id, '--data-dir', dir, '--json']);
     expect(again.code).toBe(1);
@@ -70,7 +110,12 @@ describeWithAssets('vigil CLI contract', () => {
     writeFileSync(bomb, pngBomb());
     const empty = join(dir, 'zero.jpg');
     writeFileSync(empty, '');
-    for (const photos of [[bomb], [empty], [asset('faces', 'face_recognition_knn', 'extra', 'two_people.jpg')], [join(dir, 'nope.jpg')]]) {
+    for (const photos of [
+      [bomb],
+      [empty],
+      [asset('faces', 'face_recognition_knn', 'extra', 'two_people.jpg')],
+      [join(dir, 'nope.jpg')],
+    ]) {
       const r = vigil(['enroll', '--data-dir', dir, '--name', 'X', '--json', ...photos]);
       expect(r.code).toBe(1);
       expect(r.stdout).toBe('');
@@ -87,7 +132,12 @@ describeWithAssets('vigil CLI contract', () => {
   it('doctor reports models, checksums, provider, ffmpeg and the database', () => {
     const r = vigil(['doctor', '--data-dir', dir, '--json']);
     const d = JSON.parse(r.stdout);
-    expect(d.models.map((m: { role: string }) => m.role)).toEqual(['detector', 'landmarks', 'recognizer', 'liveness']);
+    expect(d.models.map((m: { role: string }) => m.role)).toEqual([
+      'detector',
+      'landmarks',
+      'recognizer',
+      'liveness',
+    ]);
     expect(d.models.every((m: { sha256_ok: boolean }) => m.sha256_ok)).toBe(true);
     expect(d.execution_provider).toBe('cpu');
     expect(d.database).toMatchObject({ integrity: 'ok', audit_chain_ok: true, schema_version: 1 });
@@ -98,13 +148,18 @@ describeWithAssets('vigil CLI contract', () => {
     const models = join(dir, 'swapped');
     mkdirSync(models);
     // The 68-point model's file replaced by another model under the same name.
-    copyFileSync(asset('models', 'yunet', 'face_detection_yunet_2023mar.onnx'), join(models, 'fr_landmark.onnx'));
+    copyFileSync(
+      asset('models', 'yunet', 'face_detection_yunet_2023mar.onnx'),
+      join(models, 'fr_landmark.onnx'),
+    );
     const env = { VIGIL_MODELS_DIR: models };
     const doctor = vigil(['doctor', '--data-dir', dir, '--json'], env);
     expect(doctor.code).toBe(1);
     const d = JSON.parse(doctor.stdout);
     expect(d.ok).toBe(false);
-    expect(d.models[1].error).toMatch(/fr_landmark\.onnx .* expected 1163742: it is not faceplugin-landmarks68/);
+    expect(d.models[1].error).toMatch(
+      /fr_landmark\.onnx .* expected 1163742: it is not faceplugin-landmarks68/,
+    );
     const enroll = vigil(['enroll', '--data-dir', dir, '--name', 'Y', A('001085.jpg')], env);
     expect(enroll.code).toBe(1);
     expect(enroll.stderr).toMatch(/^vigil: Model file .*fr_landmark\.onnx has 232589 bytes/);

@@ -21,8 +21,20 @@ export async function runDoctor(g: GlobalOptions): Promise<number> {
   const checks: Check[] = [];
   const manifest = loadManifest();
   const pack = packByName(g.pack, manifest);
-  const roles = { detector: pack.detector, landmarks: pack.landmarks, recognizer: pack.recognizer, liveness: pack.liveness };
-  const models: { role: string; id: string; file: string; path: string | null; sha256_ok: boolean; error?: string }[] = [];
+  const roles = {
+    detector: pack.detector,
+    landmarks: pack.landmarks,
+    recognizer: pack.recognizer,
+    liveness: pack.liveness,
+  };
+  const models: {
+    role: string;
+    id: string;
+    file: string;
+    path: string | null;
+    sha256_ok: boolean;
+    error?: string;
+  }[] = [];
   for (const [role, id] of Object.entries(roles)) {
     if (!id) continue;
     const entry = modelById(id, manifest);
@@ -39,7 +51,11 @@ export async function runDoctor(g: GlobalOptions): Promise<number> {
   if (models.every((m) => m.sha256_ok)) {
     try {
       await loadModels({ pack: g.pack }, g.dataDir);
-      checks.push({ name: 'models load', ok: true, detail: `all ${models.length} models open in onnxruntime` });
+      checks.push({
+        name: 'models load',
+        ok: true,
+        detail: `all ${models.length} models open in onnxruntime`,
+      });
     } catch (e) {
       checks.push({ name: 'models load', ok: false, detail: describeError(e) });
     }
@@ -61,7 +77,10 @@ export async function runDoctor(g: GlobalOptions): Promise<number> {
       : 'not found: install ffmpeg (e.g. apt-get install ffmpeg) or set VIGIL_FFMPEG',
   });
 
-  let database: Record<string, unknown> = { path: join(g.dataDir, DB_FILE), exists: existsSync(join(g.dataDir, DB_FILE)) };
+  let database: Record<string, unknown> = {
+    path: join(g.dataDir, DB_FILE),
+    exists: existsSync(join(g.dataDir, DB_FILE)),
+  };
   if (database.exists) {
     try {
       accessSync(g.dataDir, constants.W_OK);
@@ -93,7 +112,11 @@ export async function runDoctor(g: GlobalOptions): Promise<number> {
       checks.push({ name: 'database', ok: false, detail: describeError(e) });
     }
   } else {
-    checks.push({ name: 'database', ok: true, detail: `none yet in ${g.dataDir} (created on first enrollment)` });
+    checks.push({
+      name: 'database',
+      ok: true,
+      detail: `none yet in ${g.dataDir} (created on first enrollment)`,
+    });
   }
 
   const ok = checks.every((c) => c.ok);

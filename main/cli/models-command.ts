@@ -12,14 +12,21 @@ function progressBar(p: Progress): string {
   return `${p.file}  [${'#'.repeat(done)}${'.'.repeat(width - done)}] ${Math.round(frac * 100)}%  ${mb(p.received)}/${mb(p.total)} MB`;
 }
 
-export async function runModels(g: GlobalOptions, args: string[], acceptNonCommercial: boolean): Promise<number> {
+export async function runModels(
+  g: GlobalOptions,
+  args: string[],
+  acceptNonCommercial: boolean,
+): Promise<number> {
   const [sub, packArg] = args;
   if (sub === 'list') {
     const m = loadManifest();
     const packs = Object.entries(m.packs).map(([name, p]) => ({ name, ...p }));
     g.out.result(packs, () =>
       packs
-        .map((p) => `${p.name.padEnd(12)} ${p.title}\n${' '.repeat(13)}${p.license_note}${p.non_commercial ? ' (NON-COMMERCIAL)' : ''}`)
+        .map(
+          (p) =>
+            `${p.name.padEnd(12)} ${p.title}\n${' '.repeat(13)}${p.license_note}${p.non_commercial ? ' (NON-COMMERCIAL)' : ''}`,
+        )
         .join('\n'),
     );
     return 0;
@@ -40,7 +47,9 @@ export async function runModels(g: GlobalOptions, args: string[], acceptNonComme
   });
   if (tty) process.stderr.write('\n');
   g.out.result({ pack, models }, () =>
-    models.map((m) => `${m.status === 'present' ? 'present   ' : 'downloaded'}  ${m.id}  ${m.path}`).join('\n'),
+    models
+      .map((m) => `${m.status === 'present' ? 'present   ' : 'downloaded'}  ${m.id}  ${m.path}`)
+      .join('\n'),
   );
   return 0;
 }

@@ -19,7 +19,10 @@ export async function runEnroll(
   if (!a.name) throw new UsageError('enroll needs --name NAME');
   if (a.photos.length === 0) throw new UsageError('enroll needs at least one photo');
   const result = await withEngine(g, (e) =>
-    e.enroll({ name: a.name!, apartment: a.apartment ?? null, email: a.email ?? null, phone: a.phone ?? null }, a.photos),
+    e.enroll(
+      { name: a.name!, apartment: a.apartment ?? null, email: a.email ?? null, phone: a.phone ?? null },
+      a.photos,
+    ),
   );
   g.out.result(result, () =>
     [
@@ -46,7 +49,10 @@ export async function runIdentify(g: GlobalOptions, images: string[], cameraId?:
             ? `${image}: no face found`
             : `${image}:\n` +
               faces
-                .map((f) => `  ${f.type.padEnd(17)} ${f.name} (${f.confidence.toFixed(2)}) at [${f.bbox.join(', ')}]`)
+                .map(
+                  (f) =>
+                    `  ${f.type.padEnd(17)} ${f.name} (${f.confidence.toFixed(2)}) at [${f.bbox.join(', ')}]`,
+                )
                 .join('\n'),
         );
       } catch (err) {
@@ -78,7 +84,9 @@ export async function runMembers(g: GlobalOptions, args: string[]): Promise<numb
           total_appearances: m.total_appearances,
         }));
         g.out.result(rows, () =>
-          rows.length === 0 ? 'No members.' : rows.map((m) => `${m.member_id}  ${m.name}  (${m.status})`).join('\n'),
+          rows.length === 0
+            ? 'No members.'
+            : rows.map((m) => `${m.member_id}  ${m.name}  (${m.status})`).join('\n'),
         );
         return 0;
       }
@@ -88,7 +96,11 @@ export async function runMembers(g: GlobalOptions, args: string[]): Promise<numb
         if (!m) throw new VigilError('NOT_FOUND', `No member with id ${id}.`);
         const embeddings = e.vectors.vectorsOf('member', id).filter((v) => !v.isCentroid).length;
         const detail = { ...m, embeddings_count: embeddings };
-        g.out.result(detail, () => Object.entries(detail).map(([k, v]) => `${k}: ${v ?? ''}`).join('\n'));
+        g.out.result(detail, () =>
+          Object.entries(detail)
+            .map(([k, v]) => `${k}: ${v ?? ''}`)
+            .join('\n'),
+        );
         return 0;
       }
       case 'delete': {
@@ -117,7 +129,9 @@ export async function runUnknowns(g: GlobalOptions, args: string[]): Promise<num
     g.out.result(rows, () =>
       rows.length === 0
         ? 'No unknown persons.'
-        : rows.map((u) => `${u.unknown_id}  seen ${u.appearance_count}×, last ${u.last_seen}  (${u.status})`).join('\n'),
+        : rows
+            .map((u) => `${u.unknown_id}  seen ${u.appearance_count}×, last ${u.last_seen}  (${u.status})`)
+            .join('\n'),
     );
     return 0;
   });

@@ -85,7 +85,10 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    const msg = e instanceof Error && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS') ? new UsageError(e.message) : e;
+    const msg =
+      e instanceof Error && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS')
+        ? new UsageError(e.message)
+        : e;
     process.exitCode = fail(msg);
   },
 );

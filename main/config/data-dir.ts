@@ -4,7 +4,8 @@ import { join } from 'node:path';
 /** Where the desktop app keeps its data (Electron's userData for an app named Vigil). */
 export function defaultDataDir(): string {
   const home = homedir();
-  if (process.platform === 'win32') return join(process.env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'Vigil');
+  if (process.platform === 'win32')
+    return join(process.env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'Vigil');
   if (process.platform === 'darwin') return join(home, 'Library', 'Application Support', 'Vigil');
   return join(process.env.XDG_CONFIG_HOME ?? join(home, '.config'), 'Vigil');
 }

@@ -16,9 +16,14 @@ export type Band =
  * The seed's three bands. Members are tried first: a person who was an unknown and has since
  * been enrolled must be named, not re-logged as a stranger.
  */
-export function decideBand(topMember: PersonMatch | undefined, topUnknown: PersonMatch | undefined, t: Thresholds): Band {
+export function decideBand(
+  topMember: PersonMatch | undefined,
+  topUnknown: PersonMatch | undefined,
+  t: Thresholds,
+): Band {
   if (topMember && topMember.similarity >= t.recognition) return { type: 'known_member', match: topMember };
-  if (topUnknown && topUnknown.similarity >= t.unknown) return { type: 'recurring_unknown', match: topUnknown };
+  if (topUnknown && topUnknown.similarity >= t.unknown)
+    return { type: 'recurring_unknown', match: topUnknown };
   return { type: 'new_unknown' };
 }
 

@@ -48,7 +48,9 @@ describe('decodeImage', () => {
   });
 
   it('reads CMYK, greyscale, 16-bit, EXIF-rotated and WebP input as RGB', async () => {
-    const src = await sharp({ create: { width: 60, height: 40, channels: 3, background: { r: 30, g: 160, b: 90 } } })
+    const src = await sharp({
+      create: { width: 60, height: 40, channels: 3, background: { r: 30, g: 160, b: 90 } },
+    })
       .jpeg()
       .toBuffer();
     const v = await unusualVariants(src);

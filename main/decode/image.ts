@@ -33,9 +33,13 @@ function sentenceFor(e: unknown, Label: string): VigilError {
     );
   }
   if (/premature end|truncated|corrupt|invalid|bad|unexpected end|marker/i.test(msg)) {
-    return new VigilError('IMAGE_UNREADABLE', `${Label} is damaged or truncated and cannot be read.`, { cause: e });
+    return new VigilError('IMAGE_UNREADABLE', `${Label} is damaged or truncated and cannot be read.`, {
+      cause: e,
+    });
   }
-  return new VigilError('IMAGE_UNREADABLE', `${Label} is not a readable JPEG, PNG or WebP image.`, { cause: e });
+  return new VigilError('IMAGE_UNREADABLE', `${Label} is not a readable JPEG, PNG or WebP image.`, {
+    cause: e,
+  });
 }
 
 /**

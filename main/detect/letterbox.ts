@@ -19,9 +19,16 @@ export function letterbox(img: RgbImage, spec: InputSpec): LetterboxInput {
   const width = spec.dynamic_size ? Math.max(32, Math.ceil((img.width * scale) / 32) * 32) : spec.width;
   const height = spec.dynamic_size ? Math.max(32, Math.ceil((img.height * scale) / 32) * 32) : spec.height;
   const tensor = new Float32Array(3 * width * height);
-  regionToTensor(img, { x: 0, y: 0, w: img.width, h: img.height }, { ...spec, resize: 'letterbox' }, tensor, 0, {
-    width,
-    height,
-  });
+  regionToTensor(
+    img,
+    { x: 0, y: 0, w: img.width, h: img.height },
+    { ...spec, resize: 'letterbox' },
+    tensor,
+    0,
+    {
+      width,
+      height,
+    },
+  );
   return { tensor, width, height, scale };
 }

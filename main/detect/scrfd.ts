@@ -19,7 +19,9 @@ export class ScrfdDetector implements FaceDetector {
   async detect(img: RgbImage): Promise<Detection[]> {
     const lb = letterbox(img, this.entry.input);
     const name = this.entry.input.name || this.session.inputNames[0]!;
-    const out = await this.session.run({ [name]: new ort.Tensor('float32', lb.tensor, [1, 3, lb.height, lb.width]) });
+    const out = await this.session.run({
+      [name]: new ort.Tensor('float32', lb.tensor, [1, 3, lb.height, lb.width]),
+    });
     const names = this.session.outputNames;
     const strides = param<number[]>(this.entry, 'strides', [8, 16, 32]);
     const anchors = param(this.entry, 'anchors_per_cell', 2);
@@ -53,7 +55,10 @@ export class ScrfdDetector implements FaceDetector {
         if (kps) {
           landmarks = [];
           for (let k = 0; k < 5; k++) {
-            landmarks.push([(cx + kps[i * 10 + 2 * k]! * stride) * s, (cy + kps[i * 10 + 2 * k + 1]! * stride) * s]);
+            landmarks.push([
+              (cx + kps[i * 10 + 2 * k]! * stride) * s,
+              (cy + kps[i * 10 + 2 * k + 1]! * stride) * s,
+            ]);
           }
         }
         dets.push({ box, score, landmarks });

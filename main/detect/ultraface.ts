@@ -21,7 +21,9 @@ export class UltraFaceDetector implements FaceDetector {
     const tensor = new Float32Array(3 * spec.width * spec.height);
     regionToTensor(img, { x: 0, y: 0, w: img.width, h: img.height }, spec, tensor);
     const name = spec.name || this.session.inputNames[0]!;
-    const out = await this.session.run({ [name]: new ort.Tensor('float32', tensor, [1, 3, spec.height, spec.width]) });
+    const out = await this.session.run({
+      [name]: new ort.Tensor('float32', tensor, [1, 3, spec.height, spec.width]),
+    });
     const scores = out[String(this.entry.output.scores)]!.data as Float32Array;
     const boxes = out[String(this.entry.output.boxes)]!.data as Float32Array;
     const threshold = param(this.entry, 'score_threshold', 0.6);
@@ -34,7 +36,11 @@ export class UltraFaceDetector implements FaceDetector {
       const y1 = boxes[i * 4 + 1]!;
       const x2 = boxes[i * 4 + 2]!;
       const y2 = boxes[i * 4 + 3]!;
-      const box = clipBox([x1 * img.width, y1 * img.height, x2 * img.width, y2 * img.height], img.width, img.height);
+      const box = clipBox(
+        [x1 * img.width, y1 * img.height, x2 * img.width, y2 * img.height],
+        img.width,
+        img.height,
+      );
       if (box[2] - box[0] < 2 || box[3] - box[1] < 2) continue;
       dets.push({ box, score, landmarks: null });
     }

@@ -16,7 +16,9 @@ export class YuNetDetector implements FaceDetector {
   async detect(img: RgbImage): Promise<Detection[]> {
     const lb = letterbox(img, this.entry.input);
     const name = this.entry.input.name || this.session.inputNames[0]!;
-    const out = await this.session.run({ [name]: new ort.Tensor('float32', lb.tensor, [1, 3, lb.height, lb.width]) });
+    const out = await this.session.run({
+      [name]: new ort.Tensor('float32', lb.tensor, [1, 3, lb.height, lb.width]),
+    });
     const threshold = param(this.entry, 'score_threshold', 0.6);
     const dets: Detection[] = [];
     for (const stride of param<number[]>(this.entry, 'strides', [8, 16, 32])) {
@@ -40,9 +42,16 @@ export class YuNetDetector implements FaceDetector {
           const s = 1 / lb.scale;
           const landmarks: Point[] = [];
           for (let k = 0; k < 5; k++) {
-            landmarks.push([(kps[i * 10 + 2 * k]! + c) * stride * s, (kps[i * 10 + 2 * k + 1]! + r) * stride * s]);
+            landmarks.push([
+              (kps[i * 10 + 2 * k]! + c) * stride * s,
+              (kps[i * 10 + 2 * k + 1]! + r) * stride * s,
+            ]);
           }
-          const box = clipBox([(cx - w / 2) * s, (cy - h / 2) * s, (cx + w / 2) * s, (cy + h / 2) * s], img.width, img.height);
+          const box = clipBox(
+            [(cx - w / 2) * s, (cy - h / 2) * s, (cx + w / 2) * s, (cy + h / 2) * s],
+            img.width,
+            img.height,
+          );
           dets.push({ box, score, landmarks });
         }
       }

@@ -40,7 +40,9 @@ export class ArcFaceRecognizer {
     const spec = this.entry.input;
     const name = spec.name || this.session.inputNames[0]!;
     const outName = String(this.entry.output.embedding || this.session.outputNames[0]);
-    const out = await this.session.run({ [name]: new ort.Tensor('float32', tensor, [n, 3, spec.height, spec.width]) });
+    const out = await this.session.run({
+      [name]: new ort.Tensor('float32', tensor, [n, 3, spec.height, spec.width]),
+    });
     const data = out[outName]!.data as Float32Array;
     if (data.length !== n * this.size) {
       throw new VigilError(
@@ -83,7 +85,8 @@ export class ArcFaceRecognizer {
     if (this.maxBatch > 1) return this.run(tensor, n);
     const per = tensor.length / n;
     const out = new Float32Array(n * this.size);
-    for (let i = 0; i < n; i++) out.set(await this.run(tensor.slice(i * per, (i + 1) * per), 1), i * this.size);
+    for (let i = 0; i < n; i++)
+      out.set(await this.run(tensor.slice(i * per, (i + 1) * per), 1), i * this.size);
     return out;
   }
 }

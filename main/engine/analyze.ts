@@ -1,7 +1,7 @@
 import type { Point } from '../align/similarity.js';
 import { alignFace } from '../align/warp.js';
-import type { DecodedImage } from '../decode/image.js';
-import type { Box } from '../detect/types.js';
+import type { DecodedImage, RgbImage } from '../decode/image.js';
+import type { Box, Detection } from '../detect/types.js';
 import type { LoadedModels } from '../models/zoo.js';
 import { assessQuality, type FaceQuality } from '../quality/quality.js';
 
@@ -14,14 +14,70 @@ export interface AnalysedFace {
   embedding: Float32Array;
 }
 
+/** Surrounds the image with a grey border of `frac` of its size on every side. */
+export function padImage(img: RgbImage, frac: number): { image: RgbImage; offset: number } {
+  const offset = Math.round(Math.max(img.width, img.height) * frac);
+  const width = img.width + 2 * offset;
+  const height = img.height + 2 * offset;
+  const data = new Uint8Array(width * height * 3).fill(128);
+  for (let y = 0; y < img.height; y++) {
+    data.set(img.data.subarray(y * img.width * 3, (y + 1) * img.width * 3), ((y + offset) * width + offset) * 3);
+  }
+  return { image: { width, height, data }, offset };
+}
+
+/**
+ * Stretches the grey-level histogram of a dark or flat image to the full range (the same gain
+ * applied to R, G and B, so colours keep their balance). Night and back-lit scenes are where
+ * detectors and recognizers fail first.
+ */
+export function equalize(img: RgbImage): RgbImage {
+  const n = img.width * img.height;
+  const hist = new Uint32Array(256);
+  const grey = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const g = (img.data[i * 3]! * 77 + img.data[i * 3 + 1]! * 150 + img.data[i * 3 + 2]! * 29) >> 8;
+    grey[i] = g;
+    hist[g]!++;
+  }
+  const lut = new Float32Array(256);
+  let cum = 0;
+  for (let v = 0; v < 256; v++) {
+    cum += hist[v]!;
+    lut[v] = (255 * cum) / n;
+  }
+  const data = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    const g = grey[i]!;
+    const gain = g > 0 ? lut[g]! / g : 1;
+    for (let c = 0; c < 3; c++) data[i * 3 + c] = Math.min(255, img.data[i * 3 + c]! * gain);
+  }
+  return { width: img.width, height: img.height, data };
+}
+
+/**
+ * Detectors are trained on faces with context around them and on normal exposure: they miss a
+ * face that fills the frame (ID photos, kiosk crops) or sits in the dark. When nothing is found,
+ * look again with a border, then on the equalized image. Later stages use the image that worked.
+ */
+async function detectHard(models: LoadedModels, img: RgbImage): Promise<{ img: RgbImage; dets: Detection[]; offset: number }> {
+  const dets = await models.detector.detect(img);
+  if (dets.length > 0) return { img, dets, offset: 0 };
+  const padded = padImage(img, 0.3);
+  const found = await models.detector.detect(padded.image);
+  if (found.length > 0) return { img: padded.image, dets: found, offset: padded.offset };
+  const bright = padImage(equalize(img), 0.3);
+  return { img: bright.image, dets: await models.detector.detect(bright.image), offset: bright.offset };
+}
+
 /** Detect → landmarks → align → quality → embed, for every face of one image. */
 export async function analyseImage(models: LoadedModels, decoded: DecodedImage): Promise<AnalysedFace[]> {
-  const img = decoded.image;
-  const dets = await models.detector.detect(img);
+  const { img, dets, offset } = await detectHard(models, decoded.image);
   if (dets.length === 0) return [];
   const missing = dets.filter((d) => !d.landmarks);
   if (missing.length > 0) {
-    if (!models.landmarks) throw new Error(`${models.detector.entry.id} gives no landmarks and no landmark model is configured`);
+    if (!models.landmarks)
+      throw new Error(`${models.detector.entry.id} gives no landmarks and no landmark model is configured`);
     const pts = await models.landmarks.landmarks(
       img,
       missing.map((d) => d.box),
@@ -31,12 +87,16 @@ export async function analyseImage(models: LoadedModels, decoded: DecodedImage):
   const toOriginal = 1 / decoded.scale;
   const size = models.recognizer.entry.input.width;
   const aligned = dets.map((d) => alignFace(img, d.landmarks!, size));
+  const qualities = dets.map((d, i) => assessQuality(aligned[i]!, d.landmarks!, d.box, toOriginal));
   const embeddings = await models.recognizer.embed(aligned);
+  const o = (v: number): number => (v - offset) * toOriginal;
+  const W = decoded.originalWidth;
+  const H = decoded.originalHeight;
   return dets.map((d, i) => ({
-    box: d.box.map((v) => v * toOriginal) as Box,
-    landmarks: d.landmarks!.map(([x, y]): Point => [x * toOriginal, y * toOriginal]),
+    box: [Math.max(0, o(d.box[0])), Math.max(0, o(d.box[1])), Math.min(W, o(d.box[2])), Math.min(H, o(d.box[3]))],
+    landmarks: d.landmarks!.map(([x, y]): Point => [o(x), o(y)]),
     detectionScore: d.score,
-    quality: assessQuality(aligned[i]!, d.landmarks!, d.box, toOriginal),
+    quality: qualities[i]!,
     embedding: embeddings[i]!,
   }));
 }

@@ -79,7 +79,10 @@ describeWithAssets('engine: enrollment and identification on real photos', () =>
       const file = join(dir, `${name}.img`);
       writeFileSync(file, buf);
       const faces = await engine.identify(file);
-      expect(faces.some((f) => f.member_id === memberId), name).toBe(true);
+      expect(
+        faces.some((f) => f.member_id === memberId),
+        name,
+      ).toBe(true);
     }
   });
 
@@ -95,7 +98,9 @@ describeWithAssets('engine: enrollment and identification on real photos', () =>
     writeFileSync(truncated, readFileSync(A('033066.jpg')).subarray(0, 3000));
     const noFace = join(dir, 'flat.png');
     const { default: sharp } = await import('sharp');
-    await sharp({ create: { width: 300, height: 300, channels: 3, background: '#777' } }).png().toFile(noFace);
+    await sharp({ create: { width: 300, height: 300, channels: 3, background: '#777' } })
+      .png()
+      .toFile(noFace);
     const photos = [empty, bomb, text, truncated, noFace, TWO_PEOPLE];
     const err = await engine.enroll({ name: 'Nobody' }, photos).catch((e: Error) => e);
     expect(err).toMatchObject({ code: 'ENROLL_NO_USABLE_PHOTO' });
@@ -123,7 +128,9 @@ describeWithAssets('engine: enrollment and identification on real photos', () =>
       if (++calls === 2) throw new Error('disk full');
       return original(...args);
     };
-    await expect(engine.enroll({ name: 'Half' }, [B('022649.jpg'), B('025694.jpg')])).rejects.toThrow('disk full');
+    await expect(engine.enroll({ name: 'Half' }, [B('022649.jpg'), B('025694.jpg')])).rejects.toThrow(
+      'disk full',
+    );
     engine.vectors.add = original;
     expect(counts(engine)).toEqual(before);
     // The in-memory index is rebuilt from disk on the next open: nothing of "Half" survives.
@@ -135,9 +142,14 @@ describeWithAssets('engine: enrollment and identification on real photos', () =>
   it('deletes a member with every vector and appearance, audited without the name', () => {
     engine.deleteMember(memberId);
     expect(counts(engine)).toMatchObject({ members: 0 });
-    expect(engine.db.prepare("SELECT COUNT(*) FROM embeddings WHERE person_kind = 'member'").pluck().get()).toBe(0);
+    expect(
+      engine.db.prepare("SELECT COUNT(*) FROM embeddings WHERE person_kind = 'member'").pluck().get(),
+    ).toBe(0);
     expect(listAppearances(engine.db).some((a) => a.person_id === memberId)).toBe(false);
-    const audit = engine.db.prepare('SELECT action, details FROM audit_log').all() as { action: string; details: string }[];
+    const audit = engine.db.prepare('SELECT action, details FROM audit_log').all() as {
+      action: string;
+      details: string;
+    }[];
     expect(audit.map((a) => a.action)).toContain('member_deleted');
     expect(JSON.stringify(audit)).not.toMatch(/O'Hara/);
     expect(verifyAudit(engine.db).ok).toBe(true);

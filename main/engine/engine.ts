@@ -9,7 +9,14 @@ import { ENROLL_GATE, gateFailure } from '../quality/quality.js';
 import { insertAppearance } from '../store/appearances.js';
 import { appendAudit } from '../store/audit.js';
 import { readConfig } from '../store/config.js';
-import { deleteMemberRow, getMember, insertMember, newMemberId, recordMemberSeen, type NewMember } from '../store/members.js';
+import {
+  deleteMemberRow,
+  getMember,
+  insertMember,
+  newMemberId,
+  recordMemberSeen,
+  type NewMember,
+} from '../store/members.js';
 import { openDatabase } from '../store/open.js';
 import { insertUnknown, newUnknownId, recordUnknownSeen } from '../store/unknowns.js';
 import { VectorStore } from '../store/vectors.js';
@@ -77,7 +84,8 @@ export class Engine {
 
   thresholds(cameraId?: string): Thresholds {
     const calibrated = this.recognizer.thresholds;
-    if (!calibrated) throw new VigilError('MODEL_INVALID', `${this.recognizer.id} has no calibrated thresholds.`);
+    if (!calibrated)
+      throw new VigilError('MODEL_INVALID', `${this.recognizer.id} has no calibrated thresholds.`);
     const config = readConfig(this.db, 'thresholds')[this.recognizer.id];
     let camera: { recognition_threshold: number | null; unknown_threshold: number | null } | undefined;
     if (cameraId) {
@@ -98,9 +106,13 @@ export class Engine {
       enroll_min_photos: readConfig(this.db, 'enroll_min_photos'),
       enroll_max_photos: readConfig(this.db, 'enroll_max_photos'),
     };
-    if (photos.length < minPhotos) throw new VigilError('INVALID_ARGUMENT', `Enrollment needs at least ${minPhotos} photo.`);
+    if (photos.length < minPhotos)
+      throw new VigilError('INVALID_ARGUMENT', `Enrollment needs at least ${minPhotos} photo.`);
     if (photos.length > maxPhotos) {
-      throw new VigilError('ENROLL_TOO_MANY_PHOTOS', `Enrollment takes at most ${maxPhotos} photos; ${photos.length} were given.`);
+      throw new VigilError(
+        'ENROLL_TOO_MANY_PHOTOS',
+        `Enrollment takes at most ${maxPhotos} photos; ${photos.length} were given.`,
+      );
     }
     const models = await this.loadModels();
     const t = this.thresholds();
@@ -116,7 +128,10 @@ export class Engine {
           continue;
         }
         if (candidates.length > 1) {
-          rejected.push({ photo, reason: `the photo shows ${candidates.length} faces; enrollment needs exactly one` });
+          rejected.push({
+            photo,
+            reason: `the photo shows ${candidates.length} faces; enrollment needs exactly one`,
+          });
           continue;
         }
         const face = candidates[0] ?? largestFace(faces)!;
@@ -135,7 +150,10 @@ export class Engine {
     const kept: { photo: string; face: AnalysedFace }[] = [];
     for (const u of usable) {
       if (kept.length > 0 && dot(u.face.embedding, centroid(kept.map((k) => k.face.embedding))) < t.unknown) {
-        rejected.push({ photo: u.photo, reason: 'the face does not look like the person in the other photos' });
+        rejected.push({
+          photo: u.photo,
+          reason: 'the face does not look like the person in the other photos',
+        });
         continue;
       }
       kept.push(u);
@@ -148,7 +166,8 @@ export class Engine {
     const shots = kept.slice(0, maxShots);
     const center = centroid(shots.map((s) => s.face.embedding));
     const warnings: string[] = [];
-    if (kept.length > shots.length) warnings.push(`only the best ${shots.length} of ${kept.length} usable photos were kept`);
+    if (kept.length > shots.length)
+      warnings.push(`only the best ${shots.length} of ${kept.length} usable photos were kept`);
     const dup = this.vectors.searchPeople('member', center, 1)[0];
     if (dup && dup.similarity >= t.recognition) {
       warnings.push(
@@ -164,7 +183,8 @@ export class Engine {
     this.db
       .transaction(() => {
         insertMember(this.db, memberId, { ...member, name }, this.recognizer.id, quality);
-        for (const s of shots) this.vectors.add('member', memberId, s.face.embedding, { quality: s.face.quality.score });
+        for (const s of shots)
+          this.vectors.add('member', memberId, s.face.embedding, { quality: s.face.quality.score });
         this.vectors.add('member', memberId, center, { isCentroid: true, quality });
         appendAudit(this.db, {
           actor: this.options.actor,
@@ -208,7 +228,12 @@ export class Engine {
           const appearance = { camera_id: cameraId, source: 'image', first_seen: at, last_seen: at, bbox };
           if (band.type === 'known_member') {
             const id = band.match.personId;
-            insertAppearance(this.db, { ...appearance, person_kind: 'member', person_id: id, confidence: band.match.similarity });
+            insertAppearance(this.db, {
+              ...appearance,
+              person_kind: 'member',
+              person_id: id,
+              confidence: band.match.similarity,
+            });
             recordMemberSeen(this.db, id, at);
             results.push({
               bbox,
@@ -220,22 +245,55 @@ export class Engine {
             });
           } else if (band.type === 'recurring_unknown') {
             const id = band.match.personId;
-            insertAppearance(this.db, { ...appearance, person_kind: 'unknown', person_id: id, confidence: band.match.similarity });
+            insertAppearance(this.db, {
+              ...appearance,
+              person_kind: 'unknown',
+              person_id: id,
+              confidence: band.match.similarity,
+            });
             recordUnknownSeen(this.db, id, at, cameraId, face.quality.score);
             // Keep a few distinct good views so later sightings from other angles still match.
             const stored = this.vectors.vectorsOf('unknown', id);
-            if (stored.length < maxShots && band.match.similarity < 0.9 && !gateFailure(face.quality, ENROLL_GATE)) {
+            if (
+              stored.length < maxShots &&
+              band.match.similarity < 0.9 &&
+              !gateFailure(face.quality, ENROLL_GATE)
+            ) {
               this.vectors.add('unknown', id, face.embedding, { quality: face.quality.score });
             }
-            results.push({ bbox, type: band.type, unknown_id: id, name: id, confidence: round4(band.match.similarity), candidates });
+            results.push({
+              bbox,
+              type: band.type,
+              unknown_id: id,
+              name: id,
+              confidence: round4(band.match.similarity),
+              candidates,
+            });
           } else {
             const id = newUnknownId(new Date(at));
             insertUnknown(this.db, id, at, cameraId, face.quality.score, this.recognizer.id);
             this.vectors.add('unknown', id, face.embedding, { quality: face.quality.score });
-            insertAppearance(this.db, { ...appearance, person_kind: 'unknown', person_id: id, confidence: face.detectionScore });
-            appendAudit(this.db, { actor: this.options.actor, action: 'unknown_detected', subject: id, details: { camera: cameraId } });
+            insertAppearance(this.db, {
+              ...appearance,
+              person_kind: 'unknown',
+              person_id: id,
+              confidence: face.detectionScore,
+            });
+            appendAudit(this.db, {
+              actor: this.options.actor,
+              action: 'unknown_detected',
+              subject: id,
+              details: { camera: cameraId },
+            });
             const nearest = Math.max(0, members[0]?.similarity ?? 0, topUnknown?.similarity ?? 0);
-            results.push({ bbox, type: band.type, unknown_id: id, name: id, confidence: round4(1 - nearest), candidates });
+            results.push({
+              bbox,
+              type: band.type,
+              unknown_id: id,
+              name: id,
+              confidence: round4(1 - nearest),
+              candidates,
+            });
           }
         }
       })
@@ -250,7 +308,12 @@ export class Engine {
         if (!getMember(this.db, memberId)) return false;
         const vectors = this.vectors.removePerson('member', memberId);
         deleteMemberRow(this.db, memberId);
-        appendAudit(this.db, { actor: this.options.actor, action: 'member_deleted', subject: memberId, details: { vectors } });
+        appendAudit(this.db, {
+          actor: this.options.actor,
+          action: 'member_deleted',
+          subject: memberId,
+          details: { vectors },
+        });
         return true;
       })
       .immediate();

@@ -28,7 +28,9 @@ export class MiniFasNetLiveness {
     const tensor = new Float32Array(3 * spec.width * spec.height);
     regionToTensor(img, { x, y, w, h }, spec, tensor);
     const name = spec.name || this.session.inputNames[0]!;
-    const out = await this.session.run({ [name]: new ort.Tensor('float32', tensor, [1, 3, spec.height, spec.width]) });
+    const out = await this.session.run({
+      [name]: new ort.Tensor('float32', tensor, [1, 3, spec.height, spec.width]),
+    });
     const logits = out[String(this.entry.output.scores)]!.data as Float32Array;
     const max = Math.max(...logits);
     const exps = Array.from(logits, (v) => Math.exp(v - max));

@@ -11,27 +11,18 @@ export interface ScoredId {
 }
 
 /**
- * How many Hamming-nearest candidates to rescore exactly for a gallery of `size` embeddings.
- *
- * Measured with main/bench/search.ts (512-d synthetic faces whose impostor cosines have a standard
- * deviation of ~0.08, like ArcFace-class models, and genuine probes at cosine 0.45–0.7 to their
- * source):
- * - Genuine probes are easy: the true match sits within the first ~10 Hamming ranks at 100k and the
- *   first ~100 at 1M, because its code is far closer than any impostor's.
- * - The hard case is an open-set probe (nobody enrolled) whose best impostor still clears the match
- *   threshold: that impostor is only marginally closer than the rest, so its Hamming rank spreads out
- *   roughly in proportion to the gallery size (up to a few hundred at 100k). Missing it would turn a
- *   false match into a different false match — or no match — so the budget is sized for it too.
- * - Cost is dominated by fetching candidates' floats from sqlite (~8–15 µs each with the database
- *   memory-mapped), not by the scan, so the budget grows sublinearly: ~512 candidates at 100k
- *   (~4 ms) and ~2000 at 1M still fit the 5 ms / 30 ms targets.
- * Small galleries are rescored exhaustively: below the floor the scan saves nothing worth the risk.
+ * How many prefilter candidates to rescore exactly (float fetch + dot product) for a gallery of `size`.
+ * PLACEHOLDER: tuned from main/bench/search.ts measurements below.
  */
 export function candidateCount(size: number): number {
   if (size <= 0) return 0;
-  const floor = 256;
-  if (size <= floor) return size;
-  return Math.min(size, Math.max(floor, Math.ceil(2 * Math.sqrt(size) * Math.log2(size) * 0.1)));
+  return Math.min(size, 256);
+}
+
+/** How many Hamming-nearest codes the prefilter re-ranks by asymmetric score. */
+export function prefilterPool(size: number): number {
+  if (size <= 0) return 0;
+  return Math.min(size, Math.max(4096, Math.ceil(size / 64)));
 }
 
 /** Cosine similarity of two unit vectors of equal length. */

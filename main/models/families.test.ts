@@ -37,7 +37,14 @@ async function checkDetector(detector: FaceDetector, needLandmarks: boolean) {
 
 describeWithAssets('model families on real models', () => {
   it('every shared model file matches its manifest checksum', () => {
-    for (const id of ['yunet-2023mar', 'yunet-s-dynamic', 'scrfd-500m', 'ultraface-rfb640', 'mobilefacenet-paddlex-128', 'mobilefacenet-pixamatch-128']) {
+    for (const id of [
+      'yunet-2023mar',
+      'yunet-s-dynamic',
+      'scrfd-500m',
+      'ultraface-rfb640',
+      'mobilefacenet-paddlex-128',
+      'mobilefacenet-pixamatch-128',
+    ]) {
       expect(resolveModel(modelById(id)).path.startsWith(MODELS_DIR)).toBe(true);
     }
   });
@@ -79,7 +86,11 @@ describeWithAssets('model families on real models', () => {
       const f = (await yunet.detect(image)).sort((a, b) => b.score - a.score)[0]!;
       crops.push(alignFace(image, f.landmarks!));
     }
-    for (const id of ['faceplugin-mobilefacenet512', 'mobilefacenet-paddlex-128', 'mobilefacenet-pixamatch-128']) {
+    for (const id of [
+      'faceplugin-mobilefacenet512',
+      'mobilefacenet-paddlex-128',
+      'mobilefacenet-pixamatch-128',
+    ]) {
       const rec = await loadRecognizer(modelById(id));
       const [a, b, c] = await rec.embed(crops);
       expect(a!.length, id).toBe(Number(modelById(id).output.size));
@@ -93,6 +104,13 @@ describeWithAssets('model families on real models', () => {
 
   it('the manifest names a loadable family for every model', () => {
     const families = new Set(loadManifest().models.map((m) => m.family));
-    expect([...families].sort()).toEqual(['arcface', 'landmarks68', 'minifasnet', 'scrfd', 'ultraface', 'yunet']);
+    expect([...families].sort()).toEqual([
+      'arcface',
+      'landmarks68',
+      'minifasnet',
+      'scrfd',
+      'ultraface',
+      'yunet',
+    ]);
   });
 });

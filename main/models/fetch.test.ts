@@ -36,14 +36,21 @@ function storedZip(name: string, data: Buffer): Buffer {
 
 describeWithAssets('model download: progress, resume, archives, checksums', () => {
   const yunet = readFileSync(asset('models', 'yunet', 'face_detection_yunet_2023mar.onnx'));
-  const scrfdZip = storedZip('buffalo_s/det_500m.onnx', readFileSync(asset('models', 'scrfd', 'det_500m.onnx')));
+  const scrfdZip = storedZip(
+    'buffalo_s/det_500m.onnx',
+    readFileSync(asset('models', 'scrfd', 'det_500m.onnx')),
+  );
   let server: Server;
   let base = '';
   let breakNext = false;
   let ranges: string[] = [];
   beforeAll(async () => {
     server = createServer((req, res) => {
-      const body = req.url!.endsWith('.zip') ? scrfdZip : req.url!.includes('tampered') ? Buffer.from(yunet).fill(7, 100, 200) : yunet;
+      const body = req.url!.endsWith('.zip')
+        ? scrfdZip
+        : req.url!.includes('tampered')
+          ? Buffer.from(yunet).fill(7, 100, 200)
+          : yunet;
       const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
       if (range) ranges.push(req.headers.range!);
       const start = range ? Number(range[1]) : 0;
@@ -75,7 +82,11 @@ describeWithAssets('model download: progress, resume, archives, checksums', () =
     });
     const part = join(dataDir, 'models', `${entry.file}.part`);
     expect(statSync(part).size).toBeGreaterThanOrEqual(100_000);
-    const got = await fetchModel(entry, { dataDir, mapUrl: local('ok'), onProgress: (p) => progress.push(p) });
+    const got = await fetchModel(entry, {
+      dataDir,
+      mapUrl: local('ok'),
+      onProgress: (p) => progress.push(p),
+    });
     expect(got.status).toBe('downloaded');
     expect(ranges).toHaveLength(1);
     expect(sha256(new Uint8Array(readFileSync(got.path)))).toBe(entry.sha256);
@@ -86,7 +97,9 @@ describeWithAssets('model download: progress, resume, archives, checksums', () =
 
   it('deletes a download whose checksum does not match', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'vigil-fetch-'));
-    await expect(fetchModel(modelById('yunet-2023mar'), { dataDir, mapUrl: local('tampered') })).rejects.toMatchObject({
+    await expect(
+      fetchModel(modelById('yunet-2023mar'), { dataDir, mapUrl: local('tampered') }),
+    ).rejects.toMatchObject({
       code: 'DOWNLOAD_FAILED',
       message: expect.stringMatching(/fails its sha256 check/),
     });
@@ -102,6 +115,8 @@ describeWithAssets('model download: progress, resume, archives, checksums', () =
 
   it('asks before downloading a non-commercial pack', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'vigil-fetch-'));
-    await expect(fetchPack('research', { dataDir })).rejects.toThrow(/non-commercial research only.*--accept-non-commercial/);
+    await expect(fetchPack('research', { dataDir })).rejects.toThrow(
+      /non-commercial research only.*--accept-non-commercial/,
+    );
   });
 });

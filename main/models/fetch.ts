@@ -1,4 +1,13 @@
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import { VigilError } from '../errors.js';
 import { log } from '../log.js';
@@ -31,14 +40,22 @@ export interface FetchedModel {
  * Downloads url into `dest` through `dest.part`, resuming a previous partial download with a
  * Range request when the server supports it; the final name appears only once complete.
  */
-async function download(url: string, dest: string, label: string, onProgress?: FetchOptions['onProgress']): Promise<void> {
+async function download(
+  url: string,
+  dest: string,
+  label: string,
+  onProgress?: FetchOptions['onProgress'],
+): Promise<void> {
   const part = `${dest}.part`;
   const have = existsSync(part) ? statSync(part).size : 0;
   let res: Response;
   try {
     res = await fetch(url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, redirect: 'follow' });
   } catch (e) {
-    throw new VigilError('DOWNLOAD_FAILED', `Could not reach ${new URL(url).host} to download ${label}: ${(e as Error).message}.`);
+    throw new VigilError(
+      'DOWNLOAD_FAILED',
+      `Could not reach ${new URL(url).host} to download ${label}: ${(e as Error).message}.`,
+    );
   }
   if (res.status === 416 && have > 0) {
     // Already complete on disk.
@@ -46,7 +63,10 @@ async function download(url: string, dest: string, label: string, onProgress?: F
     return;
   }
   if (!res.ok || !res.body) {
-    throw new VigilError('DOWNLOAD_FAILED', `Downloading ${label} failed: the server answered ${res.status} ${res.statusText}.`);
+    throw new VigilError(
+      'DOWNLOAD_FAILED',
+      `Downloading ${label} failed: the server answered ${res.status} ${res.statusText}.`,
+    );
   }
   const resumed = res.status === 206 && have > 0;
   const length = Number(res.headers.get('content-length'));
@@ -70,11 +90,19 @@ async function download(url: string, dest: string, label: string, onProgress?: F
   renameSync(part, dest);
 }
 
-async function fetchFromSource(entry: ModelEntry, source: ModelSource, dir: string, opts: FetchOptions): Promise<string> {
+async function fetchFromSource(
+  entry: ModelEntry,
+  source: ModelSource,
+  dir: string,
+  opts: FetchOptions,
+): Promise<string> {
   const dest = join(dir, entry.file);
   const mapUrl = opts.mapUrl ?? ((u: string) => u);
   if (source.kind === 'npm') {
-    throw new VigilError('MODEL_MISSING', `${entry.file} comes with the npm package ${source.package}; run npm ci to restore it.`);
+    throw new VigilError(
+      'MODEL_MISSING',
+      `${entry.file} comes with the npm package ${source.package}; run npm ci to restore it.`,
+    );
   }
   if (source.kind === 'http') {
     await download(mapUrl(source.url), dest, entry.file, opts.onProgress);
@@ -86,9 +114,13 @@ async function fetchFromSource(entry: ModelEntry, source: ModelSource, dir: stri
       bytes = readZipEntry(new Uint8Array(readFileSync(archive)), source.entry);
     } catch (e) {
       rmSync(archive, { force: true });
-      throw new VigilError('DOWNLOAD_FAILED', `${basename(archive)} is not a valid archive (${(e as Error).message}); run the command again.`);
+      throw new VigilError(
+        'DOWNLOAD_FAILED',
+        `${basename(archive)} is not a valid archive (${(e as Error).message}); run the command again.`,
+      );
     }
-    if (!bytes) throw new VigilError('DOWNLOAD_FAILED', `${basename(archive)} does not contain ${source.entry}.`);
+    if (!bytes)
+      throw new VigilError('DOWNLOAD_FAILED', `${basename(archive)} does not contain ${source.entry}.`);
     writeFileSync(dest, bytes);
   }
   const digest = sha256(new Uint8Array(readFileSync(dest)));
@@ -122,7 +154,9 @@ export async function fetchModel(entry: ModelEntry, opts: FetchOptions): Promise
   }
   throw new VigilError(
     errors.length ? 'DOWNLOAD_FAILED' : 'MODEL_MISSING',
-    errors.length ? errors[errors.length - 1]! : `${entry.file} has no download source; place it in VIGIL_MODELS_DIR.`,
+    errors.length
+      ? errors[errors.length - 1]!
+      : `${entry.file} has no download source; place it in VIGIL_MODELS_DIR.`,
   );
 }
 
@@ -144,4 +178,3 @@ export async function fetchPack(pack: string, opts: FetchOptions): Promise<Fetch
   }
   return result;
 }
-

@@ -72,7 +72,10 @@ export function loadManifest(path = join(packageRoot(), 'models', 'manifest.json
   if (cached && path === join(packageRoot(), 'models', 'manifest.json')) return cached;
   const parsed = manifestSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
   if (!parsed.success) {
-    throw new VigilError('MODEL_INVALID', `The model manifest ${path} is invalid: ${parsed.error.issues[0]?.message}`);
+    throw new VigilError(
+      'MODEL_INVALID',
+      `The model manifest ${path} is invalid: ${parsed.error.issues[0]?.message}`,
+    );
   }
   const m = parsed.data;
   for (const [name, p] of Object.entries(m.packs)) {

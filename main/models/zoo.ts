@@ -13,7 +13,10 @@ import { loadManifest, modelById, packByName, param, type ModelEntry } from './m
 import { resolveModel } from './resolve.js';
 
 /** The bytes onnxruntime gets: the verified file, with the manifest's load-time fixes applied. */
-export function preparedModelBytes(entry: ModelEntry, dataDir?: string): { bytes: Uint8Array; flushed: number; batchable: boolean } {
+export function preparedModelBytes(
+  entry: ModelEntry,
+  dataDir?: string,
+): { bytes: Uint8Array; flushed: number; batchable: boolean } {
   let { bytes } = resolveModel(entry, dataDir);
   let flushed = 0;
   if (param(entry, 'flush_denormals', false)) flushed = flushDenormalWeights(bytes);
@@ -29,11 +32,14 @@ async function open(entry: ModelEntry, dataDir?: string) {
   const prepared = preparedModelBytes(entry, dataDir);
   try {
     const session = await createSession(prepared.bytes, entry.id);
-    if (prepared.flushed) log('debug', 'model_denormals_flushed', { model: entry.id, count: prepared.flushed });
+    if (prepared.flushed)
+      log('debug', 'model_denormals_flushed', { model: entry.id, count: prepared.flushed });
     return { session, batchable: prepared.batchable };
   } catch (e) {
     if (e instanceof VigilError) throw e;
-    throw new VigilError('MODEL_INVALID', `Model file ${entry.file} could not be loaded by onnxruntime.`, { cause: e });
+    throw new VigilError('MODEL_INVALID', `Model file ${entry.file} could not be loaded by onnxruntime.`, {
+      cause: e,
+    });
   }
 }
 
@@ -52,7 +58,8 @@ export async function loadDetector(entry: ModelEntry, dataDir?: string): Promise
 }
 
 export async function loadLandmarks(entry: ModelEntry, dataDir?: string): Promise<LandmarkModel> {
-  if (entry.family !== 'landmarks68') throw new VigilError('MODEL_INVALID', `${entry.id} is not a landmark model.`);
+  if (entry.family !== 'landmarks68')
+    throw new VigilError('MODEL_INVALID', `${entry.id} is not a landmark model.`);
   return new Landmarks68Model(entry, (await open(entry, dataDir)).session);
 }
 
@@ -61,13 +68,15 @@ export async function loadRecognizer(
   dataDir?: string,
   flipFusion?: boolean,
 ): Promise<ArcFaceRecognizer> {
-  if (entry.family !== 'arcface') throw new VigilError('MODEL_INVALID', `${entry.id} is not a face recognizer.`);
+  if (entry.family !== 'arcface')
+    throw new VigilError('MODEL_INVALID', `${entry.id} is not a face recognizer.`);
   const { session, batchable } = await open(entry, dataDir);
   return new ArcFaceRecognizer(entry, session, batchable, flipFusion);
 }
 
 export async function loadLiveness(entry: ModelEntry, dataDir?: string): Promise<MiniFasNetLiveness> {
-  if (entry.family !== 'minifasnet') throw new VigilError('MODEL_INVALID', `${entry.id} is not a liveness model.`);
+  if (entry.family !== 'minifasnet')
+    throw new VigilError('MODEL_INVALID', `${entry.id} is not a liveness model.`);
   return new MiniFasNetLiveness(entry, (await open(entry, dataDir)).session);
 }
 
@@ -93,6 +102,10 @@ export async function loadModels(sel: ModelSelection, dataDir?: string): Promise
   const detector = await loadDetector(modelById(sel.detector ?? pack.detector, manifest), dataDir);
   const landmarkId = sel.landmarks ?? pack.landmarks;
   const landmarks = landmarkId ? await loadLandmarks(modelById(landmarkId, manifest), dataDir) : null;
-  const recognizer = await loadRecognizer(modelById(sel.recognizer ?? pack.recognizer, manifest), dataDir, sel.flipFusion);
+  const recognizer = await loadRecognizer(
+    modelById(sel.recognizer ?? pack.recognizer, manifest),
+    dataDir,
+    sel.flipFusion,
+  );
   return { detector, landmarks, recognizer };
 }

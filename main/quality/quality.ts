@@ -69,7 +69,12 @@ export function poseFromLandmarks(lm: readonly Point[]): { yaw: number; pitch: n
   return { yaw, pitch, roll };
 }
 
-export function assessQuality(aligned: RgbImage, landmarks: readonly Point[], box: Box, toOriginal: number): FaceQuality {
+export function assessQuality(
+  aligned: RgbImage,
+  landmarks: readonly Point[],
+  box: Box,
+  toOriginal: number,
+): FaceQuality {
   const g = grey(aligned);
   const W = aligned.width;
   const H = aligned.height;

@@ -37,7 +37,8 @@ describe('ONNX load-time fixes (bundled MobileFaceNet)', () => {
     // is still face-major, which is all the recognizer relies on.
     expect(out.data.length).toBe(3 * 512);
     const v = out.data as Float32Array;
-    const single = (await s.run({ input: new ort.Tensor('float32', one, [1, 3, 112, 112]) })).output!.data as Float32Array;
+    const single = (await s.run({ input: new ort.Tensor('float32', one, [1, 3, 112, 112]) })).output!
+      .data as Float32Array;
     for (let i = 0; i < 512; i++) {
       expect(v[i]).toBeCloseTo(single[i]!, 4);
       expect(v[1024 + i]).toBeCloseTo(single[i]!, 4);

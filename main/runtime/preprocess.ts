@@ -68,10 +68,13 @@ export function regionToTensor(
       }
       if (channels === 1) {
         const g =
-          0.299 * bilinear(img, srcX, srcY, 0) + 0.587 * bilinear(img, srcX, srcY, 1) + 0.114 * bilinear(img, srcX, srcY, 2);
+          0.299 * bilinear(img, srcX, srcY, 0) +
+          0.587 * bilinear(img, srcX, srcY, 1) +
+          0.114 * bilinear(img, srcX, srcY, 2);
         out[o] = (g - spec.mean) * spec.scale;
       } else {
-        for (let c = 0; c < 3; c++) out[o + c * plane] = (bilinear(img, srcX, srcY, order[c]!) - spec.mean) * spec.scale;
+        for (let c = 0; c < 3; c++)
+          out[o + c * plane] = (bilinear(img, srcX, srcY, order[c]!) - spec.mean) * spec.scale;
       }
     }
   }
@@ -92,7 +95,8 @@ export function cropsToTensor(crops: RgbImage[], spec: InputSpec, flip = false):
         const sx = flip ? W - 1 - x : x;
         const si = (y * W + sx) * 3;
         const o = base + y * W + x;
-        for (let c = 0; c < 3; c++) out[o + c * plane] = (crop.data[si + order[c]!]! - spec.mean) * spec.scale;
+        for (let c = 0; c < 3; c++)
+          out[o + c * plane] = (crop.data[si + order[c]!]! - spec.mean) * spec.scale;
       }
     }
   });

@@ -52,7 +52,8 @@ function sessionOptions(provider: ExecutionProvider): ort.InferenceSession.Sessi
 export async function createSession(bytes: Uint8Array, label: string): Promise<ort.InferenceSession> {
   if (!choice) {
     const preferred = preferredProvider();
-    choice = preferred === 'cpu' ? { provider: 'cpu', fallbackReason: noGpuReason() } : { provider: preferred };
+    choice =
+      preferred === 'cpu' ? { provider: 'cpu', fallbackReason: noGpuReason() } : { provider: preferred };
   }
   if (choice.provider !== 'cpu') {
     try {

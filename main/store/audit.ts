@@ -11,7 +11,11 @@ export interface AuditEntry {
 
 const GENESIS = '0'.repeat(64);
 
-function rowHash(prev: string, at: string, e: Required<Pick<AuditEntry, 'actor' | 'action'>> & { subject: string | null; details: string }): string {
+function rowHash(
+  prev: string,
+  at: string,
+  e: Required<Pick<AuditEntry, 'actor' | 'action'>> & { subject: string | null; details: string },
+): string {
   return createHash('sha256')
     .update(JSON.stringify([prev, at, e.actor, e.action, e.subject, e.details]))
     .digest('hex');
@@ -19,7 +23,8 @@ function rowHash(prev: string, at: string, e: Required<Pick<AuditEntry, 'actor' 
 
 /** Appends one audit row chained to the previous one; call inside the transaction it records. */
 export function appendAudit(db: Database.Database, entry: AuditEntry, at = new Date().toISOString()): void {
-  const last = db.prepare('SELECT hash FROM audit_log ORDER BY audit_id DESC LIMIT 1').get() as { hash: string } | undefined;
+  const last = db.prepare('SELECT hash FROM audit_log ORDER BY audit_id DESC LIMIT 1').get() as
+    { hash: string } | undefined;
   const prev = last?.hash ?? GENESIS;
   const details = JSON.stringify(entry.details ?? {});
   const subject = entry.subject ?? null;

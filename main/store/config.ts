@@ -14,7 +14,8 @@ export type ConfigKey = keyof typeof DEFAULT_CONFIG;
 export type ConfigValue<K extends ConfigKey> = (typeof DEFAULT_CONFIG)[K];
 
 export function readConfig<K extends ConfigKey>(db: Database.Database, key: K): ConfigValue<K> {
-  const row = db.prepare('SELECT value FROM system_config WHERE key = ?').get(key) as { value: string } | undefined;
+  const row = db.prepare('SELECT value FROM system_config WHERE key = ?').get(key) as
+    { value: string } | undefined;
   return row ? (JSON.parse(row.value) as ConfigValue<K>) : DEFAULT_CONFIG[key];
 }
 
@@ -27,8 +28,7 @@ export function writeConfig<K extends ConfigKey>(db: Database.Database, key: K, 
 /** Internal keys that bind a data folder to the model that produced its vectors. */
 export function readMeta(db: Database.Database, key: string): string | undefined {
   const row = db.prepare('SELECT value FROM system_config WHERE key = ?').get(`meta.${key}`) as
-    | { value: string }
-    | undefined;
+    { value: string } | undefined;
   return row ? (JSON.parse(row.value) as string) : undefined;
 }
 

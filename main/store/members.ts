@@ -30,7 +30,13 @@ export function newMemberId(): string {
   return `MEMBER_${randomBytes(5).toString('hex')}`;
 }
 
-export function insertMember(db: Database.Database, id: string, m: NewMember, recognizer: string, quality: number): void {
+export function insertMember(
+  db: Database.Database,
+  id: string,
+  m: NewMember,
+  recognizer: string,
+  quality: number,
+): void {
   const now = new Date().toISOString();
   db.prepare(
     `INSERT INTO members (member_id, name, apartment, email, phone, quality_score, recognizer, created_at, updated_at)

@@ -30,7 +30,8 @@ export function openDatabase(dataDir: string, opts: OpenOptions): Database.Datab
   try {
     db = new Database(join(dataDir, DB_FILE), { readonly: !!opts.readonly, fileMustExist: !!opts.readonly });
   } catch (e) {
-    if (opts.readonly) throw new VigilError('NOT_FOUND', `No Vigil data in ${dataDir} yet: enroll a member first.`);
+    if (opts.readonly)
+      throw new VigilError('NOT_FOUND', `No Vigil data in ${dataDir} yet: enroll a member first.`);
     throw new VigilError('DATA_DIR', `The database in ${dataDir} cannot be opened: ${(e as Error).message}`);
   }
   try {
@@ -46,7 +47,10 @@ export function openDatabase(dataDir: string, opts: OpenOptions): Database.Datab
   } catch (e) {
     db.close();
     if (e instanceof VigilError) throw e;
-    throw new VigilError('STORE_CORRUPT', `The database in ${dataDir} is damaged or not a Vigil database: ${(e as Error).message}`);
+    throw new VigilError(
+      'STORE_CORRUPT',
+      `The database in ${dataDir} is damaged or not a Vigil database: ${(e as Error).message}`,
+    );
   }
   const bound = readMeta(db, 'recognizer');
   if (bound === undefined && !opts.readonly) {

@@ -34,10 +34,15 @@ export function insertUnknown(
   ).run(id, at, at, JSON.stringify(cameraId ? [cameraId] : []), quality, recognizer, at);
 }
 
-export function recordUnknownSeen(db: Database.Database, id: string, at: string, cameraId: string | null, quality: number): void {
+export function recordUnknownSeen(
+  db: Database.Database,
+  id: string,
+  at: string,
+  cameraId: string | null,
+  quality: number,
+): void {
   const row = db.prepare('SELECT cameras, best_quality FROM unknown_persons WHERE unknown_id = ?').get(id) as
-    | Pick<UnknownRow, 'cameras' | 'best_quality'>
-    | undefined;
+    Pick<UnknownRow, 'cameras' | 'best_quality'> | undefined;
   if (!row) return;
   const cameras = JSON.parse(row.cameras) as string[];
   if (cameraId && !cameras.includes(cameraId)) cameras.push(cameraId);
@@ -51,5 +56,7 @@ export function recordUnknownSeen(db: Database.Database, id: string, at: string,
 }
 
 export function listUnknowns(db: Database.Database): UnknownRow[] {
-  return db.prepare('SELECT * FROM unknown_persons ORDER BY last_seen DESC, unknown_id').all() as UnknownRow[];
+  return db
+    .prepare('SELECT * FROM unknown_persons ORDER BY last_seen DESC, unknown_id')
+    .all() as UnknownRow[];
 }

@@ -48,8 +48,15 @@ export class VectorStore {
          LEFT JOIN unknown_persons u ON e.person_kind = 'unknown' AND u.unknown_id = e.person_id
          WHERE (e.person_kind = 'member' AND m.status = 'active') OR (e.person_kind = 'unknown' AND u.status = 'active')`,
       )
-      .iterate() as Iterable<{ id: number; kind: PersonKind; personId: string; isCentroid: number; code: Buffer }>;
-    for (const r of rows) this.track(r.id, { kind: r.kind, personId: r.personId, isCentroid: r.isCentroid === 1 }, r.code);
+      .iterate() as Iterable<{
+      id: number;
+      kind: PersonKind;
+      personId: string;
+      isCentroid: number;
+      code: Buffer;
+    }>;
+    for (const r of rows)
+      this.track(r.id, { kind: r.kind, personId: r.personId, isCentroid: r.isCentroid === 1 }, r.code);
   }
 
   private track(id: number, m: VectorMeta, code: Uint8Array): void {
@@ -62,17 +69,32 @@ export class VectorStore {
   }
 
   /** Writes one vector (call inside the caller's transaction); it is searchable at once. */
-  add(kind: PersonKind, personId: string, vector: Float32Array, opts: { isCentroid?: boolean; quality?: number | null }): number {
-    if (vector.length !== this.dim) throw new Error(`embedding has ${vector.length} dimensions, store has ${this.dim}`);
+  add(
+    kind: PersonKind,
+    personId: string,
+    vector: Float32Array,
+    opts: { isCentroid?: boolean; quality?: number | null },
+  ): number {
+    if (vector.length !== this.dim)
+      throw new Error(`embedding has ${vector.length} dimensions, store has ${this.dim}`);
     const code = BinaryCodeIndex.codeOf(vector);
     const info = this.db
       .prepare(
         'INSERT INTO embeddings (person_kind, person_id, is_centroid, quality, code, created_at) VALUES (?, ?, ?, ?, ?, ?)',
       )
-      .run(kind, personId, opts.isCentroid ? 1 : 0, opts.quality ?? null, Buffer.from(code), new Date().toISOString());
+      .run(
+        kind,
+        personId,
+        opts.isCentroid ? 1 : 0,
+        opts.quality ?? null,
+        Buffer.from(code),
+        new Date().toISOString(),
+      );
     const id = Number(info.lastInsertRowid);
     this.db
-      .prepare('INSERT INTO face_vectors (embedding_id, embedding, kind, active, person_id) VALUES (?, ?, ?, 1, ?)')
+      .prepare(
+        'INSERT INTO face_vectors (embedding_id, embedding, kind, active, person_id) VALUES (?, ?, ?, 1, ?)',
+      )
       .run(BigInt(id), Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), kind, personId);
     this.track(id, { kind, personId, isCentroid: !!opts.isCentroid }, code);
     return id;
@@ -117,7 +139,9 @@ export class VectorStore {
   reactivate(kind: PersonKind, personId: string): void {
     this.forget(kind, personId);
     const rows = this.db
-      .prepare('SELECT embedding_id AS id, is_centroid AS isCentroid, code FROM embeddings WHERE person_kind = ? AND person_id = ?')
+      .prepare(
+        'SELECT embedding_id AS id, is_centroid AS isCentroid, code FROM embeddings WHERE person_kind = ? AND person_id = ?',
+      )
       .all(kind, personId) as { id: number; isCentroid: number; code: Buffer }[];
     for (const r of rows) this.track(r.id, { kind, personId, isCentroid: r.isCentroid === 1 }, r.code);
   }
@@ -130,7 +154,9 @@ export class VectorStore {
 
   vectorsOf(kind: PersonKind, personId: string): { id: number; isCentroid: boolean; vector: Float32Array }[] {
     const rows = this.db
-      .prepare('SELECT embedding_id AS id, is_centroid AS isCentroid FROM embeddings WHERE person_kind = ? AND person_id = ?')
+      .prepare(
+        'SELECT embedding_id AS id, is_centroid AS isCentroid FROM embeddings WHERE person_kind = ? AND person_id = ?',
+      )
       .all(kind, personId) as { id: number; isCentroid: number }[];
     return rows.map((r) => ({ id: r.id, isCentroid: r.isCentroid === 1, vector: this.vector(r.id) }));
   }

@@ -20,7 +20,9 @@ export function describeWithAssets(name: string, fn: () => void): void {
   } else if (process.env.CI === 'true') {
     describe(name, () => {
       it('has the shared test assets', () => {
-        throw new Error(`Test assets missing at ${ASSETS}: CI must run with ../shared/assets beside the checkout.`);
+        throw new Error(
+          `Test assets missing at ${ASSETS}: CI must run with ../shared/assets beside the checkout.`,
+        );
       });
     });
   } else {
