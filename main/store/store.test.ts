@@ -1,0 +1,82 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { l2normalize } from '../embed/arcface.js';
+import { appendAudit, verifyAudit } from './audit.js';
+import { openDatabase, schemaVersion } from './open.js';
+import { VectorStore } from './vectors.js';
+
+const fresh = () => mkdtempSync(join(tmpdir(), 'vigil-store-'));
+const rand = (dim: number, seed: number) => {
+  let s = seed;
+  const v = new Float32Array(dim);
+  for (let i = 0; i < dim; i++) {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    v[i] = s / 2 ** 31 - 0.5;
+  }
+  return l2normalize(v);
+};
+
+describe('store', () => {
+  it('migrates once, binds the folder to its recognizer and refuses another', () => {
+    const dir = fresh();
+    const db = openDatabase(dir, { recognizerId: 'rec-a', embeddingDim: 8 });
+    expect(schemaVersion(db)).toBe(1);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('secure_delete', { simple: true })).toBe(1);
+    db.close();
+    openDatabase(dir, { recognizerId: 'rec-a', embeddingDim: 8 }).close();
+    expect(() => openDatabase(dir, { recognizerId: 'rec-b', embeddingDim: 8 })).toThrow(
+      /holds faces enrolled with recognizer rec-a, but rec-b is selected/,
+    );
+  });
+
+  it('hash-chains the audit log and names the first altered or removed row', () => {
+    const db = openDatabase(fresh(), { recognizerId: 'r', embeddingDim: 8 });
+    for (let i = 0; i < 5; i++)
+      appendAudit(db, { actor: 'cli', action: 'member_registered', subject: `M${i}` });
+    expect(verifyAudit(db)).toEqual({ ok: true, rows: 5, firstBad: null });
+    db.prepare("UPDATE audit_log SET subject = 'X' WHERE audit_id = 3").run();
+    expect(verifyAudit(db)).toMatchObject({ ok: false, firstBad: 3 });
+    db.prepare("UPDATE audit_log SET subject = 'M2' WHERE audit_id = 3").run();
+    db.prepare('DELETE FROM audit_log WHERE audit_id = 2').run();
+    expect(verifyAudit(db)).toMatchObject({ ok: false, firstBad: 3 });
+  });
+
+  it('searches people by their best vector, filters by kind and survives a reopen', () => {
+    const dir = fresh();
+    let db = openDatabase(dir, { recognizerId: 'r', embeddingDim: 64 });
+    let vs = new VectorStore(db, 64);
+    const now = new Date().toISOString();
+    db.transaction(() => {
+      for (let p = 0; p < 300; p++) {
+        db.prepare(
+          "INSERT INTO members (member_id, name, recognizer, created_at, updated_at) VALUES (?, 'n', 'r', ?, ?)",
+        ).run(`M${p}`, now, now);
+        for (let k = 0; k < 3; k++) vs.add('member', `M${p}`, rand(64, p * 10 + k + 1), {});
+      }
+      db.prepare(
+        "INSERT INTO unknown_persons (unknown_id, first_seen, last_seen, recognizer, created_at) VALUES ('U1', ?, ?, 'r', ?)",
+      ).run(now, now, now);
+      vs.add('unknown', 'U1', rand(64, 99_999), {});
+    })();
+    const probe = rand(64, 42 * 10 + 2);
+    const top = vs.searchPeople('member', probe, 3);
+    expect(top[0]).toMatchObject({ personId: 'M42', similarity: expect.closeTo(1, 5) });
+    expect(top).toHaveLength(3);
+    expect(vs.searchPeople('unknown', probe, 3).map((m) => m.personId)).toEqual(['U1']);
+    db.close();
+    db = openDatabase(dir, { recognizerId: 'r', embeddingDim: 64 });
+    vs = new VectorStore(db, 64);
+    expect(vs.count('member')).toBe(900);
+    db.prepare("UPDATE members SET status = 'suspended' WHERE member_id = 'M42'").run();
+    vs.forget('member', 'M42');
+    expect(vs.searchPeople('member', probe, 1)[0]!.personId).not.toBe('M42');
+    db.transaction(() => vs.removePerson('member', 'M41'))();
+    expect(db.prepare("SELECT COUNT(*) FROM face_vectors WHERE person_id = 'M41'").pluck().get()).toBe(0);
+    db.close();
+    db = openDatabase(dir, { recognizerId: 'r', embeddingDim: 64 });
+    expect(new VectorStore(db, 64).count('member')).toBe(894);
+  });
+});
