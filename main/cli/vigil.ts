@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { resolveDataDir } from '../config/data-dir.js';
 import { fail, makeOut, UsageError, type Out } from './output.js';
+import { runCameras } from './cameras-command.js';
 import { runDoctor } from './doctor.js';
 import { runModels } from './models-command.js';
 import { runEnroll, runIdentify, runMembers, runUnknowns } from './recognition-commands.js';
@@ -13,6 +14,8 @@ Commands:
   identify [--camera ID] IMAGE...                                       identify every face in images
   members list | show ID | delete ID                                    manage members
   unknowns list                                                         list unknown persons
+  cameras add --id ID --name NAME --url URL [--location L] [--loop]     add a camera (rtsp://, http(s)://, file:// or a path)
+  cameras list | remove ID                                              list or remove cameras
   doctor                                                                check models, runtime, ffmpeg and data
   models list | fetch PACK [--accept-non-commercial]                    list or download model packs
 
@@ -44,6 +47,10 @@ async function main(argv: string[]): Promise<number> {
       phone: { type: 'string' },
       camera: { type: 'string' },
       'accept-non-commercial': { type: 'boolean', default: false },
+      id: { type: 'string' },
+      url: { type: 'string' },
+      location: { type: 'string' },
+      loop: { type: 'boolean', default: false },
     },
   });
   const [command, ...rest] = positionals;
@@ -73,6 +80,14 @@ async function main(argv: string[]): Promise<number> {
       return runUnknowns(g, rest);
     case 'doctor':
       return runDoctor(g);
+    case 'cameras':
+      return runCameras(g, rest, {
+        id: values.id,
+        name: values.name,
+        url: values.url,
+        location: values.location,
+        loop: values.loop,
+      });
     case 'models':
       return runModels(g, rest, values['accept-non-commercial']);
     default:

@@ -48,10 +48,13 @@ export class Landmarks68Model implements LandmarkModel {
       const region = cropRegion(box, img, param(this.entry, 'crop_scale', 1));
       const tensor = new Float32Array(spec.width * spec.height);
       regionToTensor(img, region, spec, tensor);
-      const out = await this.session.run({ [name]: new ort.Tensor('float32', tensor, [1, 1, spec.height, spec.width]) });
+      const out = await this.session.run({
+        [name]: new ort.Tensor('float32', tensor, [1, 1, spec.height, spec.width]),
+      });
       const raw = out[outName]!.data as Float32Array;
       const pts: Point[] = [];
-      for (let k = 0; k < raw.length / 2; k++) pts.push([raw[2 * k]! * region.w + region.x, raw[2 * k + 1]! * region.h + region.y]);
+      for (let k = 0; k < raw.length / 2; k++)
+        pts.push([raw[2 * k]! * region.w + region.x, raw[2 * k + 1]! * region.h + region.y]);
       result.push(fivePointsFrom68(pts));
     }
     return result;

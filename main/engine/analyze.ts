@@ -21,7 +21,10 @@ export function padImage(img: RgbImage, frac: number): { image: RgbImage; offset
   const height = img.height + 2 * offset;
   const data = new Uint8Array(width * height * 3).fill(128);
   for (let y = 0; y < img.height; y++) {
-    data.set(img.data.subarray(y * img.width * 3, (y + 1) * img.width * 3), ((y + offset) * width + offset) * 3);
+    data.set(
+      img.data.subarray(y * img.width * 3, (y + 1) * img.width * 3),
+      ((y + offset) * width + offset) * 3,
+    );
   }
   return { image: { width, height, data }, offset };
 }
@@ -60,7 +63,10 @@ export function equalize(img: RgbImage): RgbImage {
  * face that fills the frame (ID photos, kiosk crops) or sits in the dark. When nothing is found,
  * look again with a border, then on the equalized image. Later stages use the image that worked.
  */
-async function detectHard(models: LoadedModels, img: RgbImage): Promise<{ img: RgbImage; dets: Detection[]; offset: number }> {
+async function detectHard(
+  models: LoadedModels,
+  img: RgbImage,
+): Promise<{ img: RgbImage; dets: Detection[]; offset: number }> {
   const dets = await models.detector.detect(img);
   if (dets.length > 0) return { img, dets, offset: 0 };
   const padded = padImage(img, 0.3);
@@ -93,7 +99,12 @@ export async function analyseImage(models: LoadedModels, decoded: DecodedImage):
   const W = decoded.originalWidth;
   const H = decoded.originalHeight;
   return dets.map((d, i) => ({
-    box: [Math.max(0, o(d.box[0])), Math.max(0, o(d.box[1])), Math.min(W, o(d.box[2])), Math.min(H, o(d.box[3]))],
+    box: [
+      Math.max(0, o(d.box[0])),
+      Math.max(0, o(d.box[1])),
+      Math.min(W, o(d.box[2])),
+      Math.min(H, o(d.box[3])),
+    ],
     landmarks: d.landmarks!.map(([x, y]): Point => [o(x), o(y)]),
     detectionScore: d.score,
     quality: qualities[i]!,

@@ -1,0 +1,76 @@
+import { Engine } from '../engine/engine.js';
+import { appendAudit } from '../store/audit.js';
+import { addCamera, listCameras, publicCamera, removeCamera } from '../store/cameras.js';
+import { UsageError } from './output.js';
+import type { GlobalOptions } from './vigil.js';
+
+export interface CameraFlags {
+  id?: string;
+  name?: string;
+  url?: string;
+  location?: string;
+  loop: boolean;
+}
+
+/** Camera CRUD straight on the store, so it works whether or not a server is running. */
+export async function runCameras(g: GlobalOptions, args: string[], f: CameraFlags): Promise<number> {
+  const [sub, id] = args;
+  const engine = Engine.open({ dataDir: g.dataDir, pack: g.pack });
+  try {
+    const db = engine.db;
+    switch (sub) {
+      case 'add': {
+        if (!f.id || !f.name || !f.url)
+          throw new UsageError('cameras add needs --id ID --name NAME --url URL');
+        const cam = db
+          .transaction(() => {
+            const c = addCamera(db, {
+              id: f.id!,
+              name: f.name!,
+              url: f.url!,
+              location: f.location ?? null,
+              loop: f.loop,
+            });
+            appendAudit(db, {
+              actor: 'cli',
+              action: 'camera_changed',
+              subject: c.camera_id,
+              details: { change: 'added' },
+            });
+            return c;
+          })
+          .immediate();
+        const out = publicCamera(cam);
+        g.out.result(out, () => `Added camera ${out.camera_id} (${out.name}) at ${out.url}.`);
+        return 0;
+      }
+      case 'list': {
+        const cams = listCameras(db).map(publicCamera);
+        g.out.result(cams, () =>
+          cams.length === 0
+            ? 'No cameras.'
+            : cams.map((c) => `${c.camera_id}  ${c.name}  ${c.url}`).join('\n'),
+        );
+        return 0;
+      }
+      case 'remove': {
+        if (!id) throw new UsageError('cameras remove needs a camera id');
+        db.transaction(() => {
+          removeCamera(db, id);
+          appendAudit(db, {
+            actor: 'cli',
+            action: 'camera_changed',
+            subject: id,
+            details: { change: 'removed' },
+          });
+        }).immediate();
+        g.out.result({ camera_id: id, removed: true }, () => `Removed camera ${id}.`);
+        return 0;
+      }
+      default:
+        throw new UsageError('cameras takes add, list or remove ID');
+    }
+  } finally {
+    engine.close();
+  }
+}

@@ -1,0 +1,40 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { addCamera, listCameras, normaliseCameraUrl, publicCamera, removeCamera } from './cameras.js';
+import { openDatabase } from './open.js';
+
+describe('cameras', () => {
+  it('normalises paths and accepts the supported schemes only', () => {
+    expect(normaliseCameraUrl('rtsp://u:p@10.0.0.5:554/stream1')).toBe('rtsp://u:p@10.0.0.5:554/stream1');
+    expect(normaliseCameraUrl('https://cam.local/mjpeg')).toBe('https://cam.local/mjpeg');
+    expect(normaliseCameraUrl('package.json')).toMatch(/^file:\/\/.*\/package\.json$/);
+    expect(() => normaliseCameraUrl('ftp://x/y')).toThrow(/Unsupported camera address/);
+    expect(() => normaliseCameraUrl('rtsp://')).toThrow(/not a valid URL|has no host/);
+    expect(() => normaliseCameraUrl('/no/such/clip.mp4')).toThrow(/does not exist/);
+    expect(() => normaliseCameraUrl('')).toThrow(/needs a URL/);
+  });
+
+  it('adds, lists with credentials masked, refuses duplicates and bad ids, removes', () => {
+    const db = openDatabase(mkdtempSync(join(tmpdir(), 'vigil-cam-')), {
+      recognizerId: 'r',
+      embeddingDim: 8,
+    });
+    addCamera(db, {
+      id: 'door',
+      name: 'Front door',
+      url: 'rtsp://admin:hunter2@127.0.0.1:6554/cam1',
+      loop: false,
+    });
+    const shown = listCameras(db).map(publicCamera);
+    expect(shown).toHaveLength(1);
+    expect(shown[0]!.url).toBe('rtsp://***@127.0.0.1:6554/cam1');
+    expect(JSON.stringify(shown)).not.toMatch(/hunter2/);
+    expect(() => addCamera(db, { id: 'door', name: 'Again', url: 'rtsp://h/x' })).toThrow(/already exists/);
+    expect(() => addCamera(db, { id: '../etc', name: 'Bad', url: 'rtsp://h/x' })).toThrow(/camera id/);
+    removeCamera(db, 'door');
+    expect(listCameras(db)).toEqual([]);
+    expect(() => removeCamera(db, 'door')).toThrow(/No camera with id door/);
+  });
+});

@@ -1,0 +1,137 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type Database from 'better-sqlite3';
+import { VigilError } from '../errors.js';
+import { redactUrl } from '../log.js';
+
+export interface CameraRow {
+  camera_id: string;
+  name: string;
+  location: string | null;
+  url: string;
+  resolution: string | null;
+  fps: number | null;
+  recognition_enabled: number;
+  recognition_threshold: number | null;
+  unknown_threshold: number | null;
+  loop: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NewCamera {
+  id: string;
+  name: string;
+  url: string;
+  location?: string | null;
+  loop?: boolean;
+  resolution?: string | null;
+  fps?: number | null;
+  recognitionThreshold?: number | null;
+  unknownThreshold?: number | null;
+}
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/**
+ * Accepts rtsp://, http(s)://, file:// URLs and plain paths (made absolute file:// URLs), and
+ * webcam devices (v4l2:/dev/video0, avfoundation:0, dshow:video=Name). Anything else is refused.
+ */
+export function normaliseCameraUrl(input: string, cwd = process.cwd()): string {
+  const url = input.trim();
+  if (!url) throw new VigilError('INVALID_ARGUMENT', 'A camera needs a URL or a video file path.');
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  if (scheme && scheme.length > 1) {
+    if (['rtsp', 'rtsps', 'http', 'https'].includes(scheme)) {
+      let parsed: URL;
+      try {
+        parsed = new URL(url);
+      } catch {
+        throw new VigilError('INVALID_ARGUMENT', `The camera URL ${redactUrl(url)} is not a valid URL.`);
+      }
+      if (!parsed.hostname)
+        throw new VigilError('INVALID_ARGUMENT', `The camera URL ${redactUrl(url)} has no host.`);
+      return url;
+    }
+    if (scheme === 'file') {
+      const path = decodeURIComponent(new URL(url).pathname);
+      if (!existsSync(path))
+        throw new VigilError('INVALID_ARGUMENT', `The video file ${path} does not exist.`);
+      return url;
+    }
+    if (['v4l2', 'avfoundation', 'dshow'].includes(scheme)) return url;
+    throw new VigilError(
+      'INVALID_ARGUMENT',
+      `Unsupported camera address "${redactUrl(url)}": use rtsp://, http(s)://, file:// or a video file path.`,
+    );
+  }
+  const path = isAbsolute(url) ? url : resolve(cwd, url);
+  if (!existsSync(path)) throw new VigilError('INVALID_ARGUMENT', `The video file ${path} does not exist.`);
+  return pathToFileURL(path).href;
+}
+
+export function addCamera(db: Database.Database, c: NewCamera): CameraRow {
+  if (!ID.test(c.id)) {
+    throw new VigilError(
+      'INVALID_ARGUMENT',
+      'A camera id is 1–64 letters, digits, "_", "-" or ".", starting with a letter or digit.',
+    );
+  }
+  if (!c.name.trim()) throw new VigilError('INVALID_ARGUMENT', 'A camera needs a name.');
+  const url = normaliseCameraUrl(c.url);
+  const now = new Date().toISOString();
+  try {
+    db.prepare(
+      `INSERT INTO cameras (camera_id, name, location, url, resolution, fps, recognition_threshold, unknown_threshold, loop, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      c.id,
+      c.name.trim(),
+      c.location ?? null,
+      url,
+      c.resolution ?? null,
+      c.fps ?? null,
+      c.recognitionThreshold ?? null,
+      c.unknownThreshold ?? null,
+      c.loop ? 1 : 0,
+      now,
+      now,
+    );
+  } catch (e) {
+    if (/UNIQUE/.test((e as Error).message))
+      throw new VigilError('INVALID_ARGUMENT', `A camera with id ${c.id} already exists.`);
+    throw e;
+  }
+  return getCamera(db, c.id)!;
+}
+
+export function getCamera(db: Database.Database, id: string): CameraRow | undefined {
+  return db.prepare('SELECT * FROM cameras WHERE camera_id = ?').get(id) as CameraRow | undefined;
+}
+
+export function listCameras(db: Database.Database): CameraRow[] {
+  return db.prepare('SELECT * FROM cameras ORDER BY camera_id').all() as CameraRow[];
+}
+
+export function removeCamera(db: Database.Database, id: string): void {
+  if (db.prepare('DELETE FROM cameras WHERE camera_id = ?').run(id).changes === 0) {
+    throw new VigilError('NOT_FOUND', `No camera with id ${id}.`);
+  }
+}
+
+/** A camera as shown to people and logs: credentials in its URL masked. */
+export function publicCamera(c: CameraRow) {
+  return {
+    camera_id: c.camera_id,
+    name: c.name,
+    location: c.location,
+    url: redactUrl(c.url),
+    resolution: c.resolution,
+    fps: c.fps,
+    recognition_enabled: c.recognition_enabled === 1,
+    recognition_threshold: c.recognition_threshold,
+    unknown_threshold: c.unknown_threshold,
+    loop: c.loop === 1,
+  };
+}
