@@ -94,27 +94,33 @@ describe('BinaryCodeIndex.codeOf', () => {
 
 describe('BinaryCodeIndex distances', () => {
   for (const dim of [128, 512, 100, 300]) {
-    it(`match a naive popcount reference at dim ${dim}`, () => {
-      const rand = mulberry32(dim);
-      const index = new BinaryCodeIndex(dim);
-      const codes: Uint8Array[] = [];
-      for (let id = 0; id < 3000; id++) {
-        const v = randomVector(rand, dim);
-        codes.push(naiveCode(v));
-        index.upsert(id, v);
-      }
-      for (let q = 0; q < 5; q++) {
-        const query = randomVector(rand, dim);
-        const qc = naiveCode(query);
-        const dist = Array.from(index.distances(query));
-        expect(dist).toEqual(codes.map((c) => naiveHamming(qc, c)));
-        expect(index.distanceTo(query, 1234)).toBe(naiveHamming(qc, codes[1234] as Uint8Array));
-      }
-    });
+    for (const plain of [true, false]) {
+      it(`match a naive popcount reference at dim ${dim} (${plain ? 'plain' : 'default'} codes)`, () => {
+        const rand = mulberry32(dim);
+        const index = new BinaryCodeIndex(dim, plain ? { bits: dim } : {});
+        expect(index.bits).toBe(plain ? dim : Math.max(dim, 512));
+        const codes: Uint8Array[] = [];
+        for (let id = 0; id < 3000; id++) {
+          const v = randomVector(rand, dim);
+          const code = index.encode(v);
+          if (plain) expect(code).toEqual(naiveCode(v));
+          codes.push(code);
+          index.upsert(id, v);
+        }
+        for (let q = 0; q < 5; q++) {
+          const query = randomVector(rand, dim);
+          const qc = index.encode(query);
+          const dist = Array.from(index.distances(query));
+          expect(dist).toEqual(codes.map((c) => naiveHamming(qc, c)));
+          expect(index.distanceTo(query, 1234)).toBe(naiveHamming(qc, codes[1234] as Uint8Array));
+        }
+      });
+    }
   }
 
   it('gives distance 0 to an identical code and the full dimension to its complement', () => {
     const index = new BinaryCodeIndex(512);
+    expect(index.bits).toBe(512);
     const v = randomVector(mulberry32(1), 512);
     index.upsert(1, v);
     index.upsert(
@@ -124,8 +130,8 @@ describe('BinaryCodeIndex distances', () => {
     expect(Array.from(index.distances(v))).toEqual([0, 512]);
   });
 
-  it('ignores bits past the dimension in codes loaded with upsertCode', () => {
-    const index = new BinaryCodeIndex(12);
+  it('ignores bits past the code length in codes loaded with upsertCode', () => {
+    const index = new BinaryCodeIndex(12, { bits: 12 });
     index.upsertCode(1, Uint8Array.of(0xff, 0xff));
     const allPositive = new Float32Array(12).fill(1);
     expect(index.distanceTo(allPositive, 1)).toBe(0);
@@ -153,7 +159,7 @@ describe('BinaryCodeIndex.candidates', () => {
 
   it('returns the k Hamming-nearest ids on a large index (sampled cap path)', () => {
     const rand = mulberry32(12);
-    const index = new BinaryCodeIndex(128);
+    const index = new BinaryCodeIndex(128, { bits: 128 });
     const codes = new Map<number, Uint8Array>();
     for (let id = 0; id < 70_000; id++) {
       const code = randomCode(rand, 16);
@@ -175,7 +181,7 @@ describe('BinaryCodeIndex.candidates', () => {
     const rand = mulberry32(14);
     const windowStarts = Array.from({ length: 16 }, (_, w) => Math.floor((w * (n - 1024)) / 15));
     const inWindow = (slot: number): boolean => windowStarts.some((s) => slot >= s && slot < s + 1024);
-    const index = new BinaryCodeIndex(128);
+    const index = new BinaryCodeIndex(128, { bits: 128 });
     const codes = new Map<number, Uint8Array>();
     for (let id = 0; id < n; id++) {
       const code = inWindow(id) ? Uint8Array.from(qc) : randomCode(rand, 16);
@@ -213,7 +219,7 @@ describe('BinaryCodeIndex.refinedCandidates', () => {
 
   it('considers at least the `pool` Hamming-nearest codes on a large index', () => {
     const rand = mulberry32(22);
-    const index = new BinaryCodeIndex(128);
+    const index = new BinaryCodeIndex(128, { bits: 128 });
     const codes = new Map<number, Uint8Array>();
     for (let id = 0; id < 80_000; id++) {
       const code = randomCode(rand, 16);
@@ -237,7 +243,7 @@ describe('BinaryCodeIndex.refinedCandidates', () => {
 describe('BinaryCodeIndex upsert and remove', () => {
   it('replaces, removes by swapping the last code in, and keeps every id findable', () => {
     const rand = mulberry32(31);
-    const index = new BinaryCodeIndex(128);
+    const index = new BinaryCodeIndex(128, { bits: 128 });
     const codes = new Map<number, Uint8Array>();
     for (let id = 1; id <= 10; id++) {
       const code = randomCode(rand, 16);
@@ -281,7 +287,7 @@ describe('BinaryCodeIndex upsert and remove', () => {
   });
 
   it('removes down to empty and answers empty queries', () => {
-    const index = new BinaryCodeIndex(128);
+    const index = new BinaryCodeIndex(128, { bits: 128 });
     const v = randomVector(mulberry32(32), 128);
     index.upsert(5, v);
     expect(index.remove(5)).toBe(true);
@@ -324,12 +330,63 @@ describe('BinaryCodeIndex upsert and remove', () => {
   it('rejects vectors, codes and ids it cannot index', () => {
     expect(() => new BinaryCodeIndex(0)).toThrow(RangeError);
     expect(() => new BinaryCodeIndex(31 * 128 + 1)).toThrow(RangeError);
-    const index = new BinaryCodeIndex(128);
+    expect(() => new BinaryCodeIndex(128, { bits: 0 })).toThrow(RangeError);
+    expect(() => new BinaryCodeIndex(128, { bits: 31 * 128 + 8 })).toThrow(RangeError);
+    const index = new BinaryCodeIndex(128, { bits: 128 });
     expect(() => index.upsert(1, new Float32Array(127))).toThrow(RangeError);
     expect(() => index.upsertCode(1, new Uint8Array(15))).toThrow(RangeError);
     expect(() => index.upsert(1.5, new Float32Array(128))).toThrow(RangeError);
     expect(() => index.candidates(new Float32Array(64), 1)).toThrow(RangeError);
     expect(index.size).toBe(0);
+  });
+});
+
+describe('projected codes', () => {
+  it('are deterministic across instances, so persisted codes stay valid', () => {
+    const rand = mulberry32(41);
+    const a = new BinaryCodeIndex(128);
+    const b = new BinaryCodeIndex(128);
+    expect(a.bits).toBe(512);
+    expect(a.codeBytes).toBe(64);
+    for (let i = 0; i < 10; i++) {
+      const v = randomVector(rand, 128);
+      expect(a.encode(v)).toEqual(b.encode(v));
+    }
+    // Loading encode() output is the same as upserting the vector.
+    const v = randomVector(rand, 128);
+    a.upsert(1, v);
+    b.upsertCode(1, b.encode(v));
+    const q = randomVector(rand, 128);
+    expect(a.distanceTo(q, 1)).toBe(b.distanceTo(q, 1));
+  });
+
+  it('measure the angle like sign codes do: Hamming / bits ≈ angle / π', () => {
+    const rand = mulberry32(42);
+    for (const [dim, bits] of [
+      [128, 512],
+      [100, 512],
+      [512, 512],
+    ] as const) {
+      const index = new BinaryCodeIndex(dim, { bits });
+      let worst = 0;
+      for (let t = 0; t < 40; t++) {
+        const x = randomVector(rand, dim);
+        const y = randomVector(rand, dim);
+        let xy = 0;
+        let xx = 0;
+        let yy = 0;
+        for (let i = 0; i < dim; i++) {
+          xy += (x[i] as number) * (y[i] as number);
+          xx += (x[i] as number) ** 2;
+          yy += (y[i] as number) ** 2;
+        }
+        const angle = Math.acos(xy / Math.sqrt(xx * yy)) / Math.PI;
+        const measured = naiveHamming(index.encode(x), index.encode(y)) / bits;
+        worst = Math.max(worst, Math.abs(measured - angle));
+      }
+      // Four standard deviations of a 512-bit estimate (√(¼/512) ≈ 0.022) leave room for 40 draws.
+      expect(worst).toBeLessThan(0.09);
+    }
   });
 });
 

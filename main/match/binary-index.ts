@@ -1,7 +1,8 @@
 /**
  * In-memory binary-code prefilter for 1:N search.
  *
- * Each embedding is reduced to one sign bit per dimension; the Hamming distance between two such codes
+ * Each embedding is reduced to a code of sign bits — one per dimension, or for dimensions below 512
+ * the signs of 512 coordinates of a fixed random rotation — and the Hamming distance between two codes
  * estimates the angle between the vectors (SimHash), so the codes nearest the probe's code contain its
  * true cosine neighbours with high probability. Scanning 1M × 512-bit codes is memory-bound in a wasm
  * SIMD kernel (~7 ms here, close to the ~4.5 ms it takes just to read 64 MB) where the same scan in
@@ -48,13 +49,62 @@ const PAGE_BYTES = 65536;
 const MAX_WORDS = 31;
 const INITIAL_CAPACITY = 1024;
 /**
- * Below this many codes the scan simply appends every slot and JS counting-sorts them all (well under a
- * millisecond); above it, a sample of SAMPLE_WINDOWS × SAMPLE_WINDOW codes spread over the whole range
- * sets the scan's distance cap.
+ * Above this many codes the scan's distance cap comes from a sample of SAMPLE_WINDOWS × SAMPLE_WINDOW
+ * codes spread over the whole slot range; below it, an extra full scan (well under a millisecond) and
+ * an exact histogram are cheaper than being wrong about a small sample.
  */
 const SAMPLE_ABOVE = 65536;
 const SAMPLE_WINDOWS = 16;
 const SAMPLE_WINDOW = 1024;
+
+/**
+ * Codes shorter than this many bits rank neighbours too coarsely to keep the candidate budgets in
+ * search.ts: with one sign bit per dimension a 128-d gallery of 100k put the true top-1 of genuine probes
+ * up to Hamming rank ~4000 and asymmetric rank ~400, against 64 and 3 for 512 bits. Lower dimensions
+ * therefore default to 512 bits of a random rotation, which measures the angle as finely as a 512-d
+ * sign code does (SimHash variance falls with the number of bits, not the dimension).
+ */
+const DEFAULT_MIN_BITS = 512;
+/**
+ * The rotation behind projected codes: PROJECTION_ROUNDS rounds of random sign flips and a Walsh-Hadamard
+ * transform per block of nextPow2(dim) output bits (O(bits·log dim), no matrix). Codes from `encode` are
+ * a pure function of (dim, bits) and these constants: changing them invalidates persisted codes.
+ */
+const PROJECTION_SEED = 0x5eedc0de;
+const PROJECTION_ROUNDS = 3;
+
+export interface BinaryCodeOptions {
+  /**
+   * Code length in bits. Default: the dimension when it is at least 512 (one sign bit per dimension,
+   * as codeOf), otherwise 512 bits of a fixed random rotation. Passing the dimension always selects the
+   * plain per-dimension sign code.
+   */
+  bits?: number;
+}
+
+function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function fwht(a: Float64Array): void {
+  for (let h = 1; h < a.length; h <<= 1) {
+    for (let i = 0; i < a.length; i += h << 1) {
+      for (let j = i; j < i + h; j++) {
+        const x = a[j] as number;
+        const y = a[j + h] as number;
+        a[j] = x + y;
+        a[j + h] = x - y;
+      }
+    }
+  }
+}
 
 let compiled: object | undefined;
 
@@ -102,8 +152,15 @@ function kthLargest(values: Float32Array, k: number): number {
 
 export class BinaryCodeIndex {
   readonly dim: number;
-  /** Bytes of a code as returned by codeOf / accepted by upsertCode. */
+  readonly bits: number;
+  /** Bytes of a code as returned by encode / accepted by upsertCode. */
   readonly codeBytes: number;
+  /** Random ±1/√padded factors, PROJECTION_ROUNDS rows of `padded` per block; absent for plain codes. */
+  private readonly flips: Float64Array | undefined;
+  /** nextPow2(dim): the Hadamard transform's size. */
+  private readonly padded: number;
+  /** The current query after projection, for the asymmetric lookup table. */
+  private projectedQuery: Float32Array = new Float32Array(0);
   private readonly words: number;
   /** Bytes of a code in wasm memory: padded to whole v128 words, the padding bits always zero. */
   private readonly stride: number;
@@ -128,15 +185,27 @@ export class BinaryCodeIndex {
   private ids = new Float64Array(0);
   private bytes!: Uint8Array;
 
-  constructor(dim: number) {
-    if (!Number.isInteger(dim) || dim < 1 || Math.ceil(dim / 128) > MAX_WORDS) {
-      throw new RangeError(
-        `BinaryCodeIndex: dimension must be an integer in 1..${MAX_WORDS * 128}, got ${dim}`,
-      );
+  constructor(dim: number, options: BinaryCodeOptions = {}) {
+    const bits = options.bits ?? Math.max(dim, DEFAULT_MIN_BITS);
+    if (!Number.isInteger(dim) || dim < 1 || dim > 65536) {
+      throw new RangeError(`BinaryCodeIndex: dimension must be an integer in 1..65536, got ${dim}`);
+    }
+    if (!Number.isInteger(bits) || bits < 1 || Math.ceil(bits / 128) > MAX_WORDS) {
+      throw new RangeError(`BinaryCodeIndex: bits must be an integer in 1..${MAX_WORDS * 128}, got ${bits}`);
     }
     this.dim = dim;
-    this.codeBytes = Math.ceil(dim / 8);
-    this.words = Math.ceil(dim / 128);
+    this.bits = bits;
+    this.padded = 1 << Math.ceil(Math.log2(dim));
+    if (bits !== dim) {
+      const blocks = Math.ceil(bits / this.padded);
+      const rand = mulberry32(PROJECTION_SEED);
+      const scale = 1 / Math.sqrt(this.padded);
+      this.flips = Float64Array.from({ length: blocks * PROJECTION_ROUNDS * this.padded }, () =>
+        rand() < 0.5 ? -scale : scale,
+      );
+    }
+    this.codeBytes = Math.ceil(bits / 8);
+    this.words = Math.ceil(bits / 128);
     this.stride = this.words * WORD_BYTES;
     this.bins = this.words * 128 + 1;
     this.lutPtr = align16(this.queryPtr + this.stride);
@@ -156,6 +225,35 @@ export class BinaryCodeIndex {
     const code = new Uint8Array(Math.ceil(vector.length / 8));
     BinaryCodeIndex.writeCode(vector, code, 0);
     return code;
+  }
+
+  /** This index's code for a vector: codeOf itself for plain codes, else codeOf of the rotation. */
+  encode(vector: Float32Array): Uint8Array {
+    return BinaryCodeIndex.codeOf(this.project(vector, 'vector'));
+  }
+
+  /** The vector in code space: itself for plain codes, else `bits` coordinates of the fixed rotation. */
+  private project(vector: Float32Array, what: string): Float32Array {
+    if (vector.length !== this.dim) {
+      throw new RangeError(
+        `BinaryCodeIndex: expected a ${this.dim}-dimensional ${what}, got ${vector.length}`,
+      );
+    }
+    const flips = this.flips;
+    if (flips === undefined) return vector;
+    const p = this.padded;
+    const out = new Float32Array(this.bits);
+    const x = new Float64Array(p);
+    for (let from = 0, row = 0; from < this.bits; from += p) {
+      x.fill(0);
+      x.set(vector);
+      for (let r = 0; r < PROJECTION_ROUNDS; r++, row += p) {
+        for (let i = 0; i < p; i++) x[i] = (x[i] as number) * (flips[row + i] as number);
+        fwht(x);
+      }
+      out.set(x.subarray(0, Math.min(p, this.bits - from)), from);
+    }
+    return out;
   }
 
   private static writeCode(vector: ArrayLike<number>, target: Uint8Array, offset: number): void {
@@ -181,16 +279,15 @@ export class BinaryCodeIndex {
   }
 
   upsert(id: number, vector: Float32Array): void {
-    if (vector.length !== this.dim) {
-      throw new RangeError(
-        `BinaryCodeIndex: expected a ${this.dim}-dimensional vector, got ${vector.length}`,
-      );
-    }
+    const projected = this.project(vector, 'vector');
     const slot = this.slotFor(id);
-    BinaryCodeIndex.writeCode(vector, this.bytes, this.codesPtr + slot * this.stride);
+    BinaryCodeIndex.writeCode(projected, this.bytes, this.codesPtr + slot * this.stride);
   }
 
-  /** Loads a code produced by codeOf (or a sqlite-vec bit[dim] blob) without needing the float vector. */
+  /**
+   * Loads a code produced by encode without needing the float vector. For plain codes (bits = dim)
+   * that is also codeOf's output or a sqlite-vec bit[dim] blob.
+   */
   upsertCode(id: number, code: Uint8Array): void {
     if (code.length !== this.codeBytes) {
       throw new RangeError(`BinaryCodeIndex: expected a ${this.codeBytes}-byte code, got ${code.length}`);
@@ -198,8 +295,8 @@ export class BinaryCodeIndex {
     const slot = this.slotFor(id);
     const at = this.codesPtr + slot * this.stride;
     this.bytes.set(code, at);
-    // Bits past `dim` in the last byte would otherwise count in every distance to this code.
-    const spare = this.codeBytes * 8 - this.dim;
+    // Bits past `bits` in the last byte would otherwise count in every distance to this code.
+    const spare = this.codeBytes * 8 - this.bits;
     if (spare > 0)
       this.bytes[at + this.codeBytes - 1] = (code[this.codeBytes - 1] as number) & (0xff >> spare);
   }
@@ -285,7 +382,7 @@ export class BinaryCodeIndex {
     this.writeQuery(query);
     const want = Math.min(Math.max(0, Math.floor(k)), this.count);
     if (want === 0) return [];
-    this.writeLut(query);
+    this.writeLut();
     const { found } = this.gather(Math.min(this.count, Math.max(want, Math.floor(pool))), true);
     const buffer = this.kernel.memory.buffer;
     const slots = new Int32Array(buffer, this.slotsPtr, found);
@@ -388,19 +485,18 @@ export class BinaryCodeIndex {
   }
 
   private writeQuery(query: Float32Array): void {
-    if (query.length !== this.dim) {
-      throw new RangeError(`BinaryCodeIndex: expected a ${this.dim}-dimensional query, got ${query.length}`);
-    }
+    this.projectedQuery = this.project(query, 'query');
     this.bytes.fill(0, this.queryPtr, this.queryPtr + this.stride);
-    BinaryCodeIndex.writeCode(query, this.bytes, this.queryPtr);
+    BinaryCodeIndex.writeCode(this.projectedQuery, this.bytes, this.queryPtr);
   }
 
   /**
    * Per code byte b and byte value v: Σ over its 8 bits of (bit set ? +q : −q). Built from the empty
    * byte up, each entry one addition from the entry without its lowest set bit. Bytes past the
-   * dimension (v128 padding) see q = 0 and contribute nothing.
+   * code (v128 padding) see q = 0 and contribute nothing. Uses the query of the last writeQuery.
    */
-  private writeLut(query: Float32Array): void {
+  private writeLut(): void {
+    const query = this.projectedQuery;
     const lut = new Float32Array(this.kernel.memory.buffer, this.lutPtr, this.stride * 256);
     const row = new Float64Array(256);
     for (let b = 0; b < this.stride; b++) {

@@ -11,15 +11,18 @@ export interface ScoredId {
 }
 
 /*
- * Prefilter budgets, from main/bench/search.ts (512-d synthetic faces whose impostor cosines have mean
- * 0.03 and sd 0.08 as with ArcFace-class models; genuine probes at cosine 0.45–0.7 to their source;
- * open-set probes are faces nobody enrolled). The figure that matters is the rank of the exact top-1:
+ * Prefilter budgets, from main/bench/search.ts with 512-bit codes (synthetic faces whose impostor
+ * cosines have mean 0.03 and sd 0.08 at 512-d, 0.09 at 128-d, as with ArcFace/MobileFaceNet-class
+ * models; genuine probes at cosine 0.45–0.7 to their source; open-set probes are faces nobody
+ * enrolled). The figure that matters is the rank of the exact top-1:
  *
- *                          Hamming rank (pool)      asymmetric rank in pool (candidates)
- *   100k genuine           max 64                   max 3
- *   100k open-set ≥ 0.36   p50 21, max 752          p50 2, max 122
- *   1M   genuine           p99 899, max 1134        p99 5, max 23
- *   1M   open-set ≥ 0.36   p50 66, max 8816         p50 6, max 678
+ *                                Hamming rank (pool)      asymmetric rank in pool (candidates)
+ *   512-d 100k genuine           max 64                   max 3
+ *   512-d 100k open-set ≥ 0.36   p50 21, max 752          p50 2, max 122
+ *   512-d 1M   genuine           p99 899, max 1134        p99 5, max 23
+ *   512-d 1M   open-set ≥ 0.36   p50 66, max 8816         p50 6, max 678
+ *   128-d 1M   genuine           p99 115, max 813         p99 7, max 9
+ *   128-d 1M   open-set ≥ 0.36   p50 20, max 9464         p50 4, max 448
  *
  * Genuine probes are easy: their code is far closer than any impostor's. The hard case is an open-set
  * probe whose best impostor still clears the match threshold — only marginally closer than the rest,

@@ -1,0 +1,252 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { log, redactUrl } from '../log.js';
+import { PpmSplitter, type RawFrame } from './ppm-stream.js';
+
+export type CameraState = 'connecting' | 'online' | 'offline' | 'error';
+
+export interface CameraStatus {
+  cameraId: string;
+  state: CameraState;
+  reason: string | null;
+  fps: number;
+  lastFrameAt: string | null;
+  framesDecoded: number;
+  framesDropped: number;
+  reconnects: number;
+}
+
+export interface CameraSourceOptions {
+  cameraId: string;
+  url: string;
+  ffmpegPath: string;
+  /** Frames per second handed to analysis. */
+  analysisFps?: number;
+  /** Long side of analysed frames, in pixels (never upscaled). */
+  analysisSize?: number;
+  loop?: boolean;
+  rtspTransport?: 'tcp' | 'udp';
+  /** No frame for this long: the stream is considered stalled and is restarted. */
+  stallMs?: number;
+  backoffMs?: { initial: number; max: number };
+}
+
+export interface FrameEvent extends RawFrame {
+  cameraId: string;
+  /** When the frame left the decoder (ms since epoch). */
+  at: number;
+}
+
+/**
+ * Reads why ffmpeg gave up from its stderr, as a sentence for the camera status.
+ * Credentials never appear: the URL is not echoed.
+ */
+export function reasonFromFfmpeg(stderr: string): string {
+  const s = stderr.toLowerCase();
+  if (/401 unauthorized|authorization failed|403 forbidden/.test(s))
+    return 'the camera refused the user name or password';
+  if (/connection refused/.test(s))
+    return 'the camera refused the connection (nothing listening at that address)';
+  if (/no route to host|network is unreachable|timed out|timeout/.test(s))
+    return 'the camera cannot be reached on the network';
+  if (/name or service not known|could not resolve|failed to resolve/.test(s))
+    return 'the camera host name cannot be resolved';
+  if (/404 not found|stream not found|461 unsupported/.test(s))
+    return 'the camera has no stream at that path or transport';
+  if (/no such file or directory/.test(s)) return 'the video file does not exist';
+  if (/invalid data found|could not find codec|unsupported codec/.test(s))
+    return 'the stream is not a video ffmpeg can decode';
+  if (/end of file|eof/.test(s)) return 'the stream ended';
+  return 'the stream stopped';
+}
+
+/**
+ * One camera: one ffmpeg process decoding every packet and emitting frames at the analysis size
+ * and rate (scaling and rate conversion inside ffmpeg, the cheapest place). Reconnects on its own
+ * with capped exponential backoff, restarts a stalled stream, and never queues frames: when the
+ * consumer has not taken the last frame, the new one is dropped and counted.
+ */
+export class CameraSource extends EventEmitter<{ frame: [FrameEvent]; status: [CameraStatus] }> {
+  private proc: ChildProcess | undefined;
+  private stopped = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private backoff: number;
+  private stderrTail = '';
+  private busy = false;
+  private frameTimes: number[] = [];
+  private readonly status: CameraStatus;
+  private readonly opts: Required<Omit<CameraSourceOptions, 'rtspTransport'>> & {
+    rtspTransport?: 'tcp' | 'udp';
+  };
+
+  constructor(options: CameraSourceOptions) {
+    super();
+    this.opts = {
+      analysisFps: 5,
+      analysisSize: 1280,
+      loop: false,
+      stallMs: 10_000,
+      backoffMs: { initial: 1000, max: 30_000 },
+      ...options,
+    };
+    this.backoff = this.opts.backoffMs.initial;
+    this.status = {
+      cameraId: options.cameraId,
+      state: 'connecting',
+      reason: null,
+      fps: 0,
+      lastFrameAt: null,
+      framesDecoded: 0,
+      framesDropped: 0,
+      reconnects: 0,
+    };
+  }
+
+  get current(): CameraStatus {
+    return { ...this.status, fps: this.fps() };
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.spawn();
+  }
+
+  /** The consumer calls this when it has finished with the last frame it took. */
+  release(): void {
+    this.busy = false;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.stallTimer);
+    const p = this.proc;
+    if (!p || p.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      p.once('close', () => resolve());
+      p.kill('SIGTERM');
+      setTimeout(() => p.kill('SIGKILL'), 2000).unref();
+    });
+  }
+
+  private args(): string[] {
+    const { url, loop, analysisFps, analysisSize, rtspTransport } = this.opts;
+    const input: string[] = ['-hide_banner', '-loglevel', 'error', '-nostdin'];
+    let source = url;
+    if (url.startsWith('rtsp')) {
+      input.push('-rtsp_transport', rtspTransport ?? 'tcp', '-timeout', '5000000');
+    } else if (url.startsWith('file:')) {
+      source = fileURLToPath(url);
+      // A file plays at its own frame rate, like a live camera.
+      input.push('-re');
+      if (loop) input.push('-stream_loop', '-1');
+    } else if (/^https?:/.test(url)) {
+      input.push('-reconnect', '1', '-reconnect_streamed', '1', '-rw_timeout', '5000000');
+    } else {
+      const m = /^(v4l2|avfoundation|dshow):(.*)$/.exec(url);
+      if (m) {
+        input.push('-f', m[1]!);
+        source = m[2]!;
+      }
+    }
+    const scale = `scale='if(gt(iw,ih),min(iw,${analysisSize}),-2)':'if(gt(iw,ih),-2,min(ih,${analysisSize}))'`;
+    return [
+      ...input,
+      '-i',
+      source,
+      '-an',
+      '-sn',
+      '-vf',
+      `fps=${analysisFps},${scale}`,
+      '-f',
+      'image2pipe',
+      '-c:v',
+      'ppm',
+      'pipe:1',
+    ];
+  }
+
+  private setState(state: CameraState, reason: string | null): void {
+    if (this.status.state === state && this.status.reason === reason) return;
+    this.status.state = state;
+    this.status.reason = reason;
+    log('info', 'camera_status', { camera: this.opts.cameraId, state, reason });
+    this.emit('status', this.current);
+  }
+
+  private spawn(): void {
+    this.setState('connecting', null);
+    this.stderrTail = '';
+    const proc = spawn(this.opts.ffmpegPath, this.args(), { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = proc;
+    const splitter = new PpmSplitter((f) => this.onFrame(f));
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      try {
+        splitter.push(chunk);
+      } catch (e) {
+        this.stderrTail += `\n${(e as Error).message}`;
+        proc.kill('SIGKILL');
+      }
+    });
+    proc.stderr!.on('data', (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-4000);
+    });
+    proc.on('error', (e) => {
+      this.stderrTail += `\n${e.message}`;
+    });
+    proc.on('close', (code) => this.onExit(code));
+    this.armStallTimer();
+    log('debug', 'camera_connect', { camera: this.opts.cameraId, url: redactUrl(this.opts.url) });
+  }
+
+  private armStallTimer(): void {
+    clearTimeout(this.stallTimer);
+    this.stallTimer = setTimeout(() => {
+      this.stderrTail += '\nno frame received: timed out';
+      this.proc?.kill('SIGKILL');
+    }, this.opts.stallMs);
+    this.stallTimer.unref();
+  }
+
+  private onFrame(f: RawFrame): void {
+    const at = Date.now();
+    this.status.framesDecoded++;
+    this.status.lastFrameAt = new Date(at).toISOString();
+    this.frameTimes.push(at);
+    if (this.frameTimes.length > 50) this.frameTimes.shift();
+    this.backoff = this.opts.backoffMs.initial;
+    this.armStallTimer();
+    if (this.status.state !== 'online') this.setState('online', null);
+    if (this.busy) {
+      this.status.framesDropped++;
+      return;
+    }
+    this.busy = this.listenerCount('frame') > 0;
+    this.emit('frame', { ...f, cameraId: this.opts.cameraId, at });
+  }
+
+  private fps(): number {
+    const t = this.frameTimes;
+    if (t.length < 2 || Date.now() - t[t.length - 1]! > 5000) return 0;
+    return ((t.length - 1) * 1000) / (t[t.length - 1]! - t[0]!);
+  }
+
+  private onExit(code: number | null): void {
+    clearTimeout(this.stallTimer);
+    this.proc = undefined;
+    this.busy = false;
+    if (this.stopped) {
+      this.setState('offline', 'stopped');
+      return;
+    }
+    const reason = code === 0 && !this.opts.loop ? 'the stream ended' : reasonFromFfmpeg(this.stderrTail);
+    const permanent = /does not exist|refused the user name/.test(reason);
+    this.setState(permanent ? 'error' : 'offline', reason);
+    this.status.reconnects++;
+    const wait = this.backoff;
+    this.backoff = Math.min(this.backoff * 2, this.opts.backoffMs.max);
+    this.retryTimer = setTimeout(() => this.spawn(), wait);
+  }
+}
