@@ -1,0 +1,34 @@
+import type { CameraStatus } from '../source/camera-source.js';
+
+/** What the engine tells its listeners (console, `vigil events`, alert channels). */
+export type RecognitionKind = 'known_member' | 'recurring_unknown' | 'new_unknown';
+
+export interface RecognitionEvent {
+  type: 'recognition';
+  camera_id: string;
+  track_id: number;
+  kind: RecognitionKind;
+  member_id?: string;
+  unknown_id?: string;
+  name: string;
+  confidence: number;
+  bbox: [number, number, number, number];
+  /** When the deciding frame was decoded, and when the decision was made (ms since epoch). */
+  frame_at: number;
+  at: number;
+}
+
+export interface CameraStatusEvent extends CameraStatus {
+  type: 'camera_status';
+}
+
+export interface StatsEvent {
+  type: 'stats';
+  cameras: number;
+  frames_analysed: number;
+  frames_dropped: number;
+  faces_skipped: Record<string, number>;
+  tracks_discarded: number;
+}
+
+export type EngineEvent = RecognitionEvent | CameraStatusEvent | StatsEvent;

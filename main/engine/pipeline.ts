@@ -1,0 +1,297 @@
+import { EventEmitter } from 'node:events';
+import {
+  bestShot,
+  decideMember,
+  skipReason,
+  unknownTemplate,
+  type FaceSample,
+} from '../decide/track-decision.js';
+import { log } from '../log.js';
+import { insertAppearance } from '../store/appearances.js';
+import { appendAudit } from '../store/audit.js';
+import { listCameras, type CameraRow } from '../store/cameras.js';
+import { readConfig } from '../store/config.js';
+import { getMember, recordMemberSeen } from '../store/members.js';
+import { insertUnknown, newUnknownId, recordUnknownSeen } from '../store/unknowns.js';
+import { CameraSource, type FrameEvent } from '../source/camera-source.js';
+import { IouTracker, type Track } from '../track/tracker.js';
+import { analyseImage } from './analyze.js';
+import type { Engine } from './engine.js';
+import type { EngineEvent, RecognitionEvent } from './events.js';
+
+interface TrackState {
+  decided: RecognitionEvent | null;
+  appearanceId: number | null;
+}
+
+export interface PipelineOptions {
+  ffmpegPath: string;
+  analysisFps?: number;
+  analysisSize?: number;
+  trackIdleMs?: number;
+}
+
+const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
+
+/**
+ * Cameras → frames → faces → tracks → per-track decisions → store and events. One source per
+ * camera; analysis is awaited frame by frame per camera, and a camera's next frame is dropped
+ * (counted) rather than queued while its previous one is still being analysed.
+ */
+export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
+  private readonly cameras = new Map<
+    string,
+    { row: CameraRow; source: CameraSource; tracker: IouTracker<FaceSample> }
+  >();
+  private readonly trackState = new Map<string, TrackState>();
+  private framesAnalysed = 0;
+  private tracksDiscarded = 0;
+  private readonly skipped: Record<string, number> = {};
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly opts: PipelineOptions,
+  ) {
+    super();
+  }
+
+  async start(): Promise<void> {
+    await this.engine.loadModels();
+    for (const row of listCameras(this.engine.db)) if (row.recognition_enabled) this.addCamera(row);
+  }
+
+  /** Starts cameras added to the store since and stops removed ones (e.g. by `vigil cameras`). */
+  sync(): void {
+    const rows = listCameras(this.engine.db);
+    for (const row of rows)
+      if (!this.cameras.has(row.camera_id) && row.recognition_enabled) this.addCamera(row);
+    for (const id of [...this.cameras.keys()])
+      if (!rows.some((r) => r.camera_id === id)) void this.removeCamera(id);
+  }
+
+  addCamera(row: CameraRow): void {
+    const source = new CameraSource({
+      cameraId: row.camera_id,
+      url: row.url,
+      ffmpegPath: this.opts.ffmpegPath,
+      loop: row.loop === 1,
+      analysisFps: row.fps ?? this.opts.analysisFps ?? 5,
+      analysisSize: this.opts.analysisSize ?? 1280,
+      ...(row.url.startsWith('rtsp') ? { rtspTransport: 'udp' as const } : {}),
+    });
+    const tracker = new IouTracker<FaceSample>(row.camera_id, { maxIdleMs: this.opts.trackIdleMs ?? 1500 });
+    this.cameras.set(row.camera_id, { row, source, tracker });
+    source.on('status', (s) => this.emit('event', { type: 'camera_status', ...s }));
+    source.on('frame', (f) => {
+      this.onFrame(f)
+        .catch((e: unknown) =>
+          log('error', 'frame_failed', { camera: f.cameraId, error: (e as Error).message }),
+        )
+        .finally(() => source.release());
+    });
+    source.start();
+  }
+
+  async removeCamera(id: string): Promise<void> {
+    const cam = this.cameras.get(id);
+    if (!cam) return;
+    this.cameras.delete(id);
+    await cam.source.stop();
+    for (const t of cam.tracker.expire(Date.now(), true)) this.finish(t);
+  }
+
+  status() {
+    return [...this.cameras.values()].map((c) => c.source.current);
+  }
+
+  stats(): EngineEvent {
+    const st = this.status();
+    return {
+      type: 'stats',
+      cameras: st.length,
+      frames_analysed: this.framesAnalysed,
+      frames_dropped: st.reduce((n, s) => n + s.framesDropped, 0),
+      faces_skipped: { ...this.skipped },
+      tracks_discarded: this.tracksDiscarded,
+    };
+  }
+
+  /** Stops every camera and finalises open tracks, so nothing seen is lost. */
+  async stop(): Promise<void> {
+    for (const id of [...this.cameras.keys()]) await this.removeCamera(id);
+  }
+
+  private async onFrame(f: FrameEvent): Promise<void> {
+    const cam = this.cameras.get(f.cameraId);
+    if (!cam) return;
+    const faces = await analyseImage(await this.engine.loadModels(), {
+      image: f,
+      originalWidth: f.width,
+      originalHeight: f.height,
+      scale: 1,
+    });
+    this.framesAnalysed++;
+    const samples = faces.map((face) => ({
+      box: face.box,
+      payload: { embedding: face.embedding, quality: face.quality, box: face.box, at: f.at },
+    }));
+    const { assigned, ended } = cam.tracker.update(samples, f.at);
+    for (const t of assigned) this.consider(t, cam.row);
+    for (const t of ended) this.finish(t);
+  }
+
+  private key(t: Track<FaceSample>): string {
+    return `${t.cameraId}:${t.id}`;
+  }
+
+  private state(t: Track<FaceSample>): TrackState {
+    let s = this.trackState.get(this.key(t));
+    if (!s) {
+      s = { decided: null, appearanceId: null };
+      this.trackState.set(this.key(t), s);
+    }
+    return s;
+  }
+
+  /** Names a member as soon as the track's evidence allows: a guard wants to know now. */
+  private consider(t: Track<FaceSample>, row: CameraRow): void {
+    const st = this.state(t);
+    const latest = t.observations[t.observations.length - 1]!.payload;
+    const reason = skipReason(latest.quality);
+    if (reason) this.skipped[reason] = (this.skipped[reason] ?? 0) + 1;
+    if (st.decided) return;
+    const usable = t.observations.map((o) => o.payload).filter((s) => !skipReason(s.quality));
+    if (usable.length === 0) return;
+    const thresholds = this.engine.thresholds(row.camera_id);
+    const verdict = decideMember(
+      usable,
+      (e) => this.engine.vectors.searchPeople('member', e, 1)[0],
+      thresholds,
+    );
+    if (!verdict) return;
+    const shot = bestShot(usable)!;
+    const db = this.engine.db;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    db.transaction(() => {
+      st.appearanceId = insertAppearance(db, {
+        person_kind: 'member',
+        person_id: verdict.memberId,
+        camera_id: row.camera_id,
+        source: 'camera',
+        first_seen: iso(t.firstSeen),
+        last_seen: iso(t.lastSeen),
+        confidence: verdict.similarity,
+        bbox: shot.box.map(Math.round),
+      });
+      recordMemberSeen(db, verdict.memberId, iso(t.lastSeen));
+    }).immediate();
+    st.decided = {
+      type: 'recognition',
+      camera_id: row.camera_id,
+      track_id: t.id,
+      kind: 'known_member',
+      member_id: verdict.memberId,
+      name: getMember(db, verdict.memberId)?.name ?? verdict.memberId,
+      confidence: round4(verdict.similarity),
+      bbox: shot.box.map(Math.round) as RecognitionEvent['bbox'],
+      frame_at: latest.at,
+      at: Date.now(),
+    };
+    this.emit('event', st.decided);
+  }
+
+  /** A track ended: extend a member's appearance, or settle who the stranger was. */
+  private finish(t: Track<FaceSample>): void {
+    const st = this.state(t);
+    this.trackState.delete(this.key(t));
+    const db = this.engine.db;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    if (st.decided) {
+      if (st.appearanceId !== null) {
+        db.prepare('UPDATE appearances SET last_seen = ? WHERE appearance_id = ?').run(
+          iso(t.lastSeen),
+          st.appearanceId,
+        );
+      }
+      return;
+    }
+    const cam = this.cameras.get(t.cameraId)?.row;
+    const samples = t.observations.map((o) => o.payload);
+    const tpl = unknownTemplate(samples);
+    if (!tpl) {
+      this.tracksDiscarded++;
+      return;
+    }
+    const thresholds = this.engine.thresholds(cam?.camera_id);
+    const nearest = this.engine.vectors.searchPeople('unknown', tpl.template, 1)[0];
+    const minGood = 2;
+    if ((!nearest || nearest.similarity < thresholds.unknown) && tpl.shots.length < minGood) {
+      this.tracksDiscarded++;
+      return;
+    }
+    const shot = tpl.shots[0]!;
+    const maxShots = readConfig(db, 'max_embeddings_per_person');
+    let event: RecognitionEvent;
+    const base = {
+      type: 'recognition' as const,
+      camera_id: t.cameraId,
+      track_id: t.id,
+      bbox: shot.box.map(Math.round) as RecognitionEvent['bbox'],
+      frame_at: shot.at,
+    };
+    db.transaction(() => {
+      if (nearest && nearest.similarity >= thresholds.unknown) {
+        const id = nearest.personId;
+        recordUnknownSeen(db, id, iso(t.lastSeen), t.cameraId, shot.quality.score);
+        const have = this.engine.vectors.vectorsOf('unknown', id).length;
+        for (const s of tpl.shots.slice(0, Math.max(0, Math.min(2, maxShots - have)))) {
+          this.engine.vectors.add('unknown', id, s.embedding, { quality: s.quality.score });
+        }
+        event = {
+          ...base,
+          kind: 'recurring_unknown',
+          unknown_id: id,
+          name: id,
+          confidence: round4(nearest.similarity),
+          at: Date.now(),
+        };
+      } else {
+        const id = newUnknownId(new Date(t.firstSeen));
+        insertUnknown(db, id, iso(t.firstSeen), t.cameraId, shot.quality.score, this.engine.recognizer.id);
+        if (t.lastSeen > t.firstSeen) recordUnknownSeenWindow(db, id, iso(t.lastSeen));
+        for (const s of tpl.shots.slice(0, maxShots))
+          this.engine.vectors.add('unknown', id, s.embedding, { quality: s.quality.score });
+        appendAudit(db, {
+          actor: 'engine',
+          action: 'unknown_detected',
+          subject: id,
+          details: { camera: t.cameraId },
+        });
+        const conf = 1 - Math.max(0, nearest?.similarity ?? 0);
+        event = {
+          ...base,
+          kind: 'new_unknown',
+          unknown_id: id,
+          name: id,
+          confidence: round4(conf),
+          at: Date.now(),
+        };
+      }
+      insertAppearance(db, {
+        person_kind: 'unknown',
+        person_id: event.unknown_id!,
+        camera_id: t.cameraId,
+        source: 'camera',
+        first_seen: iso(t.firstSeen),
+        last_seen: iso(t.lastSeen),
+        confidence: event.confidence,
+        bbox: event.bbox,
+      });
+    }).immediate();
+    this.emit('event', event!);
+  }
+}
+
+function recordUnknownSeenWindow(db: Engine['db'], id: string, lastSeen: string): void {
+  db.prepare('UPDATE unknown_persons SET last_seen = ? WHERE unknown_id = ?').run(lastSeen, id);
+}
