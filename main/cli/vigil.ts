@@ -4,6 +4,7 @@ import { resolveDataDir } from '../config/data-dir.js';
 import { fail, makeOut, UsageError, type Out } from './output.js';
 import { runCameras } from './cameras-command.js';
 import { runDoctor } from './doctor.js';
+import { runAppearances, runCameraStatus, runEvents, runServe } from './serve-command.js';
 import { runModels } from './models-command.js';
 import { runEnroll, runIdentify, runMembers, runUnknowns } from './recognition-commands.js';
 
@@ -15,7 +16,10 @@ Commands:
   members list | show ID | delete ID                                    manage members
   unknowns list                                                         list unknown persons
   cameras add --id ID --name NAME --url URL [--location L] [--loop]     add a camera (rtsp://, http(s)://, file:// or a path)
-  cameras list | remove ID                                              list or remove cameras
+  cameras list | remove ID | status                                     list, remove cameras; live status from a running server
+  serve [--port P] [--host H]                                           run the engine headless (cameras, pipeline, WebSocket)
+  events --follow                                                       stream a running server's events
+  appearances [--since T]                                               the appearance log
   doctor                                                                check models, runtime, ffmpeg and data
   models list | fetch PACK [--accept-non-commercial]                    list or download model packs
 
@@ -51,6 +55,10 @@ async function main(argv: string[]): Promise<number> {
       url: { type: 'string' },
       location: { type: 'string' },
       loop: { type: 'boolean', default: false },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      follow: { type: 'boolean', default: false },
+      since: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -80,7 +88,14 @@ async function main(argv: string[]): Promise<number> {
       return runUnknowns(g, rest);
     case 'doctor':
       return runDoctor(g);
+    case 'serve':
+      return runServe(g, { port: values.port, host: values.host });
+    case 'events':
+      return runEvents(g, values.follow);
+    case 'appearances':
+      return runAppearances(g, values.since);
     case 'cameras':
+      if (rest[0] === 'status') return runCameraStatus(g);
       return runCameras(g, rest, {
         id: values.id,
         name: values.name,

@@ -1,0 +1,155 @@
+import WebSocket from 'ws';
+import { Engine } from '../engine/engine.js';
+import type { EngineEvent } from '../engine/events.js';
+import { Pipeline } from '../engine/pipeline.js';
+import { VigilError } from '../errors.js';
+import { VigilServer } from '../serve/server.js';
+import { newToken, readServeInfo, removeServeInfo, writeServeInfo } from '../serve/session-file.js';
+import { findFfmpeg } from '../source/ffmpeg.js';
+import { listAppearances } from '../store/appearances.js';
+import { listCameras, publicCamera } from '../store/cameras.js';
+import { UsageError } from './output.js';
+import type { GlobalOptions } from './vigil.js';
+
+/** Runs the whole engine without Electron until SIGTERM or SIGINT. */
+export async function runServe(g: GlobalOptions, opts: { port?: string; host?: string }): Promise<number> {
+  const running = readServeInfo(g.dataDir);
+  if (running)
+    throw new VigilError(
+      'INVALID_ARGUMENT',
+      `Vigil is already serving this data folder on port ${running.port} (pid ${running.pid}).`,
+    );
+  const port = opts.port === undefined ? 8765 : Number(opts.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError('--port takes a number from 0 to 65535');
+  const host = opts.host ?? '127.0.0.1';
+  const ffmpeg = findFfmpeg();
+  if (!ffmpeg)
+    throw new VigilError(
+      'INVALID_ARGUMENT',
+      'ffmpeg was not found: install it (apt-get install ffmpeg) or set VIGIL_FFMPEG.',
+    );
+  const engine = Engine.open({ dataDir: g.dataDir, pack: g.pack, actor: 'engine' });
+  const pipeline = new Pipeline(engine, { ffmpegPath: ffmpeg.path });
+  const token = newToken();
+  const server = new VigilServer(engine, pipeline, { host, port, token });
+  await pipeline.start();
+  const bound = await server.listen();
+  writeServeInfo(g.dataDir, {
+    pid: process.pid,
+    port: bound,
+    host,
+    token,
+    started_at: new Date().toISOString(),
+  });
+  const sync = setInterval(() => pipeline.sync(), 2000);
+  const stats = setInterval(() => server.broadcast(pipeline.stats()), 5000);
+  process.stdout.write(`listening on http://${host}:${bound}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve();
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  clearInterval(sync);
+  clearInterval(stats);
+  // Finalise open tracks before the store closes: what was seen is written, not dropped.
+  await pipeline.stop();
+  await server.close();
+  removeServeInfo(g.dataDir);
+  engine.close();
+  process.stderr.write('vigil: stopped\n');
+  return 0;
+}
+
+function describe(e: EngineEvent): string {
+  if (e.type === 'recognition')
+    return `${new Date(e.at).toISOString()}  ${e.camera_id}  ${e.kind}  ${e.name} (${e.confidence})`;
+  if (e.type === 'camera_status')
+    return `${new Date().toISOString()}  ${e.cameraId}  ${e.state}${e.reason ? `: ${e.reason}` : ''}`;
+  return `${new Date().toISOString()}  stats  ${e.frames_analysed} frames analysed, ${e.frames_dropped} dropped`;
+}
+
+/** Prints the running server's events as they happen. */
+export async function runEvents(g: GlobalOptions, follow: boolean): Promise<number> {
+  if (!follow) throw new UsageError('events needs --follow (it streams from a running vigil serve)');
+  const info = readServeInfo(g.dataDir);
+  if (!info) throw new VigilError('NOT_FOUND', `No vigil serve is running for ${g.dataDir}.`);
+  const ws = new WebSocket(`ws://${info.host}:${info.port}/ws`, {
+    headers: { authorization: `Bearer ${info.token}` },
+  });
+  return new Promise<number>((resolve, reject) => {
+    ws.on('message', (data) => {
+      const msg = JSON.parse(String(data)) as EngineEvent | { type: 'hello' };
+      if (msg.type === 'hello') return;
+      g.out.result(msg, () => describe(msg));
+    });
+    ws.on('error', (e) =>
+      reject(new VigilError('NOT_FOUND', `Cannot reach vigil serve on port ${info.port}: ${e.message}`)),
+    );
+    ws.on('close', () => resolve(0));
+    const stop = () => ws.close();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+export async function runCameraStatus(g: GlobalOptions): Promise<number> {
+  const info = readServeInfo(g.dataDir);
+  let rows: unknown[];
+  if (info) {
+    const res = await fetch(`http://${info.host}:${info.port}/api/cameras/status`, {
+      headers: { authorization: `Bearer ${info.token}` },
+    });
+    rows = (await res.json()) as unknown[];
+  } else {
+    const engine = Engine.open({ dataDir: g.dataDir, pack: g.pack });
+    try {
+      rows = listCameras(engine.db).map((c) => ({
+        ...publicCamera(c),
+        status: { state: 'offline', reason: 'vigil serve is not running' },
+      }));
+    } finally {
+      engine.close();
+    }
+  }
+  g.out.result(
+    rows,
+    () =>
+      (rows as { camera_id: string; status: { state: string; reason?: string | null; fps?: number } }[])
+        .map(
+          (r) =>
+            `${r.camera_id}  ${r.status.state}${r.status.reason ? ` (${r.status.reason})` : ''}${r.status.fps ? `  ${r.status.fps.toFixed(1)} fps` : ''}`,
+        )
+        .join('\n') || 'No cameras.',
+  );
+  return 0;
+}
+
+export async function runAppearances(g: GlobalOptions, since?: string): Promise<number> {
+  if (since && Number.isNaN(Date.parse(since)))
+    throw new UsageError('--since takes a date or time, e.g. 2026-11-28T08:00:00Z');
+  const engine = Engine.open({ dataDir: g.dataDir, pack: g.pack });
+  try {
+    const rows = listAppearances(engine.db, since ? new Date(since).toISOString() : undefined).map((a) => ({
+      ...a,
+      bbox: JSON.parse(a.bbox) as number[],
+    }));
+    g.out.result(rows, () =>
+      rows.length === 0
+        ? 'No appearances.'
+        : rows
+            .map(
+              (a) =>
+                `${a.first_seen}  ${a.camera_id ?? '-'}  ${a.person_kind} ${a.person_id}  ${a.confidence.toFixed(2)}`,
+            )
+            .join('\n'),
+    );
+    return 0;
+  } finally {
+    engine.close();
+  }
+}
