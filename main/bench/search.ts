@@ -352,7 +352,7 @@ function run(db: Database.Database, file: string): void {
     const t0 = performance.now();
     // Ascending rowids visit vec0's chunks in file order, which is kinder to the page walk than
     // prefilter order; rescoring does not care about order.
-    const ids = index.refinedCandidates(q, K, POOL).sort((a, b) => a - b);
+    const ids = index.candidates(q, K, POOL).sort((a, b) => a - b);
     const t1 = performance.now();
     const top = rescore(q, floats(ids), 1)[0];
     scanMs += t1 - t0;
@@ -388,7 +388,7 @@ function run(db: Database.Database, file: string): void {
     return rank;
   };
   const refinedRank = (p: Probe): number => {
-    const at = index.refinedCandidates(p.vector, POOL, POOL).indexOf(p.best.id);
+    const at = index.candidates(p.vector, POOL, POOL).indexOf(p.best.id);
     return at < 0 ? Infinity : at + 1;
   };
 

@@ -1,12 +1,16 @@
+import { writeFileSync } from 'node:fs';
 import { Engine } from '../engine/engine.js';
+import { readCrop } from '../privacy/crops.js';
+import { appendAudit } from '../store/audit.js';
 import { VigilError, describeError } from '../errors.js';
 import { getMember, listMembers } from '../store/members.js';
 import { listUnknowns } from '../store/unknowns.js';
 import { fail, UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
 
-function withEngine<T>(g: GlobalOptions, fn: (e: Engine) => Promise<T> | T): Promise<T> {
-  const engine = Engine.open({ dataDir: g.dataDir, pack: g.pack });
+function withEngine<T>(g: GlobalOptions, fn: (e: Engine) => Promise<T> | T, withKey = false): Promise<T> {
+  const passphrase = withKey ? g.passphrase() : undefined;
+  const engine = Engine.open({ dataDir: g.dataDir, pack: g.pack, ...(passphrase ? { passphrase } : {}) });
   return Promise.resolve()
     .then(() => fn(engine))
     .finally(() => engine.close());
@@ -37,31 +41,35 @@ export async function runEnroll(
 export async function runIdentify(g: GlobalOptions, images: string[], cameraId?: string): Promise<number> {
   if (images.length === 0) throw new UsageError('identify needs at least one image');
   let failed = 0;
-  await withEngine(g, async (e) => {
-    if (cameraId && !e.db.prepare('SELECT 1 FROM cameras WHERE camera_id = ?').get(cameraId)) {
-      throw new VigilError('NOT_FOUND', `No camera with id ${cameraId}.`);
-    }
-    for (const image of images) {
-      try {
-        const faces = await e.identify(image, cameraId ? { cameraId } : {});
-        g.out.result({ image, faces }, () =>
-          faces.length === 0
-            ? `${image}: no face found`
-            : `${image}:\n` +
-              faces
-                .map(
-                  (f) =>
-                    `  ${f.type.padEnd(17)} ${f.name} (${f.confidence.toFixed(2)}) at [${f.bbox.join(', ')}]`,
-                )
-                .join('\n'),
-        );
-      } catch (err) {
-        if (!(err instanceof VigilError)) throw err;
-        failed++;
-        g.out.result({ image, error: describeError(err) }, () => `${image}: ${describeError(err)}`);
+  await withEngine(
+    g,
+    async (e) => {
+      if (cameraId && !e.db.prepare('SELECT 1 FROM cameras WHERE camera_id = ?').get(cameraId)) {
+        throw new VigilError('NOT_FOUND', `No camera with id ${cameraId}.`);
       }
-    }
-  });
+      for (const image of images) {
+        try {
+          const faces = await e.identify(image, cameraId ? { cameraId } : {});
+          g.out.result({ image, faces }, () =>
+            faces.length === 0
+              ? `${image}: no face found`
+              : `${image}:\n` +
+                faces
+                  .map(
+                    (f) =>
+                      `  ${f.type.padEnd(17)} ${f.name} (${f.confidence.toFixed(2)}) at [${f.bbox.join(', ')}]`,
+                  )
+                  .join('\n'),
+          );
+        } catch (err) {
+          if (!(err instanceof VigilError)) throw err;
+          failed++;
+          g.out.result({ image, error: describeError(err) }, () => `${image}: ${describeError(err)}`);
+        }
+      }
+    },
+    true,
+  );
   if (failed > 0) {
     process.stderr.write(`vigil: ${failed} of ${images.length} image(s) could not be read\n`);
     return 1;
@@ -115,8 +123,42 @@ export async function runMembers(g: GlobalOptions, args: string[]): Promise<numb
   });
 }
 
-export async function runUnknowns(g: GlobalOptions, args: string[]): Promise<number> {
-  if (args[0] !== 'list') throw new UsageError('unknowns takes list');
+export async function runUnknowns(g: GlobalOptions, args: string[], out?: string): Promise<number> {
+  const [sub, id] = args;
+  if (sub === 'dismiss') {
+    if (!id) throw new UsageError('unknowns dismiss needs an unknown id');
+    return withEngine(g, (e) => {
+      e.resolveUnknown(id, 'dismissed');
+      g.out.result(
+        { unknown_id: id, status: 'dismissed' },
+        () => `Dismissed ${id}; its face crop was deleted.`,
+      );
+      return 0;
+    });
+  }
+  if (sub === 'crop') {
+    if (!id || !out) throw new UsageError('unknowns crop needs an unknown id and --out FILE');
+    if (!g.passphrase())
+      throw new VigilError(
+        'INVALID_ARGUMENT',
+        'Face crops are encrypted: set VIGIL_PASSPHRASE or pass --passphrase-file.',
+      );
+    return withEngine(
+      g,
+      (e) => {
+        const jpeg = readCrop(e.db, e.masterKey!, id);
+        writeFileSync(out, jpeg, { mode: 0o600 });
+        appendAudit(e.db, { actor: 'cli', action: 'crop_viewed', subject: id });
+        g.out.result(
+          { unknown_id: id, out, bytes: jpeg.length },
+          () => `Wrote the face crop of ${id} to ${out}.`,
+        );
+        return 0;
+      },
+      true,
+    );
+  }
+  if (sub !== 'list') throw new UsageError('unknowns takes list, dismiss ID or crop ID --out FILE');
   return withEngine(g, (e) => {
     const rows = listUnknowns(e.db).map((u) => ({
       unknown_id: u.unknown_id,

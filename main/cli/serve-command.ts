@@ -29,7 +29,18 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
       'INVALID_ARGUMENT',
       'ffmpeg was not found: install it (apt-get install ffmpeg) or set VIGIL_FFMPEG.',
     );
-  const engine = Engine.open({ dataDir: g.dataDir, pack: g.pack, actor: 'engine' });
+  const passphrase = g.passphrase();
+  const engine = Engine.open({
+    dataDir: g.dataDir,
+    pack: g.pack,
+    actor: 'engine',
+    ...(passphrase ? { passphrase } : {}),
+  });
+  if (!passphrase) {
+    process.stderr.write(
+      'vigil: no passphrase (VIGIL_PASSPHRASE or --passphrase-file): face crops of unknown persons are not kept\n',
+    );
+  }
   const pipeline = new Pipeline(engine, { ffmpegPath: ffmpeg.path });
   const token = newToken();
   const server = new VigilServer(engine, pipeline, { host, port, token });
@@ -44,6 +55,7 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
   });
   const sync = setInterval(() => pipeline.sync(), 2000);
   const stats = setInterval(() => server.broadcast(pipeline.stats()), 5000);
+  const expiry = setInterval(() => engine.purgeExpired(), 3_600_000);
   process.stdout.write(`listening on http://${host}:${bound}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
@@ -56,6 +68,7 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
   });
   clearInterval(sync);
   clearInterval(stats);
+  clearInterval(expiry);
   // Finalise open tracks before the store closes: what was seen is written, not dropped.
   await pipeline.stop();
   await server.close();

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { resolveDataDir } from '../config/data-dir.js';
+import { passphraseFromEnvironment } from '../privacy/keys.js';
 import { fail, makeOut, UsageError, type Out } from './output.js';
 import { runCameras } from './cameras-command.js';
 import { runDoctor } from './doctor.js';
@@ -14,7 +15,7 @@ Commands:
   enroll --name NAME [--apartment A] [--email E] [--phone P] PHOTO...   enroll a member from 1-10 photos
   identify [--camera ID] IMAGE...                                       identify every face in images
   members list | show ID | delete ID                                    manage members
-  unknowns list                                                         list unknown persons
+  unknowns list | dismiss ID | crop ID --out FILE                       list unknown persons, close one, decrypt its face crop
   cameras add --id ID --name NAME --url URL [--location L] [--loop]     add a camera (rtsp://, http(s)://, file:// or a path)
   cameras list | remove ID | status                                     list, remove cameras; live status from a running server
   serve [--port P] [--host H]                                           run the engine headless (cameras, pipeline, WebSocket)
@@ -27,12 +28,15 @@ Options for every command:
   --data-dir DIR   data folder (default: $VIGIL_DATA_DIR, else the OS user-data folder)
   --pack NAME      model pack: default, recommended, research (default: default)
   --json           print JSON only
+  --passphrase-file F   passphrase for encrypted face crops (else $VIGIL_PASSPHRASE)
 `;
 
 export interface GlobalOptions {
   dataDir: string;
   pack: string;
   out: Out;
+  /** The crop passphrase (VIGIL_PASSPHRASE or --passphrase-file), read only by commands that need it. */
+  passphrase: () => string | undefined;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -59,6 +63,8 @@ async function main(argv: string[]): Promise<number> {
       host: { type: 'string' },
       follow: { type: 'boolean', default: false },
       since: { type: 'string' },
+      'passphrase-file': { type: 'string' },
+      out: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -70,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
     dataDir: resolveDataDir(values['data-dir']),
     pack: values.pack ?? process.env.VIGIL_MODEL_PACK ?? 'default',
     out: makeOut(values.json),
+    passphrase: () => passphraseFromEnvironment(values['passphrase-file']),
   };
   switch (command) {
     case 'enroll':
@@ -85,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
     case 'members':
       return runMembers(g, rest);
     case 'unknowns':
-      return runUnknowns(g, rest);
+      return runUnknowns(g, rest, values.out);
     case 'doctor':
       return runDoctor(g);
     case 'serve':

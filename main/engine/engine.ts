@@ -1,5 +1,8 @@
 import type Database from 'better-sqlite3';
-import { decodeImage } from '../decode/image.js';
+import { decodeImage, type RgbImage } from '../decode/image.js';
+import type { Box } from '../detect/types.js';
+import { cropJpeg, deleteCrop, purgeExpiredCrops, storeCrop } from '../privacy/crops.js';
+import { masterKeyFromPassphrase, type MasterKey } from '../privacy/keys.js';
 import { resolveThresholds, decideBand, type Thresholds } from '../decide/bands.js';
 import { VigilError, describeError } from '../errors.js';
 import { loadManifest, modelById, packByName, type ModelEntry } from '../models/manifest.js';
@@ -25,6 +28,8 @@ import { analyseImage, largestFace, type AnalysedFace } from './analyze.js';
 export interface EngineOptions {
   dataDir: string;
   pack?: string;
+  /** Unlocks the encrypted face crops of unknown persons (headless mode). */
+  passphrase?: string;
   /** Who acts, for the audit log. */
   actor?: string;
 }
@@ -53,23 +58,81 @@ const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
 export class Engine {
   private models: LoadedModels | undefined;
 
+  /** Null when no key was given: then no crop of an unknown person is kept at all. */
+  readonly masterKey: MasterKey | null;
+
   private constructor(
     readonly db: Database.Database,
     readonly vectors: VectorStore,
     readonly recognizer: ModelEntry,
-    private readonly options: Required<EngineOptions>,
-  ) {}
+    private readonly options: Required<Omit<EngineOptions, 'passphrase'>>,
+    masterKey: MasterKey | null,
+  ) {
+    this.masterKey = masterKey;
+    this.purgeExpired();
+  }
+
+  /** Deletes crops past their retention (also run on a schedule by the server). */
+  purgeExpired(now = new Date()): number {
+    const n = purgeExpiredCrops(this.db, now);
+    if (n > 0) appendAudit(this.db, { actor: 'engine', action: 'crops_expired', details: { count: n } });
+    return n;
+  }
+
+  /** Encrypts and keeps the best face crop of an unknown person, replacing an older one. */
+  async keepCrop(unknownId: string, frame: RgbImage, box: Box): Promise<boolean> {
+    if (!this.masterKey) return false;
+    const jpeg = await cropJpeg(frame, box);
+    if (
+      !this.db.open ||
+      !this.db
+        .prepare('SELECT 1 FROM unknown_persons WHERE unknown_id = ? AND status = ?')
+        .get(unknownId, 'active')
+    ) {
+      return false;
+    }
+    storeCrop(this.db, this.masterKey, unknownId, jpeg, readConfig(this.db, 'retention_days'));
+    return true;
+  }
+
+  /** Closes an unknown person's case: identified or dismissed. The crop is deleted at once. */
+  resolveUnknown(unknownId: string, status: 'identified' | 'dismissed', identifiedAs?: string): void {
+    const found = this.db
+      .transaction(() => {
+        const changed = this.db
+          .prepare(
+            "UPDATE unknown_persons SET status = ?, identified_as = ? WHERE unknown_id = ? AND status = 'active'",
+          )
+          .run(status, identifiedAs ?? null, unknownId).changes;
+        if (!changed) return false;
+        deleteCrop(this.db, unknownId);
+        this.vectors.forget('unknown', unknownId);
+        appendAudit(this.db, { actor: this.options.actor, action: `unknown_${status}`, subject: unknownId });
+        return true;
+      })
+      .immediate();
+    if (!found) throw new VigilError('NOT_FOUND', `No active unknown person with id ${unknownId}.`);
+  }
 
   static open(options: EngineOptions): Engine {
     const pack = packByName(options.pack ?? 'default', loadManifest());
     const recognizer = modelById(pack.recognizer);
     const dim = Number(recognizer.output.size);
     const db = openDatabase(options.dataDir, { recognizerId: recognizer.id, embeddingDim: dim });
-    return new Engine(db, new VectorStore(db, dim), recognizer, {
-      dataDir: options.dataDir,
-      pack: options.pack ?? 'default',
-      actor: options.actor ?? 'cli',
-    });
+    let key: MasterKey | null = null;
+    try {
+      key = options.passphrase ? masterKeyFromPassphrase(db, options.passphrase) : null;
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return new Engine(
+      db,
+      new VectorStore(db, dim),
+      recognizer,
+      { dataDir: options.dataDir, pack: options.pack ?? 'default', actor: options.actor ?? 'cli' },
+      key,
+    );
   }
 
   /** Models load on first use: listing members needs none. */
@@ -212,6 +275,7 @@ export class Engine {
     const cameraId = opts.cameraId ?? null;
     const maxShots = readConfig(this.db, 'max_embeddings_per_person');
     const results: IdentifiedFace[] = [];
+    const newUnknowns: { id: string; box: Box }[] = [];
     this.db
       .transaction(() => {
         for (const face of faces) {
@@ -285,6 +349,7 @@ export class Engine {
               subject: id,
               details: { camera: cameraId },
             });
+            newUnknowns.push({ id, box: face.box });
             const nearest = Math.max(0, members[0]?.similarity ?? 0, topUnknown?.similarity ?? 0);
             results.push({
               bbox,
@@ -298,6 +363,9 @@ export class Engine {
         }
       })
       .immediate();
+    for (const u of newUnknowns) {
+      await this.keepCrop(u.id, decoded.image, u.box.map((v) => v * decoded.scale) as Box);
+    }
     return results;
   }
 

@@ -1,7 +1,10 @@
+import type { RgbImage } from '../decode/image.js';
+import type { Box } from '../detect/types.js';
 import { EventEmitter } from 'node:events';
 import {
   bestShot,
   decideMember,
+  sampleWeight,
   skipReason,
   unknownTemplate,
   type FaceSample,
@@ -22,6 +25,8 @@ import type { EngineEvent, RecognitionEvent } from './events.js';
 interface TrackState {
   decided: RecognitionEvent | null;
   appearanceId: number | null;
+  /** The frame holding the track's best face so far, for the unknown's encrypted crop. */
+  best: { frame: RgbImage; box: Box; weight: number } | null;
 }
 
 export interface PipelineOptions {
@@ -47,6 +52,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   private framesAnalysed = 0;
   private tracksDiscarded = 0;
   private readonly skipped: Record<string, number> = {};
+  private readonly pendingCrops = new Set<Promise<unknown>>();
 
   constructor(
     private readonly engine: Engine,
@@ -119,6 +125,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   /** Stops every camera and finalises open tracks, so nothing seen is lost. */
   async stop(): Promise<void> {
     for (const id of [...this.cameras.keys()]) await this.removeCamera(id);
+    await Promise.all([...this.pendingCrops]);
   }
 
   private async onFrame(f: FrameEvent): Promise<void> {
@@ -136,7 +143,14 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       payload: { embedding: face.embedding, quality: face.quality, box: face.box, at: f.at },
     }));
     const { assigned, ended } = cam.tracker.update(samples, f.at);
-    for (const t of assigned) this.consider(t, cam.row);
+    for (const t of assigned) {
+      const sample = t.observations[t.observations.length - 1]!.payload;
+      const st = this.state(t);
+      const w = sampleWeight(sample.quality);
+      if (!skipReason(sample.quality) && (!st.best || w > st.best.weight))
+        st.best = { frame: f, box: sample.box, weight: w };
+      this.consider(t, cam.row);
+    }
     for (const t of ended) this.finish(t);
   }
 
@@ -147,7 +161,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   private state(t: Track<FaceSample>): TrackState {
     let s = this.trackState.get(this.key(t));
     if (!s) {
-      s = { decided: null, appearanceId: null };
+      s = { decided: null, appearanceId: null, best: null };
       this.trackState.set(this.key(t), s);
     }
     return s;
@@ -289,6 +303,13 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       });
     }).immediate();
     this.emit('event', event!);
+    if (this.engine.masterKey && st.best && event!.kind === 'new_unknown') {
+      const p = this.engine
+        .keepCrop(event!.unknown_id!, st.best.frame, st.best.box)
+        .catch((e: unknown) => log('error', 'crop_failed', { error: (e as Error).message }))
+        .finally(() => this.pendingCrops.delete(p));
+      this.pendingCrops.add(p);
+    }
   }
 }
 

@@ -95,10 +95,10 @@ describe('BinaryCodeIndex.codeOf', () => {
 describe('BinaryCodeIndex distances', () => {
   for (const dim of [128, 512, 100, 300]) {
     for (const plain of [true, false]) {
-      it(`match a naive popcount reference at dim ${dim} (${plain ? 'plain' : 'default'} codes)`, () => {
+      it(`match a naive popcount reference at dim ${dim} (${plain ? 'plain' : 'projected'} codes)`, () => {
         const rand = mulberry32(dim);
-        const index = new BinaryCodeIndex(dim, plain ? { bits: dim } : {});
-        expect(index.bits).toBe(plain ? dim : Math.max(dim, 512));
+        const index = plain ? new BinaryCodeIndex(dim) : new BinaryCodeIndex(dim, { bits: 512 + 64 });
+        expect(index.bits).toBe(plain ? dim : 576);
         const codes: Uint8Array[] = [];
         for (let id = 0; id < 3000; id++) {
           const v = randomVector(rand, dim);
@@ -139,7 +139,7 @@ describe('BinaryCodeIndex distances', () => {
   });
 });
 
-describe('BinaryCodeIndex.candidates', () => {
+describe('BinaryCodeIndex.hammingCandidates', () => {
   it('returns the k Hamming-nearest ids in order on a small index (exact cap path)', () => {
     const rand = mulberry32(11);
     const index = new BinaryCodeIndex(512);
@@ -152,9 +152,9 @@ describe('BinaryCodeIndex.candidates', () => {
     }
     for (const k of [1, 10, 257, 4000, 5000]) {
       const query = randomVector(rand, 512);
-      expect(index.candidates(query, k)).toEqual(naiveNearest(naiveCode(query), codes, k));
+      expect(index.hammingCandidates(query, k)).toEqual(naiveNearest(naiveCode(query), codes, k));
     }
-    expect(index.candidates(randomVector(rand, 512), 0)).toEqual([]);
+    expect(index.hammingCandidates(randomVector(rand, 512), 0)).toEqual([]);
   });
 
   it('returns the k Hamming-nearest ids on a large index (sampled cap path)', () => {
@@ -168,7 +168,7 @@ describe('BinaryCodeIndex.candidates', () => {
     }
     for (const k of [1, 100, 3000]) {
       const query = randomVector(rand, 128);
-      expect(index.candidates(query, k)).toEqual(naiveNearest(naiveCode(query), codes, k));
+      expect(index.hammingCandidates(query, k)).toEqual(naiveNearest(naiveCode(query), codes, k));
     }
   });
 
@@ -188,11 +188,11 @@ describe('BinaryCodeIndex.candidates', () => {
       codes.set(id, code);
       index.upsertCode(id, code);
     }
-    expect(index.candidates(query, 20_000)).toEqual(naiveNearest(qc, codes, 20_000));
+    expect(index.hammingCandidates(query, 20_000)).toEqual(naiveNearest(qc, codes, 20_000));
   });
 });
 
-describe('BinaryCodeIndex.refinedCandidates', () => {
+describe('BinaryCodeIndex.candidates', () => {
   it('ranks by asymmetric score when the pool covers the index', () => {
     const rand = mulberry32(21);
     const index = new BinaryCodeIndex(512);
@@ -207,7 +207,7 @@ describe('BinaryCodeIndex.refinedCandidates', () => {
       .map(([id, code]) => ({ id, s: naiveAsym(query, code) }))
       .sort((a, b) => b.s - a.s);
     const k = 50;
-    const got = index.refinedCandidates(query, k, 3000);
+    const got = index.candidates(query, k, 3000);
     expect(got).toHaveLength(k);
     // f32 table sums may swap near-equal scores, so compare by score rather than by exact id order.
     const kth = (scores[k - 1] as { s: number }).s;
@@ -229,7 +229,7 @@ describe('BinaryCodeIndex.refinedCandidates', () => {
     const query = randomVector(rand, 128);
     const pool = 2000;
     const k = 40;
-    const got = index.refinedCandidates(query, k, pool);
+    const got = index.candidates(query, k, pool);
     expect(got).toHaveLength(k);
     const weakest = Math.min(...got.map((id) => naiveAsym(query, codes.get(id) as Uint8Array)));
     // Any code of the true Hamming pool that outscores the weakest returned one must have been returned.
@@ -274,7 +274,7 @@ describe('BinaryCodeIndex upsert and remove', () => {
     const qc = naiveCode(query);
     for (const [id, code] of codes) expect(index.distanceTo(query, id)).toBe(naiveHamming(qc, code));
     expect(index.distanceTo(query, 3)).toBeUndefined();
-    const all = index.candidates(query, 100);
+    const all = index.hammingCandidates(query, 100);
     expect([...all].sort((a, b) => a - b)).toEqual([...codes.keys()].sort((a, b) => a - b));
     const dists = all.map((id) => naiveHamming(qc, codes.get(id) as Uint8Array));
     expect(dists).toEqual([...dists].sort((a, b) => a - b));
@@ -292,8 +292,8 @@ describe('BinaryCodeIndex upsert and remove', () => {
     index.upsert(5, v);
     expect(index.remove(5)).toBe(true);
     expect(index.size).toBe(0);
-    expect(index.candidates(v, 10)).toEqual([]);
-    expect(index.refinedCandidates(v, 10, 100)).toEqual([]);
+    expect(index.hammingCandidates(v, 10)).toEqual([]);
+    expect(index.candidates(v, 10, 100)).toEqual([]);
     expect(index.distances(v)).toHaveLength(0);
   });
 
@@ -322,7 +322,7 @@ describe('BinaryCodeIndex upsert and remove', () => {
     const query = randomVector(rand, 512);
     const qc = naiveCode(query);
     for (const [id, code] of codes) expect(index.distanceTo(query, id)).toBe(naiveHamming(qc, code));
-    const got = index.candidates(query, 25).map((id) => naiveHamming(qc, codes.get(id) as Uint8Array));
+    const got = index.hammingCandidates(query, 25).map((id) => naiveHamming(qc, codes.get(id) as Uint8Array));
     const want = [...codes.values()].map((c) => naiveHamming(qc, c)).sort((a, b) => a - b);
     expect(got).toEqual(want.slice(0, 25));
   });
@@ -336,7 +336,7 @@ describe('BinaryCodeIndex upsert and remove', () => {
     expect(() => index.upsert(1, new Float32Array(127))).toThrow(RangeError);
     expect(() => index.upsertCode(1, new Uint8Array(15))).toThrow(RangeError);
     expect(() => index.upsert(1.5, new Float32Array(128))).toThrow(RangeError);
-    expect(() => index.candidates(new Float32Array(64), 1)).toThrow(RangeError);
+    expect(() => index.hammingCandidates(new Float32Array(64), 1)).toThrow(RangeError);
     expect(index.size).toBe(0);
   });
 });
@@ -344,8 +344,8 @@ describe('BinaryCodeIndex upsert and remove', () => {
 describe('projected codes', () => {
   it('are deterministic across instances, so persisted codes stay valid', () => {
     const rand = mulberry32(41);
-    const a = new BinaryCodeIndex(128);
-    const b = new BinaryCodeIndex(128);
+    const a = new BinaryCodeIndex(128, { bits: 512 });
+    const b = new BinaryCodeIndex(128, { bits: 512 });
     expect(a.bits).toBe(512);
     expect(a.codeBytes).toBe(64);
     for (let i = 0; i < 10; i++) {

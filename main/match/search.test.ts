@@ -100,12 +100,16 @@ describe('candidate budgets', () => {
 });
 
 describe('prefilter + rescore recall', () => {
-  for (const dim of [128, 512]) {
-    it(`finds the exact top-1 for ≥ 99% of genuine probes at dim ${dim}`, () => {
-      const rand = mulberry32(dim);
+  for (const [dim, bits] of [
+    [128, 128],
+    [128, 512],
+    [512, 512],
+  ] as const) {
+    it(`finds the exact top-1 for ≥ 99% of genuine probes at dim ${dim} with ${bits}-bit codes`, () => {
+      const rand = mulberry32(dim + bits);
       const n = 4000;
       const gallery = new Map<number, Float32Array>();
-      const index = new BinaryCodeIndex(dim);
+      const index = new BinaryCodeIndex(dim, { bits });
       for (let id = 1; id <= n; id++) {
         const v = randomUnit(rand, dim);
         gallery.set(id, v);
@@ -128,13 +132,13 @@ describe('prefilter + rescore recall', () => {
         const fetch = (ids: number[]): Array<[number, Float32Array]> =>
           ids.map((id) => [id, gallery.get(id) as Float32Array]);
 
-        const refined = index.refinedCandidates(probe, k, pool);
+        const refined = index.candidates(probe, k, pool);
         if (rescore(probe, fetch(refined), 1)[0]?.id === truth.id) refinedHits++;
-        const byDefault = index.refinedCandidates(probe, candidateCount(n), prefilterPool(n));
+        const byDefault = index.candidates(probe, candidateCount(n), prefilterPool(n));
         if (rescore(probe, fetch(byDefault), 1)[0]?.id === truth.id) defaultHits++;
 
-        const hamming = index.candidates(probe, n);
-        const wide = index.refinedCandidates(probe, n, n);
+        const hamming = index.hammingCandidates(probe, n);
+        const wide = index.candidates(probe, n, n);
         hammingRankSum += hamming.indexOf(truth.id) + 1;
         refinedRankSum += wide.indexOf(truth.id) + 1;
       }

@@ -5,6 +5,10 @@
  * renormalises, which would only hide a caller that forgot to.
  */
 
+import { dot } from './similarity.js';
+
+export { dot };
+
 export interface ScoredId {
   id: number;
   similarity: number;
@@ -51,25 +55,6 @@ export function prefilterPool(size: number): number {
 export function candidateCount(size: number): number {
   if (size <= 0) return 0;
   return Math.min(size, Math.max(64, Math.ceil(Math.sqrt(size) / 2)));
-}
-
-/** Cosine similarity of two unit vectors of equal length. */
-export function dot(a: Float32Array, b: Float32Array): number {
-  const n = a.length;
-  // Four independent accumulators let the JIT overlap the multiply-adds instead of serialising on one.
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    s0 += (a[i] as number) * (b[i] as number);
-    s1 += (a[i + 1] as number) * (b[i + 1] as number);
-    s2 += (a[i + 2] as number) * (b[i + 2] as number);
-    s3 += (a[i + 3] as number) * (b[i + 3] as number);
-  }
-  for (; i < n; i++) s0 += (a[i] as number) * (b[i] as number);
-  return s0 + s1 + s2 + s3;
 }
 
 /** Orders by similarity, best first; equal similarities by id so results are deterministic. */

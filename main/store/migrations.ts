@@ -132,4 +132,25 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: 'encrypted best-shot crops of unknown persons',
+    up(db) {
+      db.exec(`
+        -- AES-256-GCM: ciphertext under a random data key; the data key sealed by the master key.
+        CREATE TABLE unknown_crops (
+          unknown_id TEXT PRIMARY KEY REFERENCES unknown_persons (unknown_id) ON DELETE CASCADE,
+          key_iv BLOB NOT NULL,
+          key_tag BLOB NOT NULL,
+          wrapped_key BLOB NOT NULL,
+          iv BLOB NOT NULL,
+          tag BLOB NOT NULL,
+          ciphertext BLOB NOT NULL,
+          created_at TEXT NOT NULL,
+          expires_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX unknown_crops_by_expiry ON unknown_crops (expires_at);
+      `);
+    },
+  },
 ];

@@ -36,9 +36,17 @@ export function openDatabase(dataDir: string, opts: OpenOptions): Database.Datab
   }
   try {
     if (!opts.readonly) {
+      // Large pages keep each vec0 vector blob read to one page (set before the first table;
+      // an existing file keeps its size). Measured at 100k vectors: 2.8 ms per search with 64 KiB
+      // pages and mmap, 5.7 ms with 4 KiB pages, 17.6 ms without mmap (see bench:search).
+      if ((db.pragma('page_count', { simple: true }) as number) === 0) db.pragma('page_size = 65536');
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
+      // With 64 KiB pages the default 1000-page autocheckpoint would let the WAL reach 64 MB, and
+      // pages still in the WAL are read without mmap (~8× slower per vector).
+      db.pragma('wal_autocheckpoint = 128');
     }
+    db.pragma(`mmap_size = ${2 ** 31 - 1}`);
     db.pragma('foreign_keys = ON');
     db.pragma('secure_delete = ON');
     db.pragma('busy_timeout = 5000');

@@ -77,7 +77,7 @@ export class VectorStore {
   ): number {
     if (vector.length !== this.dim)
       throw new Error(`embedding has ${vector.length} dimensions, store has ${this.dim}`);
-    const code = BinaryCodeIndex.codeOf(vector);
+    const code = this.indexes[kind].encode(vector);
     const info = this.db
       .prepare(
         'INSERT INTO embeddings (person_kind, person_id, is_centroid, quality, code, created_at) VALUES (?, ?, ?, ?, ?, ?)',

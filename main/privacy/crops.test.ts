@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { expect, it } from 'vitest';
+import { Engine } from '../engine/engine.js';
+import { asset, describeWithAssets } from '../testing/assets.js';
+import { hasCrop, readCrop } from './crops.js';
+
+const STRANGER = asset('faces', 'celeba', '07205', '018774.jpg');
+const OTHER = asset('faces', 'celeba', '07203', '007200.jpg');
+
+describeWithAssets('encrypted face crops of unknown persons', () => {
+  it('keeps one encrypted crop, readable only with the right key, gone on dismissal and after retention', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-crops-'));
+    let engine = Engine.open({ dataDir: dir, passphrase: 'correct horse battery' });
+    const [face] = await engine.identify(STRANGER);
+    const id = face!.unknown_id!;
+    expect(hasCrop(engine.db, id)).toBe(true);
+    const jpeg = readCrop(engine.db, engine.masterKey!, id);
+    const meta = await sharp(jpeg).metadata();
+    expect(meta.format).toBe('jpeg');
+    expect(meta.width).toBeGreaterThan(40);
+    engine.db.pragma('wal_checkpoint(TRUNCATE)');
+    // Neither the JPEG nor its distinctive bytes appear in the database file.
+    const file = readFileSync(join(dir, 'vigil.db'));
+    expect(file.includes(Buffer.from([0xff, 0xd8, 0xff]))).toBe(false);
+    expect(file.includes(jpeg.subarray(100, 132))).toBe(false);
+    expect(() => readCrop(engine.db, randomBytes(32), id)).toThrow(/cannot be decrypted/);
+    engine.close();
+
+    expect(() => Engine.open({ dataDir: dir, passphrase: 'wrong horse battery' })).toThrow(
+      /Wrong passphrase/,
+    );
+    const noKey = Engine.open({ dataDir: dir });
+    expect(noKey.masterKey).toBeNull();
+    noKey.close();
+
+    engine = Engine.open({ dataDir: dir, passphrase: 'correct horse battery' });
+    const [other] = await engine.identify(OTHER);
+    expect(hasCrop(engine.db, other!.unknown_id!)).toBe(true);
+    engine.resolveUnknown(id, 'dismissed');
+    expect(hasCrop(engine.db, id)).toBe(false);
+    expect(() => readCrop(engine.db, engine.masterKey!, id)).toThrow(/No face crop is kept/);
+    // A dismissed person is no longer matched: the same face becomes a new unknown.
+    const [again] = await engine.identify(STRANGER);
+    expect(again!.type).toBe('new_unknown');
+    expect(again!.unknown_id).not.toBe(id);
+
+    expect(engine.purgeExpired(new Date(Date.now() + 29 * 86_400_000))).toBe(0);
+    expect(engine.purgeExpired(new Date(Date.now() + 31 * 86_400_000))).toBe(2);
+    expect(hasCrop(engine.db, other!.unknown_id!)).toBe(false);
+    engine.close();
+  });
+});
