@@ -8,6 +8,9 @@ import { newToken, readServeInfo, removeServeInfo, writeServeInfo } from '../ser
 import { findFfmpeg } from '../source/ffmpeg.js';
 import { listAppearances } from '../store/appearances.js';
 import { listCameras, publicCamera } from '../store/cameras.js';
+import { AlertEngine } from '../notify/alerts.js';
+import { channelsFrom } from '../notify/channels.js';
+import { readConfig } from '../store/config.js';
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
 
@@ -44,6 +47,13 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
   const pipeline = new Pipeline(engine, { ffmpegPath: ffmpeg.path });
   const token = newToken();
   const server = new VigilServer(engine, pipeline, { host, port, token });
+  const alerts = new AlertEngine(
+    engine.db,
+    channelsFrom(readConfig(engine.db, 'alert_channels')),
+    readConfig(engine.db, 'alert_rules'),
+  );
+  pipeline.on('event', (e) => alerts.handle(e));
+  alerts.on('alert', (a) => server.broadcast({ ...a, type: 'alert', alert_type: a.type }));
   await pipeline.start();
   const bound = await server.listen();
   writeServeInfo(g.dataDir, {
@@ -71,6 +81,8 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
   clearInterval(expiry);
   // Finalise open tracks before the store closes: what was seen is written, not dropped.
   await pipeline.stop();
+  alerts.close();
+  await alerts.flush();
   await server.close();
   removeServeInfo(g.dataDir);
   engine.close();
@@ -81,6 +93,7 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
 function describe(e: EngineEvent): string {
   if (e.type === 'recognition')
     return `${new Date(e.at).toISOString()}  ${e.camera_id}  ${e.kind}  ${e.name} (${e.confidence})`;
+  if (e.type === 'alert') return `${e.created_at}  ALERT ${e.priority}  ${e.message}`;
   if (e.type === 'camera_status')
     return `${new Date().toISOString()}  ${e.cameraId}  ${e.state}${e.reason ? `: ${e.reason}` : ''}`;
   return `${new Date().toISOString()}  stats  ${e.frames_analysed} frames analysed, ${e.frames_dropped} dropped`;

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { resolveDataDir } from '../config/data-dir.js';
 import { passphraseFromEnvironment } from '../privacy/keys.js';
 import { fail, makeOut, UsageError, type Out } from './output.js';
+import { runAlerts, runConfig } from './alerts-command.js';
 import { runCameras } from './cameras-command.js';
 import { runDoctor } from './doctor.js';
 import { runAppearances, runCameraStatus, runEvents, runServe } from './serve-command.js';
@@ -21,6 +22,8 @@ Commands:
   serve [--port P] [--host H]                                           run the engine headless (cameras, pipeline, WebSocket)
   events --follow                                                       stream a running server's events
   appearances [--since T]                                               the appearance log
+  alerts list | ack ID | resolve ID [--notes TEXT]                      alerts
+  config get KEY | set KEY JSON                                         settings (thresholds, retention, alert_channels, alert_rules)
   doctor                                                                check models, runtime, ffmpeg and data
   models list | fetch PACK [--accept-non-commercial]                    list or download model packs
 
@@ -65,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
       since: { type: 'string' },
       'passphrase-file': { type: 'string' },
       out: { type: 'string' },
+      notes: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -95,6 +99,10 @@ async function main(argv: string[]): Promise<number> {
       return runUnknowns(g, rest, values.out);
     case 'doctor':
       return runDoctor(g);
+    case 'alerts':
+      return runAlerts(g, rest, values.notes);
+    case 'config':
+      return runConfig(g, rest);
     case 'serve':
       return runServe(g, { port: values.port, host: values.host });
     case 'events':

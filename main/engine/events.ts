@@ -1,3 +1,4 @@
+import type { AlertMessage } from '../notify/channels.js';
 import type { CameraStatus } from '../source/camera-source.js';
 
 /** What the engine tells its listeners (console, `vigil events`, alert channels). */
@@ -31,4 +32,9 @@ export interface StatsEvent {
   tracks_discarded: number;
 }
 
-export type EngineEvent = RecognitionEvent | CameraStatusEvent | StatsEvent;
+export interface AlertEvent extends AlertMessage {
+  type: 'alert';
+  alert_type: string;
+}
+
+export type EngineEvent = RecognitionEvent | CameraStatusEvent | StatsEvent | AlertEvent;

@@ -6,7 +6,7 @@ import { dot } from '../match/similarity.js';
 import { asset, describeWithAssets, MODELS_DIR } from '../testing/assets.js';
 import { loadManifest, modelById } from './manifest.js';
 import { resolveModel } from './resolve.js';
-import { loadDetector, loadLandmarks, loadRecognizer } from './zoo.js';
+import { loadDetector, loadLandmarks, loadLiveness, loadRecognizer } from './zoo.js';
 
 process.env.VIGIL_MODELS_DIR = MODELS_DIR;
 
@@ -100,6 +100,17 @@ describeWithAssets('model families on real models', () => {
       const [single] = await rec.embed([crops[1]!]);
       expect(dot(single!, b!)).toBeCloseTo(1, 4);
     }
+  });
+
+  it('MiniFASNet liveness gives a probability for a real face', async () => {
+    const liveness = await loadLiveness(modelById('faceplugin-minifasnet'));
+    const det = await loadDetector(modelById('yunet-2023mar'));
+    const { image } = await decodeImage(asset('faces', 'celeba', '07201', '001085.jpg'));
+    const face = (await det.detect(image)).sort((a, b) => b.score - a.score)[0]!;
+    const p = await liveness.realProbability(image, face.box);
+    expect(p).toBeGreaterThanOrEqual(0);
+    expect(p).toBeLessThanOrEqual(1);
+    expect(liveness.realThreshold).toBeGreaterThan(0);
   });
 
   it('the manifest names a loadable family for every model', () => {

@@ -40,7 +40,13 @@ const model = z.object({
   input: inputSpec,
   output: z.record(z.union([z.string(), z.number()])),
   params: z.record(z.unknown()).default({}),
-  thresholds: z.object({ recognition: z.number(), unknown: z.number() }).optional(),
+  thresholds: z
+    .object({
+      recognition: z.number(),
+      unknown: z.number(),
+      /** How the numbers were obtained. */ source: z.string(),
+    })
+    .optional(),
 });
 
 const pack = z.object({

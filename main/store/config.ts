@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import type { AlertRules } from '../notify/alerts.js';
+import type { ChannelConfig } from '../notify/channels.js';
 
 /** The seed's defaults; a data folder's system_config rows override them. */
 export const DEFAULT_CONFIG = {
@@ -8,6 +10,9 @@ export const DEFAULT_CONFIG = {
   thresholds: {} as Record<string, { recognition?: number; unknown?: number }>,
   enroll_min_photos: 1,
   enroll_max_photos: 10,
+  /** Where alerts go besides the event stream: { webhook?: { url }, smtp?: { host, port, from, to[] } }. */
+  alert_channels: {} as ChannelConfig,
+  alert_rules: {} as Partial<AlertRules>,
 };
 
 export type ConfigKey = keyof typeof DEFAULT_CONFIG;

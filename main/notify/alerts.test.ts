@@ -1,0 +1,165 @@
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EngineEvent } from '../engine/events.js';
+import { insertAppearance } from '../store/appearances.js';
+import { openDatabase } from '../store/open.js';
+import { AlertEngine, acknowledgeAlert, resolveAlert } from './alerts.js';
+import { channelsFrom } from './channels.js';
+
+const sighting = (kind: 'new_unknown' | 'recurring_unknown', id: string, camera = 'cam1'): EngineEvent => ({
+  type: 'recognition',
+  camera_id: camera,
+  track_id: 1,
+  kind,
+  unknown_id: id,
+  name: id,
+  confidence: 0.9,
+  bbox: [0, 0, 10, 10],
+  frame_at: Date.now(),
+  at: Date.now(),
+});
+
+describe('alerts', () => {
+  let hooks: { text: string; alert: { type: string } }[] = [];
+  let mails: string[] = [];
+  let http: Server;
+  let smtp: SMTPServer;
+  let webhookUrl = '';
+  let smtpPort = 0;
+  beforeAll(async () => {
+    http = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        hooks.push(JSON.parse(body));
+        res.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+    webhookUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/hook`;
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, _session, cb) {
+        let raw = '';
+        stream.on('data', (c: Buffer) => (raw += c.toString()));
+        stream.on('end', () => {
+          mails.push(raw);
+          cb();
+        });
+      },
+    });
+    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
+    smtpPort = (smtp.server.address() as AddressInfo).port;
+  });
+  afterAll(() => {
+    http?.close();
+    smtp?.close();
+  });
+
+  function setup(rules = {}) {
+    hooks = [];
+    mails = [];
+    const db = openDatabase(mkdtempSync(join(tmpdir(), 'vigil-alerts-')), {
+      recognizerId: 'r',
+      embeddingDim: 8,
+    });
+    let clock = Date.now();
+    const channels = channelsFrom({
+      webhook: { url: webhookUrl },
+      smtp: { host: '127.0.0.1', port: smtpPort, from: 'vigil@example.test', to: ['guard@example.test'] },
+    });
+    const alerts = new AlertEngine(db, channels, rules, () => clock);
+    return { db, alerts, advance: (ms: number) => (clock += ms) };
+  }
+
+  it('raises new_unknown once per visit, delivers it by webhook and email, and again after the cooldown', async () => {
+    const { db, alerts, advance } = setup({ cooldownMs: 600_000 });
+    alerts.handle(sighting('new_unknown', 'UNKNOWN_20261128_00000001'));
+    alerts.handle(sighting('new_unknown', 'UNKNOWN_20261128_00000001'));
+    await alerts.flush();
+    expect(db.prepare('SELECT COUNT(*) FROM alerts').pluck().get()).toBe(1);
+    expect(hooks).toHaveLength(1);
+    expect(hooks[0]!.text).toMatch(
+      /^\[HIGH\] New unknown person UNKNOWN_20261128_00000001 seen on camera cam1/,
+    );
+    expect(hooks[0]!.alert.type).toBe('new_unknown');
+    expect(mails).toHaveLength(1);
+    expect(mails[0]).toMatch(/Subject: Vigil high alert: new unknown/);
+    expect(mails[0]).toMatch(/To: guard@example\.test/);
+    advance(600_001);
+    alerts.handle(sighting('new_unknown', 'UNKNOWN_20261128_00000001'));
+    await alerts.flush();
+    expect(db.prepare('SELECT COUNT(*) FROM alerts').pluck().get()).toBe(2);
+  });
+
+  it('raises recurring_unknown only when appearances reach the threshold in the window', async () => {
+    const { db, alerts } = setup({ recurringThreshold: 3 });
+    const id = 'UNKNOWN_20261128_00000002';
+    const now = new Date().toISOString();
+    const add = () =>
+      insertAppearance(db, {
+        person_kind: 'unknown',
+        person_id: id,
+        camera_id: 'cam2',
+        source: 'camera',
+        first_seen: now,
+        last_seen: now,
+        confidence: 0.8,
+        bbox: [0, 0, 1, 1],
+      });
+    add();
+    add();
+    alerts.handle(sighting('recurring_unknown', id, 'cam2'));
+    expect(db.prepare("SELECT COUNT(*) FROM alerts WHERE type = 'recurring_unknown'").pluck().get()).toBe(0);
+    add();
+    alerts.handle(sighting('recurring_unknown', id, 'cam2'));
+    await alerts.flush();
+    const row = db.prepare("SELECT * FROM alerts WHERE type = 'recurring_unknown'").get() as {
+      priority: string;
+      message: string;
+      alert_id: number;
+    };
+    expect(row.priority).toBe('medium');
+    expect(row.message).toMatch(/seen 3 times/);
+    expect(acknowledgeAlert(db, row.alert_id, 'guard1', 'known courier')).toBe(true);
+    expect(acknowledgeAlert(db, row.alert_id, 'guard1')).toBe(false);
+    expect(resolveAlert(db, row.alert_id, 'resolved at the desk')).toBe(true);
+    expect(
+      db.prepare('SELECT status, acknowledged_by, notes FROM alerts WHERE alert_id = ?').get(row.alert_id),
+    ).toEqual({
+      status: 'resolved',
+      acknowledged_by: 'guard1',
+      notes: 'resolved at the desk',
+    });
+  });
+
+  it('raises camera_offline after the grace period, not for a brief drop', async () => {
+    const { db, alerts } = setup({ offlineGraceMs: 100 });
+    const status = (state: 'online' | 'offline', cameraId: string): EngineEvent => ({
+      type: 'camera_status',
+      cameraId,
+      state,
+      reason: state === 'offline' ? 'the stream stopped' : null,
+      fps: 0,
+      lastFrameAt: null,
+      framesDecoded: 0,
+      framesDropped: 0,
+      reconnects: 0,
+    });
+    alerts.handle(status('offline', 'blip'));
+    alerts.handle(status('online', 'blip'));
+    alerts.handle(status('offline', 'dead'));
+    await new Promise((r) => setTimeout(r, 250));
+    await alerts.flush();
+    const rows = db.prepare("SELECT camera_id, message FROM alerts WHERE type = 'camera_offline'").all();
+    expect(rows).toEqual([{ camera_id: 'dead', message: 'Camera dead is offline: the stream stopped.' }]);
+    alerts.close();
+  });
+});

@@ -1,0 +1,179 @@
+import type Database from 'better-sqlite3';
+import { EventEmitter } from 'node:events';
+import type { EngineEvent } from '../engine/events.js';
+import { getMember } from '../store/members.js';
+import { deliver, type AlertMessage, type Channel } from './channels.js';
+
+export interface AlertRules {
+  /** Appearances of one unknown within the window that raise a recurring_unknown alert. */
+  recurringThreshold: number;
+  recurringWindowMs: number;
+  /** A camera must stay offline this long before camera_offline is raised. */
+  offlineGraceMs: number;
+  /** One alert per type, person and camera within this period: one visit, one alert. */
+  cooldownMs: number;
+}
+
+export const DEFAULT_RULES: AlertRules = {
+  recurringThreshold: 5,
+  recurringWindowMs: 24 * 3_600_000,
+  offlineGraceMs: 60_000,
+  cooldownMs: 10 * 60_000,
+};
+
+/**
+ * Turns engine events into the seed's alerts: new_unknown (high), recurring_unknown (medium,
+ * when appearances reach the threshold within the window), unauthorized_access (critical: a
+ * watch-listed member), camera_offline (high, after a grace period). Each is stored, emitted and
+ * delivered to the configured channels.
+ */
+export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
+  private readonly lastRaised = new Map<string, number>();
+  private readonly offlineTimers = new Map<string, NodeJS.Timeout>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly rules: AlertRules;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly channels: Channel[],
+    rules: Partial<AlertRules> = {},
+    private readonly now: () => number = Date.now,
+  ) {
+    super();
+    this.rules = { ...DEFAULT_RULES, ...rules };
+  }
+
+  handle(e: EngineEvent): void {
+    if (e.type === 'alert' || e.type === 'stats') return;
+    if (e.type === 'recognition') {
+      if (e.kind === 'new_unknown') {
+        this.raise(
+          'new_unknown',
+          'high',
+          e.unknown_id!,
+          e.camera_id,
+          `New unknown person ${e.unknown_id} seen on camera ${e.camera_id}.`,
+        );
+      } else if (e.kind === 'recurring_unknown') {
+        const since = new Date(this.now() - this.rules.recurringWindowMs).toISOString();
+        const count = this.db
+          .prepare(
+            "SELECT COUNT(*) FROM appearances WHERE person_kind = 'unknown' AND person_id = ? AND last_seen >= ?",
+          )
+          .pluck()
+          .get(e.unknown_id, since) as number;
+        if (count >= this.rules.recurringThreshold) {
+          this.raise(
+            'recurring_unknown',
+            'medium',
+            e.unknown_id!,
+            e.camera_id,
+            `Unknown person ${e.unknown_id} has been seen ${count} times in ${Math.round(this.rules.recurringWindowMs / 3_600_000)} h (camera ${e.camera_id}).`,
+          );
+        }
+      } else if (e.kind === 'known_member' && e.member_id) {
+        const m = getMember(this.db, e.member_id);
+        if (m && (m.watchlist === 1 || m.status !== 'active')) {
+          this.raise(
+            'unauthorized_access',
+            'critical',
+            e.member_id,
+            e.camera_id,
+            `Watch-listed person ${e.member_id} seen on camera ${e.camera_id}.`,
+          );
+        }
+      }
+    } else if (e.type === 'camera_status') {
+      const id = e.cameraId;
+      if (e.state === 'online' || (e.state === 'offline' && e.reason === 'stopped')) {
+        clearTimeout(this.offlineTimers.get(id));
+        this.offlineTimers.delete(id);
+      } else if ((e.state === 'offline' || e.state === 'error') && !this.offlineTimers.has(id)) {
+        const reason = e.reason;
+        const t = setTimeout(() => {
+          this.offlineTimers.delete(id);
+          this.raise(
+            'camera_offline',
+            'high',
+            null,
+            id,
+            `Camera ${id} is offline${reason ? `: ${reason}` : ''}.`,
+          );
+        }, this.rules.offlineGraceMs);
+        t.unref();
+        this.offlineTimers.set(id, t);
+      }
+    }
+  }
+
+  private raise(
+    type: string,
+    priority: AlertMessage['priority'],
+    personId: string | null,
+    cameraId: string | null,
+    message: string,
+  ): void {
+    const key = `${type}|${personId ?? ''}|${cameraId ?? ''}`;
+    const now = this.now();
+    const last = this.lastRaised.get(key);
+    if (last !== undefined && now - last < this.rules.cooldownMs) return;
+    this.lastRaised.set(key, now);
+    const created_at = new Date(now).toISOString();
+    const info = this.db
+      .prepare(
+        `INSERT INTO alerts (type, priority, status, person_kind, person_id, camera_id, message, created_at)
+         VALUES (?, ?, 'open', ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        type,
+        priority,
+        personId ? (personId.startsWith('UNKNOWN_') ? 'unknown' : 'member') : null,
+        personId,
+        cameraId,
+        message,
+        created_at,
+      );
+    const alert: AlertMessage = {
+      alert_id: Number(info.lastInsertRowid),
+      type,
+      priority,
+      message,
+      camera_id: cameraId,
+      person_id: personId,
+      created_at,
+    };
+    this.emit('alert', alert);
+    const p = deliver(this.channels, alert).finally(() => this.pending.delete(p));
+    this.pending.add(p);
+  }
+
+  /** Waits for deliveries in flight (shutdown, tests). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.pending]);
+  }
+
+  close(): void {
+    for (const t of this.offlineTimers.values()) clearTimeout(t);
+    this.offlineTimers.clear();
+  }
+}
+
+export function acknowledgeAlert(db: Database.Database, id: number, by: string, notes?: string): boolean {
+  return (
+    db
+      .prepare(
+        "UPDATE alerts SET status = 'acknowledged', acknowledged_at = ?, acknowledged_by = ?, notes = COALESCE(?, notes) WHERE alert_id = ? AND status = 'open'",
+      )
+      .run(new Date().toISOString(), by, notes ?? null, id).changes > 0
+  );
+}
+
+export function resolveAlert(db: Database.Database, id: number, notes?: string): boolean {
+  return (
+    db
+      .prepare(
+        "UPDATE alerts SET status = 'resolved', resolved_at = ?, notes = COALESCE(?, notes) WHERE alert_id = ? AND status != 'resolved'",
+      )
+      .run(new Date().toISOString(), notes ?? null, id).changes > 0
+  );
+}
