@@ -5,7 +5,8 @@ import type { PersonMatch } from '../store/vectors.js';
 import type { Thresholds } from './bands.js';
 
 export interface FaceSample {
-  embedding: Float32Array;
+  /** Set only for the faces chosen for embedding (see shouldEmbed). */
+  embedding?: Float32Array;
   quality: FaceQuality;
   box: Box;
   at: number;
@@ -69,7 +70,7 @@ export function decideMember(
     .slice(0, opts.maxAttempts);
   const votes = new Map<string, { weight: number; similarity: number }>();
   for (const s of best) {
-    const m = search(s.embedding);
+    const m = search(s.embedding!);
     if (!m || m.similarity < t.recognition) continue;
     const v = votes.get(m.personId) ?? { weight: 0, similarity: 0 };
     v.weight += sampleWeight(s.quality);
@@ -81,6 +82,20 @@ export function decideMember(
   if (!top || top[1].weight < opts.minEvidence) return null;
   if (second && top[1].weight < opts.margin * second[1].weight) return null;
   return { memberId: top[0], similarity: top[1].similarity, weight: top[1].weight };
+}
+
+/**
+ * Whether a new face of a track is worth embedding (the expensive step): never once the track is
+ * named or for a face that fails the gate; the first few usable faces; after that only a face
+ * better than every one embedded so far, up to `maxAttempts` per track.
+ */
+export function shouldEmbed(
+  q: FaceQuality,
+  track: { decided: boolean; attempts: number; bestEmbeddedWeight: number },
+  opts: DecisionOptions = DEFAULT_DECISION,
+): boolean {
+  if (track.decided || skipReason(q) || track.attempts >= opts.maxAttempts) return false;
+  return track.attempts < 3 || sampleWeight(q) > track.bestEmbeddedWeight;
 }
 
 /** The best shot of a track: the face with the highest evidence weight. */
@@ -99,9 +114,9 @@ export function bestShot(samples: FaceSample[]): FaceSample | undefined {
 export function unknownTemplate(
   samples: FaceSample[],
   max = 5,
-): { template: Float32Array; shots: FaceSample[] } | null {
+): { template: Float32Array; shots: (FaceSample & { embedding: Float32Array })[] } | null {
   const good = samples
-    .filter((s) => !skipReason(s.quality))
+    .filter((s): s is FaceSample & { embedding: Float32Array } => !!s.embedding && !skipReason(s.quality))
     .sort((a, b) => sampleWeight(b.quality) - sampleWeight(a.quality));
   if (good.length === 0) return null;
   const shots = good.slice(0, max);

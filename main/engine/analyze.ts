@@ -66,9 +66,10 @@ export function equalize(img: RgbImage): RgbImage {
 async function detectHard(
   models: LoadedModels,
   img: RgbImage,
+  retry: boolean,
 ): Promise<{ img: RgbImage; dets: Detection[]; offset: number }> {
   const dets = await models.detector.detect(img);
-  if (dets.length > 0) return { img, dets, offset: 0 };
+  if (dets.length > 0 || !retry) return { img, dets, offset: 0 };
   const padded = padImage(img, 0.3);
   const found = await models.detector.detect(padded.image);
   if (found.length > 0) return { img: padded.image, dets: found, offset: padded.offset };
@@ -76,9 +77,24 @@ async function detectHard(
   return { img: bright.image, dets: await models.detector.detect(bright.image), offset: bright.offset };
 }
 
-/** Detect → landmarks → align → quality → embed, for every face of one image. */
-export async function analyseImage(models: LoadedModels, decoded: DecodedImage): Promise<AnalysedFace[]> {
-  const { img, dets, offset } = await detectHard(models, decoded.image);
+export interface LocatedFace {
+  /** In original-image pixels. */
+  box: Box;
+  landmarks: Point[];
+  detectionScore: number;
+  quality: FaceQuality;
+  /** The recognizer-ready crop; embedding it is the expensive step, so callers choose when. */
+  aligned: RgbImage;
+}
+
+/** Detect → landmarks → align → quality, for every face of one image (no embedding). */
+export async function locateFaces(
+  models: LoadedModels,
+  decoded: DecodedImage,
+  options: { retry?: boolean } = {},
+): Promise<LocatedFace[]> {
+  // Video frames without a face are the norm, not a cropped photo: no second look there.
+  const { img, dets, offset } = await detectHard(models, decoded.image, options.retry ?? true);
   if (dets.length === 0) return [];
   const missing = dets.filter((d) => !d.landmarks);
   if (missing.length > 0) {
@@ -92,24 +108,31 @@ export async function analyseImage(models: LoadedModels, decoded: DecodedImage):
   }
   const toOriginal = 1 / decoded.scale;
   const size = models.recognizer.entry.input.width;
-  const aligned = dets.map((d) => alignFace(img, d.landmarks!, size));
-  const qualities = dets.map((d, i) => assessQuality(aligned[i]!, d.landmarks!, d.box, toOriginal));
-  const embeddings = await models.recognizer.embed(aligned);
   const o = (v: number): number => (v - offset) * toOriginal;
   const W = decoded.originalWidth;
   const H = decoded.originalHeight;
-  return dets.map((d, i) => ({
-    box: [
-      Math.max(0, o(d.box[0])),
-      Math.max(0, o(d.box[1])),
-      Math.min(W, o(d.box[2])),
-      Math.min(H, o(d.box[3])),
-    ],
-    landmarks: d.landmarks!.map(([x, y]): Point => [o(x), o(y)]),
-    detectionScore: d.score,
-    quality: qualities[i]!,
-    embedding: embeddings[i]!,
-  }));
+  return dets.map((d) => {
+    const aligned = alignFace(img, d.landmarks!, size);
+    return {
+      box: [
+        Math.max(0, o(d.box[0])),
+        Math.max(0, o(d.box[1])),
+        Math.min(W, o(d.box[2])),
+        Math.min(H, o(d.box[3])),
+      ],
+      landmarks: d.landmarks!.map(([x, y]): Point => [o(x), o(y)]),
+      detectionScore: d.score,
+      quality: assessQuality(aligned, d.landmarks!, d.box, toOriginal),
+      aligned,
+    };
+  });
+}
+
+/** Detect → landmarks → align → quality → embed, for every face of one image. */
+export async function analyseImage(models: LoadedModels, decoded: DecodedImage): Promise<AnalysedFace[]> {
+  const faces = await locateFaces(models, decoded);
+  const embeddings = await models.recognizer.embed(faces.map((f) => f.aligned));
+  return faces.map(({ aligned: _aligned, ...f }, i) => ({ ...f, embedding: embeddings[i]! }));
 }
 
 /** The largest face, which is the subject in enrollment photos and labelled datasets. */

@@ -27,6 +27,7 @@ export interface StatsEvent {
   type: 'stats';
   cameras: number;
   frames_analysed: number;
+  faces_embedded: number;
   frames_dropped: number;
   faces_skipped: Record<string, number>;
   tracks_discarded: number;

@@ -5,6 +5,7 @@ import {
   bestShot,
   decideMember,
   sampleWeight,
+  shouldEmbed,
   skipReason,
   unknownTemplate,
   type FaceSample,
@@ -18,7 +19,7 @@ import { getMember, recordMemberSeen } from '../store/members.js';
 import { insertUnknown, newUnknownId, recordUnknownSeen } from '../store/unknowns.js';
 import { CameraSource, type FrameEvent } from '../source/camera-source.js';
 import { IouTracker, type Track } from '../track/tracker.js';
-import { analyseImage } from './analyze.js';
+import { locateFaces } from './analyze.js';
 import type { Engine } from './engine.js';
 import type { EngineEvent, RecognitionEvent } from './events.js';
 
@@ -27,6 +28,9 @@ interface TrackState {
   appearanceId: number | null;
   /** The frame holding the track's best face so far, for the unknown's encrypted crop. */
   best: { frame: RgbImage; box: Box; weight: number } | null;
+  /** Faces of this track embedded so far, and the best weight among them. */
+  attempts: number;
+  bestEmbeddedWeight: number;
 }
 
 export interface PipelineOptions {
@@ -34,6 +38,8 @@ export interface PipelineOptions {
   analysisFps?: number;
   analysisSize?: number;
   trackIdleMs?: number;
+  /** Called after each analysed frame (benchmarks measure frame-to-decision latency with it). */
+  onFrameAnalysed?: (cameraId: string, frameAt: number, faces: number) => void;
 }
 
 const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
@@ -50,6 +56,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   >();
   private readonly trackState = new Map<string, TrackState>();
   private framesAnalysed = 0;
+  private facesEmbedded = 0;
   private tracksDiscarded = 0;
   private readonly skipped: Record<string, number> = {};
   private readonly pendingCrops = new Set<Promise<unknown>>();
@@ -106,6 +113,11 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     for (const t of cam.tracker.expire(Date.now(), true)) this.finish(t);
   }
 
+  /** Decoder process ids of the running cameras. */
+  decoderPids(): number[] {
+    return [...this.cameras.values()].map((c) => c.source.pid).filter((p): p is number => p !== undefined);
+  }
+
   status() {
     return [...this.cameras.values()].map((c) => c.source.current);
   }
@@ -116,6 +128,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       type: 'stats',
       cameras: st.length,
       frames_analysed: this.framesAnalysed,
+      faces_embedded: this.facesEmbedded,
       frames_dropped: st.reduce((n, s) => n + s.framesDropped, 0),
       faces_skipped: { ...this.skipped },
       tracks_discarded: this.tracksDiscarded,
@@ -131,26 +144,50 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   private async onFrame(f: FrameEvent): Promise<void> {
     const cam = this.cameras.get(f.cameraId);
     if (!cam) return;
-    const faces = await analyseImage(await this.engine.loadModels(), {
-      image: f,
-      originalWidth: f.width,
-      originalHeight: f.height,
-      scale: 1,
-    });
-    this.framesAnalysed++;
-    const samples = faces.map((face) => ({
-      box: face.box,
-      payload: { embedding: face.embedding, quality: face.quality, box: face.box, at: f.at },
-    }));
-    const { assigned, ended } = cam.tracker.update(samples, f.at);
-    for (const t of assigned) {
+    const models = await this.engine.loadModels();
+    const faces = await locateFaces(
+      models,
+      { image: f, originalWidth: f.width, originalHeight: f.height, scale: 1 },
+      { retry: false },
+    );
+    const { assigned, ended } = cam.tracker.update(
+      faces.map((face) => ({ box: face.box, payload: { quality: face.quality, box: face.box, at: f.at } })),
+      f.at,
+    );
+    // Embed only the faces that can still change a decision, in one batch.
+    const chosen: { sample: FaceSample; st: TrackState; crop: RgbImage }[] = [];
+    assigned.forEach((t, i) => {
       const sample = t.observations[t.observations.length - 1]!.payload;
       const st = this.state(t);
       const w = sampleWeight(sample.quality);
       if (!skipReason(sample.quality) && (!st.best || w > st.best.weight))
         st.best = { frame: f, box: sample.box, weight: w };
-      this.consider(t, cam.row);
+      if (
+        shouldEmbed(sample.quality, {
+          decided: !!st.decided,
+          attempts: st.attempts,
+          bestEmbeddedWeight: st.bestEmbeddedWeight,
+        })
+      ) {
+        chosen.push({ sample, st, crop: faces[i]!.aligned });
+      }
+    });
+    const vectors = await models.recognizer.embed(chosen.map((c) => c.crop));
+    chosen.forEach((c, i) => {
+      c.sample.embedding = vectors[i]!;
+      c.st.attempts++;
+      c.st.bestEmbeddedWeight = Math.max(c.st.bestEmbeddedWeight, sampleWeight(c.sample.quality));
+    });
+    this.framesAnalysed++;
+    this.facesEmbedded += chosen.length;
+    this.opts.onFrameAnalysed?.(f.cameraId, f.at, faces.length);
+    for (const t of assigned) {
+      const reason = skipReason(t.observations[t.observations.length - 1]!.payload.quality);
+      if (reason) this.skipped[reason] = (this.skipped[reason] ?? 0) + 1;
     }
+    // Only a track that gained an embedding can reach a new decision.
+    for (const t of new Set(chosen.map((c) => assigned.find((a) => this.state(a) === c.st)!)))
+      this.consider(t, cam.row);
     for (const t of ended) this.finish(t);
   }
 
@@ -161,7 +198,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   private state(t: Track<FaceSample>): TrackState {
     let s = this.trackState.get(this.key(t));
     if (!s) {
-      s = { decided: null, appearanceId: null, best: null };
+      s = { decided: null, appearanceId: null, best: null, attempts: 0, bestEmbeddedWeight: 0 };
       this.trackState.set(this.key(t), s);
     }
     return s;
@@ -171,10 +208,8 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   private consider(t: Track<FaceSample>, row: CameraRow): void {
     const st = this.state(t);
     const latest = t.observations[t.observations.length - 1]!.payload;
-    const reason = skipReason(latest.quality);
-    if (reason) this.skipped[reason] = (this.skipped[reason] ?? 0) + 1;
     if (st.decided) return;
-    const usable = t.observations.map((o) => o.payload).filter((s) => !skipReason(s.quality));
+    const usable = t.observations.map((o) => o.payload).filter((s) => s.embedding && !skipReason(s.quality));
     if (usable.length === 0) return;
     const thresholds = this.engine.thresholds(row.camera_id);
     const verdict = decideMember(

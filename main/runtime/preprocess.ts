@@ -16,23 +16,6 @@ export interface TensorMapping {
   scaleY: number;
 }
 
-function bilinear(img: RgbImage, x: number, y: number, c: number): number {
-  const { width, height, data } = img;
-  const xc = Math.min(Math.max(x, 0), width - 1);
-  const yc = Math.min(Math.max(y, 0), height - 1);
-  const x0 = Math.floor(xc);
-  const y0 = Math.floor(yc);
-  const x1 = Math.min(x0 + 1, width - 1);
-  const y1 = Math.min(y0 + 1, height - 1);
-  const fx = xc - x0;
-  const fy = yc - y0;
-  const a = data[(y0 * width + x0) * 3 + c]!;
-  const b = data[(y0 * width + x1) * 3 + c]!;
-  const d = data[(y1 * width + x0) * 3 + c]!;
-  const e = data[(y1 * width + x1) * 3 + c]!;
-  return (a * (1 - fx) + b * fx) * (1 - fy) + (d * (1 - fx) + e * fx) * fy;
-}
-
 /**
  * Samples a region of an image into a model's input tensor (NCHW, the spec's channel order and
  * normalisation), writing at `offset` so several crops can share one batch tensor.
@@ -51,30 +34,59 @@ export function regionToTensor(
   let sy = H / region.h;
   if (spec.resize === 'letterbox') sx = sy = Math.min(sx, sy);
   const plane = W * H;
-  const channels = spec.channels === 'GRAY' ? 1 : 3;
+  const grey = spec.channels === 'GRAY';
   const pad = (0 - spec.mean) * spec.scale;
-  const order = spec.channels === 'BGR' ? [2, 1, 0] : [0, 1, 2];
-  for (let ty = 0; ty < H; ty++) {
+  const bgr = spec.channels === 'BGR';
+  const { width: IW, height: IH, data } = img;
+  const row = IW * 3;
+  // Column sampling positions are the same for every row: compute them once.
+  const xa = new Int32Array(W);
+  const xb = new Int32Array(W);
+  const fxs = new Float32Array(W);
+  const inX = new Uint8Array(W);
+  for (let tx = 0; tx < W; tx++) {
     // Sample at pixel centres so a plain resize matches OpenCV's INTER_LINEAR geometry.
-    const srcY = region.y + (ty + 0.5) / sy - 0.5;
+    const srcX = Math.min(Math.max(region.x + (tx + 0.5) / sx - 0.5, 0), IW - 1);
+    const x0 = Math.floor(srcX);
+    xa[tx] = x0 * 3;
+    xb[tx] = Math.min(x0 + 1, IW - 1) * 3;
+    fxs[tx] = srcX - x0;
+    inX[tx] = (tx + 0.5) / sx <= region.w + 0.5 ? 1 : 0;
+  }
+  const k = spec.scale;
+  const m = spec.mean;
+  for (let ty = 0; ty < H; ty++) {
+    const srcY = Math.min(Math.max(region.y + (ty + 0.5) / sy - 0.5, 0), IH - 1);
+    const y0 = Math.floor(srcY);
+    const r0 = y0 * row;
+    const r1 = Math.min(y0 + 1, IH - 1) * row;
+    const fy = srcY - y0;
     const insideY = (ty + 0.5) / sy <= region.h + 0.5;
+    const o = offset + ty * W;
     for (let tx = 0; tx < W; tx++) {
-      const srcX = region.x + (tx + 0.5) / sx - 0.5;
-      const inside = insideY && (tx + 0.5) / sx <= region.w + 0.5;
-      const o = offset + ty * W + tx;
-      if (!inside) {
-        for (let c = 0; c < channels; c++) out[o + c * plane] = pad;
+      if (!insideY || !inX[tx]) {
+        out[o + tx] = pad;
+        if (!grey) out[o + tx + plane] = out[o + tx + 2 * plane] = pad;
         continue;
       }
-      if (channels === 1) {
-        const g =
-          0.299 * bilinear(img, srcX, srcY, 0) +
-          0.587 * bilinear(img, srcX, srcY, 1) +
-          0.114 * bilinear(img, srcX, srcY, 2);
-        out[o] = (g - spec.mean) * spec.scale;
+      const fx = fxs[tx]!;
+      const w00 = (1 - fx) * (1 - fy);
+      const w01 = fx * (1 - fy);
+      const w10 = (1 - fx) * fy;
+      const w11 = fx * fy;
+      const a = r0 + xa[tx]!;
+      const b = r0 + xb[tx]!;
+      const c = r1 + xa[tx]!;
+      const d = r1 + xb[tx]!;
+      const r = data[a]! * w00 + data[b]! * w01 + data[c]! * w10 + data[d]! * w11;
+      const g = data[a + 1]! * w00 + data[b + 1]! * w01 + data[c + 1]! * w10 + data[d + 1]! * w11;
+      const bl = data[a + 2]! * w00 + data[b + 2]! * w01 + data[c + 2]! * w10 + data[d + 2]! * w11;
+      if (grey) {
+        out[o + tx] = (0.299 * r + 0.587 * g + 0.114 * bl - m) * k;
       } else {
-        for (let c = 0; c < 3; c++)
-          out[o + c * plane] = (bilinear(img, srcX, srcY, order[c]!) - spec.mean) * spec.scale;
+        out[o + tx] = ((bgr ? bl : r) - m) * k;
+        out[o + tx + plane] = (g - m) * k;
+        out[o + tx + 2 * plane] = ((bgr ? r : bl) - m) * k;
       }
     }
   }

@@ -104,6 +104,11 @@ export class CameraSource extends EventEmitter<{ frame: [FrameEvent]; status: [C
     };
   }
 
+  /** The decoder's process id while it runs (for resource accounting). */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
   get current(): CameraStatus {
     return { ...this.status, fps: this.fps() };
   }

@@ -10,34 +10,55 @@ export interface RawFrame {
 }
 
 export class PpmSplitter {
-  private buf: Buffer = Buffer.alloc(0);
+  /** Pending chunks, not yet joined: joining on every 64 KiB pipe chunk would copy each frame ~40×. */
+  private chunks: Buffer[] = [];
+  private pending = 0;
+  private need = 0;
 
   constructor(private readonly onFrame: (f: RawFrame) => void) {}
 
   push(chunk: Buffer): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
-    for (;;) {
-      const header = this.parseHeader();
-      if (!header) return;
-      const { width, height, offset } = header;
-      const size = width * height * 3;
-      if (this.buf.length < offset + size) return;
-      // Copy out: the frame outlives this chunk buffer.
-      this.onFrame({ width, height, data: new Uint8Array(this.buf.subarray(offset, offset + size)) });
-      this.buf = this.buf.subarray(offset + size);
+    this.chunks.push(chunk);
+    this.pending += chunk.length;
+    while (this.pending >= Math.max(this.need, 2)) {
+      const head = this.peek(Math.min(this.pending, 64));
+      const header = this.parseHeader(head);
+      if (!header) {
+        if (this.pending >= 64) throw new Error('malformed frame header');
+        this.need = this.pending + 1;
+        return;
+      }
+      const size = header.offset + header.width * header.height * 3;
+      if (this.pending < size) {
+        this.need = size;
+        return;
+      }
+      const all = this.take(size);
+      this.onFrame({ width: header.width, height: header.height, data: all.subarray(header.offset) });
+      this.need = 0;
     }
   }
 
-  private parseHeader(): { width: number; height: number; offset: number } | null {
-    // "P6" whitespace width whitespace height whitespace maxval single-whitespace
-    const head = this.buf.subarray(0, Math.min(this.buf.length, 64)).toString('latin1');
-    if (head.length < 2) return null;
+  private peek(n: number): Buffer {
+    if (this.chunks[0]!.length >= n) return this.chunks[0]!.subarray(0, n);
+    return Buffer.concat(this.chunks).subarray(0, n);
+  }
+
+  /** Removes the first n bytes as one buffer (a fresh copy the frame can keep). */
+  private take(n: number): Buffer {
+    const joined = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.pending);
+    const out = Buffer.from(joined.subarray(0, n));
+    const rest = joined.subarray(n);
+    this.chunks = rest.length ? [rest] : [];
+    this.pending = rest.length;
+    return out;
+  }
+
+  private parseHeader(buf: Buffer): { width: number; height: number; offset: number } | null {
+    const head = buf.toString('latin1');
     if (!head.startsWith('P6')) throw new Error('unexpected data in the frame stream');
     const m = /^P6\s+(\d+)\s+(\d+)\s+(\d+)\s/.exec(head);
-    if (!m) {
-      if (head.length >= 64) throw new Error('malformed frame header');
-      return null;
-    }
+    if (!m) return null;
     if (m[3] !== '255') throw new Error('only 8-bit frames are supported');
     return { width: Number(m[1]), height: Number(m[2]), offset: m[0].length };
   }

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { PpmSplitter, type RawFrame } from './ppm-stream.js';
+
+function ppm(w: number, h: number, fill: number): Buffer {
+  return Buffer.concat([Buffer.from(`P6\n${w} ${h}\n255\n`), Buffer.alloc(w * h * 3, fill)]);
+}
+
+describe('PpmSplitter', () => {
+  it('reassembles frames from arbitrary chunk boundaries', () => {
+    const frames: RawFrame[] = [];
+    const s = new PpmSplitter((f) => frames.push(f));
+    const stream = Buffer.concat([ppm(4, 3, 7), ppm(2, 2, 9), ppm(5, 1, 1)]);
+    for (const size of [1, 3, 7, 64]) {
+      frames.length = 0;
+      const t = new PpmSplitter((f) => frames.push(f));
+      for (let i = 0; i < stream.length; i += size) t.push(stream.subarray(i, i + size));
+      expect(frames.map((f) => [f.width, f.height, f.data.length, f.data[0]])).toEqual([
+        [4, 3, 36, 7],
+        [2, 2, 12, 9],
+        [5, 1, 15, 1],
+      ]);
+    }
+    s.push(stream);
+    expect(frames.length).toBe(6);
+  });
+
+  it('refuses data that is not a PPM stream', () => {
+    const s = new PpmSplitter(() => undefined);
+    expect(() => s.push(Buffer.from('GIF89a...'))).toThrow(/unexpected data/);
+  });
+});
