@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
+import { defaultPool } from '../engine/inference-pool.js';
 import { Pipeline } from '../engine/pipeline.js';
 import { findFfmpeg } from '../source/ffmpeg.js';
 import { addCamera } from '../store/cameras.js';
@@ -23,6 +24,7 @@ const args = benchArgs({
   fps: { type: 'string', default: '5' },
   substream: { type: 'boolean', default: false },
   pack: { type: 'string', default: 'default' },
+  'in-process': { type: 'boolean', default: false },
 });
 const N = Number(args.cameras);
 const SECONDS = Number(args.seconds);
@@ -69,8 +71,10 @@ await new Promise((r) => setTimeout(r, 1500));
 const latencies: number[] = [];
 const perCamera = new Map<string, number>();
 let measuring = false;
+const pool = args['in-process'] ? undefined : defaultPool(args.pack, tmp);
 const pipeline = new Pipeline(engine, {
   ffmpegPath: ffmpeg.path,
+  ...(pool ? { analyzer: pool } : {}),
   onFrameAnalysed: (camera, frameAt) => {
     if (!measuring) return;
     latencies.push(Date.now() - frameAt);
@@ -103,6 +107,7 @@ function cpuTicks(pids: number[]): number {
 const dropped0 = pipeline.status().reduce((n, s) => n + s.framesDropped, 0);
 const decoders = pipeline.decoderPids();
 const ticks0 = cpuTicks([process.pid, ...decoders]);
+const decTicks0 = cpuTicks(decoders);
 const w0 = Date.now();
 measuring = true;
 let peakRss = 0;
@@ -112,8 +117,10 @@ measuring = false;
 clearInterval(sampler);
 const wall = (Date.now() - w0) / 1000;
 const ticks = cpuTicks([process.pid, ...decoders]) - ticks0;
+const decoderPercent = ((cpuTicks(decoders) - decTicks0) / 100 / ((Date.now() - w0) / 1000)) * 100;
 const dropped = pipeline.status().reduce((n, s) => n + s.framesDropped, 0) - dropped0;
 await pipeline.stop();
+await pool?.close();
 rtsp.stopAll();
 engine.close();
 
@@ -141,6 +148,7 @@ console.log(
     p50_latency_ms: percentile(latencies, 50),
     p95_latency_ms: percentile(latencies, 95),
     cpu_percent: round(cpuPercent, 1),
+    decoder_cpu_percent: round(decoderPercent, 1),
     rss_mb: round(peakRss / 2 ** 20, 0),
     substream: args.substream,
   }),

@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import { Engine } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
+import { defaultPool } from '../engine/inference-pool.js';
 import { Pipeline } from '../engine/pipeline.js';
 import { VigilError } from '../errors.js';
 import { VigilServer } from '../serve/server.js';
@@ -44,7 +45,8 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
       'vigil: no passphrase (VIGIL_PASSPHRASE or --passphrase-file): face crops of unknown persons are not kept\n',
     );
   }
-  const pipeline = new Pipeline(engine, { ffmpegPath: ffmpeg.path });
+  const pool = defaultPool(g.pack, g.dataDir);
+  const pipeline = new Pipeline(engine, { ffmpegPath: ffmpeg.path, analyzer: pool });
   const token = newToken();
   const server = new VigilServer(engine, pipeline, { host, port, token });
   const alerts = new AlertEngine(
@@ -84,6 +86,7 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
   alerts.close();
   await alerts.flush();
   await server.close();
+  await pool.close();
   removeServeInfo(g.dataDir);
   engine.close();
   process.stderr.write('vigil: stopped\n');

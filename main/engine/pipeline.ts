@@ -19,7 +19,7 @@ import { getMember, recordMemberSeen } from '../store/members.js';
 import { insertUnknown, newUnknownId, recordUnknownSeen } from '../store/unknowns.js';
 import { CameraSource, type FrameEvent } from '../source/camera-source.js';
 import { IouTracker, type Track } from '../track/tracker.js';
-import { locateFaces } from './analyze.js';
+import { InProcessAnalyzer, type Analyzer } from './analyzer.js';
 import type { Engine } from './engine.js';
 import type { EngineEvent, RecognitionEvent } from './events.js';
 
@@ -40,6 +40,8 @@ export interface PipelineOptions {
   trackIdleMs?: number;
   /** Called after each analysed frame (benchmarks measure frame-to-decision latency with it). */
   onFrameAnalysed?: (cameraId: string, frameAt: number, faces: number) => void;
+  /** Where inference runs (an InferencePool in the server); default: this thread. */
+  analyzer?: Analyzer;
 }
 
 const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
@@ -68,8 +70,10 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     super();
   }
 
+  private analyzer: Analyzer | undefined;
+
   async start(): Promise<void> {
-    await this.engine.loadModels();
+    this.analyzer = this.opts.analyzer ?? new InProcessAnalyzer(await this.engine.loadModels());
     for (const row of listCameras(this.engine.db)) if (row.recognition_enabled) this.addCamera(row);
   }
 
@@ -144,12 +148,13 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   private async onFrame(f: FrameEvent): Promise<void> {
     const cam = this.cameras.get(f.cameraId);
     if (!cam) return;
-    const models = await this.engine.loadModels();
-    const faces = await locateFaces(
-      models,
-      { image: f, originalWidth: f.width, originalHeight: f.height, scale: 1 },
+    const analyzer = this.analyzer!;
+    const moved = await analyzer.locateMoving(
+      { width: f.width, height: f.height, data: f.data },
       { retry: false },
     );
+    const faces = moved.faces;
+    const frame = moved.image;
     const { assigned, ended } = cam.tracker.update(
       faces.map((face) => ({ box: face.box, payload: { quality: face.quality, box: face.box, at: f.at } })),
       f.at,
@@ -161,7 +166,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       const st = this.state(t);
       const w = sampleWeight(sample.quality);
       if (!skipReason(sample.quality) && (!st.best || w > st.best.weight))
-        st.best = { frame: f, box: sample.box, weight: w };
+        st.best = { frame, box: sample.box, weight: w };
       if (
         shouldEmbed(sample.quality, {
           decided: !!st.decided,
@@ -172,7 +177,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
         chosen.push({ sample, st, crop: faces[i]!.aligned });
       }
     });
-    const vectors = await models.recognizer.embed(chosen.map((c) => c.crop));
+    const vectors = await analyzer.embed(chosen.map((c) => c.crop));
     chosen.forEach((c, i) => {
       c.sample.embedding = vectors[i]!;
       c.st.attempts++;

@@ -27,7 +27,15 @@ function noGpuReason(): string {
 
 let choice: ProviderChoice | undefined;
 
+let threadsOverride: number | undefined;
+
+/** Set by inference workers, which split the cores between them. */
+export function setThreadsPerSession(n: number): void {
+  threadsOverride = n;
+}
+
 export function threadsPerSession(): number {
+  if (threadsOverride) return threadsOverride;
   const env = Number(process.env.VIGIL_THREADS);
   if (Number.isInteger(env) && env > 0) return env;
   return Math.max(1, Math.min(4, availableParallelism()));

@@ -1,0 +1,56 @@
+/**
+ * Worker-thread side of the inference pool: owns its own onnxruntime sessions, so detection and
+ * embedding never run on the main event loop (onnxruntime-node's run() is synchronous).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { RgbImage } from '../decode/image.js';
+import { loadModels } from '../models/zoo.js';
+import { setThreadsPerSession } from '../runtime/session.js';
+import { InProcessAnalyzer } from './analyzer.js';
+
+export interface WorkerInit {
+  pack: string;
+  dataDir: string;
+  threads: number;
+}
+
+export type WorkerRequest =
+  | { id: number; op: 'locate'; image: RgbImage; retry: boolean }
+  | { id: number; op: 'embed'; crops: RgbImage[] };
+
+export type WorkerResponse =
+  { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string; code?: string };
+
+const init = workerData as WorkerInit;
+setThreadsPerSession(init.threads);
+const ready = loadModels({ pack: init.pack }, init.dataDir).then((m) => new InProcessAnalyzer(m));
+
+parentPort!.on('message', (req: WorkerRequest) => {
+  void (async () => {
+    try {
+      const analyzer = await ready;
+      if (req.op === 'locate') {
+        const faces = await analyzer.locate(req.image, { retry: req.retry });
+        // The frame came in by transfer; hand it back the same way with the results.
+        parentPort!.postMessage(
+          { id: req.id, ok: true, result: { faces, image: req.image } } satisfies WorkerResponse,
+          [req.image.data.buffer as ArrayBuffer, ...faces.map((f) => f.aligned.data.buffer as ArrayBuffer)],
+        );
+      } else {
+        const vectors = await analyzer.embed(req.crops);
+        parentPort!.postMessage(
+          { id: req.id, ok: true, result: vectors } satisfies WorkerResponse,
+          vectors.map((v) => v.buffer as ArrayBuffer),
+        );
+      }
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      parentPort!.postMessage({
+        id: req.id,
+        ok: false,
+        error: err.message,
+        code: err.code,
+      } satisfies WorkerResponse);
+    }
+  })();
+});
