@@ -67,6 +67,15 @@ export function runAlerts(g: GlobalOptions, args: string[], notes?: string): num
 const channelsSchema = z
   .object({
     webhook: z.object({ url: z.string().url() }).strict().optional(),
+    mqtt: z
+      .object({
+        url: z.string().regex(/^mqtts?:\/\//, 'must start with mqtt:// or mqtts://'),
+        topic: z.string().min(1),
+        username: z.string().optional(),
+        password: z.string().optional(),
+      })
+      .strict()
+      .optional(),
     smtp: z
       .object({
         host: z.string().min(1),
@@ -116,7 +125,7 @@ export function runConfig(g: GlobalOptions, args: string[]): number {
       const v = readConfig(e.db, k);
       const shown =
         k === 'alert_channels'
-          ? JSON.parse(JSON.stringify(v, (n, x: unknown) => (n === 'pass' ? '***' : x)))
+          ? JSON.parse(JSON.stringify(v, (n, x: unknown) => (n === 'pass' || n === 'password' ? '***' : x)))
           : v;
       g.out.result({ key: k, value: shown }, () => `${k} = ${JSON.stringify(shown)}`);
       return 0;

@@ -99,6 +99,34 @@ describe('alerts', () => {
     expect(db.prepare('SELECT COUNT(*) FROM alerts').pluck().get()).toBe(2);
   });
 
+  it('publishes alerts to an MQTT broker for home-automation hubs', async () => {
+    const { createBroker } = await import('aedes');
+    const { createServer: createNetServer } = await import('node:net');
+    const mqtt = (await import('mqtt')).default;
+    const broker = createBroker();
+    const server = createNetServer(broker.handle);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const sub = await mqtt.connectAsync(url);
+    const got = new Promise<{ topic: string; body: { type: string; priority: string } }>((resolve) =>
+      sub.on('message', (topic, payload) => resolve({ topic, body: JSON.parse(payload.toString()) })),
+    );
+    await sub.subscribeAsync('vigil/#');
+    const db = openDatabase(mkdtempSync(join(tmpdir(), 'vigil-mqtt-')), {
+      recognizerId: 'r',
+      embeddingDim: 8,
+    });
+    const alerts = new AlertEngine(db, channelsFrom({ mqtt: { url, topic: 'vigil' } }));
+    alerts.handle(sighting('new_unknown', 'UNKNOWN_20261128_00000003'));
+    await alerts.flush();
+    const msg = await got;
+    expect(msg.topic).toBe('vigil/alert');
+    expect(msg.body).toMatchObject({ type: 'new_unknown', priority: 'high' });
+    await sub.endAsync();
+    await new Promise<void>((r) => broker.close(() => r()));
+    server.close();
+  });
+
   it('raises recurring_unknown only when appearances reach the threshold in the window', async () => {
     const { db, alerts } = setup({ recurringThreshold: 3 });
     const id = 'UNKNOWN_20261128_00000002';

@@ -1,3 +1,4 @@
+import mqtt from 'mqtt';
 import nodemailer from 'nodemailer';
 import { log, redactUrl } from '../log.js';
 
@@ -13,6 +14,8 @@ export interface AlertMessage {
 
 export interface ChannelConfig {
   webhook?: { url: string };
+  /** Home Assistant and most home-automation hubs listen on MQTT: alerts go to `${topic}/alert`. */
+  mqtt?: { url: string; topic: string; username?: string; password?: string };
   smtp?: {
     host: string;
     port: number;
@@ -70,8 +73,27 @@ export class SmtpChannel implements Channel {
   }
 }
 
+export class MqttChannel implements Channel {
+  readonly name = 'mqtt';
+  constructor(private readonly cfg: NonNullable<ChannelConfig['mqtt']>) {}
+
+  async send(a: AlertMessage): Promise<void> {
+    const client = await mqtt.connectAsync(this.cfg.url, {
+      connectTimeout: 5000,
+      reconnectPeriod: 0,
+      ...(this.cfg.username ? { username: this.cfg.username, password: this.cfg.password ?? '' } : {}),
+    });
+    try {
+      await client.publishAsync(`${this.cfg.topic}/alert`, JSON.stringify(a), { qos: 1 });
+    } finally {
+      await client.endAsync();
+    }
+  }
+}
+
 export function channelsFrom(cfg: ChannelConfig): Channel[] {
   const out: Channel[] = [];
+  if (cfg.mqtt?.url) out.push(new MqttChannel(cfg.mqtt));
   if (cfg.webhook?.url) out.push(new WebhookChannel(cfg.webhook.url));
   if (cfg.smtp?.host) out.push(new SmtpChannel(cfg.smtp));
   return out;
