@@ -27,6 +27,7 @@ import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { BinaryCodeIndex } from '../match/binary-index.js';
 import { candidateCount, dot, prefilterPool, rescore, type ScoredId } from '../match/search.js';
+import { mulberry32 } from '../util/random.js';
 
 const MATCH_THRESHOLD = 0.36;
 const IMPOSTOR_STD = 0.08;
@@ -75,17 +76,6 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 // ---------------------------------------------------------------------------------------------------
 // Deterministic synthetic faces: vector `i` is a pure function of (seed, stream, i), so probes can be
 // derived from gallery vectors before the gallery is written, and ground truth streamed alongside it.
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rngFor = (stream: number, i: number): (() => number) =>
   mulberry32(Math.imul(SEED + 1, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca6b) ^ Math.imul(i, 0xc2b2ae35));

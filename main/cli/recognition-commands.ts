@@ -5,7 +5,7 @@ import { appendAudit } from '../store/audit.js';
 import { VigilError, describeError } from '../errors.js';
 import { getMember, listMembers } from '../store/members.js';
 import { listUnknowns } from '../store/unknowns.js';
-import { fail, UsageError } from './output.js';
+import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
 
 function withEngine<T>(g: GlobalOptions, fn: (e: Engine) => Promise<T> | T, withKey = false): Promise<T> {
@@ -179,4 +179,3 @@ export async function runUnknowns(g: GlobalOptions, args: string[], out?: string
   });
 }
 
-export { fail };

@@ -11,17 +11,7 @@ import {
   repoRoot,
   WAT_PATH,
 } from './build-hamming.js';
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../util/random.js';
 
 function randomVector(rand: () => number, dim: number): Float32Array {
   const v = new Float32Array(dim);

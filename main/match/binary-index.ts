@@ -16,6 +16,7 @@
  */
 import { HAMMING_WASM_BASE64 } from './hamming-wasm.js';
 import { prefilterPool } from './search.js';
+import { mulberry32 } from '../util/random.js';
 
 // tsconfig's lib is ES2023 without DOM and @types/node 20 does not declare WebAssembly, so the few
 // pieces used here are typed locally rather than through a project-wide ambient declaration.
@@ -77,17 +78,6 @@ export interface BinaryCodeOptions {
    * 128-d embeddings, and persist `encode()` rather than `codeOf()` output for upsertCode.
    */
   bits?: number;
-}
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function fwht(a: Float64Array): void {
