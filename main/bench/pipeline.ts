@@ -25,6 +25,7 @@ const args = benchArgs({
   substream: { type: 'boolean', default: false },
   pack: { type: 'string', default: 'default' },
   'in-process': { type: 'boolean', default: false },
+  tiles: { type: 'boolean', default: false },
 });
 const N = Number(args.cameras);
 const SECONDS = Number(args.seconds);
@@ -75,6 +76,7 @@ const pool = args['in-process'] ? undefined : defaultPool(args.pack, tmp);
 const pipeline = new Pipeline(engine, {
   ffmpegPath: ffmpeg.path,
   ...(pool ? { analyzer: pool } : {}),
+  tiles: args.tiles,
   onFrameAnalysed: (camera, frameAt) => {
     if (!measuring) return;
     latencies.push(Date.now() - frameAt);

@@ -103,6 +103,7 @@ const schemas: Partial<Record<ConfigKey, z.ZodTypeAny>> = {
       .strict(),
   ),
   alert_channels: channelsSchema,
+  detection_tiles: z.boolean(),
   alert_rules: z
     .object({
       recurringThreshold: z.number().int().min(1).optional(),

@@ -178,4 +178,3 @@ export async function runUnknowns(g: GlobalOptions, args: string[], out?: string
     return 0;
   });
 }
-

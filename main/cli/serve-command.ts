@@ -46,7 +46,11 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
     );
   }
   const pool = defaultPool(g.pack, g.dataDir);
-  const pipeline = new Pipeline(engine, { ffmpegPath: ffmpeg.path, analyzer: pool });
+  const pipeline = new Pipeline(engine, {
+    ffmpegPath: ffmpeg.path,
+    analyzer: pool,
+    tiles: readConfig(engine.db, 'detection_tiles'),
+  });
   const token = newToken();
   const server = new VigilServer(engine, pipeline, { host, port, token });
   const alerts = new AlertEngine(

@@ -1,6 +1,7 @@
 import type { Point } from '../align/similarity.js';
 import { alignFace } from '../align/warp.js';
 import type { DecodedImage, RgbImage } from '../decode/image.js';
+import { detectTiled } from '../detect/tiling.js';
 import type { Box, Detection } from '../detect/types.js';
 import type { LoadedModels } from '../models/zoo.js';
 import { assessQuality, type FaceQuality } from '../quality/quality.js';
@@ -67,8 +68,9 @@ async function detectHard(
   models: LoadedModels,
   img: RgbImage,
   retry: boolean,
+  tiles: boolean,
 ): Promise<{ img: RgbImage; dets: Detection[]; offset: number }> {
-  const dets = await models.detector.detect(img);
+  const dets = tiles ? await detectTiled(models.detector, img) : await models.detector.detect(img);
   if (dets.length > 0 || !retry) return { img, dets, offset: 0 };
   const padded = padImage(img, 0.3);
   const found = await models.detector.detect(padded.image);
@@ -91,10 +93,16 @@ export interface LocatedFace {
 export async function locateFaces(
   models: LoadedModels,
   decoded: DecodedImage,
-  options: { retry?: boolean } = {},
+  options: { retry?: boolean; tiles?: boolean } = {},
 ): Promise<LocatedFace[]> {
-  // Video frames without a face are the norm, not a cropped photo: no second look there.
-  const { img, dets, offset } = await detectHard(models, decoded.image, options.retry ?? true);
+  // Video frames without a face are the norm, not a cropped photo: no second look there; but
+  // their faces are small, so they are searched tile by tile as well.
+  const { img, dets, offset } = await detectHard(
+    models,
+    decoded.image,
+    options.retry ?? true,
+    options.tiles ?? false,
+  );
   if (dets.length === 0) return [];
   const missing = dets.filter((d) => !d.landmarks);
   if (missing.length > 0) {

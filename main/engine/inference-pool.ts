@@ -56,6 +56,14 @@ export class InferencePool implements Analyzer {
 
   private request<T>(req: DistributiveOmit<WorkerRequest, 'id'>, transfer: ArrayBuffer[] = []): Promise<T> {
     const w = this.workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    return this.requestTo(w, req, transfer);
+  }
+
+  private requestTo<T>(
+    w: InferencePool['workers'][number],
+    req: DistributiveOmit<WorkerRequest, 'id'>,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       w.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
@@ -67,22 +75,23 @@ export class InferencePool implements Analyzer {
    * The frame's pixels are moved to the worker, not copied (a 1280×720 frame is 2.7 MB), and come
    * back with the result: `image` is unusable until then, and the returned one replaces it.
    */
-  async locate(image: RgbImage, options: { retry?: boolean } = {}): Promise<LocatedFace[]> {
+  async locate(image: RgbImage, options: { retry?: boolean; tiles?: boolean } = {}): Promise<LocatedFace[]> {
     return (await this.locateMoving(image, options)).faces;
   }
 
   locateMoving(
     image: RgbImage,
-    options: { retry?: boolean } = {},
+    options: { retry?: boolean; tiles?: boolean } = {},
   ): Promise<{ faces: LocatedFace[]; image: RgbImage }> {
     // A view into a larger buffer cannot be moved alone: copy it into its own.
     const own =
       image.data.byteOffset === 0 && image.data.byteLength === image.data.buffer.byteLength
         ? image
         : { ...image, data: new Uint8Array(image.data) };
-    return this.request({ op: 'locate', image: own, retry: options.retry ?? true }, [
-      own.data.buffer as ArrayBuffer,
-    ]);
+    return this.request(
+      { op: 'locate', image: own, retry: options.retry ?? true, tiles: options.tiles ?? false },
+      [own.data.buffer as ArrayBuffer],
+    );
   }
 
   embed(crops: RgbImage[]): Promise<Float32Array[]> {
@@ -90,8 +99,21 @@ export class InferencePool implements Analyzer {
     return this.request({ op: 'embed', crops });
   }
 
+  /** Waits for requests in flight, lets each worker release its sessions, then ends it. */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    await Promise.all(
+      this.workers.map(async (w) => {
+        const deadline = Date.now() + 10_000;
+        while (w.pending.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        const exited = new Promise<void>((r) => w.worker.once('exit', () => r()));
+        await Promise.race([
+          this.requestTo(w, { op: 'close' }),
+          new Promise((r) => setTimeout(r, 5000)),
+        ]).catch(() => undefined);
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+        await w.worker.terminate();
+      }),
+    );
   }
 }
 

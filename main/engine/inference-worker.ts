@@ -15,22 +15,32 @@ export interface WorkerInit {
 }
 
 export type WorkerRequest =
-  | { id: number; op: 'locate'; image: RgbImage; retry: boolean }
-  | { id: number; op: 'embed'; crops: RgbImage[] };
+  | { id: number; op: 'locate'; image: RgbImage; retry: boolean; tiles: boolean }
+  | { id: number; op: 'embed'; crops: RgbImage[] }
+  | { id: number; op: 'close' };
 
 export type WorkerResponse =
   { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string; code?: string };
 
 const init = workerData as WorkerInit;
 setThreadsPerSession(init.threads);
-const ready = loadModels({ pack: init.pack }, init.dataDir).then((m) => new InProcessAnalyzer(m));
+const models = loadModels({ pack: init.pack }, init.dataDir);
+const ready = models.then((m) => new InProcessAnalyzer(m));
 
 parentPort!.on('message', (req: WorkerRequest) => {
   void (async () => {
     try {
       const analyzer = await ready;
+      if (req.op === 'close') {
+        // Release the native sessions here, between runs: terminating a thread while onnxruntime
+        // is inside a run aborts the whole process.
+        await (await models).release();
+        parentPort!.postMessage({ id: req.id, ok: true, result: null } satisfies WorkerResponse);
+        parentPort!.close();
+        return;
+      }
       if (req.op === 'locate') {
-        const faces = await analyzer.locate(req.image, { retry: req.retry });
+        const faces = await analyzer.locate(req.image, { retry: req.retry, tiles: req.tiles });
         // The frame came in by transfer; hand it back the same way with the results.
         parentPort!.postMessage(
           { id: req.id, ok: true, result: { faces, image: req.image } } satisfies WorkerResponse,

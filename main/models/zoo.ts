@@ -28,10 +28,14 @@ export function preparedModelBytes(
   return { bytes, flushed, batchable };
 }
 
-async function open(entry: ModelEntry, dataDir?: string) {
+/** Sessions opened for one LoadedModels, so they can be released together. */
+type SessionList = { release(): Promise<void> }[];
+
+async function open(entry: ModelEntry, dataDir?: string, sessions: SessionList = []) {
   const prepared = preparedModelBytes(entry, dataDir);
   try {
     const session = await createSession(prepared.bytes, entry.id);
+    sessions.push(session);
     if (prepared.flushed)
       log('debug', 'model_denormals_flushed', { model: entry.id, count: prepared.flushed });
     return { session, batchable: prepared.batchable };
@@ -43,8 +47,12 @@ async function open(entry: ModelEntry, dataDir?: string) {
   }
 }
 
-export async function loadDetector(entry: ModelEntry, dataDir?: string): Promise<FaceDetector> {
-  const { session } = await open(entry, dataDir);
+export async function loadDetector(
+  entry: ModelEntry,
+  dataDir?: string,
+  sessions?: SessionList,
+): Promise<FaceDetector> {
+  const { session } = await open(entry, dataDir, sessions);
   switch (entry.family) {
     case 'ultraface':
       return new UltraFaceDetector(entry, session);
@@ -57,27 +65,36 @@ export async function loadDetector(entry: ModelEntry, dataDir?: string): Promise
   }
 }
 
-export async function loadLandmarks(entry: ModelEntry, dataDir?: string): Promise<LandmarkModel> {
+export async function loadLandmarks(
+  entry: ModelEntry,
+  dataDir?: string,
+  sessions?: SessionList,
+): Promise<LandmarkModel> {
   if (entry.family !== 'landmarks68')
     throw new VigilError('MODEL_INVALID', `${entry.id} is not a landmark model.`);
-  return new Landmarks68Model(entry, (await open(entry, dataDir)).session);
+  return new Landmarks68Model(entry, (await open(entry, dataDir, sessions)).session);
 }
 
 export async function loadRecognizer(
   entry: ModelEntry,
   dataDir?: string,
   flipFusion?: boolean,
+  sessions?: SessionList,
 ): Promise<ArcFaceRecognizer> {
   if (entry.family !== 'arcface')
     throw new VigilError('MODEL_INVALID', `${entry.id} is not a face recognizer.`);
-  const { session, batchable } = await open(entry, dataDir);
+  const { session, batchable } = await open(entry, dataDir, sessions);
   return new ArcFaceRecognizer(entry, session, batchable, flipFusion);
 }
 
-export async function loadLiveness(entry: ModelEntry, dataDir?: string): Promise<MiniFasNetLiveness> {
+export async function loadLiveness(
+  entry: ModelEntry,
+  dataDir?: string,
+  sessions?: SessionList,
+): Promise<MiniFasNetLiveness> {
   if (entry.family !== 'minifasnet')
     throw new VigilError('MODEL_INVALID', `${entry.id} is not a liveness model.`);
-  return new MiniFasNetLiveness(entry, (await open(entry, dataDir)).session);
+  return new MiniFasNetLiveness(entry, (await open(entry, dataDir, sessions)).session);
 }
 
 export interface ModelSelection {
@@ -94,18 +111,31 @@ export interface LoadedModels {
   detector: FaceDetector;
   landmarks: LandmarkModel | null;
   recognizer: ArcFaceRecognizer;
+  /** Frees the native sessions; the models are unusable afterwards. */
+  release(): Promise<void>;
 }
 
 export async function loadModels(sel: ModelSelection, dataDir?: string): Promise<LoadedModels> {
   const manifest = loadManifest();
   const pack = packByName(sel.pack, manifest);
-  const detector = await loadDetector(modelById(sel.detector ?? pack.detector, manifest), dataDir);
+  const sessions: SessionList = [];
+  const detector = await loadDetector(modelById(sel.detector ?? pack.detector, manifest), dataDir, sessions);
   const landmarkId = sel.landmarks ?? pack.landmarks;
-  const landmarks = landmarkId ? await loadLandmarks(modelById(landmarkId, manifest), dataDir) : null;
+  const landmarks = landmarkId
+    ? await loadLandmarks(modelById(landmarkId, manifest), dataDir, sessions)
+    : null;
   const recognizer = await loadRecognizer(
     modelById(sel.recognizer ?? pack.recognizer, manifest),
     dataDir,
     sel.flipFusion,
+    sessions,
   );
-  return { detector, landmarks, recognizer };
+  return {
+    detector,
+    landmarks,
+    recognizer,
+    release: async () => {
+      await Promise.all(sessions.map((s) => s.release()));
+    },
+  };
 }

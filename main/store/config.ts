@@ -13,6 +13,8 @@ export const DEFAULT_CONFIG = {
   /** Where alerts go besides the event stream: { webhook?: { url }, smtp?: { host, port, from, to[] } }. */
   alert_channels: {} as ChannelConfig,
   alert_rules: {} as Partial<AlertRules>,
+  /** Search half-frame tiles for small faces on live cameras (slower, finds more far faces). */
+  detection_tiles: false,
 };
 
 export type ConfigKey = keyof typeof DEFAULT_CONFIG;
