@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
@@ -137,7 +137,7 @@ console.log(`analysed fps       ${round(analysed / wall, 2)} total (target ${N *
 console.log(`dropped frames     ${dropped} (frames the analysis could not take in time)`);
 console.log(`frame → decision   p50 ${percentile(latencies, 50)} ms, p95 ${percentile(latencies, 95)} ms`);
 console.log(
-  `cpu                ${round(cpuPercent, 1)} % of one core (engine + decoders; the machine has ${(await import('node:os')).availableParallelism()})`,
+  `cpu                ${round(cpuPercent, 1)} % of one core: decoders ${round(decoderPercent, 1)} %, engine ${round(cpuPercent - decoderPercent, 1)} % (${availableParallelism()} cores; the bench's RTSP server and publishers use the rest)`,
 );
 console.log(`rss                ${round(peakRss / 2 ** 20, 0)} MB (engine process peak)`);
 console.log(`events             ${events.filter((e) => e.type === 'recognition').length} recognition events`);
