@@ -72,6 +72,7 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
   const sync = setInterval(() => pipeline.sync(), 2000);
   const stats = setInterval(() => server.broadcast(pipeline.stats()), 5000);
   const expiry = setInterval(() => engine.purgeExpired(), 3_600_000);
+  const merge = setInterval(() => engine.mergeUnknowns(), 600_000);
   process.stdout.write(`listening on http://${host}:${bound}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
@@ -85,8 +86,10 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
   clearInterval(sync);
   clearInterval(stats);
   clearInterval(expiry);
+  clearInterval(merge);
   // Finalise open tracks before the store closes: what was seen is written, not dropped.
   await pipeline.stop();
+  engine.mergeUnknowns();
   alerts.close();
   await alerts.flush();
   await server.close();

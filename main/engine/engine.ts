@@ -4,6 +4,7 @@ import type { Box } from '../detect/types.js';
 import { cropJpeg, deleteCrop, purgeExpiredCrops, storeCrop } from '../privacy/crops.js';
 import { masterKeyFromPassphrase, type MasterKey } from '../privacy/keys.js';
 import { resolveThresholds, decideBand, type Thresholds } from '../decide/bands.js';
+import { mergeUnknownFragments, type MergeResult } from '../decide/merge-unknowns.js';
 import { VigilError, describeError } from '../errors.js';
 import { loadManifest, modelById, packByName, type ModelEntry } from '../models/manifest.js';
 import { loadModels, type LoadedModels } from '../models/zoo.js';
@@ -93,6 +94,15 @@ export class Engine {
     }
     storeCrop(this.db, this.masterKey, unknownId, jpeg, readConfig(this.db, 'retention_days'));
     return true;
+  }
+
+  /**
+   * Merges unknown persons that turn out to be one stranger (run periodically by the server).
+   * The bar is a little above the unknown threshold: a merge is harder to undo than a split.
+   */
+  mergeUnknowns(): MergeResult[] {
+    const maxShots = readConfig(this.db, 'max_embeddings_per_person');
+    return mergeUnknownFragments(this.db, this.vectors, this.thresholds().unknown + 0.05, maxShots);
   }
 
   /** Closes an unknown person's case: identified or dismissed. The crop is deleted at once. */

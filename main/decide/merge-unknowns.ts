@@ -1,0 +1,114 @@
+import type Database from 'better-sqlite3';
+import { centroid, dot } from '../match/similarity.js';
+import { appendAudit } from '../store/audit.js';
+import type { UnknownRow } from '../store/unknowns.js';
+import type { VectorStore } from '../store/vectors.js';
+
+export interface MergeResult {
+  kept: string;
+  merged: string;
+  similarity: number;
+}
+
+/**
+ * One stranger split over several UNKNOWN_ ids (a track broken by an occlusion, a first sighting
+ * in poor light) is stitched back together: active unknowns whose templates are closer than
+ * `threshold` are merged, the one seen more often absorbing the other — its appearances, cameras,
+ * first/last seen and best embeddings. Greedy, highest similarity first, each id used once per pass;
+ * a later pass can merge further.
+ */
+export function mergeUnknownFragments(
+  db: Database.Database,
+  vectors: VectorStore,
+  threshold: number,
+  maxShots: number,
+): MergeResult[] {
+  const rows = db.prepare("SELECT * FROM unknown_persons WHERE status = 'active'").all() as UnknownRow[];
+  const templates = new Map<string, Float32Array>();
+  for (const r of rows) {
+    const vs = vectors.vectorsOf('unknown', r.unknown_id).map((v) => v.vector);
+    if (vs.length) templates.set(r.unknown_id, centroid(vs));
+  }
+  const ids = [...templates.keys()];
+  const pairs: { a: string; b: string; s: number }[] = [];
+  for (let i = 0; i < ids.length; i++) {
+    for (let j = i + 1; j < ids.length; j++) {
+      const s = dot(templates.get(ids[i]!)!, templates.get(ids[j]!)!);
+      if (s >= threshold) pairs.push({ a: ids[i]!, b: ids[j]!, s });
+    }
+  }
+  pairs.sort((x, y) => y.s - x.s);
+  const used = new Set<string>();
+  const byId = new Map(rows.map((r) => [r.unknown_id, r]));
+  const results: MergeResult[] = [];
+  for (const p of pairs) {
+    if (used.has(p.a) || used.has(p.b)) continue;
+    used.add(p.a);
+    used.add(p.b);
+    const [keep, drop] =
+      byId.get(p.a)!.appearance_count >= byId.get(p.b)!.appearance_count
+        ? [byId.get(p.a)!, byId.get(p.b)!]
+        : [byId.get(p.b)!, byId.get(p.a)!];
+    db.transaction(() => absorb(db, vectors, keep, drop, maxShots, p.s)).immediate();
+    results.push({ kept: keep.unknown_id, merged: drop.unknown_id, similarity: p.s });
+  }
+  return results;
+}
+
+function absorb(
+  db: Database.Database,
+  vectors: VectorStore,
+  keep: UnknownRow,
+  drop: UnknownRow,
+  maxShots: number,
+  s: number,
+): void {
+  const cameras = [
+    ...new Set([...(JSON.parse(keep.cameras) as string[]), ...(JSON.parse(drop.cameras) as string[])]),
+  ];
+  db.prepare(
+    `UPDATE unknown_persons SET appearance_count = appearance_count + ?, cameras = ?,
+       first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?), best_quality = MAX(COALESCE(best_quality, 0), ?)
+     WHERE unknown_id = ?`,
+  ).run(
+    drop.appearance_count,
+    JSON.stringify(cameras),
+    drop.first_seen,
+    drop.last_seen,
+    drop.best_quality ?? 0,
+    keep.unknown_id,
+  );
+  db.prepare("UPDATE appearances SET person_id = ? WHERE person_kind = 'unknown' AND person_id = ?").run(
+    keep.unknown_id,
+    drop.unknown_id,
+  );
+  db.prepare("UPDATE alerts SET person_id = ? WHERE person_kind = 'unknown' AND person_id = ?").run(
+    keep.unknown_id,
+    drop.unknown_id,
+  );
+  // Keep the kept person's crop if it has one, else take over the other's.
+  const hasCrop = db.prepare('SELECT 1 FROM unknown_crops WHERE unknown_id = ?').get(keep.unknown_id);
+  if (hasCrop) db.prepare('DELETE FROM unknown_crops WHERE unknown_id = ?').run(drop.unknown_id);
+  else
+    db.prepare('UPDATE unknown_crops SET unknown_id = ? WHERE unknown_id = ?').run(
+      keep.unknown_id,
+      drop.unknown_id,
+    );
+  const have = vectors.vectorsOf('unknown', keep.unknown_id).length;
+  const moving = db
+    .prepare(
+      "SELECT embedding_id FROM embeddings WHERE person_kind = 'unknown' AND person_id = ? ORDER BY quality DESC",
+    )
+    .pluck()
+    .all(drop.unknown_id) as number[];
+  for (const id of moving.slice(0, Math.max(0, maxShots - have)))
+    vectors.add('unknown', keep.unknown_id, vectors.vector(id), {});
+  vectors.removePerson('unknown', drop.unknown_id);
+  db.prepare('DELETE FROM unknown_persons WHERE unknown_id = ?').run(drop.unknown_id);
+  appendAudit(db, {
+    actor: 'engine',
+    action: 'unknowns_merged',
+    subject: keep.unknown_id,
+    details: { merged: drop.unknown_id, similarity: Math.round(s * 1000) / 1000 },
+  });
+}
