@@ -1,22 +1,13 @@
 import { z } from 'zod';
-import { Engine } from '../engine/engine.js';
 import { VigilError } from '../errors.js';
 import { acknowledgeAlert, resolveAlert } from '../notify/alerts.js';
 import { appendAudit } from '../store/audit.js';
 import { DEFAULT_CONFIG, readConfig, writeConfig, type ConfigKey } from '../store/config.js';
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
+import { withEngine } from './with-engine.js';
 
-function withEngine<T>(g: GlobalOptions, fn: (e: Engine) => T): T {
-  const engine = Engine.open({ dataDir: g.dataDir, pack: g.pack });
-  try {
-    return fn(engine);
-  } finally {
-    engine.close();
-  }
-}
-
-export function runAlerts(g: GlobalOptions, args: string[], notes?: string): number {
+export function runAlerts(g: GlobalOptions, args: string[], notes?: string): Promise<number> {
   const [sub, idArg] = args;
   return withEngine(g, (e) => {
     if (sub === 'list') {
@@ -115,7 +106,7 @@ const schemas: Partial<Record<ConfigKey, z.ZodTypeAny>> = {
 };
 
 /** vigil config get KEY | set KEY JSON — validated, audited, secrets never echoed. */
-export function runConfig(g: GlobalOptions, args: string[]): number {
+export function runConfig(g: GlobalOptions, args: string[]): Promise<number> {
   const [sub, key, value] = args;
   if (!key || !(key in DEFAULT_CONFIG)) {
     throw new UsageError(`config takes get|set KEY; keys: ${Object.keys(DEFAULT_CONFIG).join(', ')}`);

@@ -1,8 +1,8 @@
-import { Engine } from '../engine/engine.js';
 import { appendAudit } from '../store/audit.js';
 import { addCamera, listCameras, publicCamera, removeCamera } from '../store/cameras.js';
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
+import { withEngine } from './with-engine.js';
 
 export interface CameraFlags {
   id?: string;
@@ -15,8 +15,7 @@ export interface CameraFlags {
 /** Camera CRUD straight on the store, so it works whether or not a server is running. */
 export async function runCameras(g: GlobalOptions, args: string[], f: CameraFlags): Promise<number> {
   const [sub, id] = args;
-  const engine = Engine.open({ dataDir: g.dataDir, pack: g.pack });
-  try {
+  return withEngine(g, (engine) => {
     const db = engine.db;
     switch (sub) {
       case 'add': {
@@ -70,7 +69,5 @@ export async function runCameras(g: GlobalOptions, args: string[], f: CameraFlag
       default:
         throw new UsageError('cameras takes add, list or remove ID');
     }
-  } finally {
-    engine.close();
-  }
+  });
 }

@@ -129,6 +129,64 @@ describeWithAssets('vigil CLI contract', () => {
     expect(usage.stderr).toMatch(/needs --name/);
   });
 
+  it('cameras, config and alerts work on the store without a server', () => {
+    const add = vigil([
+      'cameras',
+      'add',
+      '--data-dir',
+      dir,
+      '--id',
+      'door',
+      '--name',
+      'Front door',
+      '--url',
+      'rtsp://admin:pw123@127.0.0.1:8554/door',
+      '--json',
+    ]);
+    expect(add.code, add.stderr).toBe(0);
+    expect(JSON.parse(add.stdout)).toMatchObject({
+      camera_id: 'door',
+      url: 'rtsp://***@127.0.0.1:8554/door',
+    });
+    const status = JSON.parse(vigil(['cameras', 'status', '--data-dir', dir, '--json']).stdout);
+    expect(status[0]).toMatchObject({
+      camera_id: 'door',
+      status: { state: 'offline', reason: 'vigil serve is not running' },
+    });
+    expect(vigil(['cameras', 'list', '--data-dir', dir]).stdout).not.toMatch(/pw123/);
+    const bad = vigil([
+      'cameras',
+      'add',
+      '--data-dir',
+      dir,
+      '--id',
+      'x',
+      '--name',
+      'X',
+      '--url',
+      'gopher://x',
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^vigil: Unsupported camera address/);
+    expect(vigil(['cameras', 'remove', 'door', '--data-dir', dir]).code).toBe(0);
+    expect(vigil(['config', 'set', 'retention_days', '14', '--data-dir', dir]).code).toBe(0);
+    expect(
+      JSON.parse(vigil(['config', 'get', 'retention_days', '--data-dir', dir, '--json']).stdout),
+    ).toEqual({ key: 'retention_days', value: 14 });
+    const invalid = vigil([
+      'config',
+      'set',
+      'alert_channels',
+      '{"webhook":{"url":"not a url"}}',
+      '--data-dir',
+      dir,
+    ]);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toMatch(/^vigil: Invalid alert_channels: webhook\.url/);
+    expect(JSON.parse(vigil(['alerts', 'list', '--data-dir', dir, '--json']).stdout)).toEqual([]);
+    expect(vigil(['alerts', 'ack', '7', '--data-dir', dir]).stderr).toBe('vigil: No open alert #7.\n');
+  });
+
   it('doctor reports models, checksums, provider, ffmpeg and the database', () => {
     const r = vigil(['doctor', '--data-dir', dir, '--json']);
     const d = JSON.parse(r.stdout);

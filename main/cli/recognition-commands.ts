@@ -1,5 +1,4 @@
 import { writeFileSync } from 'node:fs';
-import { Engine } from '../engine/engine.js';
 import { readCrop } from '../privacy/crops.js';
 import { appendAudit } from '../store/audit.js';
 import { VigilError, describeError } from '../errors.js';
@@ -7,14 +6,7 @@ import { getMember, listMembers } from '../store/members.js';
 import { listUnknowns } from '../store/unknowns.js';
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
-
-function withEngine<T>(g: GlobalOptions, fn: (e: Engine) => Promise<T> | T, withKey = false): Promise<T> {
-  const passphrase = withKey ? g.passphrase() : undefined;
-  const engine = Engine.open({ dataDir: g.dataDir, pack: g.pack, ...(passphrase ? { passphrase } : {}) });
-  return Promise.resolve()
-    .then(() => fn(engine))
-    .finally(() => engine.close());
-}
+import { withEngine } from './with-engine.js';
 
 export async function runEnroll(
   g: GlobalOptions,
@@ -68,7 +60,7 @@ export async function runIdentify(g: GlobalOptions, images: string[], cameraId?:
         }
       }
     },
-    true,
+    { withKey: true },
   );
   if (failed > 0) {
     process.stderr.write(`vigil: ${failed} of ${images.length} image(s) could not be read\n`);
@@ -155,7 +147,7 @@ export async function runUnknowns(g: GlobalOptions, args: string[], out?: string
         );
         return 0;
       },
-      true,
+      { withKey: true },
     );
   }
   if (sub !== 'list') throw new UsageError('unknowns takes list, dismiss ID or crop ID --out FILE');

@@ -14,6 +14,7 @@ import { channelsFrom } from '../notify/channels.js';
 import { readConfig } from '../store/config.js';
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
+import { withEngine } from './with-engine.js';
 
 /** Runs the whole engine without Electron until SIGTERM or SIGINT. */
 export async function runServe(g: GlobalOptions, opts: { port?: string; host?: string }): Promise<number> {
@@ -142,15 +143,12 @@ export async function runCameraStatus(g: GlobalOptions): Promise<number> {
     });
     rows = (await res.json()) as unknown[];
   } else {
-    const engine = Engine.open({ dataDir: g.dataDir, pack: g.pack });
-    try {
-      rows = listCameras(engine.db).map((c) => ({
+    rows = await withEngine(g, (engine) =>
+      listCameras(engine.db).map((c) => ({
         ...publicCamera(c),
         status: { state: 'offline', reason: 'vigil serve is not running' },
-      }));
-    } finally {
-      engine.close();
-    }
+      })),
+    );
   }
   g.out.result(
     rows,
@@ -168,8 +166,7 @@ export async function runCameraStatus(g: GlobalOptions): Promise<number> {
 export async function runAppearances(g: GlobalOptions, since?: string): Promise<number> {
   if (since && Number.isNaN(Date.parse(since)))
     throw new UsageError('--since takes a date or time, e.g. 2026-11-28T08:00:00Z');
-  const engine = Engine.open({ dataDir: g.dataDir, pack: g.pack });
-  try {
+  return withEngine(g, (engine) => {
     const rows = listAppearances(engine.db, since ? new Date(since).toISOString() : undefined).map((a) => ({
       ...a,
       bbox: JSON.parse(a.bbox) as number[],
@@ -185,7 +182,5 @@ export async function runAppearances(g: GlobalOptions, since?: string): Promise<
             .join('\n'),
     );
     return 0;
-  } finally {
-    engine.close();
-  }
+  });
 }
