@@ -198,7 +198,7 @@ describeWithAssets('vigil CLI contract', () => {
     ]);
     expect(d.models.every((m: { sha256_ok: boolean }) => m.sha256_ok)).toBe(true);
     expect(d.execution_provider).toBe('cpu');
-    expect(d.database).toMatchObject({ integrity: 'ok', audit_chain_ok: true, schema_version: 2 });
+    expect(d.database).toMatchObject({ integrity: 'ok', audit_chain_ok: true, schema_version: 3 });
     expect(typeof d.ffmpeg?.path === 'string' || d.ffmpeg === null).toBe(true);
   });
 

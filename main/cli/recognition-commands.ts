@@ -2,7 +2,13 @@ import { writeFileSync } from 'node:fs';
 import { readCrop } from '../privacy/crops.js';
 import { appendAudit } from '../store/audit.js';
 import { VigilError, describeError } from '../errors.js';
-import { getMember, listMembers } from '../store/members.js';
+import {
+  getMember,
+  listMembers,
+  parseAllowedHours,
+  setMemberAccess,
+  setMemberStatus,
+} from '../store/members.js';
 import { listUnknowns } from '../store/unknowns.js';
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
@@ -109,8 +115,50 @@ export async function runMembers(g: GlobalOptions, args: string[]): Promise<numb
         g.out.result({ member_id: id, deleted: true }, () => `Deleted member ${id} and all their data.`);
         return 0;
       }
+      case 'suspend':
+      case 'activate':
+      case 'watchlist':
+      case 'hours': {
+        if (!id) throw new UsageError(`members ${sub} needs a member id`);
+        if (!getMember(e.db, id)) throw new VigilError('NOT_FOUND', `No member with id ${id}.`);
+        const value = args[2];
+        e.db
+          .transaction(() => {
+            if (sub === 'suspend' || sub === 'activate')
+              setMemberStatus(e.db, id, sub === 'suspend' ? 'suspended' : 'active');
+            else if (sub === 'watchlist') {
+              if (value !== 'on' && value !== 'off') throw new UsageError('members watchlist ID on|off');
+              setMemberAccess(e.db, id, { watchlist: value === 'on' });
+            } else {
+              if (value === undefined) throw new UsageError('members hours ID HH:MM-HH:MM|any');
+              setMemberAccess(e.db, id, { allowedHours: parseAllowedHours(value) });
+            }
+            appendAudit(e.db, {
+              actor: 'cli',
+              action: 'member_updated',
+              subject: id,
+              details: { change: sub },
+            });
+          })
+          .immediate();
+        const m = getMember(e.db, id)!;
+        const out = {
+          member_id: id,
+          status: m.status,
+          watchlist: m.watchlist === 1,
+          allowed_hours: m.allowed_hours,
+        };
+        g.out.result(
+          out,
+          () =>
+            `${id}: ${m.status}, watch list ${out.watchlist ? 'on' : 'off'}, allowed hours ${m.allowed_hours ?? 'any'}.`,
+        );
+        return 0;
+      }
       default:
-        throw new UsageError('members takes list, show ID or delete ID');
+        throw new UsageError(
+          'members takes list, show ID, delete ID, suspend ID, activate ID, watchlist ID on|off or hours ID HH:MM-HH:MM|any',
+        );
     }
   });
 }

@@ -16,6 +16,7 @@ Commands:
   enroll --name NAME [--apartment A] [--email E] [--phone P] PHOTO...   enroll a member from 1-10 photos
   identify [--camera ID] IMAGE...                                       identify every face in images
   members list | show ID | delete ID                                    manage members
+  members suspend|activate ID | watchlist ID on|off | hours ID HH:MM-HH:MM|any   access control (alerts)
   unknowns list | dismiss ID | crop ID --out FILE                       list unknown persons, close one, decrypt its face crop
   cameras add --id ID --name NAME --url URL [--location L] [--loop]     add a camera (rtsp://, http(s)://, file:// or a path)
   cameras list | remove ID | status                                     list, remove cameras; live status from a running server

@@ -168,6 +168,45 @@ describe('alerts', () => {
     });
   });
 
+  it('raises unauthorized_access for a watch-listed or suspended member, or outside allowed hours', async () => {
+    const { db, alerts } = setup();
+    const now = new Date().toISOString();
+    const member = (id: string, extra: string) =>
+      db
+        .prepare(
+          `INSERT INTO members (member_id, name, recognizer, created_at, updated_at${extra ? ', ' + extra.split('=')[0] : ''}) VALUES (?, 'n', 'r', ?, ?${extra ? ', ?' : ''})`,
+        )
+        .run(id, now, now, ...(extra ? [extra.split('=')[1]] : []));
+    member('M_OK', '');
+    member('M_WATCH', 'watchlist=1');
+    member('M_SUSP', 'status=suspended');
+    const h = new Date().getHours();
+    const closed = `${String((h + 2) % 24).padStart(2, '0')}:00-${String((h + 3) % 24).padStart(2, '0')}:00`;
+    member('M_HOURS', `allowed_hours=${closed}`);
+    const seen = (id: string): EngineEvent => ({
+      type: 'recognition',
+      camera_id: 'gate',
+      track_id: 1,
+      kind: 'known_member',
+      member_id: id,
+      name: 'n',
+      confidence: 0.9,
+      bbox: [0, 0, 1, 1],
+      frame_at: Date.now(),
+      at: Date.now(),
+    });
+    for (const id of ['M_OK', 'M_WATCH', 'M_SUSP', 'M_HOURS']) alerts.handle(seen(id));
+    await alerts.flush();
+    const rows = db
+      .prepare(
+        "SELECT person_id, priority, message FROM alerts WHERE type = 'unauthorized_access' ORDER BY person_id",
+      )
+      .all() as { person_id: string; priority: string; message: string }[];
+    expect(rows.map((r) => r.person_id)).toEqual(['M_HOURS', 'M_SUSP', 'M_WATCH']);
+    expect(rows.every((r) => r.priority === 'critical')).toBe(true);
+    expect(rows[0]!.message).toMatch(/outside allowed hours/);
+  });
+
   it('raises camera_offline after the grace period, not for a brief drop', async () => {
     const { db, alerts } = setup({ offlineGraceMs: 100 });
     const status = (state: 'online' | 'offline', cameraId: string): EngineEvent => ({

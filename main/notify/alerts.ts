@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
 import type { EngineEvent } from '../engine/events.js';
-import { getMember } from '../store/members.js';
+import { getMember, withinAllowedHours } from '../store/members.js';
 import { deliver, type AlertMessage, type Channel } from './channels.js';
 
 export interface AlertRules {
@@ -73,13 +73,22 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
         }
       } else if (e.kind === 'known_member' && e.member_id) {
         const m = getMember(this.db, e.member_id);
-        if (m && (m.watchlist === 1 || m.status !== 'active')) {
+        const why = !m
+          ? null
+          : m.watchlist === 1
+            ? 'Watch-listed person'
+            : m.status === 'suspended'
+              ? 'Suspended member'
+              : !withinAllowedHours(m.allowed_hours, new Date(this.now()))
+                ? `Member outside allowed hours (${m.allowed_hours})`
+                : null;
+        if (why) {
           this.raise(
             'unauthorized_access',
             'critical',
             e.member_id,
             e.camera_id,
-            `Watch-listed person ${e.member_id} seen on camera ${e.camera_id}.`,
+            `${why} ${e.member_id} seen on camera ${e.camera_id}.`,
           );
         }
       }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { VigilError } from '../errors.js';
 
 export interface MemberRow {
   member_id: string;
@@ -17,6 +18,7 @@ export interface MemberRow {
   updated_at: string;
   last_seen: string | null;
   total_appearances: number;
+  allowed_hours: string | null;
 }
 
 export interface NewMember {
@@ -63,4 +65,49 @@ export function recordMemberSeen(db: Database.Database, id: string, at: string):
     `UPDATE members SET last_seen = CASE WHEN last_seen IS NULL OR last_seen < ? THEN ? ELSE last_seen END,
      total_appearances = total_appearances + 1 WHERE member_id = ?`,
   ).run(at, at, id);
+}
+
+const HOURS = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/;
+
+/** Validates "HH:MM-HH:MM"; null clears the restriction. */
+export function parseAllowedHours(text: string | null): string | null {
+  if (text === null || text === '' || text === 'any') return null;
+  if (!HOURS.test(text))
+    throw new VigilError('INVALID_ARGUMENT', 'Allowed hours are written HH:MM-HH:MM, e.g. 07:00-19:30.');
+  return text;
+}
+
+/** Whether a local time falls inside "HH:MM-HH:MM" (a window may wrap past midnight). */
+export function withinAllowedHours(hours: string | null, at: Date): boolean {
+  if (!hours) return true;
+  const m = HOURS.exec(hours);
+  if (!m) return true;
+  const from = Number(m[1]) * 60 + Number(m[2]);
+  const to = Number(m[3]) * 60 + Number(m[4]);
+  const now = at.getHours() * 60 + at.getMinutes();
+  return from <= to ? now >= from && now <= to : now >= from || now <= to;
+}
+
+export function setMemberStatus(db: Database.Database, id: string, status: MemberRow['status']): boolean {
+  return (
+    db
+      .prepare('UPDATE members SET status = ?, updated_at = ? WHERE member_id = ?')
+      .run(status, new Date().toISOString(), id).changes > 0
+  );
+}
+
+export function setMemberAccess(
+  db: Database.Database,
+  id: string,
+  change: { watchlist?: boolean; allowedHours?: string | null },
+): boolean {
+  const m = getMember(db, id);
+  if (!m) return false;
+  db.prepare('UPDATE members SET watchlist = ?, allowed_hours = ?, updated_at = ? WHERE member_id = ?').run(
+    change.watchlist === undefined ? m.watchlist : change.watchlist ? 1 : 0,
+    change.allowedHours === undefined ? m.allowed_hours : change.allowedHours,
+    new Date().toISOString(),
+    id,
+  );
+  return true;
 }

@@ -153,4 +153,12 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'allowed hours per member',
+    up(db) {
+      // "HH:MM-HH:MM" in local time (may wrap past midnight); NULL: any time.
+      db.exec('ALTER TABLE members ADD COLUMN allowed_hours TEXT');
+    },
+  },
 ];

@@ -22,7 +22,7 @@ describe('store', () => {
   it('migrates once, binds the folder to its recognizer and refuses another', () => {
     const dir = fresh();
     const db = openDatabase(dir, { recognizerId: 'rec-a', embeddingDim: 8 });
-    expect(schemaVersion(db)).toBe(2);
+    expect(schemaVersion(db)).toBe(3);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('secure_delete', { simple: true })).toBe(1);
     db.close();
@@ -70,7 +70,7 @@ describe('store', () => {
     db = openDatabase(dir, { recognizerId: 'r', embeddingDim: 64 });
     vs = new VectorStore(db, 64);
     expect(vs.count('member')).toBe(900);
-    db.prepare("UPDATE members SET status = 'suspended' WHERE member_id = 'M42'").run();
+    db.prepare("UPDATE members SET status = 'restricted' WHERE member_id = 'M42'").run();
     vs.forget('member', 'M42');
     expect(vs.searchPeople('member', probe, 1)[0]!.personId).not.toBe('M42');
     db.transaction(() => vs.removePerson('member', 'M41'))();

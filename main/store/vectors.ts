@@ -22,7 +22,8 @@ const key = (kind: PersonKind, personId: string): string => `${kind}:${personId}
 /**
  * Embeddings of members and unknown persons: floats in the sqlite-vec table (the durable copy),
  * sign-bit codes in memory for the 1:N prefilter. Only active people are in the in-memory index,
- * so suspended, restricted or resolved people are never matched without a second filtering pass.
+ * so restricted members (GDPR restriction) and closed unknown cases are never matched without a second
+ * filtering pass. Suspended members stay matchable: seeing one is what raises unauthorized_access.
  */
 export class VectorStore {
   private readonly indexes: Record<PersonKind, BinaryCodeIndex>;
@@ -46,7 +47,7 @@ export class VectorStore {
          FROM embeddings e
          LEFT JOIN members m ON e.person_kind = 'member' AND m.member_id = e.person_id
          LEFT JOIN unknown_persons u ON e.person_kind = 'unknown' AND u.unknown_id = e.person_id
-         WHERE (e.person_kind = 'member' AND m.status = 'active') OR (e.person_kind = 'unknown' AND u.status = 'active')`,
+         WHERE (e.person_kind = 'member' AND m.status IN ('active', 'suspended')) OR (e.person_kind = 'unknown' AND u.status = 'active')`,
       )
       .iterate() as Iterable<{
       id: number;
