@@ -28,6 +28,7 @@ import * as sqliteVec from 'sqlite-vec';
 import { BinaryCodeIndex } from '../match/binary-index.js';
 import { candidateCount, dot, prefilterPool, rescore, type ScoredId } from '../match/search.js';
 import { mulberry32 } from '../util/random.js';
+import { fwht } from '../util/hadamard.js';
 
 const MATCH_THRESHOLD = 0.36;
 const IMPOSTOR_STD = 0.08;
@@ -128,19 +129,6 @@ fillGaussian(setup, meanDir);
   const norm = Math.hypot(...meanDir);
   const m = Math.sqrt(IMPOSTOR_MEAN / (1 - IMPOSTOR_MEAN)) / norm;
   for (let i = 0; i < DIM; i++) meanDir[i] = (meanDir[i] as number) * m;
-}
-
-function fwht(a: Float64Array): void {
-  for (let h = 1; h < a.length; h <<= 1) {
-    for (let i = 0; i < a.length; i += h << 1) {
-      for (let j = i; j < i + h; j++) {
-        const x = a[j] as number;
-        const y = a[j + h] as number;
-        a[j] = x + y;
-        a[j + h] = x - y;
-      }
-    }
-  }
 }
 
 const scratch = new Float64Array(DIM);

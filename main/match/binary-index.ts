@@ -17,6 +17,7 @@
 import { HAMMING_WASM_BASE64 } from './hamming-wasm.js';
 import { prefilterPool } from './search.js';
 import { mulberry32 } from '../util/random.js';
+import { fwht } from '../util/hadamard.js';
 
 // tsconfig's lib is ES2023 without DOM and @types/node 20 does not declare WebAssembly, so the few
 // pieces used here are typed locally rather than through a project-wide ambient declaration.
@@ -78,19 +79,6 @@ export interface BinaryCodeOptions {
    * 128-d embeddings, and persist `encode()` rather than `codeOf()` output for upsertCode.
    */
   bits?: number;
-}
-
-function fwht(a: Float64Array): void {
-  for (let h = 1; h < a.length; h <<= 1) {
-    for (let i = 0; i < a.length; i += h << 1) {
-      for (let j = i; j < i + h; j++) {
-        const x = a[j] as number;
-        const y = a[j + h] as number;
-        a[j] = x + y;
-        a[j + h] = x - y;
-      }
-    }
-  }
 }
 
 let compiled: object | undefined;
