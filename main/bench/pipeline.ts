@@ -124,6 +124,10 @@ const dropped = pipeline.status().reduce((n, s) => n + s.framesDropped, 0) - dro
 await pipeline.stop();
 await pool?.close();
 rtsp.stopAll();
+// Fragmentation: every camera plays the same people, so ideally each stranger is one unknown.
+const unknownsBefore = engine.db.prepare('SELECT COUNT(*) FROM unknown_persons').pluck().get() as number;
+const merged = engine.mergeUnknowns().length;
+const unknownIds = engine.db.prepare('SELECT COUNT(*) FROM unknown_persons').pluck().get() as number;
 engine.close();
 
 const analysed = latencies.length;
@@ -141,6 +145,7 @@ console.log(
 );
 console.log(`rss                ${round(peakRss / 2 ** 20, 0)} MB (engine process peak)`);
 console.log(`events             ${events.filter((e) => e.type === 'recognition').length} recognition events`);
+console.log(`unknown persons    ${unknownIds} after merging ${merged} fragments (${unknownsBefore} created)`);
 console.log(
   JSON.stringify({
     cameras: N,
@@ -153,6 +158,7 @@ console.log(
     decoder_cpu_percent: round(decoderPercent, 1),
     rss_mb: round(peakRss / 2 ** 20, 0),
     substream: args.substream,
+    unknown_ids: unknownIds,
   }),
 );
 process.exit(0);
