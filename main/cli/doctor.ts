@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describeError } from '../errors.js';
 import { loadManifest, modelById, packByName } from '../models/manifest.js';
 import { locateModel, resolveModel } from '../models/resolve.js';
-import { loadModels } from '../models/zoo.js';
+import { loadLiveness, loadModels } from '../models/zoo.js';
 import { executionProvider, threadsPerSession } from '../runtime/session.js';
 import { ffmpegCapabilities, findFfmpeg } from '../source/ffmpeg.js';
 import { verifyAudit } from '../store/audit.js';
@@ -50,7 +50,9 @@ export async function runDoctor(g: GlobalOptions): Promise<number> {
   }
   if (models.every((m) => m.sha256_ok)) {
     try {
-      await loadModels({ pack: g.pack }, g.dataDir);
+      const loaded = await loadModels({ pack: g.pack }, g.dataDir);
+      if (pack.liveness) await loadLiveness(modelById(pack.liveness, manifest), g.dataDir);
+      await loaded.release();
       checks.push({
         name: 'models load',
         ok: true,
