@@ -2,7 +2,7 @@ import type { Point } from '../align/similarity.js';
 import type { RgbImage } from '../decode/image.js';
 import { param, type ModelEntry } from '../models/manifest.js';
 import { regionToTensor, type Region } from '../runtime/preprocess.js';
-import { ort } from '../runtime/session.js';
+import { ort, runNchw } from '../runtime/session.js';
 import type { Box, LandmarkModel } from './types.js';
 
 /**
@@ -41,16 +41,13 @@ export class Landmarks68Model implements LandmarkModel {
 
   async landmarks(img: RgbImage, boxes: Box[]): Promise<Point[][]> {
     const spec = this.entry.input;
-    const name = spec.name || this.session.inputNames[0]!;
     const outName = String(this.entry.output.points ?? this.session.outputNames[0]);
     const result: Point[][] = [];
     for (const box of boxes) {
       const region = cropRegion(box, img, param(this.entry, 'crop_scale', 1));
       const tensor = new Float32Array(spec.width * spec.height);
       regionToTensor(img, region, spec, tensor);
-      const out = await this.session.run({
-        [name]: new ort.Tensor('float32', tensor, [1, 1, spec.height, spec.width]),
-      });
+      const out = await runNchw(this.session, this.entry, tensor, [1, 1, spec.height, spec.width]);
       const raw = out[outName]!.data as Float32Array;
       const pts: Point[] = [];
       for (let k = 0; k < raw.length / 2; k++)

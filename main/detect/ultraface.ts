@@ -1,7 +1,7 @@
 import type { RgbImage } from '../decode/image.js';
 import { param, type ModelEntry } from '../models/manifest.js';
 import { regionToTensor } from '../runtime/preprocess.js';
-import { ort } from '../runtime/session.js';
+import { ort, runNchw } from '../runtime/session.js';
 import { clipBox, nms } from './nms.js';
 import type { Detection, FaceDetector } from './types.js';
 
@@ -20,10 +20,7 @@ export class UltraFaceDetector implements FaceDetector {
     const spec = this.entry.input;
     const tensor = new Float32Array(3 * spec.width * spec.height);
     regionToTensor(img, { x: 0, y: 0, w: img.width, h: img.height }, spec, tensor);
-    const name = spec.name || this.session.inputNames[0]!;
-    const out = await this.session.run({
-      [name]: new ort.Tensor('float32', tensor, [1, 3, spec.height, spec.width]),
-    });
+    const out = await runNchw(this.session, this.entry, tensor, [1, 3, spec.height, spec.width]);
     const scores = out[String(this.entry.output.scores)]!.data as Float32Array;
     const boxes = out[String(this.entry.output.boxes)]!.data as Float32Array;
     const threshold = param(this.entry, 'score_threshold', 0.6);

@@ -1,7 +1,7 @@
 import type { Point } from '../align/similarity.js';
 import type { RgbImage } from '../decode/image.js';
 import { param, type ModelEntry } from '../models/manifest.js';
-import { ort } from '../runtime/session.js';
+import { ort, runNchw } from '../runtime/session.js';
 import { letterbox } from './letterbox.js';
 import { clipBox, nms } from './nms.js';
 import type { Detection, FaceDetector } from './types.js';
@@ -15,10 +15,7 @@ export class YuNetDetector implements FaceDetector {
 
   async detect(img: RgbImage): Promise<Detection[]> {
     const lb = letterbox(img, this.entry.input);
-    const name = this.entry.input.name || this.session.inputNames[0]!;
-    const out = await this.session.run({
-      [name]: new ort.Tensor('float32', lb.tensor, [1, 3, lb.height, lb.width]),
-    });
+    const out = await runNchw(this.session, this.entry, lb.tensor, [1, 3, lb.height, lb.width]);
     const threshold = param(this.entry, 'score_threshold', 0.6);
     const dets: Detection[] = [];
     for (const stride of param<number[]>(this.entry, 'strides', [8, 16, 32])) {

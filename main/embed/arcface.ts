@@ -2,7 +2,7 @@ import type { RgbImage } from '../decode/image.js';
 import { VigilError } from '../errors.js';
 import { param, type ModelEntry } from '../models/manifest.js';
 import { cropsToTensor } from '../runtime/preprocess.js';
-import { ort } from '../runtime/session.js';
+import { ort, runNchw } from '../runtime/session.js';
 
 export const MAX_BATCH = 8;
 
@@ -38,11 +38,8 @@ export class ArcFaceRecognizer {
 
   private async run(tensor: Float32Array, n: number): Promise<Float32Array> {
     const spec = this.entry.input;
-    const name = spec.name || this.session.inputNames[0]!;
     const outName = String(this.entry.output.embedding || this.session.outputNames[0]);
-    const out = await this.session.run({
-      [name]: new ort.Tensor('float32', tensor, [n, 3, spec.height, spec.width]),
-    });
+    const out = await runNchw(this.session, this.entry, tensor, [n, 3, spec.height, spec.width]);
     const data = out[outName]!.data as Float32Array;
     if (data.length !== n * this.size) {
       throw new VigilError(

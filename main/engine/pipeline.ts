@@ -165,7 +165,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       f.at,
     );
     // Embed only the faces that can still change a decision, in one batch.
-    const chosen: { sample: FaceSample; st: TrackState; crop: RgbImage }[] = [];
+    const chosen: { track: Track<FaceSample>; sample: FaceSample; st: TrackState; crop: RgbImage }[] = [];
     assigned.forEach((t, i) => {
       const sample = t.observations[t.observations.length - 1]!.payload;
       const st = this.state(t);
@@ -179,7 +179,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
           bestEmbeddedWeight: st.bestEmbeddedWeight,
         })
       ) {
-        chosen.push({ sample, st, crop: faces[i]!.aligned });
+        chosen.push({ track: t, sample, st, crop: faces[i]!.aligned });
       }
     });
     const vectors = await analyzer.embed(chosen.map((c) => c.crop));
@@ -196,8 +196,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       if (reason) this.skipped[reason] = (this.skipped[reason] ?? 0) + 1;
     }
     // Only a track that gained an embedding can reach a new decision.
-    for (const t of new Set(chosen.map((c) => assigned.find((a) => this.state(a) === c.st)!)))
-      this.consider(t, cam.row);
+    for (const c of chosen) this.consider(c.track, cam.row);
     for (const t of ended) this.finish(t);
   }
 

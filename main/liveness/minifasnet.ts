@@ -2,7 +2,7 @@ import type { RgbImage } from '../decode/image.js';
 import type { Box } from '../detect/types.js';
 import { param, type ModelEntry } from '../models/manifest.js';
 import { regionToTensor } from '../runtime/preprocess.js';
-import { ort } from '../runtime/session.js';
+import { ort, runNchw } from '../runtime/session.js';
 
 /**
  * MiniFASNet-style passive anti-spoofing (Silent-Face): a context crop around the face,
@@ -27,10 +27,7 @@ export class MiniFasNetLiveness {
     const y = Math.max(0, Math.min(box[1] + bh / 2 - h / 2, img.height - 1 - h));
     const tensor = new Float32Array(3 * spec.width * spec.height);
     regionToTensor(img, { x, y, w, h }, spec, tensor);
-    const name = spec.name || this.session.inputNames[0]!;
-    const out = await this.session.run({
-      [name]: new ort.Tensor('float32', tensor, [1, 3, spec.height, spec.width]),
-    });
+    const out = await runNchw(this.session, this.entry, tensor, [1, 3, spec.height, spec.width]);
     const logits = out[String(this.entry.output.scores)]!.data as Float32Array;
     const max = Math.max(...logits);
     const exps = Array.from(logits, (v) => Math.exp(v - max));

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import ort from 'onnxruntime-node';
 import { log } from '../log.js';
+import type { ModelEntry } from '../models/manifest.js';
 
 export type ExecutionProvider = 'cuda' | 'dml' | 'coreml' | 'cpu';
 
@@ -80,3 +81,14 @@ export function executionProvider(): ProviderChoice {
 }
 
 export { ort };
+
+/** Runs a single-input model on one NCHW float tensor: the manifest's input name, else the model's first input. */
+export function runNchw(
+  session: ort.InferenceSession,
+  entry: ModelEntry,
+  data: Float32Array,
+  dims: readonly number[],
+): Promise<ort.InferenceSession.ReturnType> {
+  const name = entry.input.name || session.inputNames[0]!;
+  return session.run({ [name]: new ort.Tensor('float32', data, dims) });
+}
