@@ -24,7 +24,11 @@ export type VigilErrorCode =
   | 'NOT_FOUND'
   | 'STORE_CORRUPT'
   | 'STORE_MODEL_MISMATCH'
-  | 'DATA_DIR';
+  | 'DATA_DIR'
+  | 'AUTH_FAILED'
+  | 'FORBIDDEN'
+  | 'CONFLICT'
+  | 'DISK_FULL';
 
 export class VigilError extends Error {
   readonly code: VigilErrorCode;

@@ -161,4 +161,43 @@ export const MIGRATIONS: Migration[] = [
       db.exec('ALTER TABLE members ADD COLUMN allowed_hours TEXT');
     },
   },
+  {
+    version: 4,
+    description: 'user accounts, login sessions, consent records',
+    up(db) {
+      db.exec(`
+        -- Passwords: scrypt with a per-user salt; failed logins back off (locked_until).
+        CREATE TABLE users (
+          username TEXT PRIMARY KEY,
+          role TEXT NOT NULL CHECK (role IN ('admin', 'security', 'operator', 'viewer', 'kiosk')),
+          password_hash TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          updated_at TEXT NOT NULL,
+          last_login TEXT,
+          failed_logins INTEGER NOT NULL DEFAULT 0,
+          locked_until TEXT
+        ) STRICT;
+
+        -- Only a hash of the session token is stored: a copied data folder yields no live session.
+        CREATE TABLE sessions (
+          token_hash TEXT PRIMARY KEY,
+          username TEXT NOT NULL REFERENCES users (username) ON DELETE CASCADE,
+          created_at TEXT NOT NULL,
+          expires_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX sessions_by_user ON sessions (username);
+
+        CREATE TABLE consents (
+          consent_id INTEGER PRIMARY KEY,
+          subject_id TEXT NOT NULL,
+          text TEXT NOT NULL,
+          method TEXT NOT NULL,
+          given_at TEXT NOT NULL,
+          given_by TEXT NOT NULL,
+          withdrawn_at TEXT
+        ) STRICT;
+        CREATE INDEX consents_by_subject ON consents (subject_id);
+      `);
+    },
+  },
 ];

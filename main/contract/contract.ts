@@ -1,0 +1,623 @@
+import { z } from 'zod';
+import type { Permission, Role } from './roles.js';
+import { ROLES } from './roles.js';
+
+/**
+ * The one contract between the console and the engine. Electron carries it over IPC (the preload
+ * exposes exactly `invoke` and `onEvent`), `vigil serve` over its authenticated WebSocket. Each
+ * method names the permission it needs (null: callable before login) and validates its input here,
+ * at the boundary, so a handler only ever sees well-formed parameters.
+ */
+
+const id = z.string().min(1).max(80);
+const text = (max: number) => z.string().max(max);
+const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be a date or time');
+/** A photo sent by the console: base64 of the file's bytes; 16 MiB decoded at most. */
+const photo = z.object({ name: text(200), data: z.string().min(1).max(22_500_000) });
+
+export const MEMBER_TYPES = ['member', 'visitor', 'staff', 'delivery'] as const;
+
+const memberFields = z.object({
+  name: z.string().trim().min(1).max(200),
+  apartment: text(100).nullish(),
+  email: text(200).nullish(),
+  phone: text(50).nullish(),
+  member_type: z.enum(MEMBER_TYPES).optional(),
+  notes: text(2000).nullish(),
+});
+
+const reportKind = z.enum(['appearances', 'unknowns', 'alerts', 'audit']);
+
+export const methods = {
+  // Sessions
+  'auth.status': { permission: null, input: z.object({}).strict() },
+  'auth.setup': {
+    permission: null,
+    input: z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }).strict(),
+  },
+  'auth.login': {
+    permission: null,
+    input: z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }).strict(),
+  },
+  'auth.logout': { permission: null, input: z.object({}).strict() },
+  'auth.changePassword': {
+    permission: null,
+    input: z.object({ current: z.string().max(256), next: z.string().min(1).max(256) }).strict(),
+  },
+  'system.info': { permission: null, input: z.object({}).strict() },
+
+  // Cameras
+  'cameras.list': { permission: 'live.view', input: z.object({}).strict() },
+  'cameras.add': {
+    permission: 'cameras.manage',
+    input: z
+      .object({
+        id: z.string().min(1).max(64),
+        name: z.string().min(1).max(200),
+        url: z.string().min(1).max(2000),
+        location: text(200).nullish(),
+        loop: z.boolean().optional(),
+        recognition_threshold: z.number().min(0).max(1).nullish(),
+        unknown_threshold: z.number().min(0).max(1).nullish(),
+      })
+      .strict(),
+  },
+  'cameras.update': {
+    permission: 'cameras.manage',
+    input: z
+      .object({
+        id,
+        name: z.string().min(1).max(200).optional(),
+        location: text(200).nullish(),
+        url: z.string().min(1).max(2000).optional(),
+        recognition_enabled: z.boolean().optional(),
+        recognition_threshold: z.number().min(0).max(1).nullish(),
+        unknown_threshold: z.number().min(0).max(1).nullish(),
+      })
+      .strict(),
+  },
+  'cameras.remove': { permission: 'cameras.manage', input: z.object({ id }).strict() },
+  'cameras.test': {
+    permission: 'cameras.manage',
+    input: z.object({ url: z.string().min(1).max(2000) }).strict(),
+  },
+
+  // Members
+  'members.list': {
+    permission: 'members.view',
+    input: z
+      .object({
+        query: text(200).optional(),
+        offset: z.number().int().min(0).default(0),
+        limit: z.number().int().min(1).max(200).default(25),
+      })
+      .strict(),
+  },
+  'members.get': { permission: 'members.view', input: z.object({ id }).strict() },
+  'members.checkPhoto': { permission: 'members.enroll', input: z.object({ photo }).strict() },
+  'members.enroll': {
+    permission: 'members.enroll',
+    input: z
+      .object({
+        member: memberFields,
+        photos: z.array(photo).min(1).max(10),
+        /** The consent text shown and accepted before capture (kiosk and wizard). */
+        consent: z
+          .object({ text: z.string().min(1).max(5000), method: z.enum(['kiosk', 'console']) })
+          .optional(),
+      })
+      .strict(),
+  },
+  'members.update': {
+    permission: 'members.edit',
+    input: z.object({ id, fields: memberFields.partial() }).strict(),
+  },
+  'members.setStatus': {
+    permission: 'members.edit',
+    input: z
+      .object({
+        id,
+        status: z.enum(['active', 'suspended']).optional(),
+        watchlist: z.boolean().optional(),
+        allowed_hours: z.string().max(20).nullable().optional(),
+      })
+      .strict(),
+  },
+  'members.delete': { permission: 'members.delete', input: z.object({ id }).strict() },
+
+  // Unknown persons (the review queue)
+  'unknowns.list': {
+    permission: 'unknowns.view',
+    input: z
+      .object({
+        sort: z.enum(['newest', 'frequent']).default('newest'),
+        status: z.enum(['active', 'identified', 'dismissed', 'all']).default('active'),
+      })
+      .strict(),
+  },
+  'unknowns.get': { permission: 'unknowns.view', input: z.object({ id }).strict() },
+  'unknowns.crop': { permission: 'unknowns.view_crop', input: z.object({ id }).strict() },
+  'unknowns.identify': {
+    permission: 'unknowns.resolve',
+    input: z
+      .object({
+        id,
+        name: z.string().trim().min(1).max(200),
+        type: z.enum(MEMBER_TYPES),
+        notes: text(2000).nullish(),
+      })
+      .strict(),
+  },
+  'unknowns.convert': {
+    permission: 'unknowns.resolve',
+    input: z.object({ id, member: memberFields }).strict(),
+  },
+  'unknowns.dismiss': {
+    permission: 'unknowns.resolve',
+    input: z.object({ id, notes: text(2000).nullish() }).strict(),
+  },
+  'unknowns.notThisPerson': {
+    permission: 'unknowns.resolve',
+    input: z.object({ id, appearance_id: z.number().int().positive() }).strict(),
+  },
+  'unknowns.merge': { permission: 'unknowns.resolve', input: z.object({ keep: id, merge: id }).strict() },
+
+  // Alerts
+  'alerts.list': {
+    permission: 'alerts.view',
+    input: z
+      .object({
+        type: text(40).optional(),
+        priority: z.enum(['critical', 'high', 'medium', 'low']).optional(),
+        status: z.enum(['open', 'acknowledged', 'resolved']).optional(),
+        camera_id: text(64).optional(),
+        limit: z.number().int().min(1).max(1000).default(200),
+      })
+      .strict(),
+  },
+  'alerts.acknowledge': {
+    permission: 'alerts.handle',
+    input: z.object({ id: z.number().int().positive(), notes: text(2000).nullish() }).strict(),
+  },
+  'alerts.resolve': {
+    permission: 'alerts.handle',
+    input: z.object({ id: z.number().int().positive(), notes: text(2000).nullish() }).strict(),
+  },
+
+  // Dashboard and reports
+  'dashboard.summary': {
+    permission: 'live.view',
+    input: z.object({ days: z.number().int().min(1).max(366).default(14) }).strict(),
+  },
+  'reports.export': {
+    permission: 'reports.export',
+    input: z
+      .object({
+        kind: reportKind,
+        format: z.enum(['csv', 'pdf']),
+        from: isoTime,
+        to: isoTime,
+        cameras: z.array(text(64)).max(100).optional(),
+      })
+      .strict(),
+  },
+  'audit.list': {
+    permission: 'audit.view',
+    input: z.object({ limit: z.number().int().min(1).max(1000).default(200) }).strict(),
+  },
+  'audit.verify': { permission: 'audit.view', input: z.object({}).strict() },
+
+  // Settings
+  'settings.get': { permission: 'settings.manage', input: z.object({}).strict() },
+  'settings.set': {
+    permission: 'settings.manage',
+    input: z.object({ key: z.string().min(1).max(64), value: z.unknown() }).strict(),
+  },
+  'settings.testChannel': {
+    permission: 'settings.manage',
+    input: z.object({ channel: z.enum(['webhook', 'smtp', 'mqtt']) }).strict(),
+  },
+
+  // Accounts
+  'users.list': { permission: 'users.manage', input: z.object({}).strict() },
+  'users.add': {
+    permission: 'users.manage',
+    input: z
+      .object({
+        username: z.string().min(1).max(64),
+        password: z.string().min(1).max(256),
+        role: z.enum(ROLES),
+      })
+      .strict(),
+  },
+  'users.setPassword': {
+    permission: 'users.manage',
+    input: z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }).strict(),
+  },
+  'users.remove': {
+    permission: 'users.manage',
+    input: z.object({ username: z.string().min(1).max(64) }).strict(),
+  },
+
+  // Data-subject rights (GDPR)
+  'subjects.export': { permission: 'subjects.manage', input: z.object({ id }).strict() },
+  'subjects.erase': { permission: 'subjects.manage', input: z.object({ id }).strict() },
+  'subjects.restrict': {
+    permission: 'subjects.manage',
+    input: z.object({ id, restricted: z.boolean() }).strict(),
+  },
+  'consent.record': {
+    permission: 'subjects.manage',
+    input: z.object({ id, text: z.string().min(1).max(5000) }).strict(),
+  },
+  'consent.withdraw': { permission: 'subjects.manage', input: z.object({ id }).strict() },
+
+  // Kiosk: leaving the locked enrollment screen needs an admin's PIN (an admin password).
+  'kiosk.unlock': { permission: null, input: z.object({ pin: z.string().min(1).max(256) }).strict() },
+} as const satisfies Record<string, { permission: Permission | null; input: z.ZodTypeAny }>;
+
+export type MethodName = keyof typeof methods;
+export type Params<M extends MethodName> = z.input<(typeof methods)[M]['input']>;
+export type ParsedParams<M extends MethodName> = z.output<(typeof methods)[M]['input']>;
+
+// ---- Results -------------------------------------------------------------------------------
+
+export interface SessionUser {
+  username: string;
+  role: Role;
+  permissions: Permission[];
+}
+
+export interface AuthStatus {
+  needs_setup: boolean;
+  user: SessionUser | null;
+}
+
+export interface LoginResult {
+  session: string;
+  user: SessionUser;
+  expires_at: string;
+}
+
+export interface SystemInfo {
+  version: string;
+  pack: string;
+  recognizer: string;
+  execution_provider: string;
+  data_dir: string;
+  kiosk: boolean;
+}
+
+export type CameraState = 'connecting' | 'online' | 'offline' | 'error' | 'disabled';
+
+export interface CameraView {
+  camera_id: string;
+  name: string;
+  location: string | null;
+  /** With any password replaced by ***. */
+  url: string;
+  recognition_enabled: boolean;
+  recognition_threshold: number | null;
+  unknown_threshold: number | null;
+  state: CameraState;
+  reason: string | null;
+  fps: number;
+  last_frame_at: string | null;
+  detections_today: number;
+}
+
+export interface CameraTestResult {
+  ok: boolean;
+  message: string;
+  width?: number;
+  height?: number;
+}
+
+export interface MemberView {
+  member_id: string;
+  name: string;
+  apartment: string | null;
+  email: string | null;
+  phone: string | null;
+  member_type: string;
+  status: 'active' | 'suspended' | 'restricted';
+  watchlist: boolean;
+  allowed_hours: string | null;
+  notes: string | null;
+  quality_score: number | null;
+  embeddings_count: number;
+  created_at: string;
+  updated_at: string;
+  last_seen: string | null;
+  total_appearances: number;
+}
+
+export interface AppearanceView {
+  appearance_id: number;
+  person_kind: 'member' | 'unknown';
+  person_id: string;
+  name: string | null;
+  camera_id: string | null;
+  first_seen: string;
+  last_seen: string;
+  confidence: number;
+}
+
+export interface PhotoCheck {
+  name: string;
+  ok: boolean;
+  /** Why the photo cannot be used, as a sentence; null when it is usable. */
+  reason: string | null;
+  quality: number | null;
+  face_px: number | null;
+}
+
+export interface EnrollOutcome {
+  member_id: string;
+  embeddings_count: number;
+  quality_score: number;
+  rejected: { photo: string; reason: string }[];
+  warnings: string[];
+}
+
+export interface UnknownView {
+  unknown_id: string;
+  status: 'active' | 'identified' | 'dismissed';
+  first_seen: string;
+  last_seen: string;
+  appearance_count: number;
+  cameras: string[];
+  has_crop: boolean;
+  identified_as: string | null;
+}
+
+export interface UnknownDetail extends UnknownView {
+  sightings: AppearanceView[];
+}
+
+export interface AlertView {
+  alert_id: number;
+  type: string;
+  priority: 'critical' | 'high' | 'medium' | 'low';
+  status: 'open' | 'acknowledged' | 'resolved';
+  person_kind: string | null;
+  person_id: string | null;
+  camera_id: string | null;
+  message: string;
+  created_at: string;
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+  resolved_at: string | null;
+  notes: string | null;
+}
+
+export interface DashboardSummary {
+  days: { day: string; known: number; unknown: number }[];
+  per_camera: { camera_id: string; count: number }[];
+  busiest_hours: number[];
+  totals: { members: number; unknowns_active: number; alerts_open: number; appearances_today: number };
+  cameras: CameraView[];
+}
+
+export interface ExportedFile {
+  filename: string;
+  mime: string;
+  /** base64 */
+  data: string;
+  rows: number;
+}
+
+export interface AuditView {
+  audit_id: number;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string | null;
+  details: string;
+}
+
+export interface AuditVerdict {
+  ok: boolean;
+  rows: number;
+  first_bad: number | null;
+}
+
+export interface SettingsView {
+  values: Record<string, unknown>;
+  pack: string;
+  packs: string[];
+  execution_provider: string;
+  data_dir: string;
+}
+
+export interface UserView {
+  username: string;
+  role: Role;
+  created_at: string;
+  last_login: string | null;
+  locked_until: string | null;
+}
+
+export interface SubjectExport {
+  subject_id: string;
+  kind: 'member' | 'unknown';
+  generated_at: string;
+  json: unknown;
+  /** base64 PDF of the same content. */
+  pdf: string;
+}
+
+export interface Ok {
+  ok: true;
+}
+
+export interface Results {
+  'auth.status': AuthStatus;
+  'auth.setup': LoginResult;
+  'auth.login': LoginResult;
+  'auth.logout': Ok;
+  'auth.changePassword': Ok;
+  'system.info': SystemInfo;
+  'cameras.list': CameraView[];
+  'cameras.add': CameraView;
+  'cameras.update': CameraView;
+  'cameras.remove': Ok;
+  'cameras.test': CameraTestResult;
+  'members.list': { total: number; items: MemberView[] };
+  'members.get': { member: MemberView; appearances: AppearanceView[] };
+  'members.checkPhoto': PhotoCheck;
+  'members.enroll': EnrollOutcome;
+  'members.update': MemberView;
+  'members.setStatus': MemberView;
+  'members.delete': Ok;
+  'unknowns.list': UnknownView[];
+  'unknowns.get': UnknownDetail;
+  'unknowns.crop': { mime: 'image/jpeg'; data: string };
+  'unknowns.identify': UnknownView;
+  'unknowns.convert': { member_id: string; embeddings_count: number };
+  'unknowns.dismiss': UnknownView;
+  'unknowns.notThisPerson': UnknownDetail;
+  'unknowns.merge': UnknownView;
+  'alerts.list': AlertView[];
+  'alerts.acknowledge': AlertView;
+  'alerts.resolve': AlertView;
+  'dashboard.summary': DashboardSummary;
+  'reports.export': ExportedFile;
+  'audit.list': AuditView[];
+  'audit.verify': AuditVerdict;
+  'settings.get': SettingsView;
+  'settings.set': Ok;
+  'settings.testChannel': { ok: boolean; message: string };
+  'users.list': UserView[];
+  'users.add': UserView;
+  'users.setPassword': Ok;
+  'users.remove': Ok;
+  'subjects.export': SubjectExport;
+  'subjects.erase': Ok;
+  'subjects.restrict': Ok;
+  'consent.record': Ok;
+  'consent.withdraw': Ok;
+  'kiosk.unlock': Ok;
+}
+
+export type Result<M extends MethodName> = Results[M];
+
+// ---- Wire messages ------------------------------------------------------------------------
+
+export type ErrorCode =
+  'BAD_REQUEST' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'INVALID_INPUT' | 'INTERNAL';
+
+export interface RpcError {
+  code: ErrorCode;
+  /** A sentence for the person at the console. */
+  message: string;
+  /** The engine's own error code when there is one (NO_FACE, IMAGE_UNREADABLE, ...). */
+  detail?: string;
+}
+
+export interface Request<M extends MethodName = MethodName> {
+  kind: 'request';
+  id: number;
+  method: M;
+  params: Params<M>;
+}
+
+export type Response =
+  | { kind: 'response'; id: number; ok: true; result: unknown }
+  | { kind: 'response'; id: number; ok: false; error: RpcError };
+
+/** Live frames for the console tiles: a small JPEG with the faces of the current tracks. */
+export interface PreviewFrame {
+  type: 'preview';
+  camera_id: string;
+  at: number;
+  width: number;
+  height: number;
+  /** base64 JPEG */
+  jpeg: string;
+  faces: { bbox: [number, number, number, number]; label: string; kind: 'member' | 'unknown' | 'pending' }[];
+}
+
+export interface RecognitionEventView {
+  type: 'recognition';
+  camera_id: string;
+  track_id: number;
+  kind: 'known_member' | 'recurring_unknown' | 'new_unknown';
+  member_id?: string;
+  unknown_id?: string;
+  name: string;
+  confidence: number;
+  bbox: [number, number, number, number];
+  at: number;
+}
+
+export interface CameraStatusEventView {
+  type: 'camera_status';
+  cameraId: string;
+  state: CameraState;
+  reason: string | null;
+  fps: number;
+}
+
+export interface AlertEventView {
+  type: 'alert';
+  alert_id?: number;
+  alert_type: string;
+  priority: string;
+  message: string;
+  created_at: string;
+}
+
+export interface StatsEventView {
+  type: 'stats';
+  cameras: number;
+  frames_analysed: number;
+  frames_dropped: number;
+}
+
+export interface ProgressEvent {
+  type: 'progress';
+  task: string;
+  done: number;
+  total: number;
+}
+
+export type ConsoleEvent =
+  | PreviewFrame
+  | RecognitionEventView
+  | CameraStatusEventView
+  | AlertEventView
+  | StatsEventView
+  | ProgressEvent;
+
+export interface EventMessage {
+  kind: 'event';
+  event: ConsoleEvent;
+}
+
+export type ServerMessage = Response | EventMessage;
+
+/** What the preload exposes as `window.vigil` and the browser transport implements. */
+export interface VigilApi {
+  invoke<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>>;
+  onEvent(listener: (e: ConsoleEvent) => void): () => void;
+}
+
+/** Parses a request arriving over either transport; the error is a sentence. */
+export function parseRequest(
+  raw: unknown,
+): { ok: true; method: MethodName; params: unknown } | { ok: false; message: string } {
+  if (typeof raw !== 'object' || raw === null)
+    return { ok: false, message: 'A request must be a JSON object.' };
+  const r = raw as { method?: unknown; params?: unknown };
+  if (typeof r.method !== 'string' || !Object.hasOwn(methods, r.method))
+    return { ok: false, message: `Unknown method ${JSON.stringify(String(r.method)).slice(0, 80)}.` };
+  const m = r.method as MethodName;
+  const parsed = methods[m].input.safeParse(r.params ?? {});
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const where = first?.path.length ? `${first.path.join('.')}: ` : '';
+    return { ok: false, message: `Invalid parameters for ${m}: ${where}${first?.message ?? 'invalid'}.` };
+  }
+  return { ok: true, method: m, params: parsed.data };
+}
