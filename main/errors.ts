@@ -24,6 +24,7 @@ export type VigilErrorCode =
   | 'NOT_FOUND'
   | 'STORE_CORRUPT'
   | 'STORE_MODEL_MISMATCH'
+  | 'STORE_LOCKED'
   | 'DATA_DIR'
   | 'AUTH_FAILED'
   | 'FORBIDDEN'

@@ -19,3 +19,9 @@ export function packageRoot(): string {
     dir = parent;
   }
 }
+
+/** The version in package.json, shown in the console and in exported reports. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
+    .version;
+}

@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import { VigilError } from '../errors.js';
 import { acknowledgeAlert, resolveAlert } from '../notify/alerts.js';
 import { appendAudit } from '../store/audit.js';
+import { redactSecrets, validateSetting } from '../config/settings.js';
 import { DEFAULT_CONFIG, readConfig, writeConfig, type ConfigKey } from '../store/config.js';
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
@@ -55,56 +55,6 @@ export function runAlerts(g: GlobalOptions, args: string[], notes?: string): Pro
   });
 }
 
-const channelsSchema = z
-  .object({
-    webhook: z.object({ url: z.string().url() }).strict().optional(),
-    mqtt: z
-      .object({
-        url: z.string().regex(/^mqtts?:\/\//, 'must start with mqtt:// or mqtts://'),
-        topic: z.string().min(1),
-        username: z.string().optional(),
-        password: z.string().optional(),
-      })
-      .strict()
-      .optional(),
-    smtp: z
-      .object({
-        host: z.string().min(1),
-        port: z.number().int().min(1).max(65535),
-        secure: z.boolean().optional(),
-        user: z.string().optional(),
-        pass: z.string().optional(),
-        from: z.string().min(3),
-        to: z.array(z.string().min(3)).min(1),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
-
-const schemas: Partial<Record<ConfigKey, z.ZodTypeAny>> = {
-  retention_days: z.number().int().min(1).max(3650),
-  max_embeddings_per_person: z.number().int().min(1).max(20),
-  thresholds: z.record(
-    z
-      .object({
-        recognition: z.number().min(0).max(1).optional(),
-        unknown: z.number().min(0).max(1).optional(),
-      })
-      .strict(),
-  ),
-  alert_channels: channelsSchema,
-  detection_tiles: z.boolean(),
-  alert_rules: z
-    .object({
-      recurringThreshold: z.number().int().min(1).optional(),
-      recurringWindowMs: z.number().int().min(60_000).optional(),
-      offlineGraceMs: z.number().int().min(0).optional(),
-      cooldownMs: z.number().int().min(0).optional(),
-    })
-    .strict(),
-};
-
 /** vigil config get KEY | set KEY JSON — validated, audited, secrets never echoed. */
 export function runConfig(g: GlobalOptions, args: string[]): Promise<number> {
   const [sub, key, value] = args;
@@ -114,11 +64,7 @@ export function runConfig(g: GlobalOptions, args: string[]): Promise<number> {
   const k = key as ConfigKey;
   return withEngine(g, (e) => {
     if (sub === 'get') {
-      const v = readConfig(e.db, k);
-      const shown =
-        k === 'alert_channels'
-          ? JSON.parse(JSON.stringify(v, (n, x: unknown) => (n === 'pass' || n === 'password' ? '***' : x)))
-          : v;
+      const shown = redactSecrets(readConfig(e.db, k));
       g.out.result({ key: k, value: shown }, () => `${k} = ${JSON.stringify(shown)}`);
       return 0;
     }
@@ -129,19 +75,10 @@ export function runConfig(g: GlobalOptions, args: string[]): Promise<number> {
     } catch {
       throw new VigilError('INVALID_ARGUMENT', `The value for ${k} is not valid JSON.`);
     }
-    const schema = schemas[k];
-    if (!schema) throw new VigilError('INVALID_ARGUMENT', `${k} cannot be changed here.`);
-    const r = schema.safeParse(parsed);
-    if (!r.success) {
-      const issue = r.error.issues[0]!;
-      throw new VigilError(
-        'INVALID_ARGUMENT',
-        `Invalid ${k}: ${issue.path.join('.') || 'value'} ${issue.message.toLowerCase()}.`,
-      );
-    }
+    const valid = validateSetting(k, parsed);
     e.db
       .transaction(() => {
-        writeConfig(e.db, k, r.data);
+        writeConfig(e.db, k, valid);
         appendAudit(e.db, { actor: 'cli', action: 'configuration_changed', subject: k });
       })
       .immediate();

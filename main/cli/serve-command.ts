@@ -1,4 +1,9 @@
+import { join } from 'node:path';
 import WebSocket from 'ws';
+import { Api } from '../api/dispatch.js';
+import type { ServerMessage } from '../contract/contract.js';
+import { handlers } from '../api/handlers/index.js';
+import { packageRoot, packageVersion } from '../paths.js';
 import { Engine } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
 import { defaultPool } from '../engine/inference-pool.js';
@@ -53,7 +58,15 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
     tiles: readConfig(engine.db, 'detection_tiles'),
   });
   const token = newToken();
-  const server = new VigilServer(engine, pipeline, { host, port, token });
+  const server = new VigilServer(engine, pipeline, {
+    host,
+    port,
+    token,
+    api: new Api(handlers),
+    rendererDir: join(packageRoot(), 'dist', 'renderer'),
+    pack: g.pack,
+    version: packageVersion(),
+  });
   const alerts = new AlertEngine(
     engine.db,
     channelsFrom(readConfig(engine.db, 'alert_channels')),
@@ -120,9 +133,10 @@ export async function runEvents(g: GlobalOptions, follow: boolean): Promise<numb
   });
   return new Promise<number>((resolve, reject) => {
     ws.on('message', (data) => {
-      const msg = JSON.parse(String(data)) as EngineEvent | { type: 'hello' };
-      if (msg.type === 'hello') return;
-      g.out.result(msg, () => describe(msg));
+      const msg = JSON.parse(String(data)) as ServerMessage;
+      if (msg.kind !== 'event' || msg.event.type === 'preview' || msg.event.type === 'progress') return;
+      const e = msg.event as EngineEvent;
+      g.out.result(e, () => describe(e));
     });
     ws.on('error', (e) =>
       reject(new VigilError('NOT_FOUND', `Cannot reach vigil serve on port ${info.port}: ${e.message}`)),

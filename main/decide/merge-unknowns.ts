@@ -49,19 +49,31 @@ export function mergeUnknownFragments(
       byId.get(p.a)!.appearance_count >= byId.get(p.b)!.appearance_count
         ? [byId.get(p.a)!, byId.get(p.b)!]
         : [byId.get(p.b)!, byId.get(p.a)!];
-    db.transaction(() => absorb(db, vectors, keep, drop, maxShots, p.s)).immediate();
+    db.transaction(() => {
+      absorbUnknown(db, vectors, keep, drop, maxShots);
+      appendAudit(db, {
+        actor: 'engine',
+        action: 'unknowns_merged',
+        subject: keep.unknown_id,
+        details: { merged: drop.unknown_id, similarity: Math.round(p.s * 1000) / 1000 },
+      });
+    }).immediate();
     results.push({ kept: keep.unknown_id, merged: drop.unknown_id, similarity: p.s });
   }
   return results;
 }
 
-function absorb(
+/**
+ * Moves one unknown person into another: appearances, alerts, cameras, first/last seen, the crop
+ * when the kept one has none, and the best embeddings up to `maxShots`; the dropped row and its
+ * vectors are deleted. Call inside the caller's transaction, which also audits the merge.
+ */
+export function absorbUnknown(
   db: Database.Database,
   vectors: VectorStore,
   keep: UnknownRow,
   drop: UnknownRow,
   maxShots: number,
-  s: number,
 ): void {
   const cameras = [
     ...new Set([...(JSON.parse(keep.cameras) as string[]), ...(JSON.parse(drop.cameras) as string[])]),
@@ -105,10 +117,4 @@ function absorb(
     vectors.add('unknown', keep.unknown_id, vectors.vector(id), {});
   vectors.removePerson('unknown', drop.unknown_id);
   db.prepare('DELETE FROM unknown_persons WHERE unknown_id = ?').run(drop.unknown_id);
-  appendAudit(db, {
-    actor: 'engine',
-    action: 'unknowns_merged',
-    subject: keep.unknown_id,
-    details: { merged: drop.unknown_id, similarity: Math.round(s * 1000) / 1000 },
-  });
 }

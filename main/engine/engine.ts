@@ -11,7 +11,7 @@ import { loadModels, type LoadedModels } from '../models/zoo.js';
 import { centroid, dot } from '../match/similarity.js';
 import { ENROLL_GATE, gateFailure } from '../quality/quality.js';
 import { insertAppearance } from '../store/appearances.js';
-import { appendAudit } from '../store/audit.js';
+import { appendAudit, type AuditEntry } from '../store/audit.js';
 import { readConfig } from '../store/config.js';
 import {
   deleteMemberRow,
@@ -31,9 +31,13 @@ export interface EngineOptions {
   pack?: string;
   /** Unlocks the encrypted face crops of unknown persons (headless mode). */
   passphrase?: string;
+  /** A ready 32-byte master key (the desktop keeps one in the OS key store); wins over passphrase. */
+  masterKey?: Buffer;
   /** Who acts, for the audit log. */
   actor?: string;
 }
+
+export type EnrollPhoto = string | { label: string; data: Uint8Array };
 
 export interface EnrollResult {
   member_id: string;
@@ -66,11 +70,15 @@ export class Engine {
     readonly db: Database.Database,
     readonly vectors: VectorStore,
     readonly recognizer: ModelEntry,
-    private readonly options: Required<Omit<EngineOptions, 'passphrase'>>,
+    private readonly options: Required<Omit<EngineOptions, 'passphrase' | 'masterKey'>>,
     masterKey: MasterKey | null,
   ) {
     this.masterKey = masterKey;
     this.purgeExpired();
+  }
+
+  get dataDir(): string {
+    return this.options.dataDir;
   }
 
   /** Deletes crops past their retention (also run on a schedule by the server). */
@@ -105,8 +113,16 @@ export class Engine {
     return mergeUnknownFragments(this.db, this.vectors, this.thresholds().unknown + 0.05, maxShots);
   }
 
-  /** Closes an unknown person's case: identified or dismissed. The crop is deleted at once. */
-  resolveUnknown(unknownId: string, status: 'identified' | 'dismissed', identifiedAs?: string): void {
+  /**
+   * Closes an unknown person's case: identified or dismissed. The crop is deleted at once.
+   * `audit` names who closed it when that is not the engine's own actor (a console user).
+   */
+  resolveUnknown(
+    unknownId: string,
+    status: 'identified' | 'dismissed',
+    identifiedAs?: string,
+    audit: Pick<AuditEntry, 'details'> & { actor?: string } = {},
+  ): void {
     const found = this.db
       .transaction(() => {
         const changed = this.db
@@ -117,7 +133,12 @@ export class Engine {
         if (!changed) return false;
         deleteCrop(this.db, unknownId);
         this.vectors.forget('unknown', unknownId);
-        appendAudit(this.db, { actor: this.options.actor, action: `unknown_${status}`, subject: unknownId });
+        appendAudit(this.db, {
+          actor: audit.actor ?? this.options.actor,
+          action: `unknown_${status}`,
+          subject: unknownId,
+          details: audit.details,
+        });
         return true;
       })
       .immediate();
@@ -131,7 +152,13 @@ export class Engine {
     const db = openDatabase(options.dataDir, { recognizerId: recognizer.id, embeddingDim: dim });
     let key: MasterKey | null = null;
     try {
-      key = options.passphrase ? masterKeyFromPassphrase(db, options.passphrase) : null;
+      if (options.masterKey && options.masterKey.length !== 32)
+        throw new VigilError('INVALID_ARGUMENT', 'The master key must be 32 bytes long.');
+      key = options.masterKey
+        ? Buffer.from(options.masterKey)
+        : options.passphrase
+          ? masterKeyFromPassphrase(db, options.passphrase)
+          : null;
     } catch (e) {
       db.close();
       throw e;
@@ -172,7 +199,12 @@ export class Engine {
     });
   }
 
-  async enroll(member: NewMember, photos: string[]): Promise<EnrollResult> {
+  /** Photos are file paths (CLI) or bytes with a label (console uploads, never written to disk). */
+  async enroll(
+    member: NewMember,
+    photos: EnrollPhoto[],
+    opts: { actor?: string; afterInsert?: (memberId: string) => void } = {},
+  ): Promise<EnrollResult> {
     const name = member.name.trim();
     if (!name) throw new VigilError('INVALID_ARGUMENT', 'A member needs a name.');
     const { enroll_min_photos: minPhotos, enroll_max_photos: maxPhotos } = {
@@ -191,9 +223,11 @@ export class Engine {
     const t = this.thresholds();
     const rejected: EnrollResult['rejected'] = [];
     const usable: { photo: string; face: AnalysedFace }[] = [];
-    for (const photo of photos) {
+    for (const input of photos) {
+      const photo = typeof input === 'string' ? input : input.label;
       try {
-        const faces = await analyseImage(models, await decodeImage(photo, { label: 'the photo' }));
+        const bytes = typeof input === 'string' ? input : input.data;
+        const faces = await analyseImage(models, await decodeImage(bytes, { label: 'the photo' }));
         // Background faces too small to enroll do not make a photo ambiguous.
         const candidates = faces.filter((f) => f.quality.faceSize >= ENROLL_GATE.minFaceSize);
         if (faces.length === 0) {
@@ -260,11 +294,12 @@ export class Engine {
           this.vectors.add('member', memberId, s.face.embedding, { quality: s.face.quality.score });
         this.vectors.add('member', memberId, center, { isCentroid: true, quality });
         appendAudit(this.db, {
-          actor: this.options.actor,
+          actor: opts.actor ?? this.options.actor,
           action: 'member_registered',
           subject: memberId,
           details: { embeddings: shots.length, photos: photos.length, rejected: rejected.length },
         });
+        opts.afterInsert?.(memberId);
       })
       .immediate();
     return {
@@ -380,14 +415,14 @@ export class Engine {
   }
 
   /** Deletes a member and every trace of them: row, vectors, appearances, alerts. */
-  deleteMember(memberId: string): void {
+  deleteMember(memberId: string, actor = this.options.actor): void {
     const found = this.db
       .transaction(() => {
         if (!getMember(this.db, memberId)) return false;
         const vectors = this.vectors.removePerson('member', memberId);
         deleteMemberRow(this.db, memberId);
         appendAudit(this.db, {
-          actor: this.options.actor,
+          actor,
           action: 'member_deleted',
           subject: memberId,
           details: { vectors },

@@ -11,17 +11,26 @@ import {
   type FaceSample,
 } from '../decide/track-decision.js';
 import { log } from '../log.js';
-import { insertAppearance } from '../store/appearances.js';
-import { appendAudit } from '../store/audit.js';
 import { listCameras, type CameraRow } from '../store/cameras.js';
-import { readConfig } from '../store/config.js';
-import { getMember, recordMemberSeen } from '../store/members.js';
-import { insertUnknown, newUnknownId, recordUnknownSeen } from '../store/unknowns.js';
+import { getMember } from '../store/members.js';
+import {
+  writeGuard,
+  type DiskFullNotice,
+  type ResumedNotice,
+  type WriteGuard,
+} from '../store/write-guard.js';
 import { CameraSource, type FrameEvent } from '../source/camera-source.js';
 import { IouTracker, type Track } from '../track/tracker.js';
 import { InProcessAnalyzer, type Analyzer } from './analyzer.js';
 import type { Engine } from './engine.js';
 import type { EngineEvent, RecognitionEvent } from './events.js';
+import {
+  extendAppearance,
+  planUnknownSighting,
+  recordMemberSighting,
+  recordUnknownSighting,
+  type Bbox,
+} from './sightings.js';
 
 interface TrackState {
   decided: RecognitionEvent | null;
@@ -47,6 +56,8 @@ export interface PipelineOptions {
   tiles?: boolean;
   /** Where inference runs (an InferencePool in the server); default: this thread. */
   analyzer?: Analyzer;
+  /** While the disk is full, how often a write is tried to see whether space returned (10 s). */
+  diskRetryMs?: number;
 }
 
 const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
@@ -67,17 +78,27 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   private tracksDiscarded = 0;
   private readonly skipped: Record<string, number> = {};
   private readonly pendingCrops = new Set<Promise<unknown>>();
+  /** Every store write of the pipeline goes through it: a full disk stops recording, not recognition. */
+  private readonly guard: WriteGuard;
+  private readonly onDiskFull = (n: DiskFullNotice) =>
+    this.emit('event', systemAlert('system_error', 'critical', n.message, n.at));
+  private readonly onDiskResumed = (n: ResumedNotice) =>
+    this.emit('event', systemAlert('system_recovered', 'low', n.message, n.at));
 
   constructor(
     private readonly engine: Engine,
     private readonly opts: PipelineOptions,
   ) {
     super();
+    this.guard = writeGuard(engine.db);
+    if (opts.diskRetryMs !== undefined) this.guard.retryMs = opts.diskRetryMs;
   }
 
   private analyzer: Analyzer | undefined;
 
   async start(): Promise<void> {
+    this.guard.on('full', this.onDiskFull);
+    this.guard.on('resumed', this.onDiskResumed);
     this.analyzer = this.opts.analyzer ?? new InProcessAnalyzer(await this.engine.loadModels());
     for (const row of listCameras(this.engine.db)) if (row.recognition_enabled) this.addCamera(row);
   }
@@ -85,8 +106,15 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   /** Starts cameras added to the store since and stops removed ones (e.g. by `vigil cameras`). */
   sync(): void {
     const rows = listCameras(this.engine.db);
-    for (const row of rows)
-      if (!this.cameras.has(row.camera_id) && row.recognition_enabled) this.addCamera(row);
+    for (const row of rows) {
+      const running = this.cameras.get(row.camera_id);
+      if (running && (running.row.updated_at !== row.updated_at || !row.recognition_enabled)) {
+        // Edited (URL, thresholds) or disabled: restart it from the stored row, or leave it off.
+        void this.removeCamera(row.camera_id).then(() => {
+          if (row.recognition_enabled && !this.cameras.has(row.camera_id)) this.addCamera(row);
+        });
+      } else if (!running && row.recognition_enabled) this.addCamera(row);
+    }
     for (const id of [...this.cameras.keys()])
       if (!rows.some((r) => r.camera_id === id)) void this.removeCamera(id);
   }
@@ -133,6 +161,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
 
   stats(): EngineEvent {
     const st = this.status();
+    const guard = this.guard.stats();
     return {
       type: 'stats',
       cameras: st.length,
@@ -141,6 +170,8 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       frames_dropped: st.reduce((n, s) => n + s.framesDropped, 0),
       faces_skipped: { ...this.skipped },
       tracks_discarded: this.tracksDiscarded,
+      disk_full: guard.disk_full,
+      writes_dropped: guard.dropped,
     };
   }
 
@@ -148,6 +179,8 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   async stop(): Promise<void> {
     for (const id of [...this.cameras.keys()]) await this.removeCamera(id);
     await Promise.all([...this.pendingCrops]);
+    this.guard.off('full', this.onDiskFull);
+    this.guard.off('resumed', this.onDiskResumed);
   }
 
   private async onFrame(f: FrameEvent): Promise<void> {
@@ -229,20 +262,18 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     if (!verdict) return;
     const shot = bestShot(usable)!;
     const db = this.engine.db;
-    const iso = (ms: number) => new Date(ms).toISOString();
-    db.transaction(() => {
-      st.appearanceId = insertAppearance(db, {
-        person_kind: 'member',
-        person_id: verdict.memberId,
-        camera_id: row.camera_id,
-        source: 'camera',
-        first_seen: iso(t.firstSeen),
-        last_seen: iso(t.lastSeen),
-        confidence: verdict.similarity,
-        bbox: shot.box.map(Math.round),
-      });
-      recordMemberSeen(db, verdict.memberId, iso(t.lastSeen));
-    }).immediate();
+    // With the disk full the member is still named on screen; only the log entry is lost (counted).
+    st.appearanceId =
+      this.guard.write('appearance', () =>
+        recordMemberSighting(this.engine, {
+          memberId: verdict.memberId,
+          cameraId: row.camera_id,
+          firstSeen: t.firstSeen,
+          lastSeen: t.lastSeen,
+          similarity: verdict.similarity,
+          bbox: shot.box.map(Math.round) as Bbox,
+        }),
+      ) ?? null;
     st.decided = {
       type: 'recognition',
       camera_id: row.camera_id,
@@ -262,15 +293,10 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   private finish(t: Track<FaceSample>): void {
     const st = this.state(t);
     this.trackState.delete(this.key(t));
-    const db = this.engine.db;
-    const iso = (ms: number) => new Date(ms).toISOString();
     if (st.decided) {
-      if (st.appearanceId !== null) {
-        db.prepare('UPDATE appearances SET last_seen = ? WHERE appearance_id = ?').run(
-          iso(t.lastSeen),
-          st.appearanceId,
-        );
-      }
+      const appearanceId = st.appearanceId;
+      if (appearanceId !== null)
+        this.guard.write('appearance_update', () => extendAppearance(this.engine, appearanceId, t.lastSeen));
       return;
     }
     const cam = this.cameras.get(t.cameraId)?.row;
@@ -288,75 +314,59 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       return;
     }
     const shot = tpl.shots[0]!;
-    const maxShots = readConfig(db, 'max_embeddings_per_person');
-    let event: RecognitionEvent;
-    const base = {
-      type: 'recognition' as const,
+    const sighting = {
+      cameraId: t.cameraId,
+      firstSeen: t.firstSeen,
+      lastSeen: t.lastSeen,
+      bbox: shot.box.map(Math.round) as Bbox,
+      shots: tpl.shots.map((s) => ({ embedding: s.embedding, quality: s.quality.score })),
+      nearest,
+      unknownThreshold: thresholds.unknown,
+    };
+    const plan = planUnknownSighting(sighting);
+    const stored =
+      this.guard.write('unknown_sighting', () => recordUnknownSighting(this.engine, sighting, plan)) !==
+      undefined;
+    const event: RecognitionEvent = {
+      type: 'recognition',
       camera_id: t.cameraId,
       track_id: t.id,
-      bbox: shot.box.map(Math.round) as RecognitionEvent['bbox'],
+      bbox: sighting.bbox,
       frame_at: shot.at,
+      kind: plan.kind,
+      unknown_id: plan.unknownId,
+      name: plan.unknownId,
+      confidence: plan.confidence,
+      at: Date.now(),
     };
-    db.transaction(() => {
-      if (nearest && nearest.similarity >= thresholds.unknown) {
-        const id = nearest.personId;
-        recordUnknownSeen(db, id, iso(t.lastSeen), t.cameraId, shot.quality.score);
-        const have = this.engine.vectors.vectorsOf('unknown', id).length;
-        for (const s of tpl.shots.slice(0, Math.max(0, Math.min(2, maxShots - have)))) {
-          this.engine.vectors.add('unknown', id, s.embedding, { quality: s.quality.score });
-        }
-        event = {
-          ...base,
-          kind: 'recurring_unknown',
-          unknown_id: id,
-          name: id,
-          confidence: round4(nearest.similarity),
-          at: Date.now(),
-        };
-      } else {
-        const id = newUnknownId(new Date(t.firstSeen));
-        insertUnknown(db, id, iso(t.firstSeen), t.cameraId, shot.quality.score, this.engine.recognizer.id);
-        if (t.lastSeen > t.firstSeen) recordUnknownSeenWindow(db, id, iso(t.lastSeen));
-        for (const s of tpl.shots.slice(0, maxShots))
-          this.engine.vectors.add('unknown', id, s.embedding, { quality: s.quality.score });
-        appendAudit(db, {
-          actor: 'engine',
-          action: 'unknown_detected',
-          subject: id,
-          details: { camera: t.cameraId },
-        });
-        const conf = 1 - Math.max(0, nearest?.similarity ?? 0);
-        event = {
-          ...base,
-          kind: 'new_unknown',
-          unknown_id: id,
-          name: id,
-          confidence: round4(conf),
-          at: Date.now(),
-        };
-      }
-      insertAppearance(db, {
-        person_kind: 'unknown',
-        person_id: event.unknown_id!,
-        camera_id: t.cameraId,
-        source: 'camera',
-        first_seen: iso(t.firstSeen),
-        last_seen: iso(t.lastSeen),
-        confidence: event.confidence,
-        bbox: event.bbox,
-      });
-    }).immediate();
-    this.emit('event', event!);
-    if (this.engine.masterKey && st.best && event!.kind === 'new_unknown') {
+    this.emit('event', event);
+    if (stored && this.engine.masterKey && st.best && event.kind === 'new_unknown') {
       const p = this.engine
-        .keepCrop(event!.unknown_id!, st.best.frame, st.best.box)
-        .catch((e: unknown) => log('error', 'crop_failed', { error: (e as Error).message }))
+        .keepCrop(plan.unknownId, st.best.frame, st.best.box)
+        .catch((e: unknown) => {
+          if (!this.guard.absorb('crop', e)) log('error', 'crop_failed', { error: (e as Error).message });
+        })
         .finally(() => this.pendingCrops.delete(p));
       this.pendingCrops.add(p);
     }
   }
 }
 
-function recordUnknownSeenWindow(db: Engine['db'], id: string, lastSeen: string): void {
-  db.prepare('UPDATE unknown_persons SET last_seen = ? WHERE unknown_id = ?').run(lastSeen, id);
+/** An alert about Vigil itself (the disk filled up, or space returned): shown and sent, never stored. */
+function systemAlert(
+  alertType: 'system_error' | 'system_recovered',
+  priority: 'critical' | 'low',
+  message: string,
+  at: string,
+): EngineEvent {
+  return {
+    type: 'alert',
+    alert_type: alertType,
+    alert_id: 0,
+    priority,
+    message,
+    camera_id: null,
+    person_id: null,
+    created_at: at,
+  };
 }

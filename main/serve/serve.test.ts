@@ -93,7 +93,12 @@ describeWithAssets('vigil serve', () => {
         30_000,
       );
       ws.on('message', (d) => {
-        const m = JSON.parse(String(d)) as { type: string; kind?: string; name?: string };
+        const msg = JSON.parse(String(d)) as {
+          kind: string;
+          event: { type: string; kind?: string; name?: string };
+        };
+        expect(msg.kind).toBe('event');
+        const m = msg.event;
         seen.push(m);
         if (m.type === 'recognition' && m.kind === 'known_member') {
           clearTimeout(timer);
@@ -102,7 +107,6 @@ describeWithAssets('vigil serve', () => {
       });
     });
     ws.close();
-    expect(seen[0]!.type).toBe('hello');
     expect(seen.find((m) => m.kind === 'known_member')!.name).toBe('Lin-Manuel Miranda');
     const status = JSON.parse(vigil(['cameras', 'status', '--data-dir', dir, '--json']).stdout);
     expect(status[0]).toMatchObject({ camera_id: 'stage', status: { state: 'online' } });
@@ -134,4 +138,102 @@ describeWithAssets('vigil serve', () => {
     const appearances = JSON.parse(vigil(['appearances', '--data-dir', dir, '--json']).stdout);
     expect(appearances.some((a: { person_kind: string }) => a.person_kind === 'member')).toBe(true);
   }, 20_000);
+});
+
+interface RpcReply {
+  ok: boolean;
+  result?: unknown;
+  error?: { code: string; message: string };
+}
+
+async function rpcHttp(port: number, method: string, params: unknown, session?: string) {
+  const res = await fetch(`http://127.0.0.1:${port}/api/rpc`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(session ? { authorization: `Bearer ${session}` } : {}),
+    },
+    body: JSON.stringify({ method, params }),
+  });
+  return { status: res.status, body: (await res.json()) as RpcReply };
+}
+
+/** One request over the console's WebSocket with a session, as the browser console sends it. */
+async function rpcWs(port: number, session: string, method: string, params: unknown): Promise<RpcReply> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?session=${session}`);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  const reply = await new Promise<RpcReply>((resolve) => {
+    ws.on('message', (d) => {
+      const m = JSON.parse(String(d)) as RpcReply & { kind: string; id: number };
+      if (m.kind === 'response' && m.id === 7) resolve(m);
+    });
+    ws.send(JSON.stringify({ kind: 'request', id: 7, method, params }));
+  });
+  ws.close();
+  return reply;
+}
+
+describeWithAssets('vigil serve: accounts at the boundary', () => {
+  let dir: string;
+  let server: ChildProcess;
+  let port: number;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-serve-auth-'));
+    server = spawn(process.execPath, [CLI, 'serve', '--data-dir', dir, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      server.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      server.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
+    });
+  }, 60_000);
+  afterAll(() => server?.kill('SIGKILL'));
+
+  it('serves the console and refuses every engine call without a session', async () => {
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    const traversal = await fetch(`http://127.0.0.1:${port}/..%2f..%2fpackage.json`);
+    expect(await traversal.text()).not.toContain('"dependencies"');
+    const anon = await rpcHttp(port, 'members.list', {});
+    expect(anon.status).toBe(401);
+    expect(anon.body.error?.code).toBe('UNAUTHENTICATED');
+    expect((await rpcHttp(port, 'auth.status', {})).body.result).toMatchObject({ needs_setup: true });
+    expect(await upgradeStatus(port, {})).toBe(401);
+  });
+
+  it('a viewer is refused a delete at the WebSocket boundary, and the refusal is audited', async () => {
+    const setup = await rpcHttp(port, 'auth.setup', { username: 'chief', password: 'correct horse 1' });
+    expect(setup.body.ok).toBe(true);
+    const admin = (setup.body.result as { session: string }).session;
+    expect(await upgradeStatus(port, { authorization: `Bearer ${admin}` })).toBe(101);
+    const added = await rpcWs(port, admin, 'users.add', {
+      username: 'val',
+      password: 'viewer pass 1',
+      role: 'viewer',
+    });
+    expect(added.ok).toBe(true);
+    const login = await rpcHttp(port, 'auth.login', { username: 'val', password: 'viewer pass 1' });
+    const viewer = (login.body.result as { session: string }).session;
+    const refused = await rpcWs(port, viewer, 'members.delete', { id: 'MEMBER_0123456789' });
+    expect(refused.ok).toBe(false);
+    expect(refused.error?.code).toBe('FORBIDDEN');
+    const listed = await rpcWs(port, viewer, 'members.list', {});
+    expect(listed.error).toBeUndefined();
+    expect(listed.ok).toBe(true);
+    const audit = await rpcWs(port, admin, 'audit.list', { limit: 20 });
+    const rows = audit.result as { action: string; actor: string; subject: string }[];
+    expect(rows.find((r) => r.action === 'permission_denied')).toMatchObject({
+      actor: 'user:val',
+      subject: 'members.delete',
+    });
+    const malformed = await rpcWs(port, admin, 'members.delete', { id: 42 });
+    expect(malformed.error?.code).toBe('BAD_REQUEST');
+    expect((await rpcHttp(port, 'auth.logout', {}, viewer)).body.ok).toBe(true);
+    expect(await upgradeStatus(port, { authorization: `Bearer ${viewer}` })).toBe(401);
+  });
 });

@@ -135,3 +135,44 @@ export function publicCamera(c: CameraRow) {
     loop: c.loop === 1,
   };
 }
+
+export interface CameraChanges {
+  name?: string;
+  location?: string | null;
+  url?: string;
+  recognition_enabled?: boolean;
+  recognition_threshold?: number | null;
+  unknown_threshold?: number | null;
+}
+
+/** Applies the given fields only; the URL is validated like a new camera's. */
+export function updateCamera(db: Database.Database, id: string, ch: CameraChanges): CameraRow {
+  const row = getCamera(db, id);
+  if (!row) throw new VigilError('NOT_FOUND', `No camera with id ${id}.`);
+  if (ch.name !== undefined && !ch.name.trim())
+    throw new VigilError('INVALID_ARGUMENT', 'A camera needs a name.');
+  const next = {
+    name: ch.name?.trim() ?? row.name,
+    location: ch.location === undefined ? row.location : ch.location,
+    url: ch.url === undefined ? row.url : normaliseCameraUrl(ch.url),
+    recognition_enabled:
+      ch.recognition_enabled === undefined ? row.recognition_enabled : ch.recognition_enabled ? 1 : 0,
+    recognition_threshold:
+      ch.recognition_threshold === undefined ? row.recognition_threshold : ch.recognition_threshold,
+    unknown_threshold: ch.unknown_threshold === undefined ? row.unknown_threshold : ch.unknown_threshold,
+  };
+  db.prepare(
+    `UPDATE cameras SET name = ?, location = ?, url = ?, recognition_enabled = ?, recognition_threshold = ?,
+       unknown_threshold = ?, updated_at = ? WHERE camera_id = ?`,
+  ).run(
+    next.name,
+    next.location,
+    next.url,
+    next.recognition_enabled,
+    next.recognition_threshold,
+    next.unknown_threshold,
+    new Date().toISOString(),
+    id,
+  );
+  return getCamera(db, id)!;
+}

@@ -26,6 +26,8 @@ export interface NewMember {
   apartment?: string | null;
   email?: string | null;
   phone?: string | null;
+  member_type?: string;
+  notes?: string | null;
 }
 
 export function newMemberId(): string {
@@ -41,9 +43,22 @@ export function insertMember(
 ): void {
   const now = new Date().toISOString();
   db.prepare(
-    `INSERT INTO members (member_id, name, apartment, email, phone, quality_score, recognizer, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(id, m.name, m.apartment ?? null, m.email ?? null, m.phone ?? null, quality, recognizer, now, now);
+    `INSERT INTO members (member_id, name, apartment, email, phone, member_type, notes, quality_score, recognizer,
+       created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    id,
+    m.name,
+    m.apartment ?? null,
+    m.email ?? null,
+    m.phone ?? null,
+    m.member_type ?? 'member',
+    m.notes ?? null,
+    quality,
+    recognizer,
+    now,
+    now,
+  );
 }
 
 export function getMember(db: Database.Database, id: string): MemberRow | undefined {
@@ -110,4 +125,54 @@ export function setMemberAccess(
     id,
   );
   return true;
+}
+
+export interface MemberChanges {
+  name?: string;
+  apartment?: string | null;
+  email?: string | null;
+  phone?: string | null;
+  member_type?: string;
+  notes?: string | null;
+}
+
+/** Rectification: changes the given personal fields only. */
+export function updateMember(db: Database.Database, id: string, ch: MemberChanges): boolean {
+  const m = getMember(db, id);
+  if (!m) return false;
+  if (ch.name !== undefined && !ch.name.trim())
+    throw new VigilError('INVALID_ARGUMENT', 'A member needs a name.');
+  const pick = <K extends keyof MemberChanges>(k: K, current: MemberRow[K]) =>
+    ch[k] === undefined ? current : ch[k];
+  db.prepare(
+    `UPDATE members SET name = ?, apartment = ?, email = ?, phone = ?, member_type = ?, notes = ?, updated_at = ?
+     WHERE member_id = ?`,
+  ).run(
+    ch.name?.trim() ?? m.name,
+    pick('apartment', m.apartment),
+    pick('email', m.email),
+    pick('phone', m.phone),
+    pick('member_type', m.member_type),
+    pick('notes', m.notes),
+    new Date().toISOString(),
+    id,
+  );
+  return true;
+}
+
+/** One page of members whose name, apartment, email or id contains the query. */
+export function searchMembers(
+  db: Database.Database,
+  query: string,
+  offset: number,
+  limit: number,
+): { total: number; items: MemberRow[] } {
+  const like = `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const where = `WHERE name LIKE @q ESCAPE '\\' OR apartment LIKE @q ESCAPE '\\' OR email LIKE @q ESCAPE '\\'
+    OR member_id LIKE @q ESCAPE '\\'`;
+  const total = (db.prepare(`SELECT COUNT(*) AS n FROM members ${where}`).get({ q: like }) as { n: number }).n;
+  const items = db
+    .prepare(`SELECT * FROM members ${where} ORDER BY name COLLATE NOCASE, member_id LIMIT @limit OFFSET @offset`)
+    .all({ q: like, limit, offset }) as MemberRow[];
+  return { total, items };
 }

@@ -200,4 +200,12 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    description: 'review notes on unknown persons',
+    up(db) {
+      // Written by the reviewer when a case is identified or dismissed; may hold names, so never logged.
+      db.exec('ALTER TABLE unknown_persons ADD COLUMN notes TEXT');
+    },
+  },
 ];

@@ -12,6 +12,8 @@ export interface UnknownRow {
   recognizer: string;
   identified_as: string | null;
   created_at: string;
+  /** The reviewer's notes when the case was closed (migration 5). */
+  notes: string | null;
 }
 
 /** UNKNOWN_YYYYMMDD_xxxxxxxx: the day first seen, then 32 random bits. */
@@ -59,4 +61,55 @@ export function listUnknowns(db: Database.Database): UnknownRow[] {
   return db
     .prepare('SELECT * FROM unknown_persons ORDER BY last_seen DESC, unknown_id')
     .all() as UnknownRow[];
+}
+
+export type UnknownStatus = UnknownRow['status'];
+
+export function getUnknown(db: Database.Database, id: string): UnknownRow | undefined {
+  return db.prepare('SELECT * FROM unknown_persons WHERE unknown_id = ?').get(id) as UnknownRow | undefined;
+}
+
+/** The review queue: newest by last sighting, or most frequently seen first. */
+export function queryUnknowns(
+  db: Database.Database,
+  opts: { sort: 'newest' | 'frequent'; status: UnknownStatus | 'all' },
+): UnknownRow[] {
+  const order =
+    opts.sort === 'frequent'
+      ? 'appearance_count DESC, last_seen DESC, unknown_id'
+      : 'last_seen DESC, unknown_id';
+  return opts.status === 'all'
+    ? (db.prepare(`SELECT * FROM unknown_persons ORDER BY ${order}`).all() as UnknownRow[])
+    : (db
+        .prepare(`SELECT * FROM unknown_persons WHERE status = ? ORDER BY ${order}`)
+        .all(opts.status) as UnknownRow[]);
+}
+
+export function setUnknownNotes(db: Database.Database, id: string, notes: string | null): void {
+  db.prepare('UPDATE unknown_persons SET notes = ? WHERE unknown_id = ?').run(notes, id);
+}
+
+/**
+ * Re-derives an unknown person's count, cameras and first/last seen from the sightings still
+ * attributed to them (after one was removed as someone else); cameras in order of first sighting.
+ */
+export function recountUnknown(db: Database.Database, id: string): void {
+  const totals = db
+    .prepare(
+      `SELECT COUNT(*) AS n, MIN(first_seen) AS first, MAX(last_seen) AS last
+       FROM appearances WHERE person_kind = 'unknown' AND person_id = ?`,
+    )
+    .get(id) as { n: number; first: string | null; last: string | null };
+  const cameras = db
+    .prepare(
+      `SELECT camera_id FROM appearances WHERE person_kind = 'unknown' AND person_id = ? AND camera_id IS NOT NULL
+       GROUP BY camera_id ORDER BY MIN(first_seen), camera_id`,
+    )
+    .pluck()
+    .all(id) as string[];
+  db.prepare(
+    `UPDATE unknown_persons SET appearance_count = ?, cameras = ?,
+       first_seen = COALESCE(?, first_seen), last_seen = COALESCE(?, last_seen)
+     WHERE unknown_id = ?`,
+  ).run(totals.n, JSON.stringify(cameras), totals.first, totals.last, id);
 }

@@ -108,15 +108,39 @@ export class VectorStore {
       .pluck()
       .all(kind, personId) as number[];
     const delVec = this.db.prepare('DELETE FROM face_vectors WHERE embedding_id = ?');
-    for (const id of ids) delVec.run(BigInt(id));
+    for (const id of ids) {
+      this.shred(id);
+      delVec.run(BigInt(id));
+    }
     this.db.prepare('DELETE FROM embeddings WHERE person_kind = ? AND person_id = ?').run(kind, personId);
     this.forget(kind, personId);
+    return ids.length;
+  }
+
+  /**
+   * Hands every vector of one person to another, unchanged (an unknown person converted into a
+   * member): rows and sqlite-vec metadata are re-labelled in the caller's transaction, and the
+   * in-memory index follows, so the vectors match as the new person at once.
+   */
+  relabel(from: { kind: PersonKind; personId: string }, to: { kind: PersonKind; personId: string }): number {
+    const ids = this.db
+      .prepare('SELECT embedding_id FROM embeddings WHERE person_kind = ? AND person_id = ?')
+      .pluck()
+      .all(from.kind, from.personId) as number[];
+    this.db
+      .prepare('UPDATE embeddings SET person_kind = ?, person_id = ? WHERE person_kind = ? AND person_id = ?')
+      .run(to.kind, to.personId, from.kind, from.personId);
+    const setVec = this.db.prepare('UPDATE face_vectors SET kind = ?, person_id = ? WHERE embedding_id = ?');
+    for (const id of ids) setVec.run(to.kind, to.personId, BigInt(id));
+    this.forget(from.kind, from.personId);
+    this.reactivate(to.kind, to.personId);
     return ids.length;
   }
 
   /** Removes one stored vector (not the person). */
   removeVector(id: number): void {
     const m = this.meta.get(id);
+    this.shred(id);
     this.db.prepare('DELETE FROM face_vectors WHERE embedding_id = ?').run(BigInt(id));
     this.db.prepare('DELETE FROM embeddings WHERE embedding_id = ?').run(id);
     if (!m) return;
@@ -124,6 +148,31 @@ export class VectorStore {
     this.meta.delete(id);
     const list = this.byPerson.get(key(m.kind, m.personId));
     if (list) list.splice(list.indexOf(id), 1);
+  }
+
+  /**
+   * Overwrites a stored vector with zeros. sqlite-vec keeps vectors side by side in chunk blobs and
+   * a DELETE only marks the slot free, so without this the floats could outlive an erasure.
+   */
+  private shred(id: number): void {
+    this.db
+      .prepare('UPDATE face_vectors SET embedding = ? WHERE embedding_id = ?')
+      .run(Buffer.alloc(this.dim * 4), BigInt(id));
+  }
+
+  /**
+   * Takes a person out of matching, or puts them back, keeping their vectors (GDPR restriction);
+   * the sqlite-vec `active` flag follows, for any query that filters on it.
+   */
+  setActive(kind: PersonKind, personId: string, active: boolean): void {
+    const ids = this.db
+      .prepare('SELECT embedding_id FROM embeddings WHERE person_kind = ? AND person_id = ?')
+      .pluck()
+      .all(kind, personId) as number[];
+    const set = this.db.prepare('UPDATE face_vectors SET active = ? WHERE embedding_id = ?');
+    for (const id of ids) set.run(active ? 1 : 0, BigInt(id));
+    if (active) this.reactivate(kind, personId);
+    else this.forget(kind, personId);
   }
 
   /** Drops a person from matching without deleting their vectors (suspension, restriction). */

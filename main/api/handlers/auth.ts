@@ -1,5 +1,47 @@
-import type { Handlers } from '../context.js';
-import { pending } from './pending.js';
+import {
+  authenticate,
+  authenticateAdminPin,
+  addUser,
+  listUsers,
+  needsSetup,
+  removeUser,
+  setPassword,
+} from '../../accounts/users.js';
+import { assertPasswordPolicy } from '../../accounts/passwords.js';
+import { createSession, purgeExpiredSessions, revokeSession, sessionUser } from '../../accounts/sessions.js';
+import type { LoginResult } from '../../contract/contract.js';
+import type { Role } from '../../contract/roles.js';
+import { VigilError } from '../../errors.js';
+import { log } from '../../log.js';
+import { appendAudit } from '../../store/audit.js';
+import { actorOf, type ApiContext, type Handlers } from '../context.js';
+
+/**
+ * Sign-in, sessions and accounts. Every attempt is audited (the username, never the password);
+ * the session token leaves only in the LoginResult, and the transport binds it to its connection.
+ */
+
+/** The name as typed, bounded, for the audit log of a failed attempt. */
+const typed = (username: string): string => username.trim().toLowerCase().slice(0, 64);
+
+function startSession(ctx: ApiContext, username: string, role: Role): LoginResult {
+  const db = ctx.engine.db;
+  purgeExpiredSessions(db);
+  const s = createSession(db, username);
+  appendAudit(db, {
+    actor: `user:${username}`,
+    action: 'login_succeeded',
+    subject: username,
+    details: { role },
+  });
+  log('info', 'login_succeeded', { role });
+  return { session: s.token, user: sessionUser(username, role), expires_at: s.expires_at };
+}
+
+function signedIn(ctx: ApiContext): NonNullable<ApiContext['user']> {
+  if (!ctx.user) throw new VigilError('AUTH_FAILED', 'Please sign in first.');
+  return ctx.user;
+}
 
 export const authHandlers: Pick<
   Handlers,
@@ -14,14 +56,110 @@ export const authHandlers: Pick<
   | 'users.remove'
   | 'kiosk.unlock'
 > = {
-  'auth.status': () => pending('auth.status'),
-  'auth.setup': () => pending('auth.setup'),
-  'auth.login': () => pending('auth.login'),
-  'auth.logout': () => pending('auth.logout'),
-  'auth.changePassword': () => pending('auth.changePassword'),
-  'users.list': () => pending('users.list'),
-  'users.add': () => pending('users.add'),
-  'users.setPassword': () => pending('users.setPassword'),
-  'users.remove': () => pending('users.remove'),
-  'kiosk.unlock': () => pending('kiosk.unlock'),
+  'auth.status': (ctx) => ({ needs_setup: needsSetup(ctx.engine.db), user: ctx.user }),
+
+  'auth.setup': async (ctx, p) => {
+    const db = ctx.engine.db;
+    if (!needsSetup(db))
+      throw new VigilError('CONFLICT', 'Vigil is already set up: sign in with an administrator account.');
+    const name = typed(p.username);
+    const user = await addUser(
+      db,
+      { username: p.username, role: 'admin', password: p.password },
+      {
+        onlyIfNoAdmin: true,
+        audit: { actor: `user:${name}`, action: 'user_added', details: { via: 'setup' } },
+      },
+    );
+    return startSession(ctx, user.username, user.role);
+  },
+
+  'auth.login': async (ctx, p) => {
+    const db = ctx.engine.db;
+    const outcome = await authenticate(db, p.username, p.password);
+    if (!outcome.ok) {
+      const name = typed(p.username);
+      appendAudit(db, {
+        actor: `user:${name}`,
+        action: 'login_failed',
+        subject: name,
+        details: { reason: outcome.reason },
+      });
+      log('warn', 'login_failed', { reason: outcome.reason });
+      throw new VigilError('AUTH_FAILED', outcome.message);
+    }
+    return startSession(ctx, outcome.username, outcome.role);
+  },
+
+  'auth.logout': (ctx) => {
+    const revoked = ctx.session ? revokeSession(ctx.engine.db, ctx.session) : false;
+    if (ctx.user || revoked)
+      appendAudit(ctx.engine.db, {
+        actor: actorOf(ctx),
+        action: 'logout',
+        subject: ctx.user?.username ?? null,
+      });
+    return { ok: true };
+  },
+
+  'auth.changePassword': async (ctx, p) => {
+    const user = signedIn(ctx);
+    const db = ctx.engine.db;
+    assertPasswordPolicy(p.next);
+    // The current password is checked like a sign-in, so guessing it here counts toward the lockout.
+    const outcome = await authenticate(db, user.username, p.current);
+    if (!outcome.ok) {
+      appendAudit(db, {
+        actor: actorOf(ctx),
+        action: 'password_change_failed',
+        subject: user.username,
+        details: { reason: outcome.reason },
+      });
+      throw new VigilError(
+        'INVALID_ARGUMENT',
+        outcome.reason === 'locked' ? outcome.message : 'The current password is not correct.',
+      );
+    }
+    await setPassword(db, user.username, p.next, {
+      keepSession: ctx.session,
+      audit: { actor: actorOf(ctx), action: 'password_changed', details: { by: 'self' } },
+    });
+    return { ok: true };
+  },
+
+  'users.list': (ctx) => listUsers(ctx.engine.db),
+
+  'users.add': (ctx, p) =>
+    addUser(ctx.engine.db, p, { audit: { actor: actorOf(ctx), action: 'user_added' } }),
+
+  'users.setPassword': async (ctx, p) => {
+    const self = ctx.user?.username === p.username.trim().toLowerCase();
+    await setPassword(ctx.engine.db, p.username, p.password, {
+      // Resetting one's own password here keeps the session it was done from, like changePassword.
+      keepSession: self ? ctx.session : null,
+      audit: { actor: actorOf(ctx), action: 'password_changed', details: { by: self ? 'self' : 'admin' } },
+    });
+    return { ok: true };
+  },
+
+  'users.remove': (ctx, p) => {
+    removeUser(ctx.engine.db, p.username, { audit: { actor: actorOf(ctx), action: 'user_removed' } });
+    return { ok: true };
+  },
+
+  'kiosk.unlock': async (ctx, p) => {
+    const db = ctx.engine.db;
+    const outcome = await authenticateAdminPin(db, p.pin);
+    if (!outcome.ok) {
+      appendAudit(db, {
+        actor: actorOf(ctx),
+        action: 'kiosk_unlock_failed',
+        details: { reason: outcome.reason },
+      });
+      log('warn', 'kiosk_unlock_failed', { reason: outcome.reason });
+      throw new VigilError('AUTH_FAILED', outcome.message);
+    }
+    appendAudit(db, { actor: actorOf(ctx), action: 'kiosk_unlocked', subject: outcome.username });
+    return { ok: true };
+  },
 };

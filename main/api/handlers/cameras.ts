@@ -1,13 +1,119 @@
-import type { Handlers } from '../context.js';
-import { pending } from './pending.js';
+import type { CameraView } from '../../contract/contract.js';
+import { VigilError } from '../../errors.js';
+import { findFfmpeg } from '../../source/ffmpeg.js';
+import { probeCamera } from '../../source/probe.js';
+import { appendAudit } from '../../store/audit.js';
+import {
+  addCamera,
+  getCamera,
+  listCameras,
+  normaliseCameraUrl,
+  publicCamera,
+  removeCamera,
+  updateCamera,
+} from '../../store/cameras.js';
+import type { CameraRow } from '../../store/cameras.js';
+import { actorOf, type ApiContext, type Handlers } from '../context.js';
+
+function startOfToday(): string {
+  const d = new Date();
+  d.setHours(0, 0, 0, 0);
+  return d.toISOString();
+}
+
+/** A stored camera with its live status (from the pipeline when one runs in this process). */
+export function cameraViews(ctx: ApiContext, rows: CameraRow[] = listCameras(ctx.engine.db)): CameraView[] {
+  const live = new Map((ctx.pipeline?.status() ?? []).map((s) => [s.cameraId, s]));
+  const counts = new Map(
+    (
+      ctx.engine.db
+        .prepare('SELECT camera_id, COUNT(*) AS n FROM appearances WHERE first_seen >= ? GROUP BY camera_id')
+        .all(startOfToday()) as { camera_id: string | null; n: number }[]
+    ).map((r) => [r.camera_id, r.n]),
+  );
+  return rows.map((c) => {
+    const pub = publicCamera(c);
+    const s = live.get(c.camera_id);
+    return {
+      camera_id: pub.camera_id,
+      name: pub.name,
+      location: pub.location,
+      url: pub.url,
+      recognition_enabled: pub.recognition_enabled,
+      recognition_threshold: pub.recognition_threshold,
+      unknown_threshold: pub.unknown_threshold,
+      state: !pub.recognition_enabled ? 'disabled' : (s?.state ?? (ctx.pipeline ? 'connecting' : 'offline')),
+      reason: s?.reason ?? (ctx.pipeline ? null : 'the engine is not monitoring cameras'),
+      fps: s?.fps ?? 0,
+      last_frame_at: s?.lastFrameAt ?? null,
+      detections_today: counts.get(c.camera_id) ?? 0,
+    };
+  });
+}
+
+function viewOf(ctx: ApiContext, id: string): CameraView {
+  const row = getCamera(ctx.engine.db, id);
+  if (!row) throw new VigilError('NOT_FOUND', `No camera with id ${id}.`);
+  return cameraViews(ctx, [row])[0]!;
+}
 
 export const camerasHandlers: Pick<
   Handlers,
   'cameras.list' | 'cameras.add' | 'cameras.update' | 'cameras.remove' | 'cameras.test'
 > = {
-  'cameras.list': () => pending('cameras.list'),
-  'cameras.add': () => pending('cameras.add'),
-  'cameras.update': () => pending('cameras.update'),
-  'cameras.remove': () => pending('cameras.remove'),
-  'cameras.test': () => pending('cameras.test'),
+  'cameras.list': (ctx) => cameraViews(ctx),
+  'cameras.add': (ctx, p) => {
+    const db = ctx.engine.db;
+    db.transaction(() => {
+      addCamera(db, {
+        id: p.id,
+        name: p.name,
+        url: p.url,
+        location: p.location ?? null,
+        loop: p.loop ?? false,
+        recognitionThreshold: p.recognition_threshold ?? null,
+        unknownThreshold: p.unknown_threshold ?? null,
+      });
+      appendAudit(db, { actor: actorOf(ctx), action: 'camera_added', subject: p.id });
+    })();
+    ctx.pipeline?.sync();
+    return viewOf(ctx, p.id);
+  },
+  'cameras.update': (ctx, p) => {
+    const db = ctx.engine.db;
+    const { id, ...changes } = p;
+    db.transaction(() => {
+      updateCamera(db, id, changes);
+      appendAudit(db, {
+        actor: actorOf(ctx),
+        action: 'camera_changed',
+        subject: id,
+        details: { fields: Object.keys(changes).join(',') },
+      });
+    })();
+    ctx.pipeline?.sync();
+    return viewOf(ctx, id);
+  },
+  'cameras.remove': (ctx, p) => {
+    const db = ctx.engine.db;
+    db.transaction(() => {
+      removeCamera(db, p.id);
+      appendAudit(db, { actor: actorOf(ctx), action: 'camera_removed', subject: p.id });
+    })();
+    ctx.pipeline?.sync();
+    return { ok: true };
+  },
+  'cameras.test': async (ctx, p) => {
+    const ffmpeg = findFfmpeg();
+    if (!ffmpeg)
+      return { ok: false, message: 'ffmpeg was not found on this machine (apt-get install ffmpeg).' };
+    let url: string;
+    try {
+      url = normaliseCameraUrl(p.url);
+    } catch (e) {
+      return { ok: false, message: e instanceof Error ? e.message : String(e) };
+    }
+    appendAudit(ctx.engine.db, { actor: actorOf(ctx), action: 'camera_tested', details: {} });
+    return probeCamera(ffmpeg.path, url);
+  },
 };

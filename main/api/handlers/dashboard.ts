@@ -1,7 +1,69 @@
-import type { Handlers } from '../context.js';
-import { pending } from './pending.js';
+import type { DashboardSummary } from '../../contract/contract.js';
+import { executionProvider } from '../../runtime/session.js';
+import { type Handlers } from '../context.js';
+import { cameraViews } from './cameras.js';
+
+function localDay(d: Date): string {
+  const y = d.getFullYear();
+  const m = String(d.getMonth() + 1).padStart(2, '0');
+  const day = String(d.getDate()).padStart(2, '0');
+  return `${y}-${m}-${day}`;
+}
 
 export const dashboardHandlers: Pick<Handlers, 'dashboard.summary' | 'system.info'> = {
-  'dashboard.summary': () => pending('dashboard.summary'),
-  'system.info': () => pending('system.info'),
+  'dashboard.summary': (ctx, p) => {
+    const db = ctx.engine.db;
+    const start = new Date();
+    start.setHours(0, 0, 0, 0);
+    const today = start.toISOString();
+    start.setDate(start.getDate() - (p.days - 1));
+    const rows = db
+      .prepare('SELECT person_kind, camera_id, first_seen FROM appearances WHERE first_seen >= ?')
+      .all(start.toISOString()) as {
+      person_kind: 'member' | 'unknown';
+      camera_id: string | null;
+      first_seen: string;
+    }[];
+    // Bucketed here in local time: the guard reads "today" and "14:00" in the site's time zone.
+    const days = new Map<string, { day: string; known: number; unknown: number }>();
+    for (let i = 0; i < p.days; i++) {
+      const d = new Date(start);
+      d.setDate(start.getDate() + i);
+      days.set(localDay(d), { day: localDay(d), known: 0, unknown: 0 });
+    }
+    const perCamera = new Map<string, number>();
+    const hours = new Array<number>(24).fill(0);
+    for (const r of rows) {
+      const at = new Date(r.first_seen);
+      const bucket = days.get(localDay(at));
+      if (bucket) bucket[r.person_kind === 'member' ? 'known' : 'unknown']++;
+      const cam = r.camera_id ?? 'photos';
+      perCamera.set(cam, (perCamera.get(cam) ?? 0) + 1);
+      hours[at.getHours()]!++;
+    }
+    const count = (sql: string, ...args: string[]) => (db.prepare(sql).get(...args) as { n: number }).n;
+    const summary: DashboardSummary = {
+      days: [...days.values()],
+      per_camera: [...perCamera]
+        .map(([camera_id, n]) => ({ camera_id, count: n }))
+        .sort((a, b) => b.count - a.count),
+      busiest_hours: hours,
+      totals: {
+        members: count('SELECT COUNT(*) AS n FROM members'),
+        unknowns_active: count("SELECT COUNT(*) AS n FROM unknown_persons WHERE status = 'active'"),
+        alerts_open: count("SELECT COUNT(*) AS n FROM alerts WHERE status = 'open'"),
+        appearances_today: count('SELECT COUNT(*) AS n FROM appearances WHERE first_seen >= ?', today),
+      },
+      cameras: cameraViews(ctx),
+    };
+    return summary;
+  },
+  'system.info': (ctx) => ({
+    version: ctx.version,
+    pack: ctx.pack,
+    recognizer: ctx.engine.recognizer.id,
+    execution_provider: executionProvider().provider,
+    data_dir: ctx.engine.dataDir,
+    kiosk: ctx.kiosk,
+  }),
 };

@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { findFfmpeg } from '../main/source/ffmpeg.js';
+import { LoopbackRtsp } from '../main/testing/rtsp.js';
+import { packageRoot } from '../main/paths.js';
+
+export const CHROMIUM = process.env.VIGIL_CHROMIUM ?? '/usr/bin/chromium';
+export const SCREENSHOTS = join(packageRoot(), 'e2e', 'screenshots');
+const CLI = join(packageRoot(), 'dist', 'main', 'cli', 'vigil.js');
+
+/** A running `vigil serve` on a fresh data folder, as a guard's workstation would run it. */
+export class ServedEngine {
+  private constructor(
+    readonly dataDir: string,
+    readonly port: number,
+    private readonly proc: ChildProcess,
+    readonly log: () => string,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  static async start(): Promise<ServedEngine> {
+    const dataDir = mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
+    let stderr = '';
+    const proc = spawn(process.execPath, [CLI, 'serve', '--data-dir', dataDir, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, VIGIL_PASSPHRASE: 'e2e passphrase 1', VIGIL_LOG_LEVEL: 'warn' },
+    });
+    proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      proc.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      proc.on('exit', (code) => reject(new Error(`vigil serve exited ${code}: ${stderr}`)));
+    });
+    return new ServedEngine(dataDir, port, proc, () => stderr);
+  }
+
+  /** One contract call over HTTP, for set-up and for checking what the UI did. */
+  async rpc<T>(method: string, params: unknown, session?: string): Promise<T> {
+    const res = await fetch(`${this.url}/api/rpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(session ? { authorization: `Bearer ${session}` } : {}) },
+      body: JSON.stringify({ method, params }),
+    });
+    const body = (await res.json()) as { ok: boolean; result?: T; error?: { message: string } };
+    if (!body.ok) throw new Error(`${method}: ${body.error?.message}`);
+    return body.result as T;
+  }
+
+  async stop(): Promise<void> {
+    if (this.proc.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      this.proc.once('exit', () => resolve());
+      this.proc.kill('SIGTERM');
+      setTimeout(() => this.proc.kill('SIGKILL'), 15_000).unref();
+    });
+  }
+}
+
+/** A looped clip served over RTSP on loopback: the test's CCTV camera. */
+export async function startCamera(clip: string): Promise<{ rtsp: LoopbackRtsp; url: string }> {
+  const ffmpeg = findFfmpeg();
+  if (!ffmpeg) throw new Error('ffmpeg is required for the end-to-end tests');
+  const rtsp = await LoopbackRtsp.start(ffmpeg.path);
+  rtsp.publish('cam1', clip);
+  return { rtsp, url: rtsp.url('cam1') };
+}
+
+export interface Console {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  /** Messages the page logged as errors; the console must produce none. */
+  errors: string[];
+}
+
+/** Debian's Chromium driven by Playwright, at the guard-room screen size the issue names. */
+export async function openConsole(url: string): Promise<Console> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, acceptDownloads: true });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  return { browser, context, page, errors };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+}

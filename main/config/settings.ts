@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { VigilError } from '../errors.js';
+import type { ConfigKey, ConfigValue } from '../store/config.js';
+
+const channelsSchema = z
+  .object({
+    webhook: z.object({ url: z.string().url() }).strict().optional(),
+    mqtt: z
+      .object({
+        url: z.string().regex(/^mqtts?:\/\//, 'must start with mqtt:// or mqtts://'),
+        topic: z.string().min(1),
+        username: z.string().optional(),
+        password: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+    smtp: z
+      .object({
+        host: z.string().min(1),
+        port: z.number().int().min(1).max(65535),
+        secure: z.boolean().optional(),
+        user: z.string().optional(),
+        pass: z.string().optional(),
+        from: z.string().min(3),
+        to: z.array(z.string().min(3)).min(1),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** What each setting may hold; the console and `vigil config set` both validate here. */
+const schemas: Partial<Record<ConfigKey, z.ZodTypeAny>> = {
+  retention_days: z.number().int().min(1).max(3650),
+  max_embeddings_per_person: z.number().int().min(1).max(20),
+  thresholds: z.record(
+    z
+      .object({
+        recognition: z.number().min(0).max(1).optional(),
+        unknown: z.number().min(0).max(1).optional(),
+      })
+      .strict(),
+  ),
+  alert_channels: channelsSchema,
+  detection_tiles: z.boolean(),
+  alert_rules: z
+    .object({
+      recurringThreshold: z.number().int().min(1).optional(),
+      recurringWindowMs: z.number().int().min(60_000).optional(),
+      offlineGraceMs: z.number().int().min(0).optional(),
+      cooldownMs: z.number().int().min(0).optional(),
+    })
+    .strict(),
+};
+
+/** The validated value, or a sentence naming what is wrong. */
+export function validateSetting<K extends ConfigKey>(key: K, value: unknown): ConfigValue<K> {
+  const schema = schemas[key];
+  if (!schema) throw new VigilError('INVALID_ARGUMENT', `${key} cannot be changed here.`);
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw new VigilError(
+      'INVALID_ARGUMENT',
+      `Invalid ${key}: ${issue.path.join('.') || 'value'} ${issue.message.toLowerCase()}.`,
+    );
+  }
+  return r.data as ConfigValue<K>;
+}
+
+/** Settings as shown to people: passwords of alert channels masked. */
+export function redactSecrets<T>(value: T): T {
+  return JSON.parse(
+    JSON.stringify(value, (n, x: unknown) => (n === 'pass' || n === 'password' ? '***' : x)),
+  ) as T;
+}
