@@ -28,4 +28,25 @@ export default tseslint.config(
     files: ['main/shell/**/*.ts', 'preload/**/*.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },
+  {
+    // The console runs in a browser page: it reaches the engine only through the contract.
+    files: ['renderer/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'electron', message: 'The renderer talks to the engine only through window.vigil.' },
+          ],
+          patterns: [
+            {
+              regex: '(^|/)main/(?!contract/)',
+              message: 'The renderer may import only main/contract/* from the engine.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

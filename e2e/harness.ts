@@ -48,7 +48,10 @@ export class ServedEngine {
   async rpc<T>(method: string, params: unknown, session?: string): Promise<T> {
     const res = await fetch(`${this.url}/api/rpc`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(session ? { authorization: `Bearer ${session}` } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...(session ? { authorization: `Bearer ${session}` } : {}),
+      },
       body: JSON.stringify({ method, params }),
     });
     const body = (await res.json()) as { ok: boolean; result?: T; error?: { message: string } };

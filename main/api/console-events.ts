@@ -9,7 +9,32 @@ export function eventPermission(e: ConsoleEvent): Permission {
   return 'live.view';
 }
 
-/** Engine events as the contract describes them (the engine's carry internal counters too). */
+/** Engine events as the contract describes them: only the fields a console needs leave the engine. */
 export function toConsoleEvent(e: EngineEvent): ConsoleEvent {
-  return e as ConsoleEvent;
+  switch (e.type) {
+    case 'preview':
+      return e;
+    case 'recognition': {
+      const { type, camera_id, track_id, kind, member_id, unknown_id, name, confidence, bbox, at } = e;
+      return { type, camera_id, track_id, kind, member_id, unknown_id, name, confidence, bbox, at };
+    }
+    case 'camera_status':
+      return { type: 'camera_status', cameraId: e.cameraId, state: e.state, reason: e.reason, fps: e.fps };
+    case 'stats':
+      return {
+        type: 'stats',
+        cameras: e.cameras,
+        frames_analysed: e.frames_analysed,
+        frames_dropped: e.frames_dropped,
+      };
+    case 'alert':
+      return {
+        type: 'alert',
+        alert_id: e.alert_id,
+        alert_type: e.alert_type,
+        priority: e.priority,
+        message: e.message,
+        created_at: e.created_at,
+      };
+  }
 }

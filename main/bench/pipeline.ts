@@ -3,17 +3,17 @@
  * decoded by one ffmpeg per camera and analysed by the engine. Prints per-camera and total
  * analysed fps, dropped frames, frame-to-decision latency, CPU and memory.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Engine } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
 import { defaultPool } from '../engine/inference-pool.js';
 import { Pipeline } from '../engine/pipeline.js';
 import { findFfmpeg } from '../source/ffmpeg.js';
 import { addCamera } from '../store/cameras.js';
-import { LoopbackRtsp } from '../testing/rtsp.js';
 import { benchArgs, percentile, round } from './args.js';
 import { assetsDir } from './assets.js';
 
@@ -26,6 +26,8 @@ const args = benchArgs({
   pack: { type: 'string', default: 'default' },
   'in-process': { type: 'boolean', default: false },
   tiles: { type: 'boolean', default: false },
+  /** Console preview stream (2 fps, 480 px) from each decoder: on as in `vigil serve`, or off. */
+  preview: { type: 'string', default: 'on' },
 });
 const N = Number(args.cameras);
 const SECONDS = Number(args.seconds);
@@ -56,14 +58,19 @@ if (args.substream) {
   clip = sub;
 }
 
-const rtsp = await LoopbackRtsp.start(ffmpeg.path);
+// The cameras (RTSP server and publishers) run in a process of their own, as real cameras would.
+const host = fork(fileURLToPath(new URL('./rtsp-host.js', import.meta.url)), [ffmpeg.path, clip, String(N)], {
+  stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+});
+const urlOf = await new Promise<(cam: string) => string>((resolve) =>
+  host.once('message', (m: { url: string }) => resolve((cam) => m.url.replace(/CAM$/, cam))),
+);
 const engine = Engine.open({ dataDir: tmp, pack: args.pack, actor: 'bench' });
 for (let k = 1; k <= N; k++) {
-  rtsp.publish(`cam${k}`, clip);
   addCamera(engine.db, {
     id: `cam${k}`,
     name: `Camera ${k}`,
-    url: rtsp.url(`cam${k}`),
+    url: urlOf(`cam${k}`),
     fps: Number(args.fps),
   });
 }
@@ -77,6 +84,7 @@ const pipeline = new Pipeline(engine, {
   ffmpegPath: ffmpeg.path,
   ...(pool ? { analyzer: pool } : {}),
   tiles: args.tiles,
+  ...(args.preview === 'off' ? { preview: null } : {}),
   onFrameAnalysed: (camera, frameAt) => {
     if (!measuring) return;
     latencies.push(Date.now() - frameAt);
@@ -84,7 +92,13 @@ const pipeline = new Pipeline(engine, {
   },
 });
 const events: EngineEvent[] = [];
-pipeline.on('event', (e) => events.push(e));
+let previews = 0;
+pipeline.on('event', (e) => {
+  // Previews are counted, not kept: the bench plays the console that draws and forgets them.
+  if (e.type === 'preview') {
+    if (measuring) previews++;
+  } else events.push(e);
+});
 await pipeline.start();
 
 // Warm up until every camera delivers frames, then measure a fixed window.
@@ -107,6 +121,8 @@ function cpuTicks(pids: number[]): number {
   return total;
 }
 const dropped0 = pipeline.status().reduce((n, s) => n + s.framesDropped, 0);
+const stats0 = pipeline.stats();
+const load0 = loadavg()[0]!;
 const decoders = pipeline.decoderPids();
 const ticks0 = cpuTicks([process.pid, ...decoders]);
 const decTicks0 = cpuTicks(decoders);
@@ -121,9 +137,12 @@ const wall = (Date.now() - w0) / 1000;
 const ticks = cpuTicks([process.pid, ...decoders]) - ticks0;
 const decoderPercent = ((cpuTicks(decoders) - decTicks0) / 100 / ((Date.now() - w0) / 1000)) * 100;
 const dropped = pipeline.status().reduce((n, s) => n + s.framesDropped, 0) - dropped0;
+const stats1 = pipeline.stats();
+const embedded = stats1.faces_embedded - stats0.faces_embedded;
+const framesDone = stats1.frames_analysed - stats0.frames_analysed;
 await pipeline.stop();
 await pool?.close();
-rtsp.stopAll();
+host.kill('SIGTERM');
 // Fragmentation: every camera plays the same people, so ideally each stranger is one unknown.
 const unknownsBefore = engine.db.prepare('SELECT COUNT(*) FROM unknown_persons').pluck().get() as number;
 const merged = engine.mergeUnknowns().length;
@@ -141,8 +160,14 @@ console.log(`analysed fps       ${round(analysed / wall, 2)} total (target ${N *
 console.log(`dropped frames     ${dropped} (frames the analysis could not take in time)`);
 console.log(`frame → decision   p50 ${percentile(latencies, 50)} ms, p95 ${percentile(latencies, 95)} ms`);
 console.log(
-  `cpu                ${round(cpuPercent, 1)} % of one core: decoders ${round(decoderPercent, 1)} %, engine ${round(cpuPercent - decoderPercent, 1)} % (${availableParallelism()} cores; the bench's RTSP server and publishers use the rest)`,
+  `cpu                ${round(cpuPercent, 1)} % of one core: decoders ${round(decoderPercent, 1)} %, engine ${round(cpuPercent - decoderPercent, 1)} % (${availableParallelism()} cores; the cameras' RTSP server and publishers run in another process)`,
 );
+const engineMsPerFrame = ((cpuPercent - decoderPercent) * 10 * wall) / Math.max(1, framesDone);
+console.log(
+  `per unit           engine ${round(engineMsPerFrame, 1)} ms CPU per analysed frame (${round(embedded / Math.max(1, framesDone), 2)} faces embedded per frame); decoder ${round(decoderPercent / N, 1)} % of a core per camera`,
+);
+console.log(`previews           ${round(previews / wall, 2)} per second (${args.preview})`);
+console.log(`machine load       ${round(load0, 2)} (1-min load average when measuring started)`);
 console.log(`rss                ${round(peakRss / 2 ** 20, 0)} MB (engine process peak)`);
 console.log(`events             ${events.filter((e) => e.type === 'recognition').length} recognition events`);
 console.log(`unknown persons    ${unknownIds} after merging ${merged} fragments (${unknownsBefore} created)`);
@@ -159,6 +184,11 @@ console.log(
     rss_mb: round(peakRss / 2 ** 20, 0),
     substream: args.substream,
     unknown_ids: unknownIds,
+    engine_cpu_ms_per_frame: round(engineMsPerFrame, 1),
+    decoder_cpu_percent_per_camera: round(decoderPercent / N, 1),
+    faces_embedded_per_frame: round(embedded / Math.max(1, framesDone), 2),
+    previews_per_second: round(previews / wall, 2),
+    load_average: round(load0, 2),
   }),
 );
 process.exit(0);

@@ -58,7 +58,8 @@ export function runAlerts(g: GlobalOptions, args: string[], notes?: string): Pro
 /** vigil config get KEY | set KEY JSON — validated, audited, secrets never echoed. */
 export function runConfig(g: GlobalOptions, args: string[]): Promise<number> {
   const [sub, key, value] = args;
-  if (!key || !(key in DEFAULT_CONFIG)) {
+  // Own keys only: "constructor" or "__proto__" are `in` every object.
+  if (!key || !Object.hasOwn(DEFAULT_CONFIG, key)) {
     throw new UsageError(`config takes get|set KEY; keys: ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
   }
   const k = key as ConfigKey;

@@ -6,6 +6,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { packageRoot } from '../paths.js';
 import { asset, describeWithAssets } from '../testing/assets.js';
 import { pngBomb } from '../testing/images.js';
+import { MIGRATIONS } from '../store/migrations.js';
 
 const CLI = join(packageRoot(), 'dist', 'main', 'cli', 'vigil.js');
 
@@ -198,7 +199,11 @@ describeWithAssets('vigil CLI contract', () => {
     ]);
     expect(d.models.every((m: { sha256_ok: boolean }) => m.sha256_ok)).toBe(true);
     expect(d.execution_provider).toBe('cpu');
-    expect(d.database).toMatchObject({ integrity: 'ok', audit_chain_ok: true, schema_version: 3 });
+    expect(d.database).toMatchObject({
+      integrity: 'ok',
+      audit_chain_ok: true,
+      schema_version: MIGRATIONS.length,
+    });
     expect(typeof d.ffmpeg?.path === 'string' || d.ffmpeg === null).toBe(true);
   });
 

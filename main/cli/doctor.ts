@@ -7,6 +7,8 @@ import { loadLiveness, loadModels } from '../models/zoo.js';
 import { executionProvider, threadsPerSession } from '../runtime/session.js';
 import { ffmpegCapabilities, findFfmpeg } from '../source/ffmpeg.js';
 import { verifyAudit } from '../store/audit.js';
+import { readKeyFile } from '../privacy/key-file.js';
+import { storeKeyForReading } from '../privacy/keys.js';
 import { DB_FILE, integrityCheck, openDatabase, schemaVersion } from '../store/open.js';
 import type { GlobalOptions } from './vigil.js';
 
@@ -87,16 +89,22 @@ export async function runDoctor(g: GlobalOptions): Promise<number> {
     try {
       accessSync(g.dataDir, constants.W_OK);
       const recognizer = modelById(pack.recognizer, manifest);
+      const passphrase = g.passphrase();
+      const key = storeKeyForReading(g.dataDir, passphrase ? { passphrase } : {});
       const db = openDatabase(g.dataDir, {
         recognizerId: recognizer.id,
         embeddingDim: Number(recognizer.output.size),
         readonly: true,
+        key,
       });
+      key?.fill(0);
       const integrity = integrityCheck(db);
       const audit = verifyAudit(db);
       const count = (sql: string): number => (db.prepare(sql).pluck().get() as number) ?? 0;
       database = {
         ...database,
+        encrypted: key !== null,
+        key_source: readKeyFile(g.dataDir)?.source ?? null,
         schema_version: schemaVersion(db),
         integrity,
         audit_chain_ok: audit.ok,

@@ -39,35 +39,31 @@ export async function runEnroll(
 export async function runIdentify(g: GlobalOptions, images: string[], cameraId?: string): Promise<number> {
   if (images.length === 0) throw new UsageError('identify needs at least one image');
   let failed = 0;
-  await withEngine(
-    g,
-    async (e) => {
-      if (cameraId && !e.db.prepare('SELECT 1 FROM cameras WHERE camera_id = ?').get(cameraId)) {
-        throw new VigilError('NOT_FOUND', `No camera with id ${cameraId}.`);
+  await withEngine(g, async (e) => {
+    if (cameraId && !e.db.prepare('SELECT 1 FROM cameras WHERE camera_id = ?').get(cameraId)) {
+      throw new VigilError('NOT_FOUND', `No camera with id ${cameraId}.`);
+    }
+    for (const image of images) {
+      try {
+        const faces = await e.identify(image, cameraId ? { cameraId } : {});
+        g.out.result({ image, faces }, () =>
+          faces.length === 0
+            ? `${image}: no face found`
+            : `${image}:\n` +
+              faces
+                .map(
+                  (f) =>
+                    `  ${f.type.padEnd(17)} ${f.name} (${f.confidence.toFixed(2)}) at [${f.bbox.join(', ')}]`,
+                )
+                .join('\n'),
+        );
+      } catch (err) {
+        if (!(err instanceof VigilError)) throw err;
+        failed++;
+        g.out.result({ image, error: describeError(err) }, () => `${image}: ${describeError(err)}`);
       }
-      for (const image of images) {
-        try {
-          const faces = await e.identify(image, cameraId ? { cameraId } : {});
-          g.out.result({ image, faces }, () =>
-            faces.length === 0
-              ? `${image}: no face found`
-              : `${image}:\n` +
-                faces
-                  .map(
-                    (f) =>
-                      `  ${f.type.padEnd(17)} ${f.name} (${f.confidence.toFixed(2)}) at [${f.bbox.join(', ')}]`,
-                  )
-                  .join('\n'),
-          );
-        } catch (err) {
-          if (!(err instanceof VigilError)) throw err;
-          failed++;
-          g.out.result({ image, error: describeError(err) }, () => `${image}: ${describeError(err)}`);
-        }
-      }
-    },
-    { withKey: true },
-  );
+    }
+  });
   if (failed > 0) {
     process.stderr.write(`vigil: ${failed} of ${images.length} image(s) could not be read\n`);
     return 1;
@@ -178,25 +174,16 @@ export async function runUnknowns(g: GlobalOptions, args: string[], out?: string
   }
   if (sub === 'crop') {
     if (!id || !out) throw new UsageError('unknowns crop needs an unknown id and --out FILE');
-    if (!g.passphrase())
-      throw new VigilError(
-        'INVALID_ARGUMENT',
-        'Face crops are encrypted: set VIGIL_PASSPHRASE or pass --passphrase-file.',
+    return withEngine(g, (e) => {
+      const jpeg = readCrop(e.db, e.masterKey, id);
+      writeFileSync(out, jpeg, { mode: 0o600 });
+      appendAudit(e.db, { actor: 'cli', action: 'crop_viewed', subject: id });
+      g.out.result(
+        { unknown_id: id, out, bytes: jpeg.length },
+        () => `Wrote the face crop of ${id} to ${out}.`,
       );
-    return withEngine(
-      g,
-      (e) => {
-        const jpeg = readCrop(e.db, e.masterKey!, id);
-        writeFileSync(out, jpeg, { mode: 0o600 });
-        appendAudit(e.db, { actor: 'cli', action: 'crop_viewed', subject: id });
-        g.out.result(
-          { unknown_id: id, out, bytes: jpeg.length },
-          () => `Wrote the face crop of ${id} to ${out}.`,
-        );
-        return 0;
-      },
-      { withKey: true },
-    );
+      return 0;
+    });
   }
   if (sub !== 'list') throw new UsageError('unknowns takes list, dismiss ID or crop ID --out FILE');
   return withEngine(g, (e) => {

@@ -46,9 +46,9 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
     actor: 'engine',
     ...(passphrase ? { passphrase } : {}),
   });
-  if (!passphrase) {
+  if (engine.keySource === 'device') {
     process.stderr.write(
-      'vigil: no passphrase (VIGIL_PASSPHRASE or --passphrase-file): face crops of unknown persons are not kept\n',
+      'vigil: no passphrase: the data and face crops are encrypted with device.key beside them, so only file permissions protect them (create the data folder with VIGIL_PASSPHRASE or --passphrase-file to lock it)\n',
     );
   }
   const pool = defaultPool(g.pack, g.dataDir);
@@ -120,6 +120,7 @@ function describe(e: EngineEvent): string {
   if (e.type === 'alert') return `${e.created_at}  ALERT ${e.priority}  ${e.message}`;
   if (e.type === 'camera_status')
     return `${new Date().toISOString()}  ${e.cameraId}  ${e.state}${e.reason ? `: ${e.reason}` : ''}`;
+  if (e.type === 'preview') return `${new Date(e.at).toISOString()}  ${e.camera_id}  preview`;
   return `${new Date().toISOString()}  stats  ${e.frames_analysed} frames analysed, ${e.frames_dropped} dropped`;
 }
 

@@ -9,6 +9,8 @@ import { runDoctor } from './doctor.js';
 import { runAppearances, runCameraStatus, runEvents, runServe } from './serve-command.js';
 import { runModels } from './models-command.js';
 import { runEnroll, runIdentify, runMembers, runUnknowns } from './recognition-commands.js';
+import { runAudit, runConsent, runSubject } from './subject-command.js';
+import { runUsers } from './users-command.js';
 
 const HELP = `Usage: vigil <command> [options]
 
@@ -27,19 +29,23 @@ Commands:
   config get KEY | set KEY JSON                                         settings (thresholds, retention, alert_channels, alert_rules)
   doctor                                                                check models, runtime, ffmpeg and data
   models list | fetch PACK [--accept-non-commercial]                    list or download model packs
+  subject export ID [--out F] | erase ID | restrict ID [--lift]         data-subject rights (F.pdf writes a PDF, else JSON)
+  consent record ID --text T | withdraw ID                              consent; withdrawing it erases the person's data
+  audit verify                                                          check the audit log's hash chain (exit 1: tampered)
+  users add NAME --role ROLE | list | passwd NAME | remove NAME         console accounts (password: --password-file F, $VIGIL_USER_PASSWORD or stdin)
 
 Options for every command:
   --data-dir DIR   data folder (default: $VIGIL_DATA_DIR, else the OS user-data folder)
   --pack NAME      model pack: default, recommended, research (default: default)
   --json           print JSON only
-  --passphrase-file F   passphrase for encrypted face crops (else $VIGIL_PASSPHRASE)
+  --passphrase-file F   passphrase that locks the data folder (else $VIGIL_PASSPHRASE)
 `;
 
 export interface GlobalOptions {
   dataDir: string;
   pack: string;
   out: Out;
-  /** The crop passphrase (VIGIL_PASSPHRASE or --passphrase-file), read only by commands that need it. */
+  /** The data folder's passphrase (VIGIL_PASSPHRASE or --passphrase-file), read when the engine opens. */
   passphrase: () => string | undefined;
 }
 
@@ -70,6 +76,10 @@ async function main(argv: string[]): Promise<number> {
       'passphrase-file': { type: 'string' },
       out: { type: 'string' },
       notes: { type: 'string' },
+      lift: { type: 'boolean', default: false },
+      text: { type: 'string' },
+      role: { type: 'string' },
+      'password-file': { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -119,6 +129,14 @@ async function main(argv: string[]): Promise<number> {
         location: values.location,
         loop: values.loop,
       });
+    case 'users':
+      return runUsers(g, rest, { role: values.role, passwordFile: values['password-file'] });
+    case 'subject':
+      return runSubject(g, rest, { out: values.out, lift: values.lift });
+    case 'consent':
+      return runConsent(g, rest, { text: values.text });
+    case 'audit':
+      return runAudit(g, rest);
     case 'models':
       return runModels(g, rest, values['accept-non-commercial']);
     default:

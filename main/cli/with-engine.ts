@@ -2,15 +2,12 @@ import { Engine } from '../engine/engine.js';
 import type { GlobalOptions } from './vigil.js';
 
 /**
- * Opens the data folder's engine for one command and always closes it. `withKey` unlocks the
- * encrypted crops with the passphrase (VIGIL_PASSPHRASE / --passphrase-file), when one is given.
+ * Opens the data folder's engine for one command and always closes it. The passphrase
+ * (VIGIL_PASSPHRASE / --passphrase-file), when one is given, unlocks the whole folder: a folder
+ * created with one opens for no command without it.
  */
-export async function withEngine<T>(
-  g: GlobalOptions,
-  fn: (e: Engine) => Promise<T> | T,
-  options: { withKey?: boolean } = {},
-): Promise<T> {
-  const passphrase = options.withKey ? g.passphrase() : undefined;
+export async function withEngine<T>(g: GlobalOptions, fn: (e: Engine) => Promise<T> | T): Promise<T> {
+  const passphrase = g.passphrase();
   const engine = Engine.open({ dataDir: g.dataDir, pack: g.pack, ...(passphrase ? { passphrase } : {}) });
   try {
     return await fn(engine);

@@ -34,6 +34,8 @@ const schemas: Partial<Record<ConfigKey, z.ZodTypeAny>> = {
   retention_days: z.number().int().min(1).max(3650),
   max_embeddings_per_person: z.number().int().min(1).max(20),
   thresholds: z.record(
+    // Keyed by model id; "__proto__" and the like are refused, never silently dropped.
+    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'must be a model id'),
     z
       .object({
         recognition: z.number().min(0).max(1).optional(),
@@ -43,6 +45,7 @@ const schemas: Partial<Record<ConfigKey, z.ZodTypeAny>> = {
   ),
   alert_channels: channelsSchema,
   detection_tiles: z.boolean(),
+  kiosk: z.boolean(),
   alert_rules: z
     .object({
       recurringThreshold: z.number().int().min(1).optional(),
@@ -55,7 +58,7 @@ const schemas: Partial<Record<ConfigKey, z.ZodTypeAny>> = {
 
 /** The validated value, or a sentence naming what is wrong. */
 export function validateSetting<K extends ConfigKey>(key: K, value: unknown): ConfigValue<K> {
-  const schema = schemas[key];
+  const schema = Object.hasOwn(schemas, key) ? schemas[key] : undefined;
   if (!schema) throw new VigilError('INVALID_ARGUMENT', `${key} cannot be changed here.`);
   const r = schema.safeParse(value);
   if (!r.success) {

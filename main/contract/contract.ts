@@ -88,7 +88,8 @@ export const methods = {
     input: z
       .object({
         query: text(200).optional(),
-        offset: z.number().int().min(0).default(0),
+        // Bounded: SQLite refuses an OFFSET beyond 64-bit integers (1e308 is an "integer" to JS).
+        offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
         limit: z.number().int().min(1).max(200).default(25),
       })
       .strict(),
@@ -286,6 +287,8 @@ export interface SystemInfo {
   execution_provider: string;
   data_dir: string;
   kiosk: boolean;
+  /** True when the pack includes a liveness (anti-spoofing) model; the kiosk then says so. */
+  liveness?: boolean;
 }
 
 export type CameraState = 'connecting' | 'online' | 'offline' | 'error' | 'disabled';
@@ -610,14 +613,18 @@ export function parseRequest(
   if (typeof raw !== 'object' || raw === null)
     return { ok: false, message: 'A request must be a JSON object.' };
   const r = raw as { method?: unknown; params?: unknown };
-  if (typeof r.method !== 'string' || !Object.hasOwn(methods, r.method))
-    return { ok: false, message: `Unknown method ${JSON.stringify(String(r.method)).slice(0, 80)}.` };
+  // Never String() a value from the wire: {"toString": 1} cannot be converted and would throw.
+  if (typeof r.method !== 'string') return { ok: false, message: 'A request must name its method.' };
+  if (!Object.hasOwn(methods, r.method))
+    return { ok: false, message: `Unknown method ${JSON.stringify(r.method.slice(0, 80))}.` };
   const m = r.method as MethodName;
   const parsed = methods[m].input.safeParse(r.params ?? {});
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     const where = first?.path.length ? `${first.path.join('.')}: ` : '';
-    return { ok: false, message: `Invalid parameters for ${m}: ${where}${first?.message ?? 'invalid'}.` };
+    // Issues can quote the sender's keys; a sentence stays a sentence, not a megabyte.
+    const why = `${where}${first?.message ?? 'invalid'}`.slice(0, 300);
+    return { ok: false, message: `Invalid parameters for ${m}: ${why}.` };
   }
   return { ok: true, method: m, params: parsed.data };
 }

@@ -31,7 +31,8 @@ describeWithAssets('engine: enrollment and identification on real photos', () =>
   let memberId: string;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-engine-'));
-    engine = Engine.open({ dataDir: dir });
+    // Plaintext, so the raw-file check below sees what is stored (encryption: privacy/at-rest.test.ts).
+    engine = Engine.open({ dataDir: dir, encryptStore: false });
     const r = await engine.enroll({ name: `Ann "Q" O'Hara'); DROP TABLE members;--`, apartment: '4B' }, [
       A('001085.jpg'),
       A('007710.jpg'),
@@ -135,7 +136,7 @@ describeWithAssets('engine: enrollment and identification on real photos', () =>
     expect(counts(engine)).toEqual(before);
     // The in-memory index is rebuilt from disk on the next open: nothing of "Half" survives.
     engine.close();
-    engine = Engine.open({ dataDir: dir });
+    engine = Engine.open({ dataDir: dir, encryptStore: false });
     expect(engine.vectors.count('member')).toBe(4);
   });
 

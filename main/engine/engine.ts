@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 import { decodeImage, type RgbImage } from '../decode/image.js';
 import type { Box } from '../detect/types.js';
 import { cropJpeg, deleteCrop, purgeExpiredCrops, storeCrop } from '../privacy/crops.js';
-import { masterKeyFromPassphrase, type MasterKey } from '../privacy/keys.js';
+import type { KeySource } from '../privacy/key-file.js';
+import { dropLegacyKeyMeta, unlockDataFolder, type MasterKey } from '../privacy/keys.js';
 import { resolveThresholds, decideBand, type Thresholds } from '../decide/bands.js';
 import { mergeUnknownFragments, type MergeResult } from '../decide/merge-unknowns.js';
 import { VigilError, describeError } from '../errors.js';
@@ -29,10 +30,18 @@ import { analyseImage, largestFace, type AnalysedFace } from './analyze.js';
 export interface EngineOptions {
   dataDir: string;
   pack?: string;
-  /** Unlocks the encrypted face crops of unknown persons (headless mode). */
+  /**
+   * Headless mode: the passphrase that locks the data folder (store and crops). A folder created
+   * with one never opens without it; without one (and no masterKey) a generated device.key is used.
+   */
   passphrase?: string;
   /** A ready 32-byte master key (the desktop keeps one in the OS key store); wins over passphrase. */
   masterKey?: Buffer;
+  /**
+   * Default true: the store is encrypted with the folder's database key (a plaintext one in
+   * place). False keeps a plaintext store plaintext, for tests that inspect raw files.
+   */
+  encryptStore?: boolean;
   /** Who acts, for the audit log. */
   actor?: string;
 }
@@ -63,17 +72,21 @@ const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
 export class Engine {
   private models: LoadedModels | undefined;
 
-  /** Null when no key was given: then no crop of an unknown person is kept at all. */
-  readonly masterKey: MasterKey | null;
+  /** Seals crops of unknown persons; from the desktop key, the passphrase or device.key. */
+  readonly masterKey: MasterKey;
+  /** Where the master key came from: 'device' means file permissions are the only lock. */
+  readonly keySource: KeySource;
 
   private constructor(
     readonly db: Database.Database,
     readonly vectors: VectorStore,
     readonly recognizer: ModelEntry,
-    private readonly options: Required<Omit<EngineOptions, 'passphrase' | 'masterKey'>>,
-    masterKey: MasterKey | null,
+    private readonly options: Required<Omit<EngineOptions, 'passphrase' | 'masterKey' | 'encryptStore'>>,
+    masterKey: MasterKey,
+    keySource: KeySource,
   ) {
     this.masterKey = masterKey;
+    this.keySource = keySource;
     this.purgeExpired();
   }
 
@@ -90,7 +103,6 @@ export class Engine {
 
   /** Encrypts and keeps the best face crop of an unknown person, replacing an older one. */
   async keepCrop(unknownId: string, frame: RgbImage, box: Box): Promise<boolean> {
-    if (!this.masterKey) return false;
     const jpeg = await cropJpeg(frame, box);
     if (
       !this.db.open ||
@@ -149,16 +161,23 @@ export class Engine {
     const pack = packByName(options.pack ?? 'default', loadManifest());
     const recognizer = modelById(pack.recognizer);
     const dim = Number(recognizer.output.size);
-    const db = openDatabase(options.dataDir, { recognizerId: recognizer.id, embeddingDim: dim });
-    let key: MasterKey | null = null;
+    const keys = unlockDataFolder(options.dataDir, {
+      ...(options.masterKey ? { masterKey: options.masterKey } : {}),
+      ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
+      ...(options.encryptStore !== undefined ? { encryptStore: options.encryptStore } : {}),
+    });
+    let db: Database.Database;
     try {
-      if (options.masterKey && options.masterKey.length !== 32)
-        throw new VigilError('INVALID_ARGUMENT', 'The master key must be 32 bytes long.');
-      key = options.masterKey
-        ? Buffer.from(options.masterKey)
-        : options.passphrase
-          ? masterKeyFromPassphrase(db, options.passphrase)
-          : null;
+      db = openDatabase(options.dataDir, {
+        recognizerId: recognizer.id,
+        embeddingDim: dim,
+        key: keys.storeKey,
+      });
+    } finally {
+      keys.storeKey?.fill(0);
+    }
+    try {
+      dropLegacyKeyMeta(db);
     } catch (e) {
       db.close();
       throw e;
@@ -168,7 +187,8 @@ export class Engine {
       new VectorStore(db, dim),
       recognizer,
       { dataDir: options.dataDir, pack: options.pack ?? 'default', actor: options.actor ?? 'cli' },
-      key,
+      keys.masterKey,
+      keys.source,
     );
   }
 

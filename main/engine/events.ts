@@ -1,3 +1,4 @@
+import type { PreviewFrame } from '../contract/contract.js';
 import type { AlertMessage } from '../notify/channels.js';
 import type { CameraStatus } from '../source/camera-source.js';
 
@@ -31,6 +32,10 @@ export interface StatsEvent {
   frames_dropped: number;
   faces_skipped: Record<string, number>;
   tracks_discarded: number;
+  /** True while the data folder's disk is full and nothing is recorded (see store/write-guard). */
+  disk_full?: boolean;
+  /** Store writes dropped because the disk was full, by kind (appearance, unknown_sighting…). */
+  writes_dropped?: Record<string, number>;
 }
 
 export interface AlertEvent extends AlertMessage {
@@ -38,4 +43,7 @@ export interface AlertEvent extends AlertMessage {
   alert_type: string;
 }
 
-export type EngineEvent = RecognitionEvent | CameraStatusEvent | StatsEvent | AlertEvent;
+/** A console tile's frame with the faces of the current tracks (see Pipeline.onPreview). */
+export type { PreviewFrame };
+
+export type EngineEvent = RecognitionEvent | CameraStatusEvent | StatsEvent | AlertEvent | PreviewFrame;

@@ -1,3 +1,4 @@
+import type { PreviewFrame } from '../contract/contract.js';
 import type { RgbImage } from '../decode/image.js';
 import type { Box } from '../detect/types.js';
 import { EventEmitter } from 'node:events';
@@ -19,11 +20,16 @@ import {
   type ResumedNotice,
   type WriteGuard,
 } from '../store/write-guard.js';
-import { CameraSource, type FrameEvent } from '../source/camera-source.js';
+import {
+  CameraSource,
+  type FrameEvent,
+  type PreviewImage,
+  type PreviewOptions,
+} from '../source/camera-source.js';
 import { IouTracker, type Track } from '../track/tracker.js';
 import { InProcessAnalyzer, type Analyzer } from './analyzer.js';
 import type { Engine } from './engine.js';
-import type { EngineEvent, RecognitionEvent } from './events.js';
+import type { EngineEvent, RecognitionEvent, StatsEvent } from './events.js';
 import {
   extendAppearance,
   planUnknownSighting,
@@ -40,7 +46,20 @@ interface TrackState {
   /** Faces of this track embedded so far, and the best weight among them. */
   attempts: number;
   bestEmbeddedWeight: number;
+  /** The unknown person this undecided track resembles so far (a label for the live tiles only). */
+  resembles: string | null;
 }
+
+interface CameraEntry {
+  row: CameraRow;
+  source: CameraSource;
+  tracker: IouTracker<FaceSample>;
+  /** Size and time of the last analysed frame: track boxes are in its pixels. */
+  analysed: { width: number; height: number; at: number } | null;
+}
+
+/** Console tiles: 2 frames a second, 480 px on the long side. */
+export const DEFAULT_PREVIEW: PreviewOptions = { fps: 2, size: 480 };
 
 export interface PipelineOptions {
   ffmpegPath: string;
@@ -58,6 +77,8 @@ export interface PipelineOptions {
   analyzer?: Analyzer;
   /** While the disk is full, how often a write is tried to see whether space returned (10 s). */
   diskRetryMs?: number;
+  /** Preview frames for the console tiles (`preview` events); null turns them off. */
+  preview?: PreviewOptions | null;
 }
 
 const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
@@ -68,10 +89,7 @@ const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
  * (counted) rather than queued while its previous one is still being analysed.
  */
 export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
-  private readonly cameras = new Map<
-    string,
-    { row: CameraRow; source: CameraSource; tracker: IouTracker<FaceSample> }
-  >();
+  private readonly cameras = new Map<string, CameraEntry>();
   private readonly trackState = new Map<string, TrackState>();
   private framesAnalysed = 0;
   private facesEmbedded = 0;
@@ -128,10 +146,12 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       analysisFps: row.fps ?? this.opts.analysisFps ?? 5,
       analysisSize: this.opts.analysisSize ?? 1280,
       ...(row.url.startsWith('rtsp') ? { rtspTransport: 'udp' as const } : {}),
+      preview: this.opts.preview === undefined ? DEFAULT_PREVIEW : this.opts.preview,
     });
     const tracker = new IouTracker<FaceSample>(row.camera_id, { maxIdleMs: this.opts.trackIdleMs ?? 1500 });
-    this.cameras.set(row.camera_id, { row, source, tracker });
+    this.cameras.set(row.camera_id, { row, source, tracker, analysed: null });
     source.on('status', (s) => this.emit('event', { type: 'camera_status', ...s }));
+    source.on('preview', (p) => this.onPreview(p));
     source.on('frame', (f) => {
       this.onFrame(f)
         .catch((e: unknown) =>
@@ -159,7 +179,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     return [...this.cameras.values()].map((c) => c.source.current);
   }
 
-  stats(): EngineEvent {
+  stats(): StatsEvent {
     const st = this.status();
     const guard = this.guard.stats();
     return {
@@ -193,6 +213,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     );
     const faces = moved.faces;
     const frame = moved.image;
+    cam.analysed = { width: frame.width, height: frame.height, at: f.at };
     const { assigned, ended } = cam.tracker.update(
       faces.map((face) => ({ box: face.box, payload: { quality: face.quality, box: face.box, at: f.at } })),
       f.at,
@@ -210,6 +231,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
           decided: !!st.decided,
           attempts: st.attempts,
           bestEmbeddedWeight: st.bestEmbeddedWeight,
+          hits: t.hits,
         })
       ) {
         chosen.push({ track: t, sample, st, crop: faces[i]!.aligned });
@@ -240,7 +262,14 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   private state(t: Track<FaceSample>): TrackState {
     let s = this.trackState.get(this.key(t));
     if (!s) {
-      s = { decided: null, appearanceId: null, best: null, attempts: 0, bestEmbeddedWeight: 0 };
+      s = {
+        decided: null,
+        appearanceId: null,
+        best: null,
+        attempts: 0,
+        bestEmbeddedWeight: 0,
+        resembles: null,
+      };
       this.trackState.set(this.key(t), s);
     }
     return s;
@@ -259,7 +288,14 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       (e) => this.engine.vectors.searchPeople('member', e, 1)[0],
       thresholds,
     );
-    if (!verdict) return;
+    if (!verdict) {
+      // Not a member (yet): say on the live tile which stranger this looks like. The stored
+      // decision still waits for the track to end (see finish()).
+      const tpl = unknownTemplate(usable);
+      const near = tpl && this.engine.vectors.searchPeople('unknown', tpl.template, 1)[0];
+      st.resembles = near && near.similarity >= thresholds.unknown ? near.personId : null;
+      return;
+    }
     const shot = bestShot(usable)!;
     const db = this.engine.db;
     // With the disk full the member is still named on screen; only the log entry is lost (counted).
@@ -287,6 +323,46 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       at: Date.now(),
     };
     this.emit('event', st.decided);
+  }
+
+  /**
+   * A preview frame with the faces of the camera's current tracks, scaled to its pixels. Built
+   * only when someone listens, and emitted at once or not at all: previews are never queued.
+   */
+  private onPreview(p: PreviewImage): void {
+    const cam = this.cameras.get(p.cameraId);
+    if (!cam || this.listenerCount('event') === 0) return;
+    const faces: PreviewFrame['faces'] = [];
+    const a = cam.analysed;
+    if (a) {
+      const sx = p.width / a.width;
+      const sy = p.height / a.height;
+      // Tracks seen in the latest analysed frames; one that has just lost its face is left out.
+      const recent = a.at - 1000 / Math.max(1, cam.row.fps ?? this.opts.analysisFps ?? 5) - 250;
+      for (const t of cam.tracker.active) {
+        if (t.lastSeen < recent) continue;
+        const st = this.trackState.get(this.key(t));
+        const d = st?.decided;
+        const [x1, y1, x2, y2] = t.box;
+        faces.push({
+          bbox: [Math.round(x1 * sx), Math.round(y1 * sy), Math.round(x2 * sx), Math.round(y2 * sy)],
+          ...(d?.kind === 'known_member'
+            ? { label: d.name, kind: 'member' as const }
+            : d || st?.resembles
+              ? { label: d?.unknown_id ?? st!.resembles!, kind: 'unknown' as const }
+              : { label: '', kind: 'pending' as const }),
+        });
+      }
+    }
+    this.emit('event', {
+      type: 'preview',
+      camera_id: p.cameraId,
+      at: p.at,
+      width: p.width,
+      height: p.height,
+      jpeg: p.jpeg.toString('base64'),
+      faces,
+    });
   }
 
   /** A track ended: extend a member's appearance, or settle who the stranger was. */

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
 import type { EngineEvent } from '../engine/events.js';
 import { getMember, withinAllowedHours } from '../store/members.js';
+import { writeGuard } from '../store/write-guard.js';
 import { deliver, type AlertMessage, type Channel } from './channels.js';
 
 export interface AlertRules {
@@ -44,7 +45,12 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
   }
 
   handle(e: EngineEvent): void {
-    if (e.type === 'alert' || e.type === 'stats') return;
+    if (e.type === 'alert') {
+      // Alerts about Vigil itself (the disk is full) reach the channels but cannot be stored.
+      if (e.alert_type.startsWith('system_')) this.deliverOnly({ ...e, type: e.alert_type });
+      return;
+    }
+    if (e.type === 'stats') return;
     if (e.type === 'recognition') {
       if (e.kind === 'new_unknown') {
         this.raise(
@@ -128,22 +134,25 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
     if (last !== undefined && now - last < this.rules.cooldownMs) return;
     this.lastRaised.set(key, now);
     const created_at = new Date(now).toISOString();
-    const info = this.db
-      .prepare(
-        `INSERT INTO alerts (type, priority, status, person_kind, person_id, camera_id, message, created_at)
-         VALUES (?, ?, 'open', ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        type,
-        priority,
-        personId ? (personId.startsWith('UNKNOWN_') ? 'unknown' : 'member') : null,
-        personId,
-        cameraId,
-        message,
-        created_at,
-      );
+    // With the disk full the alert is still shown and sent, with id 0: it could not be stored.
+    const stored = writeGuard(this.db).write('alert', () =>
+      this.db
+        .prepare(
+          `INSERT INTO alerts (type, priority, status, person_kind, person_id, camera_id, message, created_at)
+           VALUES (?, ?, 'open', ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          type,
+          priority,
+          personId ? (personId.startsWith('UNKNOWN_') ? 'unknown' : 'member') : null,
+          personId,
+          cameraId,
+          message,
+          created_at,
+        ),
+    );
     const alert: AlertMessage = {
-      alert_id: Number(info.lastInsertRowid),
+      alert_id: stored ? Number(stored.lastInsertRowid) : 0,
       type,
       priority,
       message,
@@ -152,6 +161,10 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
       created_at,
     };
     this.emit('alert', alert);
+    this.deliverOnly(alert);
+  }
+
+  private deliverOnly(alert: AlertMessage): void {
     const p = deliver(this.channels, alert).finally(() => this.pending.delete(p));
     this.pending.add(p);
   }

@@ -14,11 +14,13 @@ const OTHER = asset('faces', 'celeba', '07203', '007200.jpg');
 describeWithAssets('encrypted face crops of unknown persons', () => {
   it('keeps one encrypted crop, readable only with the right key, gone on dismissal and after retention', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-crops-'));
-    let engine = Engine.open({ dataDir: dir, passphrase: 'correct horse battery' });
+    // A plaintext store first, so the raw-file check shows the crop sealed on its own; the next
+    // open encrypts the store in place and the crops stay readable.
+    let engine = Engine.open({ dataDir: dir, passphrase: 'correct horse battery', encryptStore: false });
     const [face] = await engine.identify(STRANGER);
     const id = face!.unknown_id!;
     expect(hasCrop(engine.db, id)).toBe(true);
-    const jpeg = readCrop(engine.db, engine.masterKey!, id);
+    const jpeg = readCrop(engine.db, engine.masterKey, id);
     const meta = await sharp(jpeg).metadata();
     expect(meta.format).toBe('jpeg');
     expect(meta.width).toBeGreaterThan(40);
@@ -33,16 +35,16 @@ describeWithAssets('encrypted face crops of unknown persons', () => {
     expect(() => Engine.open({ dataDir: dir, passphrase: 'wrong horse battery' })).toThrow(
       /Wrong passphrase/,
     );
-    const noKey = Engine.open({ dataDir: dir });
-    expect(noKey.masterKey).toBeNull();
-    noKey.close();
+    // The passphrase locks the whole folder now, not only the crops.
+    expect(() => Engine.open({ dataDir: dir })).toThrow(/locked with a passphrase/);
 
     engine = Engine.open({ dataDir: dir, passphrase: 'correct horse battery' });
+    expect(readCrop(engine.db, engine.masterKey, id).equals(jpeg)).toBe(true);
     const [other] = await engine.identify(OTHER);
     expect(hasCrop(engine.db, other!.unknown_id!)).toBe(true);
     engine.resolveUnknown(id, 'dismissed');
     expect(hasCrop(engine.db, id)).toBe(false);
-    expect(() => readCrop(engine.db, engine.masterKey!, id)).toThrow(/No face crop is kept/);
+    expect(() => readCrop(engine.db, engine.masterKey, id)).toThrow(/No face crop is kept/);
     // A dismissed person is no longer matched: the same face becomes a new unknown.
     const [again] = await engine.identify(STRANGER);
     expect(again!.type).toBe('new_unknown');

@@ -121,6 +121,9 @@ export class VigilServer {
     const client: Client = { ws, session, machine };
     this.clients.add(client);
     ws.on('close', () => this.clients.delete(client));
+    // An oversize or malformed frame arrives as an error (then a close): without a listener it
+    // would be thrown and take the whole server down.
+    ws.on('error', (e) => log('warn', 'ws_error', { error: e.message }));
     ws.on('message', (data, isBinary) => {
       if (isBinary) return ws.close(1003, 'text frames only');
       let msg: { kind?: unknown; id?: unknown; method?: unknown; params?: unknown };

@@ -19,6 +19,9 @@ describe('PpmSplitter', () => {
         [2, 2, 12, 9],
         [5, 1, 15, 1],
       ]);
+      // Each frame owns its buffer, so it can be transferred to a worker without a copy.
+      for (const f of frames)
+        expect([f.data.byteOffset, f.data.buffer.byteLength]).toEqual([0, f.data.length]);
     }
     s.push(stream);
     expect(frames.length).toBe(6);

@@ -14,8 +14,8 @@ export interface ProbeResult {
  * button. Bounded by a timeout so an unreachable address answers within seconds.
  */
 export function probeCamera(ffmpegPath: string, url: string, timeoutMs = 10_000): Promise<ProbeResult> {
+  // No -rtsp_transport: ffmpeg tries UDP and falls back to TCP, so either kind of camera answers.
   const args = ['-hide_banner', '-nostdin'];
-  if (url.startsWith('rtsp')) args.push('-rtsp_transport', 'tcp');
   args.push('-i', url.startsWith('file://') ? decodeURIComponent(new URL(url).pathname) : url);
   args.push('-frames:v', '1', '-f', 'null', '-');
   return new Promise((resolve) => {

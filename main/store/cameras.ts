@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type Database from 'better-sqlite3';
 import { VigilError } from '../errors.js';
 import { redactUrl } from '../log.js';
@@ -33,6 +33,9 @@ export interface NewCamera {
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** A DNS name or IPv4 address (labels never start or end with "-"), or a bracketed IPv6 address. */
+const HOST =
+  /^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$|^\[[0-9a-f:.]+\]$/i;
 
 /**
  * Accepts rtsp://, http(s)://, file:// URLs and plain paths (made absolute file:// URLs), and
@@ -41,26 +44,50 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export function normaliseCameraUrl(input: string, cwd = process.cwd()): string {
   const url = input.trim();
   if (!url) throw new VigilError('INVALID_ARGUMENT', 'A camera needs a URL or a video file path.');
+  const shown = redactUrl(url).slice(0, 200);
+  if ([...url].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
+    throw new VigilError(
+      'INVALID_ARGUMENT',
+      'The camera address contains control characters (such as a line break).',
+    );
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
   if (scheme && scheme.length > 1) {
+    // ffmpeg gets the address as one argument, never through a shell; still, characters no
+    // camera address needs (outside its password) are refused, as a typo or an injection attempt.
+    const device = ['v4l2', 'avfoundation', 'dshow'].includes(scheme);
+    if (scheme !== 'file' && (device ? /[`|;<>]|\$[({]/ : /[\s`|;<>]|\$[({]/).test(redactUrl(url))) {
+      throw new VigilError(
+        'INVALID_ARGUMENT',
+        `The camera address "${shown}" contains spaces or characters a camera address never needs (\` | ; < > $( ).`,
+      );
+    }
     if (['rtsp', 'rtsps', 'http', 'https'].includes(scheme)) {
       let parsed: URL;
       try {
         parsed = new URL(url);
       } catch {
-        throw new VigilError('INVALID_ARGUMENT', `The camera URL ${redactUrl(url)} is not a valid URL.`);
+        throw new VigilError('INVALID_ARGUMENT', `The camera URL ${shown} is not a valid URL.`);
       }
-      if (!parsed.hostname)
-        throw new VigilError('INVALID_ARGUMENT', `The camera URL ${redactUrl(url)} has no host.`);
+      if (!parsed.hostname) throw new VigilError('INVALID_ARGUMENT', `The camera URL ${shown} has no host.`);
+      if (!HOST.test(parsed.hostname))
+        throw new VigilError('INVALID_ARGUMENT', `The camera URL ${shown} does not name a valid host.`);
       return url;
     }
     if (scheme === 'file') {
-      const path = decodeURIComponent(new URL(url).pathname);
+      let path: string;
+      try {
+        path = fileURLToPath(url);
+      } catch {
+        throw new VigilError(
+          'INVALID_ARGUMENT',
+          `The video file address ${shown} is not a valid file:// URL.`,
+        );
+      }
       if (!existsSync(path))
         throw new VigilError('INVALID_ARGUMENT', `The video file ${path} does not exist.`);
       return url;
     }
-    if (['v4l2', 'avfoundation', 'dshow'].includes(scheme)) return url;
+    if (device) return url;
     throw new VigilError(
       'INVALID_ARGUMENT',
       `Unsupported camera address "${redactUrl(url)}": use rtsp://, http(s)://, file:// or a video file path.`,

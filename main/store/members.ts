@@ -170,9 +170,12 @@ export function searchMembers(
   const like = `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   const where = `WHERE name LIKE @q ESCAPE '\\' OR apartment LIKE @q ESCAPE '\\' OR email LIKE @q ESCAPE '\\'
     OR member_id LIKE @q ESCAPE '\\'`;
-  const total = (db.prepare(`SELECT COUNT(*) AS n FROM members ${where}`).get({ q: like }) as { n: number }).n;
+  const total = (db.prepare(`SELECT COUNT(*) AS n FROM members ${where}`).get({ q: like }) as { n: number })
+    .n;
   const items = db
-    .prepare(`SELECT * FROM members ${where} ORDER BY name COLLATE NOCASE, member_id LIMIT @limit OFFSET @offset`)
+    .prepare(
+      `SELECT * FROM members ${where} ORDER BY name COLLATE NOCASE, member_id LIMIT @limit OFFSET @offset`,
+    )
     .all({ q: like, limit, offset }) as MemberRow[];
   return { total, items };
 }

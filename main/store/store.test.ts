@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { l2normalize } from '../embed/arcface.js';
 import { appendAudit, verifyAudit } from './audit.js';
+import { MIGRATIONS } from './migrations.js';
 import { openDatabase, schemaVersion } from './open.js';
 import { VectorStore } from './vectors.js';
 
@@ -22,7 +23,7 @@ describe('store', () => {
   it('migrates once, binds the folder to its recognizer and refuses another', () => {
     const dir = fresh();
     const db = openDatabase(dir, { recognizerId: 'rec-a', embeddingDim: 8 });
-    expect(schemaVersion(db)).toBe(3);
+    expect(schemaVersion(db)).toBe(MIGRATIONS.length);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('secure_delete', { simple: true })).toBe(1);
     db.close();

@@ -139,10 +139,15 @@ export class VectorStore {
 
   /** Removes one stored vector (not the person). */
   removeVector(id: number): void {
-    const m = this.meta.get(id);
     this.shred(id);
     this.db.prepare('DELETE FROM face_vectors WHERE embedding_id = ?').run(BigInt(id));
     this.db.prepare('DELETE FROM embeddings WHERE embedding_id = ?').run(id);
+    this.untrack(id);
+  }
+
+  /** Drops a vector from the in-memory index only. */
+  private untrack(id: number): void {
+    const m = this.meta.get(id);
     if (!m) return;
     this.indexes[m.kind].remove(id);
     this.meta.delete(id);
@@ -170,7 +175,7 @@ export class VectorStore {
       .pluck()
       .all(kind, personId) as number[];
     const set = this.db.prepare('UPDATE face_vectors SET active = ? WHERE embedding_id = ?');
-    for (const id of ids) set.run(active ? 1 : 0, BigInt(id));
+    for (const id of ids) set.run(BigInt(active ? 1 : 0), BigInt(id));
     if (active) this.reactivate(kind, personId);
     else this.forget(kind, personId);
   }
@@ -228,7 +233,16 @@ export class VectorStore {
     for (const id of index.candidates(probe, candidateCount(index.size))) {
       const m = this.meta.get(id);
       if (!m) continue;
-      const s = dot(probe, this.vector(id));
+      const blob = this.getVector.get(BigInt(id)) as Buffer | undefined;
+      if (!blob) {
+        // Erased by another process on the same folder (`vigil subject erase` beside `vigil serve`).
+        this.untrack(id);
+        continue;
+      }
+      const s = dot(
+        probe,
+        new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength)),
+      );
       if (s > (best.get(m.personId) ?? -2)) best.set(m.personId, s);
     }
     return [...best]

@@ -43,7 +43,8 @@ export const adminHandlers: Pick<
     };
   },
   'settings.set': (ctx, p) => {
-    if (!(p.key in DEFAULT_CONFIG))
+    // Own keys only: "constructor" or "__proto__" are `in` every object.
+    if (!Object.hasOwn(DEFAULT_CONFIG, p.key))
       throw new VigilError('INVALID_ARGUMENT', `There is no setting called ${p.key}.`);
     const key = p.key as ConfigKey;
     const db = ctx.engine.db;

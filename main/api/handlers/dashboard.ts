@@ -1,4 +1,5 @@
 import type { DashboardSummary } from '../../contract/contract.js';
+import { packByName } from '../../models/manifest.js';
 import { executionProvider } from '../../runtime/session.js';
 import { type Handlers } from '../context.js';
 import { cameraViews } from './cameras.js';
@@ -65,5 +66,6 @@ export const dashboardHandlers: Pick<Handlers, 'dashboard.summary' | 'system.inf
     execution_provider: executionProvider().provider,
     data_dir: ctx.engine.dataDir,
     kiosk: ctx.kiosk,
+    liveness: Boolean(packByName(ctx.pack).liveness),
   }),
 };

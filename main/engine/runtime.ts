@@ -1,0 +1,126 @@
+import type Database from 'better-sqlite3';
+import { log } from '../log.js';
+import { AlertEngine } from '../notify/alerts.js';
+import { channelsFrom } from '../notify/channels.js';
+import { findFfmpeg, type FfmpegLocation } from '../source/ffmpeg.js';
+import { readConfig } from '../store/config.js';
+import type { Engine } from './engine.js';
+import type { CameraStatusEvent, EngineEvent } from './events.js';
+import { defaultPool, type InferencePool } from './inference-pool.js';
+import { Pipeline } from './pipeline.js';
+
+export interface RuntimeOptions {
+  pack: string;
+  dataDir: string;
+  /** Every event a console may want: the pipeline's, alerts as they are raised, periodic stats. */
+  onEvent: (e: EngineEvent) => void;
+  /** An explicit ffmpeg; default: findFfmpeg(). Null runs without cameras (review and enrollment only). */
+  ffmpeg?: FfmpegLocation | null;
+  /** How often stats are emitted; 5 s like `vigil serve`. */
+  statsMs?: number;
+}
+
+export interface Runtime {
+  /** Null when ffmpeg is missing: the console still enrolls and reviews, cameras do not run. */
+  readonly pipeline: Pipeline | null;
+  readonly ffmpeg: FfmpegLocation | null;
+  /** The live state of each running camera. */
+  cameras(): CameraStatusEvent[];
+  /** Alerts not yet acknowledged or resolved, and how many of them are high or critical. */
+  openAlerts(): { total: number; urgent: number };
+  /** Stops cameras, writes what open tracks saw, flushes alert delivery; the engine stays open. */
+  stop(): Promise<void>;
+}
+
+/** Alerts not yet acknowledged or resolved, and how many of them are high or critical. */
+export function countOpenAlerts(db: Database.Database): { total: number; urgent: number } {
+  return db
+    .prepare(
+      `SELECT COUNT(*) AS total, COALESCE(SUM(priority IN ('high', 'critical')), 0) AS urgent
+       FROM alerts WHERE status = 'open'`,
+    )
+    .get() as { total: number; urgent: number };
+}
+
+/** Runs one periodic chore; a failing chore is logged and tried again next time, never fatal. */
+function every(ms: number, chore: string, fn: () => unknown): NodeJS.Timeout {
+  return setInterval(() => {
+    try {
+      fn();
+    } catch (e) {
+      log('error', 'runtime_chore_failed', { chore, error: e instanceof Error ? e.message : String(e) });
+    }
+  }, ms);
+}
+
+/**
+ * The live side of the engine for the desktop shell: cameras, alerts, retention and merging on
+ * their schedules, and the shutdown order that loses nothing (`vigil serve` follows the same one):
+ * stop the cameras, which finalises open tracks, merge fragments, then deliver pending alerts.
+ */
+export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promise<Runtime> {
+  const ffmpeg = opts.ffmpeg === undefined ? (findFfmpeg() ?? null) : opts.ffmpeg;
+  const alerts = new AlertEngine(
+    engine.db,
+    channelsFrom(readConfig(engine.db, 'alert_channels')),
+    readConfig(engine.db, 'alert_rules'),
+  );
+  alerts.on('alert', (a) => opts.onEvent({ ...a, type: 'alert', alert_type: a.type }));
+
+  let pool: InferencePool | null = null;
+  let pipeline: Pipeline | null = null;
+  if (ffmpeg) {
+    pool = defaultPool(opts.pack, opts.dataDir);
+    pipeline = new Pipeline(engine, {
+      ffmpegPath: ffmpeg.path,
+      analyzer: pool,
+      tiles: readConfig(engine.db, 'detection_tiles'),
+    });
+    pipeline.on('event', (e) => {
+      alerts.handle(e);
+      opts.onEvent(e);
+    });
+    try {
+      await pipeline.start();
+    } catch (e) {
+      await pool.close();
+      alerts.close();
+      throw e;
+    }
+  } else {
+    log('warn', 'runtime_no_ffmpeg', {});
+  }
+
+  const live = pipeline;
+  const timers = [
+    every(3_600_000, 'purge_expired', () => engine.purgeExpired()),
+    every(600_000, 'merge_unknowns', () => engine.mergeUnknowns()),
+  ];
+  if (live) {
+    timers.push(every(2000, 'sync_cameras', () => live.sync()));
+    timers.push(every(opts.statsMs ?? 5000, 'stats', () => opts.onEvent(live.stats())));
+  }
+
+  let stopping: Promise<void> | null = null;
+  const stop = async (): Promise<void> => {
+    for (const t of timers) clearInterval(t);
+    // Finalise open tracks before anything closes: what was seen is written, not dropped.
+    if (live) await live.stop();
+    try {
+      engine.mergeUnknowns();
+    } catch (e) {
+      log('error', 'runtime_chore_failed', { chore: 'merge_unknowns', error: (e as Error).message });
+    }
+    alerts.close();
+    await alerts.flush();
+    if (pool) await pool.close();
+  };
+
+  return {
+    pipeline,
+    ffmpeg,
+    cameras: () => (live ? live.status().map((s) => ({ type: 'camera_status' as const, ...s })) : []),
+    openAlerts: () => countOpenAlerts(engine.db),
+    stop: () => (stopping ??= stop()),
+  };
+}

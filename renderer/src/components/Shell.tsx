@@ -1,0 +1,117 @@
+import Alert from '@mui/material/Alert';
+import AppBar from '@mui/material/AppBar';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Drawer from '@mui/material/Drawer';
+import List from '@mui/material/List';
+import ListItemButton from '@mui/material/ListItemButton';
+import ListItemText from '@mui/material/ListItemText';
+import Toolbar from '@mui/material/Toolbar';
+import Typography from '@mui/material/Typography';
+import { useEffect, useState, type ComponentType } from 'react';
+import { connectionState, onConnection, type ConnectionState } from '../api.js';
+import AlertsPage from '../pages/AlertsPage.js';
+import AuditPage from '../pages/AuditPage.js';
+import DashboardPage from '../pages/DashboardPage.js';
+import LivePage from '../pages/LivePage.js';
+import MembersPage from '../pages/MembersPage.js';
+import ReportsPage from '../pages/ReportsPage.js';
+import ReviewPage from '../pages/ReviewPage.js';
+import SettingsPage from '../pages/SettingsPage.js';
+import UsersPage from '../pages/UsersPage.js';
+import { useSession } from '../store/session.js';
+import { PageBoundary } from './PageBoundary.js';
+import { EmptyState } from './states.js';
+import { NAV, allowedPages, type PageId } from './nav.js';
+
+const PAGES: Record<PageId, ComponentType> = {
+  live: LivePage,
+  review: ReviewPage,
+  members: MembersPage,
+  alerts: AlertsPage,
+  dashboard: DashboardPage,
+  reports: ReportsPage,
+  settings: SettingsPage,
+  audit: AuditPage,
+  users: UsersPage,
+};
+
+const DRAWER = 200;
+
+function useConnection(): ConnectionState {
+  const [state, setState] = useState(connectionState());
+  useEffect(() => onConnection(setState), []);
+  return state;
+}
+
+/** The signed-in console: the pages this role may see on the left, the chosen one on the right. */
+export function Shell() {
+  const user = useSession((s) => s.user);
+  const can = useSession((s) => s.can);
+  const logout = useSession((s) => s.logout);
+  const pages = allowedPages(can);
+  const [page, setPage] = useState<PageId | undefined>(pages[0]);
+  const connection = useConnection();
+  const current = page && pages.includes(page) ? page : pages[0];
+  const Page = current ? PAGES[current] : null;
+
+  return (
+    <Box sx={{ display: 'flex', height: '100vh' }}>
+      <AppBar position="fixed" sx={{ zIndex: (t) => t.zIndex.drawer + 1 }} color="default" elevation={1}>
+        <Toolbar variant="dense">
+          <Typography variant="h6" sx={{ flexGrow: 1 }}>
+            Vigil
+          </Typography>
+          <Typography variant="body2" sx={{ mr: 2 }} data-testid="current-user">
+            {user?.username} · {user?.role}
+          </Typography>
+          <Button color="inherit" onClick={() => void logout()} aria-label="Sign out">
+            Sign out
+          </Button>
+        </Toolbar>
+      </AppBar>
+      <Drawer
+        variant="permanent"
+        sx={{
+          width: DRAWER,
+          flexShrink: 0,
+          '& .MuiDrawer-paper': { width: DRAWER, boxSizing: 'border-box' },
+        }}
+      >
+        <Toolbar variant="dense" />
+        <List component="nav" aria-label="Pages">
+          {NAV.filter((n) => pages.includes(n.id)).map((n) => (
+            <ListItemButton
+              key={n.id}
+              selected={n.id === current}
+              onClick={() => setPage(n.id)}
+              data-testid={`nav-${n.id}`}
+            >
+              <ListItemText primary={n.label} />
+            </ListItemButton>
+          ))}
+        </List>
+      </Drawer>
+      <Box component="main" sx={{ flexGrow: 1, minWidth: 0, display: 'flex', flexDirection: 'column' }}>
+        <Toolbar variant="dense" />
+        {connection === 'connecting' && (
+          <Alert severity="warning" square data-testid="reconnecting">
+            Reconnecting to the engine…
+          </Alert>
+        )}
+        <Box sx={{ flexGrow: 1, overflow: 'auto', p: 2 }}>
+          {Page ? (
+            <PageBoundary key={current}>
+              <Page />
+            </PageBoundary>
+          ) : (
+            <EmptyState
+              title="Nothing to show"
+              hint="Your role has no pages in this console; ask an administrator."
+            />
+          )}
+        </Box>
+      </Box>
+    </Box>
+  );
+}

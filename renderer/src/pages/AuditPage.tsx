@@ -1,0 +1,102 @@
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Stack from '@mui/material/Stack';
+import Table from '@mui/material/Table';
+import TableBody from '@mui/material/TableBody';
+import TableCell from '@mui/material/TableCell';
+import TableContainer from '@mui/material/TableContainer';
+import TableHead from '@mui/material/TableHead';
+import TableRow from '@mui/material/TableRow';
+import Typography from '@mui/material/Typography';
+import { useState } from 'react';
+import type { AuditVerdict } from '../../../main/contract/contract.js';
+import { call } from '../api.js';
+import { formatTime } from '../components/format.js';
+import { EmptyState, ErrorState, Loading, sentenceOf } from '../components/states.js';
+import { useCall } from '../hooks/useCall.js';
+
+export default function AuditPage() {
+  const audit = useCall('audit.list', { limit: 500 });
+  const [verdict, setVerdict] = useState<AuditVerdict | null>(null);
+  const [verifyError, setVerifyError] = useState<string | null>(null);
+  const [verifying, setVerifying] = useState(false);
+
+  const verify = async () => {
+    setVerifying(true);
+    setVerdict(null);
+    setVerifyError(null);
+    try {
+      setVerdict(await call('audit.verify', {}));
+    } catch (e) {
+      setVerifyError(sentenceOf(e));
+    } finally {
+      setVerifying(false);
+    }
+  };
+
+  const rows = audit.data ?? [];
+  return (
+    <Box data-testid="page-audit" sx={{ p: 2 }}>
+      <Stack direction="row" sx={{ alignItems: 'center', justifyContent: 'space-between', mb: 1 }}>
+        <Typography variant="h5" component="h1">
+          Audit log
+        </Typography>
+        <Stack direction="row" spacing={1}>
+          <Button onClick={audit.reload} disabled={audit.loading}>
+            Refresh
+          </Button>
+          <Button variant="contained" onClick={() => void verify()} disabled={verifying}>
+            Verify chain
+          </Button>
+        </Stack>
+      </Stack>
+      {verdict && (
+        <Alert severity={verdict.ok ? 'success' : 'error'} data-testid="audit-verdict" sx={{ mb: 1 }}>
+          {verdict.ok
+            ? `The chain is intact: ${verdict.rows} rows checked.`
+            : `The chain is broken at row #${verdict.first_bad ?? '?'} (${verdict.rows} rows checked): an entry was changed or removed.`}
+        </Alert>
+      )}
+      {verifyError && <ErrorState message={verifyError} />}
+      {audit.error ? (
+        <ErrorState message={audit.error} onRetry={audit.reload} />
+      ) : audit.loading && !audit.data ? (
+        <Loading />
+      ) : rows.length === 0 ? (
+        <EmptyState title="The audit log is empty" />
+      ) : (
+        <TableContainer sx={{ maxHeight: 'calc(100vh - 200px)' }}>
+          <Table size="small" stickyHeader aria-label="Audit log">
+            <TableHead>
+              <TableRow>
+                <TableCell>#</TableCell>
+                <TableCell>Time</TableCell>
+                <TableCell>Actor</TableCell>
+                <TableCell>Action</TableCell>
+                <TableCell>Subject</TableCell>
+                <TableCell>Details</TableCell>
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              {rows.map((r) => (
+                <TableRow key={r.audit_id} data-testid="audit-row" data-id={r.audit_id}>
+                  <TableCell>{r.audit_id}</TableCell>
+                  <TableCell sx={{ whiteSpace: 'nowrap' }}>{formatTime(r.at)}</TableCell>
+                  <TableCell>{r.actor}</TableCell>
+                  <TableCell>{r.action}</TableCell>
+                  <TableCell>{r.subject ?? '—'}</TableCell>
+                  <TableCell
+                    sx={{ fontFamily: 'monospace', fontSize: 12, maxWidth: 420, wordBreak: 'break-all' }}
+                  >
+                    {r.details}
+                  </TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        </TableContainer>
+      )}
+    </Box>
+  );
+}

@@ -1,0 +1,169 @@
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Chip from '@mui/material/Chip';
+import Dialog from '@mui/material/Dialog';
+import DialogContent from '@mui/material/DialogContent';
+import DialogTitle from '@mui/material/DialogTitle';
+import Paper from '@mui/material/Paper';
+import Stack from '@mui/material/Stack';
+import Table from '@mui/material/Table';
+import TableBody from '@mui/material/TableBody';
+import TableCell from '@mui/material/TableCell';
+import TableContainer from '@mui/material/TableContainer';
+import TableHead from '@mui/material/TableHead';
+import TablePagination from '@mui/material/TablePagination';
+import TableRow from '@mui/material/TableRow';
+import TextField from '@mui/material/TextField';
+import Typography from '@mui/material/Typography';
+import { useEffect, useState } from 'react';
+import { EnrollWizard } from '../components/EnrollWizard.js';
+import { formatTime } from '../components/format.js';
+import { MemberDetailPane } from '../components/MemberDetailPane.js';
+import { EmptyState, ErrorState, Loading } from '../components/states.js';
+import { useCall } from '../hooks/useCall.js';
+import { useSession } from '../store/session.js';
+
+const PAGE_SIZE = 25;
+
+/** Search, page through and manage members; enroll new ones. */
+export default function MembersPage() {
+  const [input, setInput] = useState('');
+  const [query, setQuery] = useState('');
+  const [page, setPage] = useState(0);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [enrolling, setEnrolling] = useState(false);
+  const canEnroll = useSession((s) => s.can('members.enroll'));
+
+  // Search as the operator types, but not a call per keystroke.
+  useEffect(() => {
+    const t = setTimeout(() => {
+      setQuery(input.trim());
+      setPage(0);
+    }, 300);
+    return () => clearTimeout(t);
+  }, [input]);
+
+  const list = useCall('members.list', {
+    ...(query ? { query } : {}),
+    offset: page * PAGE_SIZE,
+    limit: PAGE_SIZE,
+  });
+  const items = list.data?.items ?? [];
+
+  let table;
+  if (list.loading && !list.data) table = <Loading label="Loading members" />;
+  else if (list.error) table = <ErrorState message={list.error} onRetry={list.reload} />;
+  else if (items.length === 0)
+    table = query ? (
+      <EmptyState title={`No member matches “${query}”`} />
+    ) : (
+      <EmptyState
+        title="No members yet"
+        hint={canEnroll ? 'Enroll the first one with “Enroll member”.' : undefined}
+      />
+    );
+  else
+    table = (
+      <>
+        <TableContainer sx={{ flexGrow: 1 }}>
+          <Table size="small" stickyHeader aria-label="Members">
+            <TableHead>
+              <TableRow>
+                <TableCell>Name</TableCell>
+                <TableCell>Apartment</TableCell>
+                <TableCell>Type</TableCell>
+                <TableCell>Status</TableCell>
+                <TableCell>Last seen</TableCell>
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              {items.map((m) => (
+                <TableRow
+                  key={m.member_id}
+                  hover
+                  selected={m.member_id === selected}
+                  onClick={() => setSelected(m.member_id)}
+                  data-testid="member-row"
+                  data-id={m.member_id}
+                  sx={{ cursor: 'pointer' }}
+                >
+                  <TableCell>
+                    {m.name} {m.watchlist && <Chip size="small" color="error" label="watchlist" />}
+                  </TableCell>
+                  <TableCell>{m.apartment ?? '—'}</TableCell>
+                  <TableCell>{m.member_type}</TableCell>
+                  <TableCell>{m.status}</TableCell>
+                  <TableCell>{formatTime(m.last_seen)}</TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        </TableContainer>
+        <TablePagination
+          component="div"
+          count={list.data?.total ?? 0}
+          page={page}
+          onPageChange={(_e, p) => setPage(p)}
+          rowsPerPage={PAGE_SIZE}
+          rowsPerPageOptions={[PAGE_SIZE]}
+        />
+      </>
+    );
+
+  return (
+    <Box
+      data-testid="page-members"
+      sx={{ display: 'flex', flexDirection: 'column', height: '100%', minHeight: 0 }}
+    >
+      <Stack direction="row" spacing={2} sx={{ alignItems: 'center', mb: 1 }}>
+        <Typography variant="h5" sx={{ flexGrow: 1 }}>
+          Members
+        </Typography>
+        <TextField
+          size="small"
+          label="Search members"
+          value={input}
+          onChange={(e) => setInput(e.target.value)}
+          type="search"
+        />
+        {canEnroll && (
+          <Button variant="contained" onClick={() => setEnrolling(true)}>
+            Enroll member
+          </Button>
+        )}
+      </Stack>
+      <Box sx={{ display: 'flex', gap: 2, flexGrow: 1, minHeight: 0 }}>
+        <Paper sx={{ flex: '1 1 55%', display: 'flex', flexDirection: 'column', minWidth: 0, minHeight: 0 }}>
+          {table}
+        </Paper>
+        <Paper sx={{ flex: '1 1 45%', p: 2, overflow: 'auto', minWidth: 0 }}>
+          {selected ? (
+            <MemberDetailPane
+              key={selected}
+              id={selected}
+              onChanged={list.reload}
+              onDeleted={() => {
+                setSelected(null);
+                list.reload();
+              }}
+            />
+          ) : (
+            <Typography color="text.secondary">Select a member to see details and appearances.</Typography>
+          )}
+        </Paper>
+      </Box>
+      <Dialog
+        open={enrolling}
+        onClose={() => setEnrolling(false)}
+        fullWidth
+        maxWidth="md"
+        aria-label="Enroll member"
+      >
+        <DialogTitle>Enroll member</DialogTitle>
+        <DialogContent>
+          <EnrollWizard method="console" onEnrolled={list.reload} onClose={() => setEnrolling(false)} />
+        </DialogContent>
+      </Dialog>
+    </Box>
+  );
+}

@@ -1,0 +1,170 @@
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import List from '@mui/material/List';
+import ListItemButton from '@mui/material/ListItemButton';
+import ListItemText from '@mui/material/ListItemText';
+import Paper from '@mui/material/Paper';
+import Stack from '@mui/material/Stack';
+import ToggleButton from '@mui/material/ToggleButton';
+import ToggleButtonGroup from '@mui/material/ToggleButtonGroup';
+import Typography from '@mui/material/Typography';
+import { useEffect, useRef, useState } from 'react';
+import { formatTime } from '../components/format.js';
+import { ReviewDialogs, type ReviewAction } from '../components/ReviewDialogs.js';
+import { EmptyState, ErrorState, Loading } from '../components/states.js';
+import { UnknownDetailPane } from '../components/UnknownDetailPane.js';
+import { useCall } from '../hooks/useCall.js';
+import { useSession } from '../store/session.js';
+
+const KEYS: Record<string, ReviewAction> = { i: 'identify', c: 'convert', d: 'dismiss', m: 'merge' };
+
+function typing(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return !!el && (el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName));
+}
+
+/** The review queue of unknown persons, driven from the keyboard as well as the mouse. */
+export default function ReviewPage() {
+  const [sort, setSort] = useState<'newest' | 'frequent'>('newest');
+  const list = useCall('unknowns.list', { sort });
+  const canResolve = useSession((s) => s.can('unknowns.resolve'));
+  const [selected, setSelected] = useState<string | null>(null);
+  const [action, setAction] = useState<ReviewAction | null>(null);
+  const [detailKey, setDetailKey] = useState(0);
+  const rows = useRef<HTMLUListElement>(null);
+
+  const items = list.data ?? [];
+  const index = items.findIndex((u) => u.unknown_id === selected);
+  const current = index >= 0 ? items[index] : undefined;
+
+  // Keep a selection: the first row at start, the neighbour after one is resolved.
+  useEffect(() => {
+    if (items.length > 0 && index < 0) setSelected(items[0]?.unknown_id ?? null);
+  }, [items, index]);
+
+  const move = (delta: number) => {
+    if (items.length === 0) return;
+    const next = Math.min(items.length - 1, Math.max(0, (index < 0 ? 0 : index) + delta));
+    setSelected(items[next]?.unknown_id ?? null);
+    rows.current?.querySelector(`[data-index="${next}"]`)?.scrollIntoView({ block: 'nearest' });
+  };
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (action || typing(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (e.key === 'j' || e.key === 'ArrowDown') move(1);
+      else if (e.key === 'k' || e.key === 'ArrowUp') move(-1);
+      else if (KEYS[e.key] && current && canResolve) setAction(KEYS[e.key] ?? null);
+      else return;
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  });
+
+  const resolved = (a: ReviewAction) => {
+    setAction(null);
+    // Merging keeps this person; the others leave the queue, so select their neighbour.
+    if (a !== 'merge') {
+      const neighbour = items[index + 1] ?? items[index - 1];
+      setSelected(neighbour?.unknown_id ?? null);
+    }
+    setDetailKey((k) => k + 1);
+    list.reload();
+  };
+
+  let left;
+  if (list.loading && !list.data) left = <Loading label="Loading unknown persons" />;
+  else if (list.error) left = <ErrorState message={list.error} onRetry={list.reload} />;
+  else if (items.length === 0)
+    left = (
+      <EmptyState title="Nobody to review" hint="Unknown persons appear here when the cameras see them." />
+    );
+  else
+    left = (
+      <List ref={rows} dense aria-label="Unknown persons" sx={{ overflow: 'auto', flexGrow: 1 }}>
+        {items.map((u, i) => (
+          <ListItemButton
+            key={u.unknown_id}
+            data-testid="unknown-row"
+            data-id={u.unknown_id}
+            data-index={i}
+            selected={u.unknown_id === selected}
+            onClick={() => setSelected(u.unknown_id)}
+          >
+            <ListItemText
+              primary={u.unknown_id}
+              secondary={`${u.appearance_count} sightings · last ${formatTime(u.last_seen)} · ${u.cameras.join(', ')}`}
+            />
+          </ListItemButton>
+        ))}
+      </List>
+    );
+
+  return (
+    <Box
+      data-testid="page-review"
+      sx={{ display: 'flex', flexDirection: 'column', height: '100%', minHeight: 0 }}
+    >
+      <Stack direction="row" spacing={2} sx={{ alignItems: 'center', mb: 1 }}>
+        <Typography variant="h5" sx={{ flexGrow: 1 }}>
+          Review
+        </Typography>
+        <Typography variant="caption" color="text.secondary" data-testid="shortcuts">
+          j/k or ↑/↓ move · i identify · c convert · d dismiss · m merge
+        </Typography>
+        <ToggleButtonGroup
+          size="small"
+          exclusive
+          value={sort}
+          onChange={(_e, v: 'newest' | 'frequent' | null) => v && setSort(v)}
+          aria-label="Sort"
+        >
+          <ToggleButton value="newest">Newest</ToggleButton>
+          <ToggleButton value="frequent">Most frequent</ToggleButton>
+        </ToggleButtonGroup>
+      </Stack>
+      <Box sx={{ display: 'flex', gap: 2, flexGrow: 1, minHeight: 0 }}>
+        <Paper sx={{ width: 360, flexShrink: 0, display: 'flex', flexDirection: 'column', minHeight: 0 }}>
+          {left}
+        </Paper>
+        <Paper sx={{ flexGrow: 1, p: 2, overflow: 'auto', minWidth: 0 }}>
+          {current ? (
+            <Stack spacing={2}>
+              {canResolve && (
+                <Stack direction="row" spacing={1} sx={{ flexWrap: 'wrap' }}>
+                  <Button variant="contained" onClick={() => setAction('identify')}>
+                    Identify (i)
+                  </Button>
+                  <Button variant="outlined" onClick={() => setAction('convert')}>
+                    Convert to member (c)
+                  </Button>
+                  <Button variant="outlined" color="warning" onClick={() => setAction('dismiss')}>
+                    Dismiss (d)
+                  </Button>
+                  <Button variant="outlined" onClick={() => setAction('merge')}>
+                    Merge (m)
+                  </Button>
+                </Stack>
+              )}
+              <UnknownDetailPane
+                key={`${current.unknown_id}:${detailKey}`}
+                id={current.unknown_id}
+                onChanged={list.reload}
+              />
+              <ReviewDialogs
+                action={action}
+                unknown={current}
+                others={items.filter((u) => u.unknown_id !== current.unknown_id)}
+                onClose={() => setAction(null)}
+                onDone={resolved}
+              />
+            </Stack>
+          ) : (
+            items.length > 0 && <Typography color="text.secondary">Select a person to review.</Typography>
+          )}
+        </Paper>
+      </Box>
+    </Box>
+  );
+}

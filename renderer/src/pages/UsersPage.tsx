@@ -1,0 +1,289 @@
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Dialog from '@mui/material/Dialog';
+import DialogActions from '@mui/material/DialogActions';
+import DialogContent from '@mui/material/DialogContent';
+import DialogTitle from '@mui/material/DialogTitle';
+import MenuItem from '@mui/material/MenuItem';
+import Stack from '@mui/material/Stack';
+import Table from '@mui/material/Table';
+import TableBody from '@mui/material/TableBody';
+import TableCell from '@mui/material/TableCell';
+import TableContainer from '@mui/material/TableContainer';
+import TableHead from '@mui/material/TableHead';
+import TableRow from '@mui/material/TableRow';
+import TextField from '@mui/material/TextField';
+import Typography from '@mui/material/Typography';
+import { useState } from 'react';
+import type { UserView } from '../../../main/contract/contract.js';
+import type { Role } from '../../../main/contract/roles.js';
+import { call } from '../api.js';
+import { ConfirmDialog } from '../components/ConfirmDialog.js';
+import { formatTime } from '../components/format.js';
+import { EmptyState, ErrorState, Loading, sentenceOf } from '../components/states.js';
+import { useCall } from '../hooks/useCall.js';
+import { useSession } from '../store/session.js';
+
+// The same list as contract/roles.ts ROLES; a type-only import keeps engine code out of the bundle.
+const ROLE_OPTIONS: { value: Role; hint: string }[] = [
+  { value: 'admin', hint: 'everything' },
+  { value: 'security', hint: 'members, review, alerts, reports, audit' },
+  { value: 'operator', hint: 'live view, enrollment, alerts' },
+  { value: 'viewer', hint: 'read only' },
+  { value: 'kiosk', hint: 'self-enrollment screen only' },
+];
+
+/** A lock that has run out is history, not a state worth showing. */
+const lockedNow = (u: UserView) => u.locked_until !== null && Date.parse(u.locked_until) > Date.now();
+
+export default function UsersPage() {
+  const users = useCall('users.list', {});
+  const me = useSession().user?.username;
+  const [adding, setAdding] = useState(false);
+  const [passwordFor, setPasswordFor] = useState<UserView | null>(null);
+  const [removing, setRemoving] = useState<UserView | null>(null);
+  const rows = users.data ?? [];
+
+  return (
+    <Box data-testid="page-users" sx={{ p: 2 }}>
+      <Stack direction="row" sx={{ alignItems: 'center', justifyContent: 'space-between', mb: 1 }}>
+        <Typography variant="h5" component="h1">
+          Users
+        </Typography>
+        <Button variant="contained" onClick={() => setAdding(true)} data-testid="user-add">
+          Add user
+        </Button>
+      </Stack>
+      {users.error ? (
+        <ErrorState message={users.error} onRetry={users.reload} />
+      ) : users.loading && !users.data ? (
+        <Loading />
+      ) : rows.length === 0 ? (
+        <EmptyState title="No users" />
+      ) : (
+        <TableContainer sx={{ maxHeight: 'calc(100vh - 200px)' }}>
+          <Table size="small" stickyHeader aria-label="Users">
+            <TableHead>
+              <TableRow>
+                <TableCell>Username</TableCell>
+                <TableCell>Role</TableCell>
+                <TableCell>Created</TableCell>
+                <TableCell>Last sign-in</TableCell>
+                <TableCell>Locked until</TableCell>
+                <TableCell align="right">Actions</TableCell>
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              {rows.map((u) => (
+                <TableRow key={u.username} data-testid="user-row" data-id={u.username}>
+                  <TableCell>
+                    {u.username}
+                    {u.username === me && ' (you)'}
+                  </TableCell>
+                  <TableCell>{u.role}</TableCell>
+                  <TableCell>{formatTime(u.created_at)}</TableCell>
+                  <TableCell>{formatTime(u.last_login)}</TableCell>
+                  <TableCell>{lockedNow(u) ? formatTime(u.locked_until) : '—'}</TableCell>
+                  <TableCell align="right" sx={{ whiteSpace: 'nowrap' }}>
+                    <Button
+                      size="small"
+                      aria-label={`Set password for ${u.username}`}
+                      onClick={() => setPasswordFor(u)}
+                    >
+                      Set password
+                    </Button>
+                    <Button
+                      size="small"
+                      color="error"
+                      aria-label={`Remove user ${u.username}`}
+                      // Removing yourself would end this session mid-task; another admin can do it.
+                      disabled={u.username === me}
+                      onClick={() => setRemoving(u)}
+                    >
+                      Remove
+                    </Button>
+                  </TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        </TableContainer>
+      )}
+      {adding && (
+        <AddUserDialog
+          onClose={() => setAdding(false)}
+          onDone={() => {
+            setAdding(false);
+            users.reload();
+          }}
+        />
+      )}
+      {passwordFor && <PasswordDialog user={passwordFor} onClose={() => setPasswordFor(null)} />}
+      <ConfirmDialog
+        open={removing !== null}
+        title="Remove user"
+        body={`Remove ${removing?.username ?? ''}? Their sessions end at once; the audit log keeps their actions.`}
+        confirmLabel="Remove"
+        onConfirm={async () => {
+          if (removing) await call('users.remove', { username: removing.username });
+          users.reload();
+        }}
+        onClose={() => setRemoving(null)}
+      />
+    </Box>
+  );
+}
+
+function AddUserDialog({ onClose, onDone }: { onClose: () => void; onDone: () => void }) {
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [role, setRole] = useState<Role>('operator');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const submit = async () => {
+    if (!username.trim()) return setError('Enter a username.');
+    if (!password) return setError('Enter a password.');
+    setBusy(true);
+    setError(null);
+    try {
+      await call('users.add', { username: username.trim(), password, role });
+      onDone();
+    } catch (e) {
+      setError(sentenceOf(e));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Dialog
+      open
+      onClose={busy ? undefined : onClose}
+      fullWidth
+      maxWidth="xs"
+      aria-labelledby="add-user-title"
+    >
+      <DialogTitle id="add-user-title">Add user</DialogTitle>
+      <DialogContent>
+        <Stack spacing={2} sx={{ mt: 1 }}>
+          <TextField
+            label="Username"
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+            size="small"
+            autoComplete="off"
+            slotProps={{ htmlInput: { maxLength: 64 } }}
+          />
+          <TextField
+            label="Password"
+            type="password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            size="small"
+            autoComplete="new-password"
+            slotProps={{ htmlInput: { maxLength: 256 } }}
+          />
+          <TextField
+            select
+            label="Role"
+            value={role}
+            onChange={(e) => setRole(e.target.value as Role)}
+            size="small"
+          >
+            {ROLE_OPTIONS.map((r) => (
+              <MenuItem key={r.value} value={r.value}>
+                {r.value} — {r.hint}
+              </MenuItem>
+            ))}
+          </TextField>
+          {error && <Alert severity="error">{error}</Alert>}
+        </Stack>
+      </DialogContent>
+      <DialogActions>
+        <Button onClick={onClose} disabled={busy}>
+          Cancel
+        </Button>
+        <Button variant="contained" onClick={() => void submit()} disabled={busy}>
+          Add
+        </Button>
+      </DialogActions>
+    </Dialog>
+  );
+}
+
+function PasswordDialog({ user, onClose }: { user: UserView; onClose: () => void }) {
+  const [password, setPassword] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState(false);
+
+  const submit = async () => {
+    if (!password) return setError('Enter the new password.');
+    if (password !== confirm) return setError('The two passwords differ.');
+    setBusy(true);
+    setError(null);
+    try {
+      await call('users.setPassword', { username: user.username, password });
+      setDone(true);
+    } catch (e) {
+      setError(sentenceOf(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Dialog
+      open
+      onClose={busy ? undefined : onClose}
+      fullWidth
+      maxWidth="xs"
+      aria-labelledby="password-title"
+    >
+      <DialogTitle id="password-title">Set password for {user.username}</DialogTitle>
+      <DialogContent>
+        {done ? (
+          <Alert severity="success">The password was changed.</Alert>
+        ) : (
+          <Stack spacing={2} sx={{ mt: 1 }}>
+            <TextField
+              label="New password"
+              type="password"
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+              size="small"
+              autoComplete="new-password"
+              slotProps={{ htmlInput: { maxLength: 256 } }}
+            />
+            <TextField
+              label="Repeat password"
+              type="password"
+              value={confirm}
+              onChange={(e) => setConfirm(e.target.value)}
+              size="small"
+              autoComplete="new-password"
+              slotProps={{ htmlInput: { maxLength: 256 } }}
+            />
+            {error && <Alert severity="error">{error}</Alert>}
+          </Stack>
+        )}
+      </DialogContent>
+      <DialogActions>
+        {done ? (
+          <Button onClick={onClose}>Close</Button>
+        ) : (
+          <>
+            <Button onClick={onClose} disabled={busy}>
+              Cancel
+            </Button>
+            <Button variant="contained" onClick={() => void submit()} disabled={busy}>
+              Set password
+            </Button>
+          </>
+        )}
+      </DialogActions>
+    </Dialog>
+  );
+}
