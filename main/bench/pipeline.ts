@@ -123,6 +123,7 @@ function cpuTicks(pids: number[]): number {
 const dropped0 = pipeline.status().reduce((n, s) => n + s.framesDropped, 0);
 const stats0 = pipeline.stats();
 const load0 = loadavg()[0]!;
+const elu0 = performance.eventLoopUtilization();
 const decoders = pipeline.decoderPids();
 const ticks0 = cpuTicks([process.pid, ...decoders]);
 const decTicks0 = cpuTicks(decoders);
@@ -138,6 +139,8 @@ const ticks = cpuTicks([process.pid, ...decoders]) - ticks0;
 const decoderPercent = ((cpuTicks(decoders) - decTicks0) / 100 / ((Date.now() - w0) / 1000)) * 100;
 const dropped = pipeline.status().reduce((n, s) => n + s.framesDropped, 0) - dropped0;
 const stats1 = pipeline.stats();
+// How busy the main thread was (frame splitting, tracking, decisions, store, events).
+const mainBusy = performance.eventLoopUtilization(elu0).utilization;
 const embedded = stats1.faces_embedded - stats0.faces_embedded;
 const framesDone = stats1.frames_analysed - stats0.frames_analysed;
 await pipeline.stop();
@@ -167,6 +170,9 @@ console.log(
   `per unit           engine ${round(engineMsPerFrame, 1)} ms CPU per analysed frame (${round(embedded / Math.max(1, framesDone), 2)} faces embedded per frame); decoder ${round(decoderPercent / N, 1)} % of a core per camera`,
 );
 console.log(`previews           ${round(previews / wall, 2)} per second (${args.preview})`);
+console.log(
+  `main thread        ${round(mainBusy * 100, 1)} % busy (the rest of the engine's CPU is inference)`,
+);
 console.log(`machine load       ${round(load0, 2)} (1-min load average when measuring started)`);
 console.log(`rss                ${round(peakRss / 2 ** 20, 0)} MB (engine process peak)`);
 console.log(`events             ${events.filter((e) => e.type === 'recognition').length} recognition events`);
@@ -189,6 +195,7 @@ console.log(
     faces_embedded_per_frame: round(embedded / Math.max(1, framesDone), 2),
     previews_per_second: round(previews / wall, 2),
     load_average: round(load0, 2),
+    main_thread_busy_percent: round(mainBusy * 100, 1),
   }),
 );
 process.exit(0);

@@ -6,17 +6,13 @@ import { handlers } from '../api/handlers/index.js';
 import { packageRoot, packageVersion } from '../paths.js';
 import { Engine } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
-import { defaultPool } from '../engine/inference-pool.js';
-import { Pipeline } from '../engine/pipeline.js';
+import { startRuntime } from '../engine/runtime.js';
 import { VigilError } from '../errors.js';
 import { VigilServer } from '../serve/server.js';
 import { newToken, readServeInfo, removeServeInfo, writeServeInfo } from '../serve/session-file.js';
 import { findFfmpeg } from '../source/ffmpeg.js';
 import { listAppearances } from '../store/appearances.js';
 import { listCameras, publicCamera } from '../store/cameras.js';
-import { AlertEngine } from '../notify/alerts.js';
-import { channelsFrom } from '../notify/channels.js';
-import { readConfig } from '../store/config.js';
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
 import { withEngine } from './with-engine.js';
@@ -51,14 +47,16 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
       'vigil: no passphrase: the data and face crops are encrypted with device.key beside them, so only file permissions protect them (create the data folder with VIGIL_PASSPHRASE or --passphrase-file to lock it)\n',
     );
   }
-  const pool = defaultPool(g.pack, g.dataDir);
-  const pipeline = new Pipeline(engine, {
-    ffmpegPath: ffmpeg.path,
-    analyzer: pool,
-    tiles: readConfig(engine.db, 'detection_tiles'),
+  // Events flow to consoles once the server exists (it needs the running pipeline first).
+  const sink: { server?: VigilServer } = {};
+  const runtime = await startRuntime(engine, {
+    pack: g.pack,
+    dataDir: g.dataDir,
+    ffmpeg,
+    onEvent: (e) => sink.server?.broadcast(e),
   });
   const token = newToken();
-  const server = new VigilServer(engine, pipeline, {
+  const server = new VigilServer(engine, runtime.pipeline!, {
     host,
     port,
     token,
@@ -67,14 +65,7 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
     pack: g.pack,
     version: packageVersion(),
   });
-  const alerts = new AlertEngine(
-    engine.db,
-    channelsFrom(readConfig(engine.db, 'alert_channels')),
-    readConfig(engine.db, 'alert_rules'),
-  );
-  pipeline.on('event', (e) => alerts.handle(e));
-  alerts.on('alert', (a) => server.broadcast({ ...a, type: 'alert', alert_type: a.type }));
-  await pipeline.start();
+  sink.server = server;
   const bound = await server.listen();
   writeServeInfo(g.dataDir, {
     pid: process.pid,
@@ -83,10 +74,6 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
     token,
     started_at: new Date().toISOString(),
   });
-  const sync = setInterval(() => pipeline.sync(), 2000);
-  const stats = setInterval(() => server.broadcast(pipeline.stats()), 5000);
-  const expiry = setInterval(() => engine.purgeExpired(), 3_600_000);
-  const merge = setInterval(() => engine.mergeUnknowns(), 600_000);
   process.stdout.write(`listening on http://${host}:${bound}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
@@ -97,17 +84,9 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
-  clearInterval(sync);
-  clearInterval(stats);
-  clearInterval(expiry);
-  clearInterval(merge);
-  // Finalise open tracks before the store closes: what was seen is written, not dropped.
-  await pipeline.stop();
-  engine.mergeUnknowns();
-  alerts.close();
-  await alerts.flush();
+  // The runtime's order: cameras stop (open tracks are written), fragments merge, alerts deliver.
+  await runtime.stop();
   await server.close();
-  await pool.close();
   removeServeInfo(g.dataDir);
   engine.close();
   process.stderr.write('vigil: stopped\n');

@@ -92,7 +92,6 @@ export class VigilServer {
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, machine ? null : session, machine));
     });
-    pipeline.on('event', (e) => this.broadcast(e));
   }
 
   private userOf(c: { session: string | null; machine: boolean }): SessionUser | null {
