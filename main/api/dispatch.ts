@@ -4,6 +4,7 @@ import { can } from '../contract/roles.js';
 import { isVigilError, type VigilErrorCode } from '../errors.js';
 import { log } from '../log.js';
 import { appendAudit } from '../store/audit.js';
+import { diskFullError, isDiskFull } from '../store/write-guard.js';
 import { actorOf, type ApiContext, type Handlers } from './context.js';
 
 export type CallOutcome = { ok: true; result: unknown } | { ok: false; error: RpcError };
@@ -51,7 +52,9 @@ export class Api {
     try {
       const handler = this.handlers[method] as (c: ApiContext, p: unknown) => unknown;
       return { ok: true, result: await handler(ctx, req.params) };
-    } catch (e) {
+    } catch (caught) {
+      // A full disk is the person's to fix, not a bug: it gets its own sentence.
+      const e = isDiskFull(caught, ctx.engine.dataDir) ? diskFullError(caught) : caught;
       if (isVigilError(e))
         return {
           ok: false,

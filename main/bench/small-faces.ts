@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { RgbImage } from '../decode/image.js';
 import { iou, nms } from '../detect/nms.js';
 import { ScrfdDetector } from '../detect/scrfd.js';
-import { cropImage, detectTiled, halfFrameTiles } from '../detect/tiling.js';
+import { cropImage, detectTiled, gridTiles } from '../detect/tiling.js';
 import type { Box, Detection, FaceDetector } from '../detect/types.js';
 import { YuNetDetector } from '../detect/yunet.js';
 import { modelById, type ModelEntry } from '../models/manifest.js';
@@ -122,29 +122,9 @@ for (const img of native) refAll.push(await reference.detect(img));
 const refFaces = refAll.map((f) => f.filter((d) => d.score >= MIN_SCORE && width(d.box) >= MIN_FACE));
 const refCount = refFaces.reduce((n, f) => n + f.length, 0);
 
-/** A grid of cols×rows tiles with overlap, for detectors with a small fixed input. */
-function gridTiles(w: number, h: number, cols: number, rows: number, overlap = 0.15) {
-  const tw = Math.min(w, Math.ceil((w / cols) * (1 + overlap)));
-  const th = Math.min(h, Math.ceil((h / rows) * (1 + overlap)));
-  const tiles: { x: number; y: number; w: number; h: number }[] = [];
-  for (let r = 0; r < rows; r++)
-    for (let c = 0; c < cols; c++)
-      tiles.push({
-        x: cols === 1 ? 0 : Math.round((c * (w - tw)) / (cols - 1)),
-        y: rows === 1 ? 0 : Math.round((r * (h - th)) / (rows - 1)),
-        w: tw,
-        h: th,
-      });
-  return tiles;
-}
-
 async function detectGrid(d: FaceDetector, img: RgbImage, cols: number, rows: number): Promise<Detection[]> {
   const all = await d.detect(img);
-  const tiles =
-    cols === 2 && rows === 2
-      ? halfFrameTiles(img.width, img.height)
-      : gridTiles(img.width, img.height, cols, rows);
-  for (const t of tiles) {
+  for (const t of gridTiles(img.width, img.height, cols, rows)) {
     for (const x of await d.detect(cropImage(img, t.x, t.y, t.w, t.h)))
       all.push({ ...x, box: [x.box[0] + t.x, x.box[1] + t.y, x.box[2] + t.x, x.box[3] + t.y] });
   }
@@ -179,17 +159,30 @@ const [ys960, ys1280, yn1280, yn1920, sc640, sc1280] = await Promise.all([
 const configs: Config[] = [
   { name: 'ultraface-320', note: 'default pack, live default', detect: (i) => ultra320.detect(i) },
   {
+    name: 'ultraface-320+tiles2x1',
+    note: 'default pack, 2x1 grid',
+    detect: (i) => detectGrid(ultra320, i, 2, 1),
+  },
+  {
     name: 'ultraface-320+tiles2x2',
-    note: 'default pack, detection_tiles',
+    note: 'default pack, 2x2 grid',
+    detect: (i) => detectGrid(ultra320, i, 2, 2),
+  },
+  {
+    name: 'ultraface-320+tiles',
+    note: 'default pack, detection_tiles (3x2 on 16:9)',
     detect: (i) => detectTiled(ultra320, i),
   },
-  { name: 'ultraface-320+tiles3x2', note: 'default pack', detect: (i) => detectGrid(ultra320, i, 3, 2) },
-  { name: 'ultraface-320+tiles3x3', note: 'default pack', detect: (i) => detectGrid(ultra320, i, 3, 3) },
+  {
+    name: 'ultraface-320+tiles3x3',
+    note: 'default pack, 3x3 grid',
+    detect: (i) => detectGrid(ultra320, i, 3, 3),
+  },
   { name: 'ultraface-640', note: 'no pack (file only)', detect: (i) => ultra640.detect(i) },
   { name: 'yunet-640', note: 'recommended pack', detect: (i) => yunet640.detect(i) },
   {
-    name: 'yunet-640+tiles2x2',
-    note: 'recommended pack, detection_tiles',
+    name: 'yunet-640+tiles',
+    note: 'recommended pack, detection_tiles (2x2)',
     detect: (i) => detectTiled(yunet640, i),
   },
   { name: 'yunet-s@960', note: 'dynamic input (file only)', detect: (i) => ys960.detect(i) },

@@ -1,4 +1,5 @@
 import { describeError, isVigilError } from '../errors.js';
+import { diskFullError, isDiskFull } from '../store/write-guard.js';
 
 export class UsageError extends Error {}
 
@@ -18,7 +19,8 @@ export function makeOut(json: boolean): Out {
 }
 
 /** One line on stderr, never a stack trace; the exit code says what kind of failure it was. */
-export function fail(e: unknown): number {
+export function fail(caught: unknown): number {
+  const e = isDiskFull(caught) ? diskFullError(caught) : caught;
   if (e instanceof UsageError) {
     process.stderr.write(`vigil: ${e.message}\n`);
     return 2;

@@ -461,5 +461,7 @@ export async function runCrashHarness(opts: CrashOptions): Promise<CrashSummary>
     while (next < opts.runs) await one(next++);
   });
   await Promise.all(lanes);
+  // A folder of our own is removed when nothing failed (failed runs' folders are kept to inspect).
+  if (!opts.workDir && summary.failures.length === 0) rmSync(workDir, { recursive: true, force: true });
   return summary;
 }

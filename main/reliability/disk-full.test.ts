@@ -4,6 +4,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { sessionUser } from '../accounts/sessions.js';
+import type { ApiContext } from '../api/context.js';
+import { Api, type CallOutcome } from '../api/dispatch.js';
+import { handlers } from '../api/handlers/index.js';
 import { Engine } from '../engine/engine.js';
 import type { AlertEvent, EngineEvent, StatsEvent } from '../engine/events.js';
 import { Pipeline } from '../engine/pipeline.js';
@@ -126,6 +130,42 @@ describe('the write guard on a full disk', () => {
     } finally {
       stderr.mockRestore();
       guard.close();
+      engine.close();
+    }
+  });
+
+  it('an API call that cannot be saved on a full disk answers with a sentence, not an internal error', async () => {
+    const engine = Engine.open({ dataDir: mkdtempSync(join(tmpdir(), 'vigil-diskfull-api-')) });
+    const api = new Api(handlers);
+    const ctx: ApiContext = {
+      engine,
+      pipeline: null,
+      user: sessionUser('admin', 'admin'),
+      session: null,
+      kiosk: false,
+      pack: 'default',
+      version: 'test',
+      progress: () => {},
+      broadcast: () => {},
+    };
+    try {
+      fillTo(engine);
+      let out: CallOutcome | undefined;
+      for (let i = 0; i < 100_000 && (!out || out.ok); i++) {
+        out = await api.call(ctx, {
+          method: 'cameras.add',
+          params: { id: `cam${i}`, name: `Camera ${i}`, url: `rtsp://127.0.0.1:8554/cam${i}` },
+        });
+      }
+      expect(out).toMatchObject({
+        ok: false,
+        error: {
+          detail: 'DISK_FULL',
+          message:
+            'The disk holding the data folder is full, so nothing was saved; free some space and try again.',
+        },
+      });
+    } finally {
       engine.close();
     }
   });
