@@ -98,7 +98,13 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
   ];
   if (live) {
     timers.push(every(2000, 'sync_cameras', () => live.sync()));
-    timers.push(every(opts.statsMs ?? 5000, 'stats', () => opts.onEvent(live.stats())));
+    timers.push(
+      every(opts.statsMs ?? 5000, 'stats', () => {
+        opts.onEvent(live.stats());
+        // Status changes are sent as they happen; fps and last frame are refreshed with the stats.
+        for (const c of live.status()) opts.onEvent({ type: 'camera_status', ...c });
+      }),
+    );
   }
 
   let stopping: Promise<void> | null = null;
