@@ -89,11 +89,34 @@ export interface LocatedFace {
   aligned: RgbImage;
 }
 
+export interface LocateOptions {
+  /** Look again (padded, equalized) when nothing is found: for photos, not video frames. */
+  retry?: boolean;
+  /** Also search tiles of the frame for small faces (see detectTiled). */
+  tiles?: boolean;
+  /**
+   * Faces narrower than this (original pixels) are only boxed, with a size-only quality and an
+   * empty crop: no decision can use them, so their landmarks and alignment would be wasted.
+   */
+  minFaceSize?: number;
+}
+
+/** A face too small to use: its box for tracking and drawing, nothing to embed. */
+function boxOnly(box: Box, score: number, faceSize: number): LocatedFace {
+  return {
+    box,
+    landmarks: [],
+    detectionScore: score,
+    quality: { faceSize, sharpness: 0, brightness: 0, yaw: 0, pitch: 0, roll: 0, score: 0 },
+    aligned: { width: 0, height: 0, data: new Uint8Array(0) },
+  };
+}
+
 /** Detect → landmarks → align → quality, for every face of one image (no embedding). */
 export async function locateFaces(
   models: LoadedModels,
   decoded: DecodedImage,
-  options: { retry?: boolean; tiles?: boolean } = {},
+  options: LocateOptions = {},
 ): Promise<LocatedFace[]> {
   // Video frames without a face are the norm, not a cropped photo: no second look there; but
   // their faces are small, so they are searched tile by tile as well.
@@ -104,7 +127,10 @@ export async function locateFaces(
     options.tiles ?? false,
   );
   if (dets.length === 0) return [];
-  const missing = dets.filter((d) => !d.landmarks);
+  const toOriginal = 1 / decoded.scale;
+  const minSize = options.minFaceSize ?? 0;
+  const usable = (d: Detection): boolean => (d.box[2] - d.box[0]) * toOriginal >= minSize;
+  const missing = dets.filter((d) => !d.landmarks && usable(d));
   if (missing.length > 0) {
     if (!models.landmarks)
       throw new Error(`${models.detector.entry.id} gives no landmarks and no landmark model is configured`);
@@ -114,20 +140,21 @@ export async function locateFaces(
     );
     missing.forEach((d, i) => (d.landmarks = pts[i]!));
   }
-  const toOriginal = 1 / decoded.scale;
   const size = models.recognizer.entry.input.width;
   const o = (v: number): number => (v - offset) * toOriginal;
   const W = decoded.originalWidth;
   const H = decoded.originalHeight;
   return dets.map((d) => {
+    const box: Box = [
+      Math.max(0, o(d.box[0])),
+      Math.max(0, o(d.box[1])),
+      Math.min(W, o(d.box[2])),
+      Math.min(H, o(d.box[3])),
+    ];
+    if (!usable(d)) return boxOnly(box, d.score, (d.box[2] - d.box[0]) * toOriginal);
     const aligned = alignFace(img, d.landmarks!, size);
     return {
-      box: [
-        Math.max(0, o(d.box[0])),
-        Math.max(0, o(d.box[1])),
-        Math.min(W, o(d.box[2])),
-        Math.min(H, o(d.box[3])),
-      ],
+      box,
       landmarks: d.landmarks!.map(([x, y]): Point => [o(x), o(y)]),
       detectionScore: d.score,
       quality: assessQuality(aligned, d.landmarks!, d.box, toOriginal),

@@ -1,15 +1,12 @@
 import type { DecodedImage, RgbImage } from '../decode/image.js';
 import type { LoadedModels } from '../models/zoo.js';
-import { locateFaces, type LocatedFace } from './analyze.js';
+import { locateFaces, type LocatedFace, type LocateOptions } from './analyze.js';
 
 /** The two inference steps the live pipeline needs, wherever they run. */
 export interface Analyzer {
-  locate(image: RgbImage, options?: { retry?: boolean; tiles?: boolean }): Promise<LocatedFace[]>;
+  locate(image: RgbImage, options?: LocateOptions): Promise<LocatedFace[]>;
   /** locate() that may move the frame's pixels elsewhere; use the returned image afterwards. */
-  locateMoving(
-    image: RgbImage,
-    options?: { retry?: boolean; tiles?: boolean },
-  ): Promise<{ faces: LocatedFace[]; image: RgbImage }>;
+  locateMoving(image: RgbImage, options?: LocateOptions): Promise<{ faces: LocatedFace[]; image: RgbImage }>;
   embed(crops: RgbImage[]): Promise<Float32Array[]>;
   close(): Promise<void>;
 }
@@ -25,11 +22,11 @@ const asDecoded = (image: RgbImage): DecodedImage => ({
 export class InProcessAnalyzer implements Analyzer {
   constructor(private readonly models: LoadedModels) {}
 
-  locate(image: RgbImage, options: { retry?: boolean; tiles?: boolean } = {}): Promise<LocatedFace[]> {
+  locate(image: RgbImage, options: LocateOptions = {}): Promise<LocatedFace[]> {
     return locateFaces(this.models, asDecoded(image), options);
   }
 
-  async locateMoving(image: RgbImage, options: { retry?: boolean; tiles?: boolean } = {}) {
+  async locateMoving(image: RgbImage, options: LocateOptions = {}) {
     return { faces: await this.locate(image, options), image };
   }
 

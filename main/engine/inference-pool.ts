@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { RgbImage } from '../decode/image.js';
 import { VigilError, type VigilErrorCode } from '../errors.js';
 import { packageRoot } from '../paths.js';
-import type { LocatedFace } from './analyze.js';
+import type { LocatedFace, LocateOptions } from './analyze.js';
 import type { Analyzer } from './analyzer.js';
 import type { WorkerInit, WorkerRequest, WorkerResponse } from './inference-worker.js';
 
@@ -75,13 +75,13 @@ export class InferencePool implements Analyzer {
    * The frame's pixels are moved to the worker, not copied (a 1280×720 frame is 2.7 MB), and come
    * back with the result: `image` is unusable until then, and the returned one replaces it.
    */
-  async locate(image: RgbImage, options: { retry?: boolean; tiles?: boolean } = {}): Promise<LocatedFace[]> {
+  async locate(image: RgbImage, options: LocateOptions = {}): Promise<LocatedFace[]> {
     return (await this.locateMoving(image, options)).faces;
   }
 
   locateMoving(
     image: RgbImage,
-    options: { retry?: boolean; tiles?: boolean } = {},
+    options: LocateOptions = {},
   ): Promise<{ faces: LocatedFace[]; image: RgbImage }> {
     // A view into a larger buffer cannot be moved alone: copy it into its own.
     const own =
@@ -89,7 +89,13 @@ export class InferencePool implements Analyzer {
         ? image
         : { ...image, data: new Uint8Array(image.data) };
     return this.request(
-      { op: 'locate', image: own, retry: options.retry ?? true, tiles: options.tiles ?? false },
+      {
+        op: 'locate',
+        image: own,
+        retry: options.retry ?? true,
+        tiles: options.tiles ?? false,
+        minFaceSize: options.minFaceSize ?? 0,
+      },
       [own.data.buffer as ArrayBuffer],
     );
   }

@@ -15,7 +15,7 @@ export interface WorkerInit {
 }
 
 export type WorkerRequest =
-  | { id: number; op: 'locate'; image: RgbImage; retry: boolean; tiles: boolean }
+  | { id: number; op: 'locate'; image: RgbImage; retry: boolean; tiles: boolean; minFaceSize: number }
   | { id: number; op: 'embed'; crops: RgbImage[] }
   | { id: number; op: 'close' };
 
@@ -40,7 +40,11 @@ parentPort!.on('message', (req: WorkerRequest) => {
         return;
       }
       if (req.op === 'locate') {
-        const faces = await analyzer.locate(req.image, { retry: req.retry, tiles: req.tiles });
+        const faces = await analyzer.locate(req.image, {
+          retry: req.retry,
+          tiles: req.tiles,
+          minFaceSize: req.minFaceSize,
+        });
         // The frame came in by transfer; hand it back the same way with the results.
         parentPort!.postMessage(
           { id: req.id, ok: true, result: { faces, image: req.image } } satisfies WorkerResponse,

@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import {
   bestShot,
   decideMember,
+  LIVE_GATE,
   sampleWeight,
   shouldEmbed,
   skipReason,
@@ -69,8 +70,10 @@ export interface PipelineOptions {
   /** Called after each analysed frame (benchmarks measure frame-to-decision latency with it). */
   onFrameAnalysed?: (cameraId: string, frameAt: number, faces: number) => void;
   /**
-   * Also search half-frame tiles for small faces (config `detection_tiles`). Measured on the 1080p
-   * pedestrian clip: +16 % faces of 40 px and up, at 3× the detection cost per frame; off by default.
+   * Also search tiles of the frame for small faces (config `detection_tiles`; see tilesFor).
+   * bench:small-faces on the 1080p pedestrian clip, default pack: faces of 40 px and up found
+   * 86 % → 97 %, at 8 → ~54 ms of detection per frame; off by default, since four 1080p cameras
+   * at 5 fps cannot afford it on 2 cores.
    */
   tiles?: boolean;
   /** Where inference runs (an InferencePool in the server); default: this thread. */
@@ -209,7 +212,9 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     const analyzer = this.analyzer!;
     const moved = await analyzer.locateMoving(
       { width: f.width, height: f.height, data: f.data },
-      { retry: false, tiles: this.opts.tiles ?? false },
+      // Faces under the live gate's size are tracked and drawn but never embedded: skip their
+      // landmarks and alignment (most faces of a CCTV sub-stream are that small).
+      { retry: false, tiles: this.opts.tiles ?? false, minFaceSize: LIVE_GATE.minFaceSize },
     );
     const faces = moved.faces;
     const frame = moved.image;

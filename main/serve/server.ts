@@ -29,6 +29,8 @@ export interface ServerOptions {
 
 /** Requests and uploads (enrollment photos in base64) are bounded: 64 MiB a message. */
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+/** Above this much unsent data a console gets no further preview frames until it drains. */
+const PREVIEW_BACKLOG_BYTES = 512 * 1024;
 /** Methods callable without a session, over plain HTTP (to obtain one). */
 const OPEN_METHODS = new Set<MethodName>([
   'auth.status',
@@ -247,7 +249,11 @@ export class VigilServer {
     const need = eventPermission(e);
     for (const c of this.clients) {
       const user = c.machine ? LOCAL_OWNER : resolveSessionCached(this.engine, c);
-      if (user && can(user.role, need)) this.send(c, { kind: 'event', event: e });
+      if (!user || !can(user.role, need)) continue;
+      // Previews are the bulk of the traffic and the next one supersedes this one: a console that
+      // has not caught up skips frames instead of queueing them.
+      if (e.type === 'preview' && c.ws.bufferedAmount > PREVIEW_BACKLOG_BYTES) continue;
+      this.send(c, { kind: 'event', event: e });
     }
   }
 
