@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { MethodName, Params, Result, SessionUser } from '../contract/contract.js';
 import { ROLE_PERMISSIONS } from '../contract/roles.js';
 import { Engine } from '../engine/engine.js';
+import { modelById, packByName, param } from '../models/manifest.js';
 import { insertAppearance } from '../store/appearances.js';
 import { asset, describeWithAssets } from '../testing/assets.js';
 import type { ApiContext } from './context.js';
@@ -52,6 +53,17 @@ describeWithAssets('console API handlers', () => {
     const good = await call('members.checkPhoto', { photo: { name: 'a.jpg', data: b64(first) } });
     expect(good).toMatchObject({ ok: true, reason: null });
     expect(good.face_px).toBeGreaterThan(60);
+    expect(good.liveness).toBeNull();
+    // A live capture is also judged by the pack's anti-spoofing model, with its own threshold.
+    const live = await call('members.checkPhoto', {
+      photo: { name: 'cam.jpg', data: b64(first) },
+      live: true,
+    });
+    const model = modelById(packByName('default').liveness!);
+    expect(live.liveness).toBeGreaterThanOrEqual(0);
+    expect(live.liveness).toBeLessThanOrEqual(1);
+    expect(live.ok).toBe(live.liveness! >= param(model, 'real_threshold', 0.5));
+    if (!live.ok) expect(live.reason).toMatch(/photo or a screen/);
     const bad = await call('members.checkPhoto', {
       photo: { name: 'x.jpg', data: Buffer.from('not an image').toString('base64') },
     });

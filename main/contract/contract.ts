@@ -95,7 +95,11 @@ export const methods = {
       .strict(),
   },
   'members.get': { permission: 'members.view', input: z.object({ id }).strict() },
-  'members.checkPhoto': { permission: 'members.enroll', input: z.object({ photo }).strict() },
+  'members.checkPhoto': {
+    permission: 'members.enroll',
+    /** live: taken just now with the console's camera, so the pack's liveness model judges it too. */
+    input: z.object({ photo, live: z.boolean().optional() }).strict(),
+  },
   'members.enroll': {
     permission: 'members.enroll',
     input: z
@@ -353,6 +357,8 @@ export interface PhotoCheck {
   reason: string | null;
   quality: number | null;
   face_px: number | null;
+  /** Probability of a live face (not a print or screen) for live captures; null when not checked. */
+  liveness: number | null;
 }
 
 export interface EnrollOutcome {

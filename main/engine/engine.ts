@@ -8,7 +8,8 @@ import { resolveThresholds, decideBand, type Thresholds } from '../decide/bands.
 import { mergeUnknownFragments, type MergeResult } from '../decide/merge-unknowns.js';
 import { VigilError, describeError } from '../errors.js';
 import { loadManifest, modelById, packByName, type ModelEntry } from '../models/manifest.js';
-import { loadModels, type LoadedModels } from '../models/zoo.js';
+import type { MiniFasNetLiveness } from '../liveness/minifasnet.js';
+import { loadLiveness, loadModels, type LoadedModels } from '../models/zoo.js';
 import { centroid, dot } from '../match/similarity.js';
 import { ENROLL_GATE, gateFailure } from '../quality/quality.js';
 import { insertAppearance } from '../store/appearances.js';
@@ -71,6 +72,7 @@ const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
 /** The recognition engine over one data folder: models, store and the decisions between them. */
 export class Engine {
   private models: LoadedModels | undefined;
+  private livenessModel: Promise<MiniFasNetLiveness> | undefined;
 
   /** Seals crops of unknown persons; from the desktop key, the passphrase or device.key. */
   readonly masterKey: MasterKey;
@@ -193,6 +195,19 @@ export class Engine {
   }
 
   /** Models load on first use: listing members needs none. */
+  /**
+   * The pack's anti-spoofing verdict on one face of a live capture; null when the pack has no
+   * liveness model. The image is the decoded capture, the box in its pixels.
+   */
+  async liveness(image: RgbImage, box: Box): Promise<{ probability: number; live: boolean } | null> {
+    const id = packByName(this.options.pack).liveness;
+    if (!id) return null;
+    this.livenessModel ??= loadLiveness(modelById(id), this.options.dataDir);
+    const model = await this.livenessModel;
+    const probability = await model.realProbability(image, box);
+    return { probability, live: probability >= model.realThreshold };
+  }
+
   async loadModels(): Promise<LoadedModels> {
     this.models ??= await loadModels({ pack: this.options.pack }, this.options.dataDir);
     return this.models;

@@ -1,4 +1,5 @@
 import type { AppearanceView, MemberView, PhotoCheck } from '../../contract/contract.js';
+import type { Box } from '../../detect/types.js';
 import { decodeImage } from '../../decode/image.js';
 import { largestFace, analyseImage } from '../../engine/analyze.js';
 import type { Engine } from '../../engine/engine.js';
@@ -55,16 +56,21 @@ function bytesOf(base64: string, label: string): Buffer {
 }
 
 /** The enrollment gate applied to one photo, for the wizard's feedback as photos are added. */
-async function checkPhoto(engine: Engine, name: string, data: string): Promise<PhotoCheck> {
+async function checkPhoto(engine: Engine, name: string, data: string, live: boolean): Promise<PhotoCheck> {
   try {
     const models = await engine.loadModels();
-    const faces = await analyseImage(
-      models,
-      await decodeImage(bytesOf(data, 'The photo'), { label: 'the photo' }),
-    );
+    const decoded = await decodeImage(bytesOf(data, 'The photo'), { label: 'the photo' });
+    const faces = await analyseImage(models, decoded);
     const big = faces.filter((f) => f.quality.faceSize >= ENROLL_GATE.minFaceSize);
     if (faces.length === 0)
-      return { name, ok: false, reason: 'No face was found in the photo.', quality: null, face_px: null };
+      return {
+        name,
+        ok: false,
+        reason: 'No face was found in the photo.',
+        quality: null,
+        face_px: null,
+        liveness: null,
+      };
     if (big.length > 1)
       return {
         name,
@@ -72,19 +78,27 @@ async function checkPhoto(engine: Engine, name: string, data: string): Promise<P
         reason: `The photo shows ${big.length} faces; enrollment needs exactly one.`,
         quality: null,
         face_px: null,
+        liveness: null,
       };
     const face = big[0] ?? largestFace(faces)!;
     const failure = gateFailure(face.quality, ENROLL_GATE);
-    const reason = failure ? failure.reason.charAt(0).toUpperCase() + failure.reason.slice(1) + '.' : null;
+    let reason = failure ? failure.reason.charAt(0).toUpperCase() + failure.reason.slice(1) + '.' : null;
+    const liveness =
+      live && !failure
+        ? await engine.liveness(decoded.image, face.box.map((v) => v * decoded.scale) as Box)
+        : null;
+    if (liveness && !liveness.live)
+      reason = 'This looks like a photo or a screen rather than a live face; look into the camera yourself.';
     return {
       name,
-      ok: failure === null,
+      ok: reason === null,
       reason,
       quality: Math.round(face.quality.score * 1000) / 1000,
       face_px: Math.round(face.quality.faceSize),
+      liveness: liveness ? Math.round(liveness.probability * 1000) / 1000 : null,
     };
   } catch (e) {
-    return { name, ok: false, reason: describeError(e), quality: null, face_px: null };
+    return { name, ok: false, reason: describeError(e), quality: null, face_px: null, liveness: null };
   }
 }
 
@@ -116,7 +130,7 @@ export const membersHandlers: Pick<
       appearances: appearances.map((a) => ({ ...a, name: m.name })),
     };
   },
-  'members.checkPhoto': (ctx, p) => checkPhoto(ctx.engine, p.photo.name, p.photo.data),
+  'members.checkPhoto': (ctx, p) => checkPhoto(ctx.engine, p.photo.name, p.photo.data, p.live ?? false),
   'members.enroll': async (ctx, p) => {
     const photos = p.photos.map((ph) => ({ label: ph.name, data: bytesOf(ph.data, ph.name) }));
     const consent = p.consent;

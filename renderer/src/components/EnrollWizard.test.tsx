@@ -17,8 +17,8 @@ vi.mock('../api.js', () => ({
       const photo = params.photo as { name: string; data: string };
       const bad = photo.name.includes('blurry');
       const check: PhotoCheck = bad
-        ? { name: photo.name, ok: false, reason: NO_FACE, quality: null, face_px: 31 }
-        : { name: photo.name, ok: true, reason: null, quality: 0.82, face_px: 164 };
+        ? { name: photo.name, ok: false, reason: NO_FACE, quality: null, face_px: 31, liveness: null }
+        : { name: photo.name, ok: true, reason: null, quality: 0.82, face_px: 164, liveness: null };
       return check;
     }
     if (method === 'members.enroll')

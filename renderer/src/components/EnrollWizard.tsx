@@ -47,10 +47,10 @@ export function EnrollWizard({ method, onEnrolled, onClose, closeLabel = 'Close'
   const nextKey = useRef(1);
   const kiosk = method === 'kiosk';
 
-  const addPhoto = (name: string, data: string, mime: string) => {
+  const addPhoto = (name: string, data: string, mime: string, live = false) => {
     const key = nextKey.current++;
     setPhotos((ps) => [...ps, { key, name, data, mime, check: null, error: null }]);
-    call('members.checkPhoto', { photo: { name, data } }).then(
+    call('members.checkPhoto', { photo: { name, data }, live }).then(
       (check) => setPhotos((ps) => ps.map((p) => (p.key === key ? { ...p, check } : p))),
       (e: unknown) => setPhotos((ps) => ps.map((p) => (p.key === key ? { ...p, error: sentenceOf(e) } : p))),
     );
@@ -160,7 +160,7 @@ export function EnrollWizard({ method, onEnrolled, onClose, closeLabel = 'Close'
           <Box sx={{ flexGrow: 1 }}>
             <WebcamCapture
               disabled={photos.length >= MAX_PHOTOS}
-              onCapture={(p) => addPhoto(p.name, p.data, p.mime)}
+              onCapture={(p) => addPhoto(p.name, p.data, p.mime, true)}
             />
           </Box>
         </Stack>

@@ -54,8 +54,8 @@ export default function KioskPage({ liveness = false, onExit }: Props) {
           </Stack>
           {liveness && (
             <Alert severity="info" data-testid="liveness-note">
-              This kiosk checks that a live person is in front of the camera: photos of photos or screens are
-              refused.
+              Photos taken here with the camera are checked for a live face: a print or a screen held up to it
+              is refused.
             </Alert>
           )}
           <Paper sx={{ p: { xs: 2, md: 4 } }}>
