@@ -17,6 +17,8 @@ import {
   authenticate,
   authenticateAdminPin,
   BAD_CREDENTIALS,
+  BASE_LOCK_MS,
+  LOCK_AFTER,
   listUsers,
   lockDuration,
   needsSetup,
@@ -183,20 +185,31 @@ describe('accounts', () => {
     expect(ratio).toBeLessThan(2);
   });
 
-  it('a wrong admin PIN counts toward every administrator it was checked against', async () => {
+  it('kiosk PIN guesses are throttled at the kiosk and never lock the administrators out', async () => {
+    let now = Date.parse('2026-11-28T10:00:00Z');
+    const clock = () => now;
     await addUser(db, { username: 'a1', role: 'admin', password: 'admin-one-pin' });
     await addUser(db, { username: 'a2', role: 'admin', password: 'admin-two-pin' });
     await addUser(db, { username: 'op', role: 'operator', password: 'operator-pin' });
-    expect(await authenticateAdminPin(db, 'operator-pin')).toMatchObject({ ok: false });
-    expect(failures(db, 'a1').failed_logins).toBe(1);
-    expect(failures(db, 'a2').failed_logins).toBe(1);
-    expect(failures(db, 'op').failed_logins).toBe(0);
-    expect(await authenticateAdminPin(db, 'admin-two-pin')).toEqual({
+    expect(await authenticateAdminPin(db, 'operator-pin', clock)).toMatchObject({ ok: false });
+    for (let i = 0; i < LOCK_AFTER - 1; i++)
+      expect(await authenticateAdminPin(db, `guess-${i}-pin`, clock)).toMatchObject({
+        reason: 'bad_password',
+      });
+    // Locked at the kiosk now: even the right PIN waits, without being checked.
+    expect(await authenticateAdminPin(db, 'admin-two-pin', clock)).toMatchObject({
+      ok: false,
+      reason: 'locked',
+    });
+    expect(failures(db, 'a1').failed_logins).toBe(0);
+    expect(failures(db, 'a2').failed_logins).toBe(0);
+    expect((await authenticate(db, 'a1', 'admin-one-pin', clock)).ok).toBe(true);
+    now += BASE_LOCK_MS + 1;
+    expect(await authenticateAdminPin(db, 'admin-two-pin', clock)).toEqual({
       ok: true,
       username: 'a2',
       role: 'admin',
     });
-    expect(failures(db, 'a2').failed_logins).toBe(0);
     // A PIN unlock is not a sign-in.
     expect(listUsers(db).find((u) => u.username === 'a2')!.last_login).toBeNull();
   });
