@@ -22,7 +22,7 @@ Commands:
   unknowns list | dismiss ID | crop ID --out FILE                       list unknown persons, close one, decrypt its face crop
   cameras add --id ID --name NAME --url URL [--location L] [--loop]     add a camera (rtsp://, http(s)://, file:// or a path)
   cameras list | remove ID | status                                     list, remove cameras; live status from a running server
-  serve [--port P] [--host H]                                           run the engine headless (cameras, pipeline, WebSocket)
+  serve [--port P] [--host H]                                           run the engine headless and serve the console (browser)
   events --follow                                                       stream a running server's events
   appearances [--since T]                                               the appearance log
   alerts list | ack ID | resolve ID [--notes TEXT]                      alerts
