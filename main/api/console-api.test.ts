@@ -88,6 +88,10 @@ describeWithAssets('console API handlers', () => {
       .prepare("SELECT actor FROM audit_log WHERE action = 'member_registered' AND subject = ?")
       .get(memberId) as { actor: string };
     expect(audit.actor).toBe('user:ann');
+    const consentAudit = engine.db
+      .prepare("SELECT actor FROM audit_log WHERE action = 'consent_recorded' AND subject = ?")
+      .get(memberId) as { actor: string } | undefined;
+    expect(consentAudit?.actor).toBe('user:ann');
   });
 
   it('searches, pages, edits and suspends members', async () => {

@@ -4,6 +4,7 @@ import { decodeImage } from '../../decode/image.js';
 import { largestFace, analyseImage } from '../../engine/analyze.js';
 import type { Engine } from '../../engine/engine.js';
 import { describeError, VigilError } from '../../errors.js';
+import { recordConsent } from '../../privacy/subject.js';
 import { ENROLL_GATE, gateFailure } from '../../quality/quality.js';
 import { appendAudit } from '../../store/audit.js';
 import {
@@ -148,12 +149,7 @@ export const membersHandlers: Pick<
         actor: actorOf(ctx),
         // Consent shown before capture is recorded in the same transaction as the member.
         afterInsert: consent
-          ? (memberId) =>
-              ctx.engine.db
-                .prepare(
-                  'INSERT INTO consents (subject_id, text, method, given_at, given_by) VALUES (?, ?, ?, ?, ?)',
-                )
-                .run(memberId, consent.text, consent.method, new Date().toISOString(), actorOf(ctx))
+          ? (memberId) => recordConsent(ctx.engine, memberId, consent.text, consent.method, actorOf(ctx))
           : undefined,
       },
     );
