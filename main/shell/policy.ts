@@ -1,4 +1,4 @@
-import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { consoleCsp, mimeTypeOf, resolveConsoleFile } from '../serve/console-files.js';
 
 /**
  * The desktop shell's security decisions as plain functions (no Electron here), so each one is
@@ -22,26 +22,10 @@ export function appStartUrl(kiosk: boolean): string {
 
 /**
  * Sent as a response header on everything the shell serves. The page's own meta policy also
- * applies (the stricter of the two wins); this one additionally closes connect-src to 'self': in
- * Electron the console talks to the engine only over IPC, never over the network.
+ * applies (the stricter of the two wins); this one closes connect-src to 'self': in Electron the
+ * console talks to the engine only over IPC, never over the network.
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  // MUI (emotion) injects its styles at run time.
-  "style-src 'self' 'unsafe-inline'",
-  // Face crops and preview frames arrive as data: or blob: URLs.
-  "img-src 'self' data: blob:",
-  "media-src 'self' data: blob:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "worker-src 'none'",
-  "frame-src 'none'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const CONTENT_SECURITY_POLICY = consoleCsp("'self'");
 
 function parse(url: string | null | undefined): URL | null {
   if (typeof url !== 'string' || url === '') return null;
@@ -136,43 +120,10 @@ export function downloadAllowed(url: string): boolean {
  * the console's files: another host, an encoded `..`, a NUL byte or an absolute path escape.
  */
 export function resolveAppFile(root: string, url: string): string | null {
-  if (!isAppUrl(url)) return null;
-  const u = parse(url)!;
-  let path: string;
-  try {
-    path = decodeURIComponent(u.pathname);
-  } catch {
-    return null;
-  }
-  if (path.includes('\0')) return null;
-  if (path === '/' || path === '') path = '/index.html';
-  const base = resolve(root);
-  const file = resolve(join(base, path));
-  const rel = relative(base, file);
-  if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) return null;
-  return file;
+  return isAppUrl(url) ? resolveConsoleFile(root, parse(url)!.pathname) : null;
 }
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
-  '.ttf': 'font/ttf',
-  '.txt': 'text/plain; charset=utf-8',
-  '.wav': 'audio/wav',
-};
-
-export function mimeTypeOf(file: string): string {
-  return MIME[extname(file).toLowerCase()] ?? 'application/octet-stream';
-}
+export { mimeTypeOf };
 
 export interface ShellArgs {
   kiosk: boolean;
