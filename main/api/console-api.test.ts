@@ -11,6 +11,7 @@ import { asset, describeWithAssets } from '../testing/assets.js';
 import type { ApiContext } from './context.js';
 import { Api } from './dispatch.js';
 import { handlers } from './handlers/index.js';
+import { testContext } from '../testing/api-context.js';
 
 const A = (f: string) => asset('faces', 'celeba', '07201', f);
 const b64 = (path: string) => readFileSync(path).toString('base64');
@@ -20,17 +21,7 @@ const ADMIN: SessionUser = { username: 'ann', role: 'admin', permissions: [...RO
 describeWithAssets('console API handlers', () => {
   let engine: Engine;
   const api = new Api(handlers);
-  const ctx = (): ApiContext => ({
-    engine,
-    pipeline: null,
-    user: ADMIN,
-    session: null,
-    kiosk: false,
-    pack: 'default',
-    version: 'test',
-    progress: () => {},
-    broadcast: () => {},
-  });
+  const ctx = (): ApiContext => testContext(engine, ADMIN);
   async function call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {
     const out = await api.call(ctx(), { method, params });
     if (!out.ok) throw new Error(`${out.error.code}: ${out.error.message}`);

@@ -11,6 +11,7 @@ import { verifyAudit } from '../store/audit.js';
 import type { ApiContext } from './context.js';
 import { Api, type CallOutcome } from './dispatch.js';
 import { handlers } from './handlers/index.js';
+import { testContext } from '../testing/api-context.js';
 
 /**
  * The engine's boundary as a console sees it: the real dispatcher and handlers over a real data
@@ -30,17 +31,8 @@ describe('API permissions at the boundary', () => {
   const api = new Api(handlers);
   const sessions = new Map<Role, { token: string; user: SessionUser }>();
 
-  const ctx = (user: SessionUser | null, session: string | null = null): ApiContext => ({
-    engine,
-    pipeline: null,
-    user,
-    session,
-    kiosk: user?.role === 'kiosk',
-    pack: 'default',
-    version: 'test',
-    progress: () => {},
-    broadcast: () => {},
-  });
+  const ctx = (user: SessionUser | null, session: string | null = null): ApiContext =>
+    testContext(engine, user, { session, kiosk: user?.role === 'kiosk' });
   const as = (role: Role, method: string, params: unknown = {}): Promise<CallOutcome> => {
     const s = sessions.get(role)!;
     return api.call(ctx(s.user, s.token), { method, params });

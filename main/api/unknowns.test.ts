@@ -12,6 +12,7 @@ import { asset, describeWithAssets } from '../testing/assets.js';
 import type { ApiContext } from './context.js';
 import { Api } from './dispatch.js';
 import { handlers } from './handlers/index.js';
+import { testContext } from '../testing/api-context.js';
 
 const celeba = (id: string, f: string) => asset('faces', 'celeba', id, f);
 const P = (f: string) => celeba('07203', f);
@@ -24,17 +25,7 @@ const admin: SessionUser = { username: 't', role: 'admin', permissions: [...ROLE
 const viewer: SessionUser = { username: 'v', role: 'viewer', permissions: [...ROLE_PERMISSIONS.viewer] };
 
 function contextFor(engine: Engine, user: SessionUser = admin): ApiContext {
-  return {
-    engine,
-    pipeline: null,
-    user,
-    session: null,
-    kiosk: false,
-    pack: 'default',
-    version: 'test',
-    progress: () => undefined,
-    broadcast: () => undefined,
-  };
+  return testContext(engine, user);
 }
 
 describeWithAssets('review queue of unknown persons through the contract', () => {

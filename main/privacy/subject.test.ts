@@ -22,6 +22,7 @@ import {
   withdrawConsent,
   type SubjectData,
 } from './subject.js';
+import { testContext } from '../testing/api-context.js';
 
 const A = (f: string) => asset('faces', 'celeba', '07201', f);
 const B = (f: string) => asset('faces', 'celeba', '07203', f);
@@ -49,17 +50,12 @@ describeWithAssets('data-subject rights on real photos', () => {
       FILES.map((f) => join(dir, f)).map((f) => (existsSync(f) ? readFileSync(f) : Buffer.alloc(0))),
     );
   const floats = (b: Buffer) => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-  const ctx = (role: Role): ApiContext => ({
-    engine,
-    pipeline: null,
-    user: { username: `${role}1`, role, permissions: [...ROLE_PERMISSIONS[role]] },
-    session: 's',
-    kiosk: false,
-    pack: 'default',
-    version: 'test',
-    progress: () => {},
-    broadcast: () => {},
-  });
+  const ctx = (role: Role): ApiContext =>
+    testContext(
+      engine,
+      { username: `${role}1`, role, permissions: [...ROLE_PERMISSIONS[role]] },
+      { session: 's' },
+    );
   const call = async (role: Role, method: string, params: unknown) => api.call(ctx(role), { method, params });
   const vectorBytes = (id: string) =>
     engine.db

@@ -20,6 +20,7 @@ import { integrityCheck } from '../store/open.js';
 import { DISK_FULL_MESSAGE, isDiskFull, writeGuard } from '../store/write-guard.js';
 import { asset, describeWithAssets } from '../testing/assets.js';
 import { mulberry32 } from '../util/random.js';
+import { testContext } from '../testing/api-context.js';
 
 /**
  * A full disk, for real: SQLite's own page limit (PRAGMA max_page_count, per connection) makes
@@ -137,17 +138,7 @@ describe('the write guard on a full disk', () => {
   it('an API call that cannot be saved on a full disk answers with a sentence, not an internal error', async () => {
     const engine = Engine.open({ dataDir: mkdtempSync(join(tmpdir(), 'vigil-diskfull-api-')) });
     const api = new Api(handlers);
-    const ctx: ApiContext = {
-      engine,
-      pipeline: null,
-      user: sessionUser('admin', 'admin'),
-      session: null,
-      kiosk: false,
-      pack: 'default',
-      version: 'test',
-      progress: () => {},
-      broadcast: () => {},
-    };
+    const ctx: ApiContext = testContext(engine, sessionUser('admin', 'admin'));
     try {
       fillTo(engine);
       let out: CallOutcome | undefined;

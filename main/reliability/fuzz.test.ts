@@ -24,6 +24,7 @@ import { addCamera } from '../store/cameras.js';
 import { asset, describeWithAssets } from '../testing/assets.js';
 import { pngBomb } from '../testing/images.js';
 import { mulberry32 } from '../util/random.js';
+import { testContext } from '../testing/api-context.js';
 
 /**
  * Fuzzing the two doors hostile bytes come through: the request validator with the real
@@ -232,17 +233,7 @@ describeWithAssets('fuzzing the request validator and the dispatcher', () => {
   const api = new Api(handlers);
   let admin: SessionUser;
   let viewer: SessionUser;
-  const ctx = (user: SessionUser | null): ApiContext => ({
-    engine,
-    pipeline: null,
-    user,
-    session: null,
-    kiosk: false,
-    pack: 'default',
-    version: 'fuzz',
-    progress: () => {},
-    broadcast: () => {},
-  });
+  const ctx = (user: SessionUser | null): ApiContext => testContext(engine, user, { version: 'fuzz' });
 
   /** Row counts of every table, and the content of those a refused request must not touch. */
   function snapshot(): { counts: Record<string, number>; content: string; auditRows: number } {

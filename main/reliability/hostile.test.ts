@@ -17,6 +17,7 @@ import { packageRoot } from '../paths.js';
 import { VigilServer } from '../serve/server.js';
 import { asset, describeWithAssets } from '../testing/assets.js';
 import { pngBomb } from '../testing/images.js';
+import { testContext } from '../testing/api-context.js';
 
 /**
  * Hostile input through each entry point: the CLI, the console's API, the WebSocket server and
@@ -169,17 +170,7 @@ describeWithAssets('hostile input through the entry points', () => {
     const token = 'hostile-test-machine-token';
     const api = new Api(handlers);
     let admin: SessionUser;
-    const ctx = (user: SessionUser): ApiContext => ({
-      engine,
-      pipeline: null,
-      user,
-      session: null,
-      kiosk: false,
-      pack: 'default',
-      version: 'test',
-      progress: () => {},
-      broadcast: () => {},
-    });
+    const ctx = (user: SessionUser): ApiContext => testContext(engine, user);
     const call = (method: string, params: unknown): Promise<CallOutcome> =>
       api.call(ctx(admin), { method, params });
     const snapshot = () => {
