@@ -29,7 +29,9 @@ export type VigilErrorCode =
   | 'AUTH_FAILED'
   | 'FORBIDDEN'
   | 'CONFLICT'
-  | 'DISK_FULL';
+  | 'DISK_FULL'
+  /** An inference worker crashed, hung or could not load its models; it is being replaced. */
+  | 'INFERENCE_FAILED';
 
 export class VigilError extends Error {
   readonly code: VigilErrorCode;

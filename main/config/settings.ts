@@ -1,66 +1,11 @@
-import { z } from 'zod';
 import { VigilError } from '../errors.js';
-import type { ConfigKey, ConfigValue } from '../store/config.js';
+import { EDITABLE_SETTINGS, settingsSchema, type SettingKey, type StoredSettings } from './schema.js';
 
-const channelsSchema = z
-  .object({
-    webhook: z.object({ url: z.string().url() }).strict().optional(),
-    mqtt: z
-      .object({
-        url: z.string().regex(/^mqtts?:\/\//, 'must start with mqtt:// or mqtts://'),
-        topic: z.string().min(1),
-        username: z.string().optional(),
-        password: z.string().optional(),
-      })
-      .strict()
-      .optional(),
-    smtp: z
-      .object({
-        host: z.string().min(1),
-        port: z.number().int().min(1).max(65535),
-        secure: z.boolean().optional(),
-        user: z.string().optional(),
-        pass: z.string().optional(),
-        from: z.string().min(3),
-        to: z.array(z.string().min(3)).min(1),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
-
-/** What each setting may hold; the console and `vigil config set` both validate here. */
-const schemas: Partial<Record<ConfigKey, z.ZodTypeAny>> = {
-  retention_days: z.number().int().min(1).max(3650),
-  max_embeddings_per_person: z.number().int().min(1).max(20),
-  thresholds: z.record(
-    // Keyed by model id; "__proto__" and the like are refused, never silently dropped.
-    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'must be a model id'),
-    z
-      .object({
-        recognition: z.number().min(0).max(1).optional(),
-        unknown: z.number().min(0).max(1).optional(),
-      })
-      .strict(),
-  ),
-  alert_channels: channelsSchema,
-  detection_tiles: z.boolean(),
-  kiosk: z.boolean(),
-  alert_rules: z
-    .object({
-      recurringThreshold: z.number().int().min(1).optional(),
-      recurringWindowMs: z.number().int().min(60_000).optional(),
-      offlineGraceMs: z.number().int().min(0).optional(),
-      cooldownMs: z.number().int().min(0).optional(),
-    })
-    .strict(),
-};
-
-/** The validated value, or a sentence naming what is wrong. */
-export function validateSetting<K extends ConfigKey>(key: K, value: unknown): ConfigValue<K> {
-  const schema = Object.hasOwn(schemas, key) ? schemas[key] : undefined;
-  if (!schema) throw new VigilError('INVALID_ARGUMENT', `${key} cannot be changed here.`);
-  const r = schema.safeParse(value);
+/** The validated value, or a sentence naming what is wrong; the console and `vigil config set` both validate here. */
+export function validateSetting<K extends SettingKey>(key: K, value: unknown): StoredSettings[K] {
+  if (!EDITABLE_SETTINGS.includes(key)) throw new VigilError('INVALID_ARGUMENT', `${key} cannot be changed here.`);
+  // The default is for a missing row, never for a missing value: "set" without one is refused.
+  const r = settingsSchema.shape[key].removeDefault().safeParse(value);
   if (!r.success) {
     const issue = r.error.issues[0]!;
     throw new VigilError(
@@ -68,7 +13,7 @@ export function validateSetting<K extends ConfigKey>(key: K, value: unknown): Co
       `Invalid ${key}: ${issue.path.join('.') || 'value'} ${issue.message.toLowerCase()}.`,
     );
   }
-  return r.data as ConfigValue<K>;
+  return r.data as StoredSettings[K];
 }
 
 /** Settings as shown to people: passwords of alert channels masked. */

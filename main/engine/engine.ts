@@ -14,7 +14,7 @@ import { centroid, dot } from '../match/similarity.js';
 import { ENROLL_GATE, gateFailure } from '../quality/quality.js';
 import { insertAppearance } from '../store/appearances.js';
 import { appendAudit, type AuditEntry } from '../store/audit.js';
-import { readConfig } from '../store/config.js';
+import { LiveSettings } from '../config/live-settings.js';
 import {
   deleteMemberRow,
   getMember,
@@ -78,6 +78,8 @@ export class Engine {
   readonly masterKey: MasterKey;
   /** Where the master key came from: 'device' means file permissions are the only lock. */
   readonly keySource: KeySource;
+  /** The configuration object, loaded once; the live runtime watches it for changes. */
+  readonly settings: LiveSettings;
 
   private constructor(
     readonly db: Database.Database,
@@ -89,6 +91,7 @@ export class Engine {
   ) {
     this.masterKey = masterKey;
     this.keySource = keySource;
+    this.settings = new LiveSettings(db);
     this.purgeExpired();
   }
 
@@ -114,7 +117,7 @@ export class Engine {
     ) {
       return false;
     }
-    storeCrop(this.db, this.masterKey, unknownId, jpeg, readConfig(this.db, 'retention_days'));
+    storeCrop(this.db, this.masterKey, unknownId, jpeg, this.settings.current.retention_days);
     return true;
   }
 
@@ -123,7 +126,7 @@ export class Engine {
    * The bar is a little above the unknown threshold: a merge is harder to undo than a split.
    */
   mergeUnknowns(): MergeResult[] {
-    const maxShots = readConfig(this.db, 'max_embeddings_per_person');
+    const maxShots = this.settings.current.max_embeddings_per_person;
     return mergeUnknownFragments(this.db, this.vectors, this.thresholds().unknown + 0.05, maxShots);
   }
 
@@ -221,16 +224,13 @@ export class Engine {
     const calibrated = this.recognizer.thresholds;
     if (!calibrated)
       throw new VigilError('MODEL_INVALID', `${this.recognizer.id} has no calibrated thresholds.`);
-    const config = readConfig(this.db, 'thresholds')[this.recognizer.id];
-    let camera: { recognition_threshold: number | null; unknown_threshold: number | null } | undefined;
-    if (cameraId) {
-      camera = this.db
-        .prepare('SELECT recognition_threshold, unknown_threshold FROM cameras WHERE camera_id = ?')
-        .get(cameraId) as typeof camera;
-    }
+    // From the settings held in memory: the live pipeline asks for every decision.
+    const settings = this.settings.current;
+    const config = settings.thresholds[this.recognizer.id];
+    const camera = cameraId ? settings.cameras[cameraId] : undefined;
     return resolveThresholds(calibrated, config, {
-      recognition: camera?.recognition_threshold ?? null,
-      unknown: camera?.unknown_threshold ?? null,
+      recognition: camera?.recognition ?? null,
+      unknown: camera?.unknown ?? null,
     });
   }
 
@@ -242,10 +242,9 @@ export class Engine {
   ): Promise<EnrollResult> {
     const name = member.name.trim();
     if (!name) throw new VigilError('INVALID_ARGUMENT', 'A member needs a name.');
-    const { enroll_min_photos: minPhotos, enroll_max_photos: maxPhotos } = {
-      enroll_min_photos: readConfig(this.db, 'enroll_min_photos'),
-      enroll_max_photos: readConfig(this.db, 'enroll_max_photos'),
-    };
+    // One-off operations start from the stored settings as they are now (another process may have changed them).
+    this.settings.refresh();
+    const { enroll_min_photos: minPhotos, enroll_max_photos: maxPhotos } = this.settings.current;
     if (photos.length < minPhotos)
       throw new VigilError('INVALID_ARGUMENT', `Enrollment needs at least ${minPhotos} photo.`);
     if (photos.length > maxPhotos) {
@@ -304,7 +303,7 @@ export class Engine {
       const why = rejected.map((r) => `${r.photo}: ${r.reason}`).join('; ');
       throw new VigilError('ENROLL_NO_USABLE_PHOTO', `No usable photo, so no member was created (${why}).`);
     }
-    const maxShots = readConfig(this.db, 'max_embeddings_per_person');
+    const maxShots = this.settings.current.max_embeddings_per_person;
     const shots = kept.slice(0, maxShots);
     const center = centroid(shots.map((s) => s.face.embedding));
     const warnings: string[] = [];
@@ -351,9 +350,10 @@ export class Engine {
     const models = await this.loadModels();
     const decoded = await decodeImage(image, { label: image });
     const faces = await analyseImage(models, decoded);
+    this.settings.refresh();
     const t = this.thresholds(opts.cameraId);
     const cameraId = opts.cameraId ?? null;
-    const maxShots = readConfig(this.db, 'max_embeddings_per_person');
+    const maxShots = this.settings.current.max_embeddings_per_person;
     const results: IdentifiedFace[] = [];
     const newUnknowns: { id: string; box: Box }[] = [];
     this.db

@@ -19,6 +19,9 @@ export type WorkerRequest =
   | { id: number; op: 'embed'; crops: RgbImage[] }
   | { id: number; op: 'close' };
 
+/** Sent once after start: the models loaded, or why not (the pool then replaces this worker). */
+export type WorkerStatus = { status: 'ready' } | { status: 'load_failed'; error: string };
+
 export type WorkerResponse =
   { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string; code?: string };
 
@@ -26,6 +29,14 @@ const init = workerData as WorkerInit;
 setThreadsPerSession(init.threads);
 const models = loadModels({ pack: init.pack }, init.dataDir);
 const ready = models.then((m) => new InProcessAnalyzer(m));
+ready.then(
+  () => parentPort!.postMessage({ status: 'ready' } satisfies WorkerStatus),
+  (e: unknown) =>
+    parentPort!.postMessage({
+      status: 'load_failed',
+      error: e instanceof Error ? e.message : String(e),
+    } satisfies WorkerStatus),
+);
 
 parentPort!.on('message', (req: WorkerRequest) => {
   void (async () => {

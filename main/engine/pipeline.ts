@@ -102,7 +102,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   /** Every store write of the pipeline goes through it: a full disk stops recording, not recognition. */
   private readonly guard: WriteGuard;
   private readonly onDiskFull = (n: DiskFullNotice) =>
-    this.emit('event', systemAlert('system_error', 'critical', n.message, n.at));
+    this.emit('event', systemAlert('system_error', 'high', n.message, n.at));
   private readonly onDiskResumed = (n: ResumedNotice) =>
     this.emit('event', systemAlert('system_recovered', 'low', n.message, n.at));
 
@@ -116,6 +116,11 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   }
 
   private analyzer: Analyzer | undefined;
+
+  /** Live settings (the runtime subscribes to the configuration): the next frame uses them. */
+  applySettings(s: { tiles?: boolean }): void {
+    if (s.tiles !== undefined) this.opts.tiles = s.tiles;
+  }
 
   async start(): Promise<void> {
     this.guard.on('full', this.onDiskFull);
@@ -436,7 +441,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
 /** An alert about Vigil itself (the disk filled up, or space returned): shown and sent, never stored. */
 function systemAlert(
   alertType: 'system_error' | 'system_recovered',
-  priority: 'critical' | 'low',
+  priority: 'high' | 'low',
   message: string,
   at: string,
 ): EngineEvent {

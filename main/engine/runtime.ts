@@ -3,7 +3,8 @@ import { log } from '../log.js';
 import { AlertEngine } from '../notify/alerts.js';
 import { channelsFrom } from '../notify/channels.js';
 import { findFfmpeg, type FfmpegLocation } from '../source/ffmpeg.js';
-import { readConfig } from '../store/config.js';
+import { reapplyRetention } from '../privacy/crops.js';
+import type { Settings } from '../config/schema.js';
 import type { Engine } from './engine.js';
 import type { CameraStatusEvent, EngineEvent } from './events.js';
 import { defaultPool, type InferencePool } from './inference-pool.js';
@@ -23,6 +24,10 @@ export interface RuntimeOptions {
 export interface Runtime {
   /** Null when ffmpeg is missing: the console still enrolls and reviews, cameras do not run. */
   readonly pipeline: Pipeline | null;
+  /** The supervised inference workers (null without ffmpeg). */
+  readonly inference: InferencePool | null;
+  /** Raises and delivers alerts; subscribed to the live settings. */
+  readonly alerts: AlertEngine;
   readonly ffmpeg: FfmpegLocation | null;
   /** The live state of each running camera. */
   cameras(): CameraStatusEvent[];
@@ -60,25 +65,28 @@ function every(ms: number, chore: string, fn: () => unknown): NodeJS.Timeout {
  */
 export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promise<Runtime> {
   const ffmpeg = opts.ffmpeg === undefined ? (findFfmpeg() ?? null) : opts.ffmpeg;
-  const alerts = new AlertEngine(
-    engine.db,
-    channelsFrom(readConfig(engine.db, 'alert_channels')),
-    readConfig(engine.db, 'alert_rules'),
-  );
+  const settings = engine.settings;
+  // The store may have changed since the engine opened (a CLI write): start from what is stored now.
+  settings.refresh();
+  const initial = settings.current;
+  const alerts = new AlertEngine(engine.db, channelsFrom(initial.alert_channels), initial.alert_rules);
   alerts.on('alert', (a) => opts.onEvent({ ...a, type: 'alert', alert_type: a.type }));
 
   let pool: InferencePool | null = null;
   let pipeline: Pipeline | null = null;
   if (ffmpeg) {
     pool = defaultPool(opts.pack, opts.dataDir);
+    // A replaced worker is the pool's business; people learn that it happened, once per cooldown.
+    pool.on('fault', (f) => alerts.raiseSystemError(`inference:${f.kind}`, f.message));
     pipeline = new Pipeline(engine, {
       ffmpegPath: ffmpeg.path,
       analyzer: pool,
-      tiles: readConfig(engine.db, 'detection_tiles'),
+      tiles: initial.detection_tiles,
     });
     pipeline.on('event', (e) => {
       alerts.handle(e);
-      opts.onEvent(e);
+      // System alerts reach listeners through the alert engine, which stores them first.
+      if (e.type !== 'alert') opts.onEvent(e);
     });
     try {
       await pipeline.start();
@@ -92,24 +100,31 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
   }
 
   const live = pipeline;
+  // Settings changed in the console or by `vigil config set` apply here, without a restart.
+  const apply = (next: Settings, _previous: Settings, changed: ReadonlySet<string>): void => {
+    if (changed.has('alert_channels') || changed.has('alert_rules'))
+      alerts.configure({ channels: channelsFrom(next.alert_channels), rules: next.alert_rules });
+    if (changed.has('detection_tiles')) live?.applySettings({ tiles: next.detection_tiles });
+    if (changed.has('retention_days')) {
+      reapplyRetention(engine.db, next.retention_days);
+      engine.purgeExpired();
+    }
+    // Thresholds and per-camera overrides are read from the settings at each decision; a
+    // camera's frame rate or URL restarts it through sync().
+    if (changed.has('cameras')) live?.sync();
+    log('info', 'settings_applied', { keys: [...changed].join(',') });
+  };
+  const unsubscribe = settings.subscribe(apply);
+  settings.watch(1000);
   const timers = [
     every(3_600_000, 'purge_expired', () => engine.purgeExpired()),
     every(600_000, 'merge_unknowns', () => engine.mergeUnknowns()),
   ];
-  if (live) {
-    timers.push(every(2000, 'sync_cameras', () => live.sync()));
-    timers.push(
-      every(opts.statsMs ?? 5000, 'stats', () => {
-        opts.onEvent(live.stats());
-        // Status changes are sent as they happen; fps and last frame are refreshed with the stats.
-        for (const c of live.status()) opts.onEvent({ type: 'camera_status', ...c });
-      }),
-    );
-  }
-
   let stopping: Promise<void> | null = null;
   const stop = async (): Promise<void> => {
     for (const t of timers) clearInterval(t);
+    settings.close();
+    unsubscribe();
     // Finalise open tracks before anything closes: what was seen is written, not dropped.
     if (live) await live.stop();
     try {
@@ -124,6 +139,8 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
 
   return {
     pipeline,
+    inference: pool,
+    alerts,
     ffmpeg,
     cameras: () => (live ? live.status().map((s) => ({ type: 'camera_status' as const, ...s })) : []),
     openAlerts: () => countOpenAlerts(engine.db),

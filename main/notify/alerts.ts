@@ -1,19 +1,13 @@
 import type Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
+import type { AlertRuleSettings } from '../config/schema.js';
 import type { EngineEvent } from '../engine/events.js';
 import { getMember, withinAllowedHours } from '../store/members.js';
 import { writeGuard } from '../store/write-guard.js';
 import { deliver, type AlertMessage, type Channel } from './channels.js';
 
-export interface AlertRules {
-  /** Appearances of one unknown within the window that raise a recurring_unknown alert. */
-  recurringThreshold: number;
-  recurringWindowMs: number;
-  /** A camera must stay offline this long before camera_offline is raised. */
-  offlineGraceMs: number;
-  /** One alert per type, person and camera within this period: one visit, one alert. */
-  cooldownMs: number;
-}
+/** The alert_rules setting with every rule filled in (its shape is the settings schema's). */
+export type AlertRules = Required<AlertRuleSettings>;
 
 export const DEFAULT_RULES: AlertRules = {
   recurringThreshold: 5,
@@ -22,21 +16,29 @@ export const DEFAULT_RULES: AlertRules = {
   cooldownMs: 10 * 60_000,
 };
 
+/** A decoder that exits this often within the window is crash-looping (a system_error). */
+const CRASH_LOOP = { failures: 3, windowMs: 120_000 };
+
 /**
  * Turns engine events into the seed's alerts: new_unknown (high), recurring_unknown (medium,
  * when appearances reach the threshold within the window), unauthorized_access (critical: a
  * watch-listed member), camera_offline (high, after a grace period). Each is stored, emitted and
- * delivered to the configured channels.
+ * delivered to the configured channels. system_error (high) says that Vigil itself is failing: an
+ * inference worker crashed or hung, a model failed to load, a decoder crash-loops, the disk is
+ * full; it is stored like the others (except while the disk is full) and has the same cooldown.
+ * Channels and rules can be replaced while it runs (live settings).
  */
 export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
   private readonly lastRaised = new Map<string, number>();
   private readonly offlineTimers = new Map<string, NodeJS.Timeout>();
   private readonly pending = new Set<Promise<unknown>>();
-  private readonly rules: AlertRules;
+  private readonly decoderFailures = new Map<string, number[]>();
+  private readonly lastState = new Map<string, string>();
+  private rules: AlertRules;
 
   constructor(
     private readonly db: Database.Database,
-    private readonly channels: Channel[],
+    private channels: Channel[],
     rules: Partial<AlertRules> = {},
     private readonly now: () => number = Date.now,
   ) {
@@ -44,10 +46,29 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
     this.rules = { ...DEFAULT_RULES, ...rules };
   }
 
+  /** Applies changed settings to the next alert; cooldowns already running are kept. */
+  configure(next: { channels?: Channel[]; rules?: Partial<AlertRules> }): void {
+    if (next.channels) this.channels = next.channels;
+    if (next.rules) this.rules = { ...DEFAULT_RULES, ...next.rules };
+  }
+
+  /**
+   * Vigil itself is failing. `source` names the failing part (inference, disk, decoder:CAM…):
+   * the cooldown is per source, so a worker that keeps crashing raises one alert per period.
+   */
+  raiseSystemError(source: string, message: string, cameraId: string | null = null): void {
+    this.raise('system_error', 'high', null, cameraId, message, source);
+  }
+
   handle(e: EngineEvent): void {
     if (e.type === 'alert') {
-      // Alerts about Vigil itself (the disk is full) reach the channels but cannot be stored.
-      if (e.alert_type.startsWith('system_')) this.deliverOnly({ ...e, type: e.alert_type });
+      if (e.alert_type === 'system_error') this.raiseSystemError('disk', e.message, e.camera_id);
+      // Recovery notes are shown and sent; the stored system_error stays for people to resolve.
+      else if (e.alert_type.startsWith('system_')) {
+        const note = { ...e, type: e.alert_type };
+        this.emit('alert', note);
+        this.deliverOnly(note);
+      }
       return;
     }
     if (e.type === 'stats') return;
@@ -103,7 +124,14 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
       if (e.state === 'online' || (e.state === 'offline' && e.reason === 'stopped')) {
         clearTimeout(this.offlineTimers.get(id));
         this.offlineTimers.delete(id);
-      } else if ((e.state === 'offline' || e.state === 'error') && !this.offlineTimers.has(id)) {
+      }
+      // A decoder that streamed and then died, again and again, is crash-looping; a camera that
+      // never connects is only offline (camera_offline), and a file that ends is not a failure.
+      const wasOnline = this.lastState.get(id) === 'online';
+      this.lastState.set(id, e.state);
+      if (wasOnline && e.state !== 'online' && e.reason !== 'stopped' && e.reason !== 'the stream ended')
+        this.decoderFailed(id, e.reason);
+      if ((e.state === 'offline' || e.state === 'error') && e.reason !== 'stopped' && !this.offlineTimers.has(id)) {
         const reason = e.reason;
         const t = setTimeout(() => {
           this.offlineTimers.delete(id);
@@ -121,14 +149,29 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
     }
   }
 
+  /** Each failure of a camera's decoder; several within the window are a crash loop. */
+  private decoderFailed(cameraId: string, reason: string | null): void {
+    const now = this.now();
+    const recent = (this.decoderFailures.get(cameraId) ?? []).filter((t) => now - t < CRASH_LOOP.windowMs);
+    recent.push(now);
+    this.decoderFailures.set(cameraId, recent);
+    if (recent.length >= CRASH_LOOP.failures)
+      this.raiseSystemError(
+        `decoder:${cameraId}`,
+        `The video decoder of camera ${cameraId} keeps failing (${recent.length} times in ${Math.round(CRASH_LOOP.windowMs / 60_000)} min)${reason ? `: ${reason}` : ''}.`,
+        cameraId,
+      );
+  }
+
   private raise(
     type: string,
     priority: AlertMessage['priority'],
     personId: string | null,
     cameraId: string | null,
     message: string,
+    source = '',
   ): void {
-    const key = `${type}|${personId ?? ''}|${cameraId ?? ''}`;
+    const key = `${type}|${personId ?? ''}|${cameraId ?? ''}|${source}`;
     const now = this.now();
     const last = this.lastRaised.get(key);
     if (last !== undefined && now - last < this.rules.cooldownMs) return;

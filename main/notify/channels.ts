@@ -1,5 +1,6 @@
 import mqtt from 'mqtt';
 import nodemailer from 'nodemailer';
+import type { ChannelConfig } from '../config/schema.js';
 import { log, redactUrl } from '../log.js';
 
 export interface AlertMessage {
@@ -12,20 +13,8 @@ export interface AlertMessage {
   created_at: string;
 }
 
-export interface ChannelConfig {
-  webhook?: { url: string };
-  /** Home Assistant and most home-automation hubs listen on MQTT: alerts go to `${topic}/alert`. */
-  mqtt?: { url: string; topic: string; username?: string; password?: string };
-  smtp?: {
-    host: string;
-    port: number;
-    secure?: boolean;
-    user?: string;
-    pass?: string;
-    from: string;
-    to: string[];
-  };
-}
+/** What the channels settings hold (validated by the settings schema). */
+export type { ChannelConfig };
 
 export interface Channel {
   readonly name: string;

@@ -88,6 +88,15 @@ export function deleteCrop(db: Database.Database, unknownId: string): boolean {
 }
 
 /** Deletes every crop past its retention date; returns how many. */
+/** A changed retention applies to the crops already kept too: each expires `days` after it was taken. */
+export function reapplyRetention(db: Database.Database, days: number): number {
+  return db
+    .prepare(
+      "UPDATE unknown_crops SET expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '+' || ? || ' days')",
+    )
+    .run(days).changes;
+}
+
 export function purgeExpiredCrops(db: Database.Database, now = new Date()): number {
   return db.prepare('DELETE FROM unknown_crops WHERE expires_at <= ?').run(now.toISOString()).changes;
 }

@@ -1,26 +1,11 @@
 import type Database from 'better-sqlite3';
-import type { AlertRules } from '../notify/alerts.js';
-import type { ChannelConfig } from '../notify/channels.js';
+import { SETTING_DEFAULTS, type SettingKey, type StoredSettings } from '../config/schema.js';
 
-/** The seed's defaults; a data folder's system_config rows override them. */
-export const DEFAULT_CONFIG = {
-  retention_days: 30,
-  max_embeddings_per_person: 5,
-  /** Per recognizer model id: { recognition, unknown } overrides of the manifest's calibration. */
-  thresholds: {} as Record<string, { recognition?: number; unknown?: number }>,
-  enroll_min_photos: 1,
-  enroll_max_photos: 10,
-  /** Where alerts go besides the event stream: { webhook?: { url }, smtp?: { host, port, from, to[] } }. */
-  alert_channels: {} as ChannelConfig,
-  alert_rules: {} as Partial<AlertRules>,
-  /** Search half-frame tiles for small faces on live cameras (slower, finds more far faces). */
-  detection_tiles: false,
-  /** The desktop app opens as the locked enrollment kiosk (as with --kiosk). */
-  kiosk: false,
-};
+/** The seed's defaults (from the settings schema); a data folder's system_config rows override them. */
+export const DEFAULT_CONFIG: StoredSettings = SETTING_DEFAULTS;
 
-export type ConfigKey = keyof typeof DEFAULT_CONFIG;
-export type ConfigValue<K extends ConfigKey> = (typeof DEFAULT_CONFIG)[K];
+export type ConfigKey = SettingKey;
+export type ConfigValue<K extends ConfigKey> = StoredSettings[K];
 
 export function readConfig<K extends ConfigKey>(db: Database.Database, key: K): ConfigValue<K> {
   const row = db.prepare('SELECT value FROM system_config WHERE key = ?').get(key) as
@@ -32,6 +17,18 @@ export function writeConfig<K extends ConfigKey>(db: Database.Database, key: K, 
   db.prepare(
     'INSERT INTO system_config (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
   ).run(key, JSON.stringify(value));
+}
+
+/**
+ * Every stored setting row as written (JSON text), without the internal meta.* and probe.* rows:
+ * the live settings compare this to notice a change made by another process (`vigil config set`).
+ */
+export function readStoredSettingRows(db: Database.Database): { key: string; value: string }[] {
+  return db
+    .prepare(
+      "SELECT key, value FROM system_config WHERE key NOT LIKE 'meta.%' AND key NOT LIKE 'probe.%' ORDER BY key",
+    )
+    .all() as { key: string; value: string }[];
 }
 
 /** Internal keys that bind a data folder to the model that produced its vectors. */

@@ -1,0 +1,121 @@
+import { z } from 'zod';
+
+/**
+ * The one description of Vigil's settings: every layer (defaults, stored rows, environment) is
+ * validated against it, and the types used by the engine are derived from it.
+ */
+export const channelsSchema = z
+  .object({
+    webhook: z.object({ url: z.string().url() }).strict().optional(),
+    /** Home Assistant and most home-automation hubs listen on MQTT: alerts go to `${topic}/alert`. */
+    mqtt: z
+      .object({
+        url: z.string().regex(/^mqtts?:\/\//, 'must start with mqtt:// or mqtts://'),
+        topic: z.string().min(1),
+        username: z.string().optional(),
+        password: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+    smtp: z
+      .object({
+        host: z.string().min(1),
+        port: z.number().int().min(1).max(65535),
+        secure: z.boolean().optional(),
+        user: z.string().optional(),
+        pass: z.string().optional(),
+        from: z.string().min(3),
+        to: z.array(z.string().min(3)).min(1),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const alertRulesSchema = z
+  .object({
+    /** Appearances of one unknown within the window that raise a recurring_unknown alert. */
+    recurringThreshold: z.number().int().min(1).optional(),
+    recurringWindowMs: z.number().int().min(60_000).optional(),
+    /** A camera must stay offline this long before camera_offline is raised. */
+    offlineGraceMs: z.number().int().min(0).optional(),
+    /** One alert per type, person and camera within this period: one visit, one alert. */
+    cooldownMs: z.number().int().min(0).optional(),
+  })
+  .strict();
+
+const thresholdPair = z
+  .object({
+    recognition: z.number().min(0).max(1).optional(),
+    unknown: z.number().min(0).max(1).optional(),
+  })
+  .strict();
+
+export const thresholdsSchema = z.record(
+  // Keyed by model id; "__proto__" and the like are refused, never silently dropped.
+  z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'must be a model id'),
+  thresholdPair,
+);
+
+/** The stored settings (system_config rows), each with its default. */
+export const settingsSchema = z
+  .object({
+    retention_days: z.number().int().min(1).max(3650).default(30),
+    max_embeddings_per_person: z.number().int().min(1).max(20).default(5),
+    /** Per recognizer model id: { recognition, unknown } overrides of the manifest's calibration. */
+    thresholds: thresholdsSchema.default({}),
+    enroll_min_photos: z.number().int().min(1).max(10).default(1),
+    enroll_max_photos: z.number().int().min(1).max(50).default(10),
+    /** Where alerts go besides the event stream. */
+    alert_channels: channelsSchema.default({}),
+    alert_rules: alertRulesSchema.default({}),
+    /** Search half-frame tiles for small faces on live cameras (slower, finds more far faces). */
+    detection_tiles: z.boolean().default(false),
+    /** The desktop app opens as the locked enrollment kiosk (as with --kiosk). */
+    kiosk: z.boolean().default(false),
+  })
+  .strict();
+
+export type StoredSettings = z.infer<typeof settingsSchema>;
+export type SettingKey = keyof StoredSettings;
+export type ChannelConfig = z.infer<typeof channelsSchema>;
+export type AlertRuleSettings = z.infer<typeof alertRulesSchema>;
+export type ThresholdSettings = z.infer<typeof thresholdsSchema>;
+
+/** Settings people may change (console, `vigil config set`); the others are fixed per install. */
+export const EDITABLE_SETTINGS: readonly SettingKey[] = [
+  'retention_days',
+  'max_embeddings_per_person',
+  'thresholds',
+  'alert_channels',
+  'alert_rules',
+  'detection_tiles',
+  'kiosk',
+];
+
+export const SETTING_DEFAULTS: StoredSettings = settingsSchema.parse({});
+
+/** A camera's own settings, which win over the global ones for that camera. */
+export const cameraOverridesSchema = z
+  .object({
+    recognition: z.number().min(0).max(1).nullable(),
+    unknown: z.number().min(0).max(1).nullable(),
+    fps: z.number().positive().nullable(),
+  })
+  .strict();
+export type CameraOverrides = z.infer<typeof cameraOverridesSchema>;
+
+export type SettingSource = 'default' | 'stored' | 'environment';
+
+/** The configuration object the running engine subscribes to. */
+export interface Settings extends StoredSettings {
+  /** Per camera id, from the camera rows. */
+  cameras: Record<string, CameraOverrides>;
+  /** Which layer each setting's effective value came from (environment wins over stored). */
+  sources: Record<SettingKey, SettingSource>;
+}
+
+/** The environment variable that overrides a setting: VIGIL_RETENTION_DAYS, VIGIL_DETECTION_TILES… */
+export function envName(key: SettingKey): string {
+  return `VIGIL_${key.toUpperCase()}`;
+}
