@@ -1,8 +1,8 @@
 import { VigilError } from '../errors.js';
 import { acknowledgeAlert, resolveAlert } from '../notify/alerts.js';
 import { appendAudit } from '../store/audit.js';
-import { redactSecrets, validateSetting } from '../config/settings.js';
-import { DEFAULT_CONFIG, readConfig, writeConfig, type ConfigKey } from '../store/config.js';
+import { changeSetting, settingKey, shownSettings } from '../services/settings.js';
+import { DEFAULT_CONFIG } from '../store/config.js';
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
 import { withEngine } from './with-engine.js';
@@ -55,17 +55,17 @@ export function runAlerts(g: GlobalOptions, args: string[], notes?: string): Pro
   });
 }
 
-/** vigil config get KEY | set KEY JSON — validated, audited, secrets never echoed. */
+/** vigil config get KEY | set KEY JSON — validated, audited, secrets never echoed (the console's rules). */
 export function runConfig(g: GlobalOptions, args: string[]): Promise<number> {
   const [sub, key, value] = args;
   // Own keys only: "constructor" or "__proto__" are `in` every object.
   if (!key || !Object.hasOwn(DEFAULT_CONFIG, key)) {
     throw new UsageError(`config takes get|set KEY; keys: ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
   }
-  const k = key as ConfigKey;
+  const k = settingKey(key);
   return withEngine(g, (e) => {
     if (sub === 'get') {
-      const shown = redactSecrets(readConfig(e.db, k));
+      const shown = shownSettings(e)[k];
       g.out.result({ key: k, value: shown }, () => `${k} = ${JSON.stringify(shown)}`);
       return 0;
     }
@@ -76,14 +76,8 @@ export function runConfig(g: GlobalOptions, args: string[]): Promise<number> {
     } catch {
       throw new VigilError('INVALID_ARGUMENT', `The value for ${k} is not valid JSON.`);
     }
-    const valid = validateSetting(k, parsed);
-    e.db
-      .transaction(() => {
-        writeConfig(e.db, k, valid);
-        appendAudit(e.db, { actor: 'cli', action: 'configuration_changed', subject: k });
-      })
-      .immediate();
-    g.out.result({ key: k, updated: true }, () => `Updated ${k}.`);
+    const r = changeSetting(e, 'cli', k, parsed);
+    g.out.result({ key: k, updated: true }, () => r.message);
     return 0;
   });
 }

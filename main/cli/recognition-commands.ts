@@ -2,13 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { readCrop } from '../privacy/crops.js';
 import { appendAudit } from '../store/audit.js';
 import { VigilError, describeError } from '../errors.js';
-import {
-  getMember,
-  listMembers,
-  parseAllowedHours,
-  setMemberAccess,
-  setMemberStatus,
-} from '../store/members.js';
+import { dismissUnknown } from '../decide/review.js';
+import { changeMemberAccess, deleteMember, type AccessChange } from '../services/members.js';
+import { getMember, listMembers } from '../store/members.js';
 import { listUnknowns } from '../store/unknowns.js';
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
@@ -107,7 +103,7 @@ export async function runMembers(g: GlobalOptions, args: string[]): Promise<numb
       }
       case 'delete': {
         if (!id) throw new UsageError('members delete needs a member id');
-        e.deleteMember(id);
+        deleteMember(e, 'cli', id);
         g.out.result({ member_id: id, deleted: true }, () => `Deleted member ${id} and all their data.`);
         return 0;
       }
@@ -116,28 +112,19 @@ export async function runMembers(g: GlobalOptions, args: string[]): Promise<numb
       case 'watchlist':
       case 'hours': {
         if (!id) throw new UsageError(`members ${sub} needs a member id`);
-        if (!getMember(e.db, id)) throw new VigilError('NOT_FOUND', `No member with id ${id}.`);
         const value = args[2];
-        e.db
-          .transaction(() => {
-            if (sub === 'suspend' || sub === 'activate')
-              setMemberStatus(e.db, id, sub === 'suspend' ? 'suspended' : 'active');
-            else if (sub === 'watchlist') {
-              if (value !== 'on' && value !== 'off') throw new UsageError('members watchlist ID on|off');
-              setMemberAccess(e.db, id, { watchlist: value === 'on' });
-            } else {
-              if (value === undefined) throw new UsageError('members hours ID HH:MM-HH:MM|any');
-              setMemberAccess(e.db, id, { allowedHours: parseAllowedHours(value) });
-            }
-            appendAudit(e.db, {
-              actor: 'cli',
-              action: 'member_updated',
-              subject: id,
-              details: { change: sub },
-            });
-          })
-          .immediate();
-        const m = getMember(e.db, id)!;
+        let change: AccessChange;
+        if (sub === 'suspend' || sub === 'activate')
+          change = { status: sub === 'suspend' ? 'suspended' : 'active' };
+        else if (sub === 'watchlist') {
+          if (value !== 'on' && value !== 'off') throw new UsageError('members watchlist ID on|off');
+          change = { watchlist: value === 'on' };
+        } else {
+          if (value === undefined) throw new UsageError('members hours ID HH:MM-HH:MM|any');
+          change = { allowedHours: value };
+        }
+        // The console's rules (a restricted member stays out of matching), audited the same way.
+        const m = changeMemberAccess(e, 'cli', id, change);
         const out = {
           member_id: id,
           status: m.status,
@@ -164,7 +151,7 @@ export async function runUnknowns(g: GlobalOptions, args: string[], out?: string
   if (sub === 'dismiss') {
     if (!id) throw new UsageError('unknowns dismiss needs an unknown id');
     return withEngine(g, (e) => {
-      e.resolveUnknown(id, 'dismissed');
+      dismissUnknown(e, id, null, 'cli');
       g.out.result(
         { unknown_id: id, status: 'dismissed' },
         () => `Dismissed ${id}; its face crop was deleted.`,

@@ -17,7 +17,11 @@ export type SettingsListener = (next: Settings, previous: Settings, changed: Rea
 const KEYS = Object.keys(SETTING_DEFAULTS) as SettingKey[];
 
 /** One value for a setting from text (a stored row or an environment variable), or why not. */
-function parseLayer(key: SettingKey, text: string, from: string): { ok: true; value: unknown } | { ok: false } {
+function parseLayer(
+  key: SettingKey,
+  text: string,
+  from: string,
+): { ok: true; value: unknown } | { ok: false } {
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -3,7 +3,8 @@ import { EDITABLE_SETTINGS, settingsSchema, type SettingKey, type StoredSettings
 
 /** The validated value, or a sentence naming what is wrong; the console and `vigil config set` both validate here. */
 export function validateSetting<K extends SettingKey>(key: K, value: unknown): StoredSettings[K] {
-  if (!EDITABLE_SETTINGS.includes(key)) throw new VigilError('INVALID_ARGUMENT', `${key} cannot be changed here.`);
+  if (!EDITABLE_SETTINGS.includes(key))
+    throw new VigilError('INVALID_ARGUMENT', `${key} cannot be changed here.`);
   // The default is for a missing row, never for a missing value: "set" without one is refused.
   const r = settingsSchema.shape[key].removeDefault().safeParse(value);
   if (!r.success) {

@@ -460,6 +460,12 @@ export interface Ok {
   ok: true;
 }
 
+/** A saved setting: whether the running engine has applied it, and a sentence saying so. */
+export interface SettingSaved extends Ok {
+  applied: boolean;
+  message: string;
+}
+
 export interface Results {
   'auth.status': AuthStatus;
   'auth.setup': LoginResult;
@@ -495,7 +501,7 @@ export interface Results {
   'audit.list': AuditView[];
   'audit.verify': AuditVerdict;
   'settings.get': SettingsView;
-  'settings.set': Ok;
+  'settings.set': SettingSaved;
   'settings.testChannel': { ok: boolean; message: string };
   'users.list': UserView[];
   'users.add': UserView;

@@ -69,7 +69,12 @@ export class InferencePool extends EventEmitter<{ fault: [PoolFault] }> implemen
   private loadFailures = 0;
   private readonly init: WorkerInit;
 
-  constructor(init: Omit<WorkerInit, 'threads'>, size: number, threadsEach: number, options: PoolOptions = {}) {
+  constructor(
+    init: Omit<WorkerInit, 'threads'>,
+    size: number,
+    threadsEach: number,
+    options: PoolOptions = {},
+  ) {
     super();
     this.init = { ...init, threads: threadsEach };
     this.requestTimeoutMs = options.requestTimeoutMs ?? 20_000;
@@ -179,7 +184,11 @@ export class InferencePool extends EventEmitter<{ fault: [PoolFault] }> implemen
     return this.requestTo(w, req, transfer);
   }
 
-  private requestTo<T>(w: Slot, req: DistributiveOmit<WorkerRequest, 'id'>, transfer: ArrayBuffer[] = []): Promise<T> {
+  private requestTo<T>(
+    w: Slot,
+    req: DistributiveOmit<WorkerRequest, 'id'>,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       const p: Pending = { resolve: resolve as (v: unknown) => void, reject };

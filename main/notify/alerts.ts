@@ -131,7 +131,11 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
       this.lastState.set(id, e.state);
       if (wasOnline && e.state !== 'online' && e.reason !== 'stopped' && e.reason !== 'the stream ended')
         this.decoderFailed(id, e.reason);
-      if ((e.state === 'offline' || e.state === 'error') && e.reason !== 'stopped' && !this.offlineTimers.has(id)) {
+      if (
+        (e.state === 'offline' || e.state === 'error') &&
+        e.reason !== 'stopped' &&
+        !this.offlineTimers.has(id)
+      ) {
         const reason = e.reason;
         const t = setTimeout(() => {
           this.offlineTimers.delete(id);

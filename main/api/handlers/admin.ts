@@ -1,20 +1,10 @@
 import type { AuditView } from '../../contract/contract.js';
-import { redactSecrets, validateSetting } from '../../config/settings.js';
-import { VigilError } from '../../errors.js';
 import { loadManifest } from '../../models/manifest.js';
 import { channelsFrom, deliver, type ChannelConfig } from '../../notify/channels.js';
 import { executionProvider } from '../../runtime/session.js';
 import { appendAudit, verifyAudit } from '../../store/audit.js';
-import { DEFAULT_CONFIG, readConfig, writeConfig, type ConfigKey } from '../../store/config.js';
+import { changeSetting, shownSettings } from '../../services/settings.js';
 import { actorOf, type Handlers } from '../context.js';
-
-/** The console shows masked passwords; saving the form back must not overwrite the real ones. */
-function keepMaskedSecrets(next: ChannelConfig, current: ChannelConfig): ChannelConfig {
-  const out = structuredClone(next);
-  if (out.smtp?.pass === '***') out.smtp.pass = current.smtp?.pass;
-  if (out.mqtt?.password === '***') out.mqtt.password = current.mqtt?.password;
-  return out;
-}
 
 export const adminHandlers: Pick<
   Handlers,
@@ -30,35 +20,21 @@ export const adminHandlers: Pick<
     const v = verifyAudit(ctx.engine.db);
     return { ok: v.ok, rows: v.rows, first_bad: v.firstBad };
   },
-  'settings.get': (ctx) => {
-    const values: Record<string, unknown> = {};
-    for (const k of Object.keys(DEFAULT_CONFIG) as ConfigKey[])
-      values[k] = redactSecrets(readConfig(ctx.engine.db, k));
-    return {
-      values,
-      pack: ctx.pack,
-      packs: Object.keys(loadManifest().packs),
-      execution_provider: executionProvider().provider,
-      data_dir: ctx.engine.dataDir,
-    };
-  },
+  'settings.get': (ctx) => ({
+    values: shownSettings(ctx.engine),
+    pack: ctx.pack,
+    packs: Object.keys(loadManifest().packs),
+    execution_provider: executionProvider().provider,
+    data_dir: ctx.engine.dataDir,
+  }),
   'settings.set': (ctx, p) => {
-    // Own keys only: "constructor" or "__proto__" are `in` every object.
-    if (!Object.hasOwn(DEFAULT_CONFIG, p.key))
-      throw new VigilError('INVALID_ARGUMENT', `There is no setting called ${p.key}.`);
-    const key = p.key as ConfigKey;
-    const db = ctx.engine.db;
-    let value = validateSetting(key, p.value);
-    if (key === 'alert_channels')
-      value = keepMaskedSecrets(value as ChannelConfig, readConfig(db, 'alert_channels')) as typeof value;
-    db.transaction(() => {
-      writeConfig(db, key, value);
-      appendAudit(db, { actor: actorOf(ctx), action: 'configuration_changed', subject: key });
-    }).immediate();
-    return { ok: true };
+    const r = changeSetting(ctx.engine, actorOf(ctx), p.key, p.value);
+    return { ok: true, applied: r.applied, message: r.message };
   },
   'settings.testChannel': async (ctx, p) => {
-    const cfg = readConfig(ctx.engine.db, 'alert_channels');
+    // What is stored and in effect now (the console tests what it saved).
+    ctx.engine.settings.refresh();
+    const cfg = ctx.engine.settings.current.alert_channels;
     const channel = channelsFrom({ [p.channel]: cfg[p.channel] } as ChannelConfig)[0];
     if (!channel)
       return { ok: false, message: `No ${p.channel} channel is configured; save its settings first.` };

@@ -7,15 +7,8 @@ import { describeError, VigilError } from '../../errors.js';
 import { recordConsent } from '../../privacy/subject.js';
 import { ENROLL_GATE, gateFailure } from '../../quality/quality.js';
 import { appendAudit } from '../../store/audit.js';
-import {
-  getMember,
-  parseAllowedHours,
-  searchMembers,
-  setMemberAccess,
-  setMemberStatus,
-  updateMember,
-  type MemberRow,
-} from '../../store/members.js';
+import { changeMemberAccess, deleteMember } from '../../services/members.js';
+import { getMember, searchMembers, updateMember, type MemberRow } from '../../store/members.js';
 import { actorOf, type Handlers } from '../context.js';
 
 export function memberView(engine: Engine, m: MemberRow): MemberView {
@@ -168,37 +161,17 @@ export const membersHandlers: Pick<
     })();
     return memberView(ctx.engine, mustGet(ctx.engine, p.id));
   },
-  'members.setStatus': (ctx, p) => {
-    const db = ctx.engine.db;
-    const hours = p.allowed_hours === undefined ? undefined : parseAllowedHours(p.allowed_hours);
-    db.transaction(() => {
-      const m = mustGet(ctx.engine, p.id);
-      if (m.status === 'restricted' && p.status)
-        throw new VigilError(
-          'CONFLICT',
-          'This member’s processing is restricted (data-subject request); lift the restriction first.',
-        );
-      if (p.status) setMemberStatus(db, p.id, p.status === 'suspended' ? 'suspended' : 'active');
-      if (p.watchlist !== undefined || hours !== undefined)
-        setMemberAccess(db, p.id, {
-          ...(p.watchlist === undefined ? {} : { watchlist: p.watchlist }),
-          ...(hours === undefined ? {} : { allowedHours: hours }),
-        });
-      appendAudit(db, {
-        actor: actorOf(ctx),
-        action: 'member_updated',
-        subject: p.id,
-        details: {
-          status: p.status ?? null,
-          watchlist: p.watchlist ?? null,
-          allowed_hours: hours === undefined ? null : (hours ?? 'any'),
-        },
-      });
-    })();
-    return memberView(ctx.engine, mustGet(ctx.engine, p.id));
-  },
+  'members.setStatus': (ctx, p) =>
+    memberView(
+      ctx.engine,
+      changeMemberAccess(ctx.engine, actorOf(ctx), p.id, {
+        status: p.status,
+        watchlist: p.watchlist,
+        allowedHours: p.allowed_hours,
+      }),
+    ),
   'members.delete': (ctx, p) => {
-    ctx.engine.deleteMember(p.id, actorOf(ctx));
+    deleteMember(ctx.engine, actorOf(ctx), p.id);
     return { ok: true };
   },
 };

@@ -161,7 +161,7 @@ export function MemberDetailPane({
       <ConfirmDialog
         open={deleting}
         title={`Delete ${m.name}?`}
-        body="Their face templates, appearances and consent records are erased. This cannot be undone."
+        body="Everything Vigil holds about them is erased, as for a data-subject erasure: face templates, appearances, alerts, consent records and the unknown-person cases converted into them. The audit log keeps only that an erasure happened, never their name. This cannot be undone."
         confirmLabel="Delete"
         onClose={() => setDeleting(false)}
         onConfirm={async () => {

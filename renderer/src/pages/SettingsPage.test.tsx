@@ -138,7 +138,7 @@ describe('SettingsPage alert channels and thresholds', () => {
     const stored: Record<string, unknown> = {};
     handle('settings.set', ({ key, value }) => {
       stored[key] = value;
-      return { ok: true };
+      return { ok: true, applied: true, message: `Saved ${key}; the running engine applied it.` };
     });
     handle('settings.testChannel', ({ channel }) =>
       channel === 'smtp'
@@ -167,7 +167,8 @@ describe('SettingsPage alert channels and thresholds', () => {
 
     fireEvent.change(screen.getByRole('textbox', { name: 'SMTP port' }), { target: { value: '465' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save channels' }));
-    expect(await screen.findByText('Alert channels saved.')).toBeTruthy();
+    // The engine answers that it applied the change: the console says so.
+    expect(await screen.findByText('Alert channels saved and applied.')).toBeTruthy();
     expect(stored.alert_channels).toEqual({
       smtp: {
         host: 'smtp.example.org',
@@ -193,7 +194,12 @@ describe('SettingsPage alert channels and thresholds', () => {
       data_dir: '/var/lib/vigil',
       kiosk: false,
     }));
-    handle('settings.set', () => ({ ok: true }));
+    handle('settings.set', () => ({
+      ok: true,
+      applied: false,
+      message:
+        "Saved thresholds, but VIGIL_THRESHOLDS in the engine's environment overrides it; remove that variable for the saved value to apply.",
+    }));
     render(<SettingsPage />);
     fireEvent.click(screen.getByRole('tab', { name: 'Recognition' }));
     const rec = await screen.findByRole('textbox', { name: 'Recognition threshold arcface-r100' });
@@ -204,7 +210,8 @@ describe('SettingsPage alert channels and thresholds', () => {
     );
     fireEvent.change(rec, { target: { value: '0.42' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save thresholds' }));
-    expect(await screen.findByText('Thresholds saved.')).toBeTruthy();
+    // Not applied: the console says why instead of claiming it took effect.
+    expect(await screen.findByText(/VIGIL_THRESHOLDS in the engine's environment overrides it/)).toBeTruthy();
     expect(paramsOf('settings.set')).toEqual([
       { key: 'thresholds', value: { 'arcface-r100': { recognition: 0.42 } } },
     ]);

@@ -5,7 +5,7 @@ import { useState } from 'react';
 import type { SettingsView } from '../../../../main/contract/contract.js';
 import { call } from '../../api.js';
 import { sentenceOf } from '../../components/states.js';
-import { OutcomeLine, Section, type Outcome } from './parts.js';
+import { OutcomeLine, savedMessage, Section, type Outcome } from './parts.js';
 import { parseInteger } from './validate.js';
 
 /** The stored shape of alert_channels (main/notify/channels.ts); fields the form does not edit ride along. */
@@ -97,9 +97,9 @@ export function ChannelsTab({ settings }: { settings: SettingsView }) {
     if (typeof value === 'string') return setOutcome({ ok: false, message: value });
     setBusy(true);
     try {
-      await call('settings.set', { key: 'alert_channels', value });
+      const r = await call('settings.set', { key: 'alert_channels', value });
       setSaved(value);
-      setOutcome({ ok: true, message: 'Alert channels saved.' });
+      setOutcome({ ok: true, message: savedMessage(r, 'Alert channels') });
     } catch (e) {
       setOutcome({ ok: false, message: sentenceOf(e) });
     } finally {

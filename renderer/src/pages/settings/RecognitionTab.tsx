@@ -11,7 +11,7 @@ import type { CameraView, SettingsView } from '../../../../main/contract/contrac
 import { call } from '../../api.js';
 import { EmptyState, ErrorState, Loading } from '../../components/states.js';
 import { useCall } from '../../hooks/useCall.js';
-import { attempt, OutcomeLine, Section, type Outcome } from './parts.js';
+import { attempt, OutcomeLine, savedMessage, Section, type Outcome } from './parts.js';
 import { fmt, parseInteger, parseThreshold } from './validate.js';
 
 type Thresholds = Record<string, { recognition?: number; unknown?: number }>;
@@ -83,7 +83,12 @@ function ModelThresholds(props: {
       else delete value[m];
     }
     setBusy(true);
-    setOutcome(await attempt(() => call('settings.set', { key: 'thresholds', value }), 'Thresholds saved.'));
+    setOutcome(
+      await attempt(
+        () => call('settings.set', { key: 'thresholds', value }),
+        (r) => savedMessage(r, 'Thresholds'),
+      ),
+    );
     setBusy(false);
     props.onSaved();
   };
@@ -241,7 +246,7 @@ function Retention({ initial, onSaved }: { initial: unknown; onSaved: () => void
     setOutcome(
       await attempt(
         () => call('settings.set', { key: 'retention_days', value: d.value }),
-        'Retention saved.',
+        (r) => savedMessage(r, 'Retention'),
       ),
     );
     setBusy(false);

@@ -37,10 +37,24 @@ export function Section({ title, hint, children }: { title: string; hint?: strin
 }
 
 /** Wraps a call so a form shows its outcome (and stays usable) instead of throwing. */
-export async function attempt(fn: () => Promise<unknown>, okMessage: string): Promise<Outcome> {
+/**
+ * The sentence for a saved setting: settings.set answers whether the running engine applied it
+ * (settings take effect without a restart), or why not (an environment variable overrides it).
+ */
+export function savedMessage(result: unknown, what: string): string {
+  const r = result as { applied?: boolean; message?: string } | undefined;
+  if (r?.applied === true) return `${what} saved and applied.`;
+  if (r?.applied === false && r.message) return r.message;
+  return `${what} saved.`;
+}
+
+export async function attempt(
+  fn: () => Promise<unknown>,
+  okMessage: string | ((result: unknown) => string),
+): Promise<Outcome> {
   try {
-    await fn();
-    return { ok: true, message: okMessage };
+    const result = await fn();
+    return { ok: true, message: typeof okMessage === 'string' ? okMessage : okMessage(result) };
   } catch (e) {
     return { ok: false, message: sentenceOf(e) };
   }
