@@ -311,6 +311,9 @@ export interface CameraView {
   fps: number;
   last_frame_at: string | null;
   detections_today: number;
+  /** Why the camera's decoder last failed, kept after it recovered (camera health). */
+  last_error?: string | null;
+  last_error_at?: string | null;
 }
 
 export interface CameraTestResult {
@@ -572,6 +575,7 @@ export interface CameraStatusEventView {
   state: CameraState;
   reason: string | null;
   fps: number;
+  lastError?: string | null;
 }
 
 export interface AlertEventView {

@@ -219,6 +219,8 @@ describe('alerts', () => {
       framesDecoded: 0,
       framesDropped: 0,
       reconnects: 0,
+      lastError: null,
+      lastErrorAt: null,
     });
     alerts.handle(status('offline', 'blip'));
     alerts.handle(status('online', 'blip'));
@@ -227,6 +229,97 @@ describe('alerts', () => {
     await alerts.flush();
     const rows = db.prepare("SELECT camera_id, message FROM alerts WHERE type = 'camera_offline'").all();
     expect(rows).toEqual([{ camera_id: 'dead', message: 'Camera dead is offline: the stream stopped.' }]);
+    alerts.close();
+  });
+
+  it('takes new channels and rules while it runs: the next alert goes where the settings say', async () => {
+    const { db, alerts, advance } = setup({ cooldownMs: 60_000 });
+    alerts.handle(sighting('new_unknown', 'UNKNOWN_live1'));
+    await alerts.flush();
+    expect(hooks).toHaveLength(1);
+    expect(mails).toHaveLength(1);
+    // Live settings: only the e-mail channel from now on, and no cooldown.
+    alerts.configure({
+      channels: channelsFrom({
+        smtp: { host: '127.0.0.1', port: smtpPort, from: 'vigil@example.test', to: ['guard@example.test'] },
+      }),
+      rules: { cooldownMs: 0 },
+    });
+    advance(1000);
+    alerts.handle(sighting('new_unknown', 'UNKNOWN_live1'));
+    await alerts.flush();
+    expect(hooks).toHaveLength(1);
+    expect(mails).toHaveLength(2);
+    expect(db.prepare("SELECT COUNT(*) FROM alerts WHERE type = 'new_unknown'").pluck().get()).toBe(2);
+    alerts.close();
+  });
+
+  it('stores, shows and sends system_error as high, once per source within the cooldown', async () => {
+    const { db, alerts, advance } = setup({ cooldownMs: 60_000 });
+    const shown: string[] = [];
+    alerts.on('alert', (a) => shown.push(`${a.type}:${a.priority}`));
+    alerts.raiseSystemError('inference:worker_crashed', 'An inference worker crashed; it was restarted.');
+    alerts.raiseSystemError('inference:worker_crashed', 'An inference worker crashed; it was restarted.');
+    // The disk guard's notice arrives as an engine event; it is a system_error of its own source.
+    alerts.handle({
+      type: 'alert',
+      alert_type: 'system_error',
+      alert_id: 0,
+      priority: 'high',
+      message: 'Vigil stopped recording: the disk holding the data folder is full.',
+      camera_id: null,
+      person_id: null,
+      created_at: new Date().toISOString(),
+    });
+    advance(61_000);
+    alerts.raiseSystemError('inference:worker_crashed', 'An inference worker crashed; it was restarted.');
+    await alerts.flush();
+    const rows = db
+      .prepare("SELECT priority, status, message FROM alerts WHERE type = 'system_error' ORDER BY alert_id")
+      .all() as { priority: string; status: string; message: string }[];
+    expect(rows.map((r) => r.message)).toEqual([
+      'An inference worker crashed; it was restarted.',
+      'Vigil stopped recording: the disk holding the data folder is full.',
+      'An inference worker crashed; it was restarted.',
+    ]);
+    expect(rows.every((r) => r.priority === 'high' && r.status === 'open')).toBe(true);
+    expect(shown).toEqual(['system_error:high', 'system_error:high', 'system_error:high']);
+    expect(hooks.map((h) => h.text)).toContain('[HIGH] An inference worker crashed; it was restarted.');
+    alerts.close();
+  });
+
+  it('raises system_error when a camera decoder crash-loops, not for a camera that never connects', async () => {
+    const { db, alerts } = setup({ offlineGraceMs: 3_600_000 });
+    const status = (cameraId: string, state: 'online' | 'offline', reason: string | null): EngineEvent => ({
+      type: 'camera_status',
+      cameraId,
+      state,
+      reason,
+      fps: 0,
+      lastFrameAt: null,
+      framesDecoded: 0,
+      framesDropped: 0,
+      reconnects: 0,
+      lastError: reason,
+      lastErrorAt: null,
+    });
+    for (let i = 0; i < 3; i++) {
+      alerts.handle(status('flaky', 'online', null));
+      alerts.handle(status('flaky', 'offline', 'the decoder crashed (exit code 139)'));
+      alerts.handle(status('unplugged', 'offline', 'connection refused'));
+    }
+    await alerts.flush();
+    const rows = db
+      .prepare("SELECT camera_id, priority, message FROM alerts WHERE type = 'system_error'")
+      .all();
+    expect(rows).toEqual([
+      {
+        camera_id: 'flaky',
+        priority: 'high',
+        message:
+          'The video decoder of camera flaky keeps failing (3 times in 2 min): the decoder crashed (exit code 139).',
+      },
+    ]);
     alerts.close();
   });
 });

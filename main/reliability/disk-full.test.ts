@@ -254,11 +254,12 @@ describeWithAssets('the live pipeline on a full disk', () => {
     }
     const rowsWhenFull = cameraRows();
 
-    // The pipeline's next write finds the disk full: one system alert, shown and sent, not stored.
+    // The pipeline's next write finds the disk full: one system_error (high), shown and sent; it
+    // cannot be stored while the disk is full.
     await until('the disk-full alert', () => systemAlerts('system_error').length > 0, 40_000);
     const fullAt = systemAlerts('system_error')[0]!.at;
     expect(systemAlerts('system_error')[0]!.e).toMatchObject({
-      priority: 'critical',
+      priority: 'high',
       message: DISK_FULL_MESSAGE,
     });
     await until(
@@ -282,7 +283,7 @@ describeWithAssets('the live pipeline on a full disk', () => {
     await alerts.flush();
     expect(delivered.map((d) => d.text)).toEqual(
       expect.arrayContaining([
-        `[CRITICAL] ${DISK_FULL_MESSAGE}`,
+        `[HIGH] ${DISK_FULL_MESSAGE}`,
         expect.stringMatching(/^\[LOW\] Vigil is recording again/),
       ]),
     );

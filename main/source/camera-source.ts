@@ -17,6 +17,9 @@ export interface CameraStatus {
   framesDecoded: number;
   framesDropped: number;
   reconnects: number;
+  /** Why the decoder last failed, kept after it recovers (camera health, `vigil doctor`). */
+  lastError: string | null;
+  lastErrorAt: string | null;
 }
 
 export interface CameraSourceOptions {
@@ -146,6 +149,8 @@ export class CameraSource extends EventEmitter<{
       framesDecoded: 0,
       framesDropped: 0,
       reconnects: 0,
+      lastError: null,
+      lastErrorAt: null,
     };
   }
 
@@ -254,6 +259,10 @@ export class CameraSource extends EventEmitter<{
     if (this.status.state === state && this.status.reason === reason) return;
     this.status.state = state;
     this.status.reason = reason;
+    if ((state === 'offline' || state === 'error') && reason && reason !== 'stopped') {
+      this.status.lastError = reason;
+      this.status.lastErrorAt = new Date().toISOString();
+    }
     log('info', 'camera_status', { camera: this.opts.cameraId, state, reason });
     this.emit('status', this.current);
   }

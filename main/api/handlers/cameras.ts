@@ -47,6 +47,8 @@ export function cameraViews(ctx: ApiContext, rows: CameraRow[] = listCameras(ctx
       fps: s?.fps ?? 0,
       last_frame_at: s?.lastFrameAt ?? null,
       detections_today: counts.get(c.camera_id) ?? 0,
+      last_error: s?.lastError ?? null,
+      last_error_at: s?.lastErrorAt ?? null,
     };
   });
 }

@@ -21,16 +21,19 @@ export interface LiveStatus {
   state: CameraState;
   reason: string | null;
   fps: number;
+  /** Why the decoder last failed, also once it recovered. */
+  lastError?: string | null;
 }
 
-/** "online · 9.8 fps", "reconnecting", "error: <why>"; the reason also as a tooltip. */
+/** "online · 9.8 fps", "reconnecting", "error: <why>"; the reason (or the last error) as a tooltip. */
 export function CameraStatusChip({ status }: { status: LiveStatus }) {
-  const { state, reason, fps } = status;
+  const { state, reason, fps, lastError } = status;
   let label = LABEL[state] ?? state;
   if (state === 'online') label += ` · ${fps.toFixed(1)} fps`;
   else if (reason && (state === 'error' || state === 'offline')) label += `: ${reason}`;
+  const tip = reason ?? (lastError ? `Last error: ${lastError}` : '');
   return (
-    <Tooltip title={reason ?? ''} disableHoverListener={!reason}>
+    <Tooltip title={tip} disableHoverListener={!tip}>
       <Chip
         size="small"
         color={COLOR[state] ?? 'default'}

@@ -30,7 +30,7 @@ export default function LivePage() {
   // camera_status events since the list was loaded, newer than the list's state.
   const [live, setLive] = useState<Record<string, LiveStatus>>({});
   useConsoleEvent('camera_status', (e) => {
-    setLive((m) => ({ ...m, [e.cameraId]: { state: e.state, reason: e.reason, fps: e.fps } }));
+    setLive((m) => ({ ...m, [e.cameraId]: { state: e.state, reason: e.reason, fps: e.fps, lastError: e.lastError } }));
     // A camera added elsewhere announces itself by its first status.
     if (cameras.data && !cameras.loading && !cameras.data.some((c) => c.camera_id === e.cameraId))
       cameras.reload();
@@ -38,7 +38,7 @@ export default function LivePage() {
 
   const list = cameras.data ?? [];
   const statusOf = (c: CameraView): LiveStatus =>
-    live[c.camera_id] ?? { state: c.state, reason: c.reason, fps: c.fps };
+    live[c.camera_id] ?? { state: c.state, reason: c.reason, fps: c.fps, lastError: c.last_error };
   const nameOf = (id: string) => list.find((c) => c.camera_id === id)?.name ?? id;
   const pages = Math.max(1, Math.ceil(list.length / layout));
   const shown = list.slice((Math.min(page, pages) - 1) * layout, Math.min(page, pages) * layout);
