@@ -18,6 +18,19 @@ interface Check {
   detail: string;
 }
 
+/** The newest system_error the engine stored, if any. */
+function lastSystemError(
+  db: ReturnType<typeof openDatabase>,
+): { alert_id: number; message: string; created_at: string; status: string } | null {
+  return (
+    (db
+      .prepare(
+        "SELECT alert_id, message, created_at, status FROM alerts WHERE type = 'system_error' ORDER BY alert_id DESC LIMIT 1",
+      )
+      .get() as { alert_id: number; message: string; created_at: string; status: string } | undefined) ?? null
+  );
+}
+
 /** Checks everything an installer would: each model of the pack, the runtime, ffmpeg, the data. */
 export async function runDoctor(g: GlobalOptions): Promise<number> {
   const checks: Check[] = [];
@@ -111,12 +124,25 @@ export async function runDoctor(g: GlobalOptions): Promise<number> {
         members: count('SELECT COUNT(*) FROM members'),
         unknown_persons: count('SELECT COUNT(*) FROM unknown_persons'),
         embeddings: count('SELECT COUNT(*) FROM embeddings'),
+        last_system_error: lastSystemError(db),
       };
       db.close();
       checks.push({
         name: 'database',
         ok: integrity === 'ok' && audit.ok,
         detail: `integrity ${integrity}, schema v${String(database.schema_version)}, audit chain ${audit.ok ? 'intact' : `broken at row ${audit.firstBad}`}`,
+      });
+      // What the running engine last reported about itself (worker, decoder, model, disk).
+      const last = database.last_system_error as ReturnType<typeof lastSystemError>;
+      checks.push({
+        name: 'last engine error',
+        ok: last?.status !== 'open',
+        detail: !last
+          ? 'none recorded'
+          : `${last.created_at}: ${last.message}` +
+            (last.status === 'open'
+              ? ` (alert #${last.alert_id} is open; resolve it with "vigil alerts resolve ${last.alert_id}" once fixed)`
+              : ` (${last.status})`),
       });
     } catch (e) {
       checks.push({ name: 'database', ok: false, detail: describeError(e) });
