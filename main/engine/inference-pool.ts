@@ -62,6 +62,8 @@ export interface PoolOptions {
  */
 export class InferencePool extends EventEmitter<{ fault: [PoolFault] }> implements Analyzer {
   private readonly slots: Slot[] = [];
+  /** Replaced hung workers still finishing their run. */
+  private readonly draining = new Set<Worker>();
   private nextId = 1;
   private closing = false;
   private readonly requestTimeoutMs: number;
@@ -141,7 +143,7 @@ export class InferencePool extends EventEmitter<{ fault: [PoolFault] }> implemen
         this.fail(slot, {
           kind: 'worker_hung',
           worker: slot.index,
-          message: `An inference worker did not answer within ${Math.round(this.requestTimeoutMs / 1000)} s; it was restarted.`,
+          message: `An inference worker did not answer within ${this.requestTimeoutMs < 1000 ? `${this.requestTimeoutMs} ms` : `${Math.round(this.requestTimeoutMs / 1000)} s`}; it was restarted.`,
         }),
       this.requestTimeoutMs,
     );
@@ -159,8 +161,14 @@ export class InferencePool extends EventEmitter<{ fault: [PoolFault] }> implemen
     }
     slot.pending.clear();
     log('error', 'inference_worker_failed', { kind: fault.kind, worker: fault.worker });
-    // A hung thread cannot finish its run; end it (an exited one is already gone).
-    void slot.worker.terminate().catch(() => undefined);
+    if (fault.kind === 'worker_hung') {
+      // Terminating a thread inside an onnxruntime run aborts the whole process: the hung worker
+      // is asked to close once its run returns, and nobody waits for it meanwhile.
+      this.draining.add(slot.worker);
+      slot.worker.once('exit', () => this.draining.delete(slot.worker));
+      slot.worker.postMessage({ op: 'close', id: 0 } satisfies WorkerRequest);
+      slot.worker.unref();
+    } else void slot.worker.terminate().catch(() => undefined);
     const replace = () => {
       if (this.closing) return;
       this.slots[slot.index] = this.spawn(slot.index);
@@ -249,6 +257,12 @@ export class InferencePool extends EventEmitter<{ fault: [PoolFault] }> implemen
         await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
         await w.worker.terminate();
       }),
+    );
+    // A replaced hung worker closes itself after its run; one that never returns is left behind.
+    await Promise.all(
+      [...this.draining].map((w) =>
+        Promise.race([new Promise((r) => w.once('exit', r)), new Promise((r) => setTimeout(r, 10_000))]),
+      ),
     );
   }
 }

@@ -38,11 +38,17 @@ ready.then(
     } satisfies WorkerStatus),
 );
 
+/** Runs in progress: sessions are released only when none is (see close). */
+let inFlight = 0;
+
 parentPort!.on('message', (req: WorkerRequest) => {
   void (async () => {
+    if (req.op !== 'close') inFlight++;
     try {
       const analyzer = await ready;
       if (req.op === 'close') {
+        // The pool may ask a worker it gave up on (a hung one) to close while a run goes on.
+        while (inFlight > 0) await new Promise((r) => setTimeout(r, 20));
         // Release the native sessions here, between runs: terminating a thread while onnxruntime
         // is inside a run aborts the whole process.
         await (await models).release();
@@ -76,6 +82,8 @@ parentPort!.on('message', (req: WorkerRequest) => {
         error: err.message,
         code: err.code,
       } satisfies WorkerResponse);
+    } finally {
+      if (req.op !== 'close') inFlight--;
     }
   })();
 });

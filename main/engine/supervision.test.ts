@@ -11,6 +11,7 @@ import { findFfmpeg } from '../source/ffmpeg.js';
 import { asset, describeWithAssets } from '../testing/assets.js';
 import { Engine } from './engine.js';
 import type { EngineEvent } from './events.js';
+import { InferencePool, type PoolFault } from './inference-pool.js';
 import { startRuntime, type Runtime } from './runtime.js';
 
 const CLI = join(packageRoot(), 'dist', 'main', 'cli', 'vigil.js');
@@ -133,4 +134,49 @@ describeWithAssets('a running engine takes settings live and heals its inference
       /^\[HIGH\] An inference worker/,
     );
   }, 90_000);
+
+  it('gives up on a request past its timeout, replaces that worker and lets the old one finish its run', async () => {
+    // A timeout far shorter than any detection: every request "hangs" for the pool.
+    const pool = new InferencePool({ pack: 'default', dataDir }, 1, 1, { requestTimeoutMs: 5 });
+    const faults: PoolFault[] = [];
+    pool.on('fault', (f) => faults.push(f));
+    try {
+      const image = (
+        await decodeImage(
+          asset('faces', 'face_recognition_knn', 'gallery_hamilton', 'lin-manuel-miranda.png'),
+        )
+      ).image;
+      const [before] = pool.threadIds();
+      // The clock starts once the worker has loaded its models, so loading is never mistaken for a hang.
+      await expect(pool.locate(image)).rejects.toMatchObject({ code: 'INFERENCE_FAILED' });
+      expect(faults).toEqual([
+        {
+          kind: 'worker_hung',
+          worker: 0,
+          message: 'An inference worker did not answer within 5 ms; it was restarted.',
+        },
+      ]);
+      expect(pool.threadIds()[0]).not.toBe(before);
+    } finally {
+      await pool.close();
+    }
+  }, 90_000);
+
+  it('reports a worker that cannot load its models, and backs off before trying again', async () => {
+    const pool = new InferencePool({ pack: 'no-such-pack', dataDir }, 1, 1, { reloadBackoffMs: 60_000 });
+    const faults: PoolFault[] = [];
+    pool.on('fault', (f) => faults.push(f));
+    try {
+      await until('the load failure', () => faults.length > 0);
+      expect(faults[0]).toMatchObject({ kind: 'model_load_failed', worker: 0 });
+      expect(faults[0]!.message).toMatch(/^An inference worker could not load the models: .*no-such-pack/);
+      // Until the retry, requests fail at once with a sentence instead of waiting.
+      await expect(
+        pool.embed([{ width: 112, height: 112, data: new Uint8Array(112 * 112 * 3) }]),
+      ).rejects.toThrow('No inference worker is running; they are being restarted.');
+      expect(faults).toHaveLength(1);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
 });
