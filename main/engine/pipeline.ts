@@ -126,11 +126,14 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     this.guard.on('full', this.onDiskFull);
     this.guard.on('resumed', this.onDiskResumed);
     this.analyzer = this.opts.analyzer ?? new InProcessAnalyzer(await this.engine.loadModels());
+    // Per-camera thresholds come from the settings held in memory: start from the stored ones.
+    this.engine.settings.refresh();
     for (const row of listCameras(this.engine.db)) if (row.recognition_enabled) this.addCamera(row);
   }
 
   /** Starts cameras added to the store since and stops removed ones (e.g. by `vigil cameras`). */
   sync(): void {
+    this.engine.settings.refresh();
     const rows = listCameras(this.engine.db);
     for (const row of rows) {
       const running = this.cameras.get(row.camera_id);

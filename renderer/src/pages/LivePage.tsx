@@ -30,7 +30,10 @@ export default function LivePage() {
   // camera_status events since the list was loaded, newer than the list's state.
   const [live, setLive] = useState<Record<string, LiveStatus>>({});
   useConsoleEvent('camera_status', (e) => {
-    setLive((m) => ({ ...m, [e.cameraId]: { state: e.state, reason: e.reason, fps: e.fps, lastError: e.lastError } }));
+    setLive((m) => ({
+      ...m,
+      [e.cameraId]: { state: e.state, reason: e.reason, fps: e.fps, lastError: e.lastError },
+    }));
     // A camera added elsewhere announces itself by its first status.
     if (cameras.data && !cameras.loading && !cameras.data.some((c) => c.camera_id === e.cameraId))
       cameras.reload();
