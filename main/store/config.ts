@@ -15,6 +15,8 @@ export const DEFAULT_CONFIG = {
   alert_rules: {} as Partial<AlertRules>,
   /** Search half-frame tiles for small faces on live cameras (slower, finds more far faces). */
   detection_tiles: false,
+  /** Days a dismissed unknown person is still recognised live, silently (no new id, no alert). */
+  dismissed_suppression_days: 30,
   /** The desktop app opens as the locked enrollment kiosk (as with --kiosk). */
   kiosk: false,
 };
