@@ -58,7 +58,9 @@ describe('decideMember', () => {
   it('names nobody on a tie, or unless one member is clearly ahead', () => {
     expect(decideMember([sample('M_A', 0.6), sample('M_B', 0.61)], search, t)).toBeNull();
     // Two members close together: 2 votes to 1 is not the 1.5× margin when the one is heavier.
-    expect(decideMember([sample('M_A', 0.5, 60), sample('M_A', 0.5, 60), sample('M_B', 0.5)], search, t)).toBeNull();
+    expect(
+      decideMember([sample('M_A', 0.5, 60), sample('M_A', 0.5, 60), sample('M_B', 0.5)], search, t),
+    ).toBeNull();
     expect(
       decideMember([sample('M_A', 0.5), sample('M_A', 0.5), sample('M_B', 0.55)], search, t),
     ).toMatchObject({ memberId: 'M_A' });
@@ -87,7 +89,7 @@ describe('decideMember', () => {
     expect(strangerReady(near, 0.45, 5000, t)).toBe(true);
   });
 
-  it('keeps looking at a stranger\'s track slowly once its first looks are spent', () => {
+  it("keeps looking at a stranger's track slowly once its first looks are spent", () => {
     const track = { decided: false, attempts: 10, bestEmbeddedWeight: 1, hits: 50 };
     expect(shouldEmbed(face(80), track)).toBe(false);
     expect(shouldEmbed(face(80), { ...track, refreshDue: true })).toBe(true);

@@ -125,7 +125,9 @@ export function shouldEmbed(
   if (track.decided || track.hits < opts.minHits || skipReason(q)) return false;
   if (track.attempts >= opts.maxAttempts) return track.refreshDue === true;
   return (
-    track.attempts < opts.firstAttempts || sampleWeight(q) > track.bestEmbeddedWeight || track.refreshDue === true
+    track.attempts < opts.firstAttempts ||
+    sampleWeight(q) > track.bestEmbeddedWeight ||
+    track.refreshDue === true
   );
 }
 

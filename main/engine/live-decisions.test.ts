@@ -88,7 +88,10 @@ describeWithAssets('live decisions on a simulated scene clock', () => {
     // Cameras are started by hand below; none from the store.
     engine.db.prepare('UPDATE cameras SET recognition_enabled = 0').run();
     await p.start();
-    p.addCamera(listCameras(engine.db).find((c) => c.camera_id === camera)!, { feed: true });
+    p.addCamera(
+      listCameras(engine.db).find((c) => c.camera_id === camera)!,
+      { feed: true },
+    );
   }
 
   beforeAll(async () => {

@@ -384,8 +384,11 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       if (prev.decision?.kind === 'member') {
         const memberId = prev.decision.memberId;
         const hits = v.evidence.samples.map((s) => this.searchMember(s.embedding));
-        const same = hits.filter((m) => m && m.personId === memberId && m.similarity >= thresholds.recognition);
-        similarity = same.length > 0 && same.length === hits.length ? Math.max(...same.map((m) => m!.similarity)) : -1;
+        const same = hits.filter(
+          (m) => m && m.personId === memberId && m.similarity >= thresholds.recognition,
+        );
+        similarity =
+          same.length > 0 && same.length === hits.length ? Math.max(...same.map((m) => m!.similarity)) : -1;
       } else {
         similarity = v.evidence.similarity(prev.evidence);
         if (similarity < thresholds.unknown) similarity = -1;
@@ -424,7 +427,13 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     if (!v.decision) this.decideStranger(t, v, row, at, false);
   }
 
-  private nameMember(t: Track<FaceSample>, v: Visit, verdict: MemberEvidence, row: CameraRow, at: number): void {
+  private nameMember(
+    t: Track<FaceSample>,
+    v: Visit,
+    verdict: MemberEvidence,
+    row: CameraRow,
+    at: number,
+  ): void {
     const shot = bestShot(v.evidence.samples)!;
     const bbox = shot.box.map(Math.round) as Bbox;
     // With the disk full the member is still named on screen; only the log entry is lost (counted).
@@ -479,7 +488,11 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     );
     const name = getMember(this.engine.db, verdict.memberId)?.name ?? verdict.memberId;
     v.decision = { kind: 'member', memberId: verdict.memberId, name, similarity: verdict.similarity };
-    log('info', 'sighting_corrected', { camera: row.camera_id, from: was.unknownId, member: verdict.memberId });
+    log('info', 'sighting_corrected', {
+      camera: row.camera_id,
+      from: was.unknownId,
+      member: verdict.memberId,
+    });
     const shot = bestShot(v.evidence.samples)!;
     this.emit('event', {
       type: 'recognition',
@@ -501,7 +514,13 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
    * (`atEnd`) with whatever it has (one good face may join a known unknown, not create one).
    * Returns whether a decision was made.
    */
-  private decideStranger(t: Track<FaceSample>, v: Visit, row: CameraRow, at: number, atEnd: boolean): boolean {
+  private decideStranger(
+    t: Track<FaceSample>,
+    v: Visit,
+    row: CameraRow,
+    at: number,
+    atEnd: boolean,
+  ): boolean {
     const thresholds = this.engine.thresholds(row.camera_id);
     const tpl = unknownTemplate(v.evidence.samples);
     if (!tpl) return false;
@@ -510,7 +529,15 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     if (!atEnd) {
       // Not a member (yet): say on the live tile which stranger this looks like.
       v.resembles = nearest && nearest.similarity >= thresholds.unknown ? nearest.personId : null;
-      if (!strangerReady(tpl.shots, closest?.similarity ?? -1, v.lastSeen - v.firstSeen, thresholds, this.timing))
+      if (
+        !strangerReady(
+          tpl.shots,
+          closest?.similarity ?? -1,
+          v.lastSeen - v.firstSeen,
+          thresholds,
+          this.timing,
+        )
+      )
         return false;
     } else if ((!nearest || nearest.similarity < thresholds.unknown) && tpl.shots.length < 2) {
       return false;
@@ -600,7 +627,10 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   }
 
   /** The closest dismissed unknown person still within its suppression time, if any. */
-  private nearestDismissed(template: Float32Array, at: number): { unknownId: string; similarity: number } | null {
+  private nearestDismissed(
+    template: Float32Array,
+    at: number,
+  ): { unknownId: string; similarity: number } | null {
     const cache = this.loadDismissed();
     let best: { unknownId: string; similarity: number } | null = null;
     for (const p of cache.people) {

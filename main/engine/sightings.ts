@@ -117,7 +117,9 @@ export function recordUnknownSighting(engine: Engine, s: UnknownSighting, plan: 
           recordUnknownSeen(db, id, iso(s.lastSeen), s.cameraId, quality);
           const have = engine.vectors.vectorsOf('unknown', id).length;
           for (const shot of s.shots.slice(0, Math.max(0, Math.min(2, maxShots - have))))
-            s.vectorsAdded?.push(engine.vectors.add('unknown', id, shot.embedding, { quality: shot.quality }));
+            s.vectorsAdded?.push(
+              engine.vectors.add('unknown', id, shot.embedding, { quality: shot.quality }),
+            );
         } else {
           insertUnknown(db, id, iso(s.firstSeen), s.cameraId, quality, engine.recognizer.id);
           if (s.lastSeen > s.firstSeen)
@@ -126,7 +128,9 @@ export function recordUnknownSighting(engine: Engine, s: UnknownSighting, plan: 
               id,
             );
           for (const shot of s.shots.slice(0, maxShots))
-            s.vectorsAdded?.push(engine.vectors.add('unknown', id, shot.embedding, { quality: shot.quality }));
+            s.vectorsAdded?.push(
+              engine.vectors.add('unknown', id, shot.embedding, { quality: shot.quality }),
+            );
           appendAudit(db, {
             actor: 'engine',
             action: 'unknown_detected',
@@ -176,7 +180,10 @@ export function extendSighting(engine: Engine, s: OpenSighting, lastSeen: number
       s.appearanceId,
     );
     if (s.kind === 'unknown')
-      db.prepare('UPDATE unknown_persons SET last_seen = MAX(last_seen, ?) WHERE unknown_id = ?').run(at, s.personId);
+      db.prepare('UPDATE unknown_persons SET last_seen = MAX(last_seen, ?) WHERE unknown_id = ?').run(
+        at,
+        s.personId,
+      );
     else
       db.prepare(
         'UPDATE members SET last_seen = CASE WHEN last_seen IS NULL OR last_seen < ? THEN ? ELSE last_seen END WHERE member_id = ?',
@@ -218,7 +225,14 @@ export function continueSighting(
  */
 export function recordDismissedSighting(
   engine: Engine,
-  s: { unknownId: string; cameraId: string; firstSeen: number; lastSeen: number; similarity: number; bbox: Bbox },
+  s: {
+    unknownId: string;
+    cameraId: string;
+    firstSeen: number;
+    lastSeen: number;
+    similarity: number;
+    bbox: Bbox;
+  },
 ): number {
   const db = engine.db;
   return db
@@ -289,7 +303,7 @@ export function correctToMember(engine: Engine, c: Correction): boolean {
         details: {
           from: c.unknownId,
           camera: c.cameraId,
-          appearances: c.appearanceIds.join(","),
+          appearances: c.appearanceIds.join(','),
           unknown_removed: removed,
         },
       });

@@ -230,10 +230,13 @@ describe('alerts', () => {
     alerts.close();
   });
 
-  it('raises a possible member\'s new_unknown at medium priority, naming the member it resembles', async () => {
+  it("raises a possible member's new_unknown at medium priority, naming the member it resembles", async () => {
     const { db, alerts } = setup();
     alerts.handle({
-      ...(sighting('new_unknown', 'UNKNOWN_20261128_0000000a') as Extract<EngineEvent, { type: 'recognition' }>),
+      ...(sighting('new_unknown', 'UNKNOWN_20261128_0000000a') as Extract<
+        EngineEvent,
+        { type: 'recognition' }
+      >),
       possible_member: { member_id: 'M_CLOSE', similarity: 0.4 },
     });
     await alerts.flush();

@@ -82,7 +82,8 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
           );
         }
       } else if (e.kind === 'known_member' && e.member_id) {
-        if (e.corrects) this.resolveCorrected(e.corrects.unknown_id, e.camera_id, e.member_id, e.corrects.since);
+        if (e.corrects)
+          this.resolveCorrected(e.corrects.unknown_id, e.camera_id, e.member_id, e.corrects.since);
         const m = getMember(this.db, e.member_id);
         const why = !m
           ? null
