@@ -514,7 +514,16 @@ console.log(
   `total              members named ${sum((s) => s.membersNamed)}/${sum((s) => s.memberVisits)}, wrong names ${result.wrong_names}, ids per stranger ${result.ids_per_stranger}, strangers lost ${result.strangers_lost}, alert latency p50 ${result.alert_latency_p50_s} s p95 ${result.alert_latency_p95_s} s (${sum((s) => s.alertsMissing)} strangers without a new_unknown alert)`,
 );
 console.log(
-  `store              ${unknownsStored} unknown persons, ${appearances} appearances, ${events.length} recognition events (${unlabelled} on no labelled person), ${alertLog.length} alerts`,
+  `store              ${unknownsStored} unknown persons, ${appearances} appearances, ${events.length} recognition events (${unlabelled} on no labelled person), alerts: ${
+    Object.entries(
+      alertLog.reduce<Record<string, number>>(
+        (n, a) => ({ ...n, [`${a.type}/${a.priority}`]: (n[`${a.type}/${a.priority}`] ?? 0) + 1 }),
+        {},
+      ),
+    )
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ') || 'none'
+  }`,
 );
 console.log(
   `analysis           ${framesPlayed} frames (${round(framesPlayed / analysisWall, 1)} per second, scene time compressed ${round(placedSegments.reduce((n, p) => n + p.seg.seconds, 0) / analysisWall, 1)}×)`,
