@@ -71,6 +71,8 @@ export const settingsSchema = z
     alert_rules: alertRulesSchema.default({}),
     /** Search half-frame tiles for small faces on live cameras (slower, finds more far faces). */
     detection_tiles: z.boolean().default(false),
+    /** Days a dismissed unknown person is still recognised live, silently (no new id, no alert). */
+    dismissed_suppression_days: z.number().int().min(0).max(3650).default(30),
     /** The desktop app opens as the locked enrollment kiosk (as with --kiosk). */
     kiosk: z.boolean().default(false),
   })
@@ -90,6 +92,7 @@ export const EDITABLE_SETTINGS: readonly SettingKey[] = [
   'alert_channels',
   'alert_rules',
   'detection_tiles',
+  'dismissed_suppression_days',
   'kiosk',
 ];
 

@@ -567,6 +567,10 @@ export interface RecognitionEventView {
   confidence: number;
   bbox: [number, number, number, number];
   at: number;
+  /** A stranger close below the recognition threshold of this member. */
+  possible_member?: { member_id: string; similarity: number };
+  /** The member was first taken for this unknown person in the same visit. */
+  corrects?: { unknown_id: string; since: string };
 }
 
 export interface CameraStatusEventView {

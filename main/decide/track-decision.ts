@@ -77,7 +77,7 @@ export const DEFAULT_DECISION: DecisionOptions = {
  * enough and clearly ahead of any other member.
  */
 export function decideMember(
-  samples: FaceSample[],
+  samples: readonly FaceSample[],
   search: (embedding: Float32Array) => PersonMatch | undefined,
   t: Thresholds,
   opts: DecisionOptions = DEFAULT_DECISION,
@@ -109,16 +109,90 @@ export function decideMember(
  */
 export function shouldEmbed(
   q: FaceQuality,
-  track: { decided: boolean; attempts: number; bestEmbeddedWeight: number; hits: number },
+  track: {
+    decided: boolean;
+    attempts: number;
+    bestEmbeddedWeight: number;
+    hits: number;
+    /**
+     * A stranger's track keeps being looked at, slowly (see LIVE_TIMING.refreshMs): later evidence
+     * may show a member, and a long visit keeps fresh views. True when the next look is due.
+     */
+    refreshDue?: boolean;
+  },
   opts: DecisionOptions = DEFAULT_DECISION,
 ): boolean {
-  if (track.decided || track.hits < opts.minHits || skipReason(q) || track.attempts >= opts.maxAttempts)
-    return false;
-  return track.attempts < opts.firstAttempts || sampleWeight(q) > track.bestEmbeddedWeight;
+  if (track.decided || track.hits < opts.minHits || skipReason(q)) return false;
+  if (track.attempts >= opts.maxAttempts) return track.refreshDue === true;
+  return (
+    track.attempts < opts.firstAttempts ||
+    sampleWeight(q) > track.bestEmbeddedWeight ||
+    track.refreshDue === true
+  );
+}
+
+/** Timings of live decisions, in milliseconds of frame time (the camera's clock, not the host's). */
+export interface LiveTiming {
+  /** A stranger's track embeds one more usable face at most this often once its first looks are spent. */
+  refreshMs: number;
+  /** A track whose faces match a member, but not yet enough to name them, waits this long before being called a stranger. */
+  memberWaitMs: number;
+  /** A track lost and found again on the same camera within this gap is the same visit. */
+  relinkGapMs: number;
+  /** The open appearance's last_seen is written at least this often while the track lasts. */
+  extendEveryMs: number;
+  /** A visit longer than this is split into a new appearance row (a camera watching a desk all day). */
+  maxVisitMs: number;
+}
+
+export const LIVE_TIMING: LiveTiming = {
+  refreshMs: 2000,
+  memberWaitMs: 4000,
+  relinkGapMs: 8000,
+  extendEveryMs: 3000,
+  maxVisitMs: 30 * 60_000,
+};
+
+/** Below the recognition threshold by at most this much, a stranger is flagged as a possible member. */
+export const POSSIBLE_MEMBER_MARGIN = 0.05;
+
+/**
+ * Whether a track that names no member has enough to be decided as a stranger while still in view:
+ * two good embedded faces (a glimpse is not an identity), and, when some face already matches a
+ * member above the recognition threshold without enough weight to name them, the member's chance to
+ * gather that weight (`memberWaitMs` of track time) so a member is not first announced as a stranger.
+ */
+export function strangerReady(
+  samples: readonly FaceSample[],
+  bestMemberSimilarity: number,
+  trackAgeMs: number,
+  t: Thresholds,
+  timing: LiveTiming = LIVE_TIMING,
+): boolean {
+  const good = samples.filter((s) => s.embedding && !skipReason(s.quality)).length;
+  if (good < 2) return false;
+  return bestMemberSimilarity < t.recognition || trackAgeMs >= timing.memberWaitMs;
+}
+
+/** The member a stranger most resembles, when close enough below the threshold to say so. */
+export function possibleMember(
+  samples: readonly FaceSample[],
+  search: (embedding: Float32Array) => PersonMatch | undefined,
+  t: Thresholds,
+  margin = POSSIBLE_MEMBER_MARGIN,
+): { memberId: string; similarity: number } | null {
+  let best: PersonMatch | undefined;
+  for (const s of samples) {
+    if (!s.embedding || skipReason(s.quality)) continue;
+    const m = search(s.embedding);
+    if (m && (!best || m.similarity > best.similarity)) best = m;
+  }
+  if (!best || best.similarity < t.recognition - margin) return null;
+  return { memberId: best.personId, similarity: best.similarity };
 }
 
 /** The best shot of a track: the face with the highest evidence weight. */
-export function bestShot(samples: FaceSample[]): FaceSample | undefined {
+export function bestShot(samples: readonly FaceSample[]): FaceSample | undefined {
   return samples.reduce<FaceSample | undefined>(
     (b, s) => (!b || sampleWeight(s.quality) > sampleWeight(b.quality) ? s : b),
     undefined,
@@ -131,7 +205,7 @@ export function bestShot(samples: FaceSample[]): FaceSample | undefined {
  * existing unknown but may not create one (a glimpse is not an identity).
  */
 export function unknownTemplate(
-  samples: FaceSample[],
+  samples: readonly FaceSample[],
   max = 5,
 ): { template: Float32Array; shots: (FaceSample & { embedding: Float32Array })[] } | null {
   const good = samples

@@ -144,9 +144,9 @@ export class Engine {
       .transaction(() => {
         const changed = this.db
           .prepare(
-            "UPDATE unknown_persons SET status = ?, identified_as = ? WHERE unknown_id = ? AND status = 'active'",
+            "UPDATE unknown_persons SET status = ?, identified_as = ?, closed_at = ? WHERE unknown_id = ? AND status = 'active'",
           )
-          .run(status, identifiedAs ?? null, unknownId).changes;
+          .run(status, identifiedAs ?? null, new Date().toISOString(), unknownId).changes;
         if (!changed) return false;
         deleteCrop(this.db, unknownId);
         this.vectors.forget('unknown', unknownId);

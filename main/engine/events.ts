@@ -18,6 +18,10 @@ export interface RecognitionEvent {
   /** When the deciding frame was decoded, and when the decision was made (ms since epoch). */
   frame_at: number;
   at: number;
+  /** A stranger close below the recognition threshold of this member (not named: possibly them). */
+  possible_member?: { member_id: string; similarity: number };
+  /** This member was first taken for this unknown person in the same visit (since: visit start, ISO). */
+  corrects?: { unknown_id: string; since: string };
 }
 
 export interface CameraStatusEvent extends CameraStatus {

@@ -2,16 +2,26 @@ import type { PreviewFrame } from '../contract/contract.js';
 import type { RgbImage } from '../decode/image.js';
 import type { Box } from '../detect/types.js';
 import { EventEmitter } from 'node:events';
+import type { Thresholds } from '../decide/bands.js';
+import { TrackEvidence, type EmbeddedSample } from '../decide/track-evidence.js';
 import {
   bestShot,
   decideMember,
   LIVE_GATE,
+  LIVE_TIMING,
+  possibleMember,
+  POSSIBLE_MEMBER_MARGIN,
   sampleWeight,
   shouldEmbed,
   skipReason,
+  strangerReady,
   unknownTemplate,
   type FaceSample,
+  type LiveTiming,
+  type MemberEvidence,
 } from '../decide/track-decision.js';
+import { dot } from '../match/similarity.js';
+import { readConfig } from '../store/config.js';
 import { log } from '../log.js';
 import { listCameras, type CameraRow } from '../store/cameras.js';
 import { getMember } from '../store/members.js';
@@ -32,28 +42,57 @@ import { InProcessAnalyzer, type Analyzer } from './analyzer.js';
 import type { Engine } from './engine.js';
 import type { EngineEvent, RecognitionEvent, StatsEvent } from './events.js';
 import {
-  extendAppearance,
+  continueSighting,
+  correctToMember,
+  extendSighting,
   planUnknownSighting,
+  recordDismissedSighting,
   recordMemberSighting,
   recordUnknownSighting,
   type Bbox,
 } from './sightings.js';
 
-interface TrackState {
-  decided: RecognitionEvent | null;
-  appearanceId: number | null;
-  /** The frame holding the track's best face so far, for the unknown's encrypted crop. */
+/** What a visit was decided to be; a member's name is final, a stranger may still turn out a member. */
+type Decision =
+  | { kind: 'member'; memberId: string; name: string; similarity: number }
+  | { kind: 'unknown'; unknownId: string; created: boolean; vectorsAdded: number[]; confidence: number }
+  | { kind: 'dismissed'; unknownId: string; similarity: number };
+
+/**
+ * One person's continuous presence on one camera: one or more tracks (a track lost and found again
+ * within a short gap continues the visit), one identity, one appearance row (a new one only past the
+ * maximum visit length). Its evidence is its own, not the tracker's short observation window.
+ */
+interface Visit {
+  cameraId: string;
+  decision: Decision | null;
+  /** The visit's appearance rows; the last one is open and extended while the visit lasts. */
+  appearanceIds: number[];
+  firstSeen: number;
+  lastSeen: number;
+  /** first_seen of the open appearance row, and when its last_seen was last written. */
+  openedAt: number;
+  extendedAt: number;
+  evidence: TrackEvidence;
+  /** The frame holding the visit's best face so far, for the unknown's encrypted crop. */
   best: { frame: RgbImage; box: Box; weight: number } | null;
-  /** Faces of this track embedded so far, and the best weight among them. */
-  attempts: number;
-  bestEmbeddedWeight: number;
-  /** The unknown person this undecided track resembles so far (a label for the live tiles only). */
+  /** The unknown person this undecided visit resembles so far (a label for the live tiles only). */
   resembles: string | null;
+  /** Whether the visit was compared with the camera's recently ended visits (done once, early). */
+  linked: boolean;
+}
+
+/** Dismissed unknown persons the engine still recognises (silently), with when their case closed. */
+interface DismissedCache {
+  loadedAt: number;
+  days: number;
+  people: { unknownId: string; closedAt: number; vectors: Float32Array[] }[];
 }
 
 interface CameraEntry {
   row: CameraRow;
-  source: CameraSource;
+  /** Null for a camera whose frames the caller feeds (analyseFrame). */
+  source: CameraSource | null;
   tracker: IouTracker<FaceSample>;
   /** Size and time of the last analysed frame: track boxes are in its pixels. */
   analysed: { width: number; height: number; at: number } | null;
@@ -82,6 +121,16 @@ export interface PipelineOptions {
   diskRetryMs?: number;
   /** Preview frames for the console tiles (`preview` events); null turns them off. */
   preview?: PreviewOptions | null;
+  /** Timings of live decisions (tests shorten or lengthen them); see LIVE_TIMING. */
+  timing?: Partial<LiveTiming>;
+  /** The host's clock for the `at` of events (a benchmark replaying files passes its scene clock). */
+  clock?: () => number;
+  /** Benchmarks only: file cameras are replayed as fast as analysed, stamped from this scene time on. */
+  replayFrom?: (cameraId: string) => number | undefined;
+  /** How often dismissed cases are re-read from the store (10 s; tests use 0). */
+  dismissedRefreshMs?: number;
+  /** Called when a frame is taken for analysis (a benchmark's scene clock follows it). */
+  onFrameStart?: (cameraId: string, frameAt: number) => void;
 }
 
 const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
@@ -93,7 +142,13 @@ const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
  */
 export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   private readonly cameras = new Map<string, CameraEntry>();
-  private readonly trackState = new Map<string, TrackState>();
+  /** The visit of each live track, by camera and track id. */
+  private readonly visits = new Map<string, Visit>();
+  /** Visits whose track ended recently, per camera: a track found again within the gap continues one. */
+  private readonly recent = new Map<string, Visit[]>();
+  private dismissedCache: DismissedCache | null = null;
+  private readonly timing: LiveTiming;
+  private readonly clock: () => number;
   private framesAnalysed = 0;
   private facesEmbedded = 0;
   private tracksDiscarded = 0;
@@ -113,6 +168,8 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     super();
     this.guard = writeGuard(engine.db);
     if (opts.diskRetryMs !== undefined) this.guard.retryMs = opts.diskRetryMs;
+    this.timing = { ...LIVE_TIMING, ...opts.timing };
+    this.clock = opts.clock ?? Date.now;
   }
 
   private analyzer: Analyzer | undefined;
@@ -148,7 +205,17 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       if (!rows.some((r) => r.camera_id === id)) void this.removeCamera(id);
   }
 
-  addCamera(row: CameraRow): void {
+  /**
+   * Starts a camera. With `feed`, no decoder is started: the caller hands its frames to
+   * analyseFrame() (tests that simulate long scenes on their own clock).
+   */
+  addCamera(row: CameraRow, opts: { feed?: boolean } = {}): void {
+    if (opts.feed) {
+      const tracker = new IouTracker<FaceSample>(row.camera_id, { maxIdleMs: this.opts.trackIdleMs ?? 1500 });
+      this.cameras.set(row.camera_id, { row, source: null, tracker, analysed: null });
+      return;
+    }
+    const startAt = this.opts.replayFrom?.(row.camera_id);
     const source = new CameraSource({
       cameraId: row.camera_id,
       url: row.url,
@@ -158,6 +225,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       analysisSize: this.opts.analysisSize ?? 1280,
       ...(row.url.startsWith('rtsp') ? { rtspTransport: 'udp' as const } : {}),
       preview: this.opts.preview === undefined ? DEFAULT_PREVIEW : this.opts.preview,
+      replay: startAt === undefined ? null : { startAt },
     });
     const tracker = new IouTracker<FaceSample>(row.camera_id, { maxIdleMs: this.opts.trackIdleMs ?? 1500 });
     this.cameras.set(row.camera_id, { row, source, tracker, analysed: null });
@@ -177,17 +245,26 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     const cam = this.cameras.get(id);
     if (!cam) return;
     this.cameras.delete(id);
-    await cam.source.stop();
+    await cam.source?.stop();
     for (const t of cam.tracker.expire(Date.now(), true)) this.finish(t);
+    this.recent.delete(id);
+  }
+
+  /**
+   * Analyses one decoded frame of a running camera. Frames normally come from the camera's
+   * source; tests feed frames with their own timestamps through here to simulate long scenes.
+   */
+  async analyseFrame(f: FrameEvent): Promise<void> {
+    await this.onFrame(f);
   }
 
   /** Decoder process ids of the running cameras. */
   decoderPids(): number[] {
-    return [...this.cameras.values()].map((c) => c.source.pid).filter((p): p is number => p !== undefined);
+    return [...this.cameras.values()].map((c) => c.source?.pid).filter((p): p is number => p !== undefined);
   }
 
   status() {
-    return [...this.cameras.values()].map((c) => c.source.current);
+    return [...this.cameras.values()].flatMap((c) => (c.source ? [c.source.current] : []));
   }
 
   stats(): StatsEvent {
@@ -217,6 +294,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   private async onFrame(f: FrameEvent): Promise<void> {
     const cam = this.cameras.get(f.cameraId);
     if (!cam) return;
+    this.opts.onFrameStart?.(f.cameraId, f.at);
     const analyzer = this.analyzer!;
     const moved = await analyzer.locateMoving(
       { width: f.width, height: f.height, data: f.data },
@@ -232,29 +310,30 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       f.at,
     );
     // Embed only the faces that can still change a decision, in one batch.
-    const chosen: { track: Track<FaceSample>; sample: FaceSample; st: TrackState; crop: RgbImage }[] = [];
+    const chosen: { track: Track<FaceSample>; sample: FaceSample; visit: Visit; crop: RgbImage }[] = [];
     assigned.forEach((t, i) => {
       const sample = t.observations[t.observations.length - 1]!.payload;
-      const st = this.state(t);
+      const visit = this.visit(t);
+      visit.lastSeen = Math.max(visit.lastSeen, t.lastSeen);
       const w = sampleWeight(sample.quality);
-      if (!skipReason(sample.quality) && (!st.best || w > st.best.weight))
-        st.best = { frame, box: sample.box, weight: w };
+      if (!skipReason(sample.quality) && (!visit.best || w > visit.best.weight))
+        visit.best = { frame, box: sample.box, weight: w };
       if (
         shouldEmbed(sample.quality, {
-          decided: !!st.decided,
-          attempts: st.attempts,
-          bestEmbeddedWeight: st.bestEmbeddedWeight,
+          decided: visit.decision?.kind === 'member',
+          attempts: visit.evidence.embedded,
+          bestEmbeddedWeight: visit.evidence.bestWeight,
           hits: t.hits,
+          refreshDue: f.at - visit.evidence.lastEmbedAt >= this.timing.refreshMs,
         })
       ) {
-        chosen.push({ track: t, sample, st, crop: faces[i]!.aligned });
+        chosen.push({ track: t, sample, visit, crop: faces[i]!.aligned });
       }
     });
     const vectors = await analyzer.embed(chosen.map((c) => c.crop));
     chosen.forEach((c, i) => {
       c.sample.embedding = vectors[i]!;
-      c.st.attempts++;
-      c.st.bestEmbeddedWeight = Math.max(c.st.bestEmbeddedWeight, sampleWeight(c.sample.quality));
+      c.visit.evidence.add(c.sample as EmbeddedSample);
     });
     this.framesAnalysed++;
     this.facesEmbedded += chosen.length;
@@ -264,78 +343,382 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       if (reason) this.skipped[reason] = (this.skipped[reason] ?? 0) + 1;
     }
     // Only a track that gained an embedding can reach a new decision.
-    for (const c of chosen) this.consider(c.track, cam.row);
+    for (const c of chosen) this.consider(c.track, cam.row, f.at);
+    for (const t of assigned) this.keepOpen(t, cam.row);
     for (const t of ended) this.finish(t);
+    this.forgetEnded(cam.row.camera_id, f.at);
   }
 
   private key(t: Track<FaceSample>): string {
     return `${t.cameraId}:${t.id}`;
   }
 
-  private state(t: Track<FaceSample>): TrackState {
-    let s = this.trackState.get(this.key(t));
-    if (!s) {
-      s = {
-        decided: null,
-        appearanceId: null,
+  private visit(t: Track<FaceSample>): Visit {
+    let v = this.visits.get(this.key(t));
+    if (!v) {
+      v = {
+        cameraId: t.cameraId,
+        decision: null,
+        appearanceIds: [],
+        firstSeen: t.firstSeen,
+        lastSeen: t.lastSeen,
+        openedAt: t.firstSeen,
+        extendedAt: t.lastSeen,
+        evidence: new TrackEvidence(),
         best: null,
-        attempts: 0,
-        bestEmbeddedWeight: 0,
         resembles: null,
+        linked: false,
       };
-      this.trackState.set(this.key(t), s);
+      this.visits.set(this.key(t), v);
     }
-    return s;
+    return v;
   }
 
-  /** Names a member as soon as the track's evidence allows: a guard wants to know now. */
-  private consider(t: Track<FaceSample>, row: CameraRow): void {
-    const st = this.state(t);
-    const latest = t.observations[t.observations.length - 1]!.payload;
-    if (st.decided) return;
-    const usable = t.observations.map((o) => o.payload).filter((s) => s.embedding && !skipReason(s.quality));
-    if (usable.length === 0) return;
+  private readonly searchMember = (e: Float32Array) => this.engine.vectors.searchPeople('member', e, 1)[0];
+
+  /**
+   * A track found again shortly after another ended on the same camera continues that visit when
+   * its first faces show the same person: the same member above the recognition threshold, or the
+   * same stranger above the unknown threshold. Returns the visit the track now belongs to.
+   */
+  private link(t: Track<FaceSample>, v: Visit, thresholds: Thresholds): Visit {
+    v.linked = true;
+    const ended = this.recent.get(t.cameraId);
+    if (!ended?.length) return v;
+    let best: { prev: Visit; similarity: number } | null = null;
+    for (const prev of ended) {
+      if (v.firstSeen - prev.lastSeen > this.timing.relinkGapMs) continue;
+      let similarity: number;
+      if (prev.decision?.kind === 'member') {
+        const memberId = prev.decision.memberId;
+        const hits = v.evidence.samples.map((s) => this.searchMember(s.embedding));
+        const same = hits.filter(
+          (m) => m && m.personId === memberId && m.similarity >= thresholds.recognition,
+        );
+        similarity =
+          same.length > 0 && same.length === hits.length ? Math.max(...same.map((m) => m!.similarity)) : -1;
+      } else {
+        similarity = v.evidence.similarity(prev.evidence);
+        if (similarity < thresholds.unknown) similarity = -1;
+      }
+      if (similarity >= 0 && (!best || similarity > best.similarity)) best = { prev, similarity };
+    }
+    if (!best) return v;
+    const prev = best.prev;
+    ended.splice(ended.indexOf(prev), 1);
+    prev.evidence.absorb(v.evidence);
+    if (v.best && (!prev.best || v.best.weight > prev.best.weight)) prev.best = v.best;
+    prev.lastSeen = Math.max(prev.lastSeen, v.lastSeen);
+    this.visits.set(this.key(t), prev);
+    log('debug', 'visit_continued', { camera: t.cameraId, track: t.id, gap_ms: v.firstSeen - prev.lastSeen });
+    return prev;
+  }
+
+  /**
+   * Decides as soon as the evidence allows: a member is named (and stays named for the visit); a
+   * stranger is decided once strangerReady() says so, joining the nearest unknown person or
+   * becoming a new one, and may later be corrected to a member by better views of the same visit.
+   */
+  private consider(t: Track<FaceSample>, row: CameraRow, at: number): void {
     const thresholds = this.engine.thresholds(row.camera_id);
-    const verdict = decideMember(
-      usable,
-      (e) => this.engine.vectors.searchPeople('member', e, 1)[0],
-      thresholds,
-    );
-    if (!verdict) {
-      // Not a member (yet): say on the live tile which stranger this looks like. The stored
-      // decision still waits for the track to end (see finish()).
-      const tpl = unknownTemplate(usable);
-      const near = tpl && this.engine.vectors.searchPeople('unknown', tpl.template, 1)[0];
-      st.resembles = near && near.similarity >= thresholds.unknown ? near.personId : null;
+    let v = this.visit(t);
+    if (!v.linked && !v.decision) v = this.link(t, v, thresholds);
+    if (v.decision?.kind === 'member') return;
+    const samples = v.evidence.samples;
+    if (samples.length === 0) return;
+    const verdict = decideMember(samples, this.searchMember, thresholds);
+    if (verdict) {
+      if (v.decision) this.correct(t, v, verdict, row, at);
+      else this.nameMember(t, v, verdict, row, at);
       return;
     }
-    const shot = bestShot(usable)!;
-    const db = this.engine.db;
+    if (!v.decision) this.decideStranger(t, v, row, at, false);
+  }
+
+  private nameMember(
+    t: Track<FaceSample>,
+    v: Visit,
+    verdict: MemberEvidence,
+    row: CameraRow,
+    at: number,
+  ): void {
+    const shot = bestShot(v.evidence.samples)!;
+    const bbox = shot.box.map(Math.round) as Bbox;
     // With the disk full the member is still named on screen; only the log entry is lost (counted).
-    st.appearanceId =
-      this.guard.write('appearance', () =>
-        recordMemberSighting(this.engine, {
-          memberId: verdict.memberId,
-          cameraId: row.camera_id,
-          firstSeen: t.firstSeen,
-          lastSeen: t.lastSeen,
-          similarity: verdict.similarity,
-          bbox: shot.box.map(Math.round) as Bbox,
-        }),
-      ) ?? null;
-    st.decided = {
+    const appearanceId = this.guard.write('appearance', () =>
+      recordMemberSighting(this.engine, {
+        memberId: verdict.memberId,
+        cameraId: row.camera_id,
+        firstSeen: v.firstSeen,
+        lastSeen: v.lastSeen,
+        similarity: verdict.similarity,
+        bbox,
+      }),
+    );
+    if (appearanceId !== undefined) v.appearanceIds.push(appearanceId);
+    v.openedAt = v.firstSeen;
+    v.extendedAt = v.lastSeen;
+    const name = getMember(this.engine.db, verdict.memberId)?.name ?? verdict.memberId;
+    v.decision = { kind: 'member', memberId: verdict.memberId, name, similarity: verdict.similarity };
+    // A member named from live evidence: the place for anything that learns from their views.
+    this.emit('event', {
       type: 'recognition',
       camera_id: row.camera_id,
       track_id: t.id,
       kind: 'known_member',
       member_id: verdict.memberId,
-      name: getMember(db, verdict.memberId)?.name ?? verdict.memberId,
+      name,
+      confidence: round4(verdict.similarity),
+      bbox: bbox as RecognitionEvent['bbox'],
+      frame_at: at,
+      at: this.clock(),
+    });
+  }
+
+  /**
+   * A visit first decided as a stranger turns out to be a member: the appearance moves to the
+   * member, what the visit gave the unknown person is taken back, the correction is audited, and
+   * the event names the unknown id it corrects (the alert engine resolves its alerts with a note).
+   */
+  private correct(t: Track<FaceSample>, v: Visit, verdict: MemberEvidence, row: CameraRow, at: number): void {
+    const was = v.decision as Exclude<Decision, { kind: 'member' }>;
+    this.guard.write('correction', () =>
+      correctToMember(this.engine, {
+        appearanceIds: v.appearanceIds,
+        unknownId: was.unknownId,
+        created: was.kind === 'unknown' && was.created,
+        vectorsAdded: was.kind === 'unknown' ? was.vectorsAdded : [],
+        memberId: verdict.memberId,
+        similarity: verdict.similarity,
+        cameraId: row.camera_id,
+        lastSeen: v.lastSeen,
+      }),
+    );
+    const name = getMember(this.engine.db, verdict.memberId)?.name ?? verdict.memberId;
+    v.decision = { kind: 'member', memberId: verdict.memberId, name, similarity: verdict.similarity };
+    log('info', 'sighting_corrected', {
+      camera: row.camera_id,
+      from: was.unknownId,
+      member: verdict.memberId,
+    });
+    const shot = bestShot(v.evidence.samples)!;
+    this.emit('event', {
+      type: 'recognition',
+      camera_id: row.camera_id,
+      track_id: t.id,
+      kind: 'known_member',
+      member_id: verdict.memberId,
+      name,
       confidence: round4(verdict.similarity),
       bbox: shot.box.map(Math.round) as RecognitionEvent['bbox'],
-      frame_at: latest.at,
-      at: Date.now(),
+      frame_at: at,
+      at: this.clock(),
+      corrects: { unknown_id: was.unknownId, since: new Date(v.firstSeen).toISOString() },
+    });
+  }
+
+  /**
+   * Settles who a stranger is: while in view once strangerReady() allows; when the track ends
+   * (`atEnd`) with whatever it has (one good face may join a known unknown, not create one).
+   * Returns whether a decision was made.
+   */
+  private decideStranger(
+    t: Track<FaceSample>,
+    v: Visit,
+    row: CameraRow,
+    at: number,
+    atEnd: boolean,
+  ): boolean {
+    const thresholds = this.engine.thresholds(row.camera_id);
+    const tpl = unknownTemplate(v.evidence.samples);
+    if (!tpl) return false;
+    const nearest = this.engine.vectors.searchPeople('unknown', tpl.template, 1)[0];
+    const closest = possibleMember(tpl.shots, this.searchMember, thresholds, 1);
+    if (!atEnd) {
+      // Not a member (yet): say on the live tile which stranger this looks like.
+      v.resembles = nearest && nearest.similarity >= thresholds.unknown ? nearest.personId : null;
+      if (
+        !strangerReady(
+          tpl.shots,
+          closest?.similarity ?? -1,
+          v.lastSeen - v.firstSeen,
+          thresholds,
+          this.timing,
+        )
+      )
+        return false;
+    } else if ((!nearest || nearest.similarity < thresholds.unknown) && tpl.shots.length < 2) {
+      return false;
+    }
+    const shot = tpl.shots[0]!;
+    const bbox = shot.box.map(Math.round) as Bbox;
+    const dismissed = this.nearestDismissed(tpl.template, at);
+    if (
+      dismissed &&
+      dismissed.similarity >= thresholds.unknown &&
+      dismissed.similarity > (nearest?.similarity ?? -1)
+    ) {
+      // A stranger the reviewers dismissed: logged under the closed case, without a new id or an alert.
+      const id = this.guard.write('unknown_sighting', () =>
+        recordDismissedSighting(this.engine, {
+          unknownId: dismissed.unknownId,
+          cameraId: row.camera_id,
+          firstSeen: v.firstSeen,
+          lastSeen: v.lastSeen,
+          similarity: dismissed.similarity,
+          bbox,
+        }),
+      );
+      if (id !== undefined) v.appearanceIds.push(id);
+      v.decision = { kind: 'dismissed', unknownId: dismissed.unknownId, similarity: dismissed.similarity };
+      v.resembles = dismissed.unknownId;
+      v.openedAt = v.firstSeen;
+      v.extendedAt = v.lastSeen;
+      return true;
+    }
+    const possible =
+      closest && closest.similarity >= thresholds.recognition - POSSIBLE_MEMBER_MARGIN ? closest : null;
+    const vectorsAdded: number[] = [];
+    const sighting = {
+      cameraId: row.camera_id,
+      firstSeen: v.firstSeen,
+      lastSeen: v.lastSeen,
+      bbox,
+      shots: tpl.shots.map((s) => ({ embedding: s.embedding, quality: s.quality.score })),
+      nearest,
+      unknownThreshold: thresholds.unknown,
+      possibleMember: possible,
+      vectorsAdded,
     };
-    this.emit('event', st.decided);
+    const plan = planUnknownSighting(sighting);
+    const appearanceId = this.guard.write('unknown_sighting', () =>
+      recordUnknownSighting(this.engine, sighting, plan),
+    );
+    const stored = appearanceId !== undefined;
+    if (stored) v.appearanceIds.push(appearanceId);
+    v.openedAt = v.firstSeen;
+    v.extendedAt = v.lastSeen;
+    v.resembles = plan.unknownId;
+    v.decision = {
+      kind: 'unknown',
+      unknownId: plan.unknownId,
+      created: stored && plan.kind === 'new_unknown',
+      vectorsAdded,
+      confidence: plan.confidence,
+    };
+    const event: RecognitionEvent = {
+      type: 'recognition',
+      camera_id: row.camera_id,
+      track_id: t.id,
+      bbox,
+      frame_at: at,
+      kind: plan.kind,
+      unknown_id: plan.unknownId,
+      name: plan.unknownId,
+      confidence: plan.confidence,
+      at: this.clock(),
+      ...(possible
+        ? { possible_member: { member_id: possible.memberId, similarity: round4(possible.similarity) } }
+        : {}),
+    };
+    this.emit('event', event);
+    if (stored && this.engine.masterKey && v.best && event.kind === 'new_unknown') {
+      const p = this.engine
+        .keepCrop(plan.unknownId, v.best.frame, v.best.box)
+        .catch((e: unknown) => {
+          if (!this.guard.absorb('crop', e)) log('error', 'crop_failed', { error: (e as Error).message });
+        })
+        .finally(() => this.pendingCrops.delete(p));
+      this.pendingCrops.add(p);
+    }
+    return true;
+  }
+
+  /** The closest dismissed unknown person still within its suppression time, if any. */
+  private nearestDismissed(
+    template: Float32Array,
+    at: number,
+  ): { unknownId: string; similarity: number } | null {
+    const cache = this.loadDismissed();
+    let best: { unknownId: string; similarity: number } | null = null;
+    for (const p of cache.people) {
+      if (at - p.closedAt > cache.days * 86_400_000) continue;
+      for (const vec of p.vectors) {
+        const s = dot(template, vec);
+        if (!best || s > best.similarity) best = { unknownId: p.unknownId, similarity: s };
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Dismissed cases are read from the store at most every 10 s (a case reopened or dismissed in
+   * the console takes effect within that), never per frame.
+   */
+  private loadDismissed(): DismissedCache {
+    const now = Date.now();
+    const refresh = this.opts.dismissedRefreshMs ?? 10_000;
+    if (this.dismissedCache && now - this.dismissedCache.loadedAt < refresh) return this.dismissedCache;
+    const db = this.engine.db;
+    const days = readConfig(db, 'dismissed_suppression_days');
+    const rows = db
+      .prepare(
+        `SELECT unknown_id AS id, COALESCE(closed_at, last_seen) AS closed FROM unknown_persons
+         WHERE status = 'dismissed' AND COALESCE(closed_at, last_seen) >= ?`,
+      )
+      .all(new Date(now - days * 86_400_000).toISOString()) as { id: string; closed: string }[];
+    this.dismissedCache = {
+      loadedAt: now,
+      days,
+      people: rows.map((r) => ({
+        unknownId: r.id,
+        closedAt: Date.parse(r.closed),
+        vectors: this.engine.vectors.vectorsOf('unknown', r.id).map((x) => x.vector),
+      })),
+    };
+    return this.dismissedCache;
+  }
+
+  /** While a decided track lasts: its appearance's end is written every few seconds, and split past the maximum age. */
+  private keepOpen(t: Track<FaceSample>, row: CameraRow): void {
+    const v = this.visits.get(this.key(t));
+    const d = v?.decision;
+    const open = v?.appearanceIds[v.appearanceIds.length - 1];
+    if (!v || !d || open === undefined) return;
+    const kind = d.kind === 'member' ? 'member' : 'unknown';
+    const personId = d.kind === 'member' ? d.memberId : d.unknownId;
+    if (v.lastSeen - v.openedAt >= this.timing.maxVisitMs) {
+      this.guard.write('appearance_update', () =>
+        extendSighting(this.engine, { appearanceId: open, kind, personId }, v.lastSeen),
+      );
+      const next = this.guard.write('appearance', () =>
+        continueSighting(this.engine, {
+          kind,
+          personId,
+          cameraId: row.camera_id,
+          at: v.lastSeen,
+          confidence: round4(d.kind === 'unknown' ? d.confidence : d.similarity),
+          bbox: t.box.map(Math.round) as Bbox,
+        }),
+      );
+      if (next !== undefined) v.appearanceIds.push(next);
+      v.openedAt = v.lastSeen;
+      v.extendedAt = v.lastSeen;
+    } else if (v.lastSeen - v.extendedAt >= this.timing.extendEveryMs) {
+      this.guard.write('appearance_update', () =>
+        extendSighting(this.engine, { appearanceId: open, kind, personId }, v.lastSeen),
+      );
+      v.extendedAt = v.lastSeen;
+    }
+  }
+
+  /** Ended visits past the gap can no longer be continued. */
+  private forgetEnded(cameraId: string, at: number): void {
+    const ended = this.recent.get(cameraId);
+    if (!ended) return;
+    const keep = ended.filter((v) => at - v.lastSeen <= this.timing.relinkGapMs);
+    if (keep.length) this.recent.set(cameraId, keep);
+    else this.recent.delete(cameraId);
   }
 
   /**
@@ -354,15 +737,15 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       const recent = a.at - 1000 / Math.max(1, cam.row.fps ?? this.opts.analysisFps ?? 5) - 250;
       for (const t of cam.tracker.active) {
         if (t.lastSeen < recent) continue;
-        const st = this.trackState.get(this.key(t));
-        const d = st?.decided;
+        const v = this.visits.get(this.key(t));
+        const d = v?.decision;
         const [x1, y1, x2, y2] = t.box;
         faces.push({
           bbox: [Math.round(x1 * sx), Math.round(y1 * sy), Math.round(x2 * sx), Math.round(y2 * sy)],
-          ...(d?.kind === 'known_member'
+          ...(d?.kind === 'member'
             ? { label: d.name, kind: 'member' as const }
-            : d || st?.resembles
-              ? { label: d?.unknown_id ?? st!.resembles!, kind: 'unknown' as const }
+            : d || v?.resembles
+              ? { label: d?.unknownId ?? v!.resembles!, kind: 'unknown' as const }
               : { label: '', kind: 'pending' as const }),
         });
       }
@@ -378,66 +761,48 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     });
   }
 
-  /** A track ended: extend a member's appearance, or settle who the stranger was. */
+  /**
+   * A track ended: a decided visit's appearance gets its final end and the visit waits a short gap
+   * for the person to be found again; an undecided one continues a recent visit or is settled now.
+   */
   private finish(t: Track<FaceSample>): void {
-    const st = this.state(t);
-    this.trackState.delete(this.key(t));
-    if (st.decided) {
-      const appearanceId = st.appearanceId;
-      if (appearanceId !== null)
-        this.guard.write('appearance_update', () => extendAppearance(this.engine, appearanceId, t.lastSeen));
-      return;
+    let v = this.visits.get(this.key(t));
+    this.visits.delete(this.key(t));
+    if (!v) return;
+    const row = this.cameras.get(t.cameraId)?.row;
+    if (!v.decision && row) {
+      if (!v.linked && v.evidence.samples.length > 0)
+        v = this.link(t, v, this.engine.thresholds(row.camera_id));
+      this.visits.delete(this.key(t));
+      if (!v.decision && !this.decideStranger(t, v, row, v.lastSeen, true)) {
+        this.tracksDiscarded++;
+        return;
+      }
     }
-    const cam = this.cameras.get(t.cameraId)?.row;
-    const samples = t.observations.map((o) => o.payload);
-    const tpl = unknownTemplate(samples);
-    if (!tpl) {
+    if (!v.decision) {
       this.tracksDiscarded++;
       return;
     }
-    const thresholds = this.engine.thresholds(cam?.camera_id);
-    const nearest = this.engine.vectors.searchPeople('unknown', tpl.template, 1)[0];
-    const minGood = 2;
-    if ((!nearest || nearest.similarity < thresholds.unknown) && tpl.shots.length < minGood) {
-      this.tracksDiscarded++;
-      return;
+    const open = v.appearanceIds[v.appearanceIds.length - 1];
+    const d = v.decision;
+    if (open !== undefined && v.lastSeen > v.extendedAt) {
+      const visit = v;
+      this.guard.write('appearance_update', () =>
+        extendSighting(
+          this.engine,
+          {
+            appearanceId: open,
+            kind: d.kind === 'member' ? 'member' : 'unknown',
+            personId: d.kind === 'member' ? d.memberId : d.unknownId,
+          },
+          visit.lastSeen,
+        ),
+      );
+      v.extendedAt = v.lastSeen;
     }
-    const shot = tpl.shots[0]!;
-    const sighting = {
-      cameraId: t.cameraId,
-      firstSeen: t.firstSeen,
-      lastSeen: t.lastSeen,
-      bbox: shot.box.map(Math.round) as Bbox,
-      shots: tpl.shots.map((s) => ({ embedding: s.embedding, quality: s.quality.score })),
-      nearest,
-      unknownThreshold: thresholds.unknown,
-    };
-    const plan = planUnknownSighting(sighting);
-    const stored =
-      this.guard.write('unknown_sighting', () => recordUnknownSighting(this.engine, sighting, plan)) !==
-      undefined;
-    const event: RecognitionEvent = {
-      type: 'recognition',
-      camera_id: t.cameraId,
-      track_id: t.id,
-      bbox: sighting.bbox,
-      frame_at: shot.at,
-      kind: plan.kind,
-      unknown_id: plan.unknownId,
-      name: plan.unknownId,
-      confidence: plan.confidence,
-      at: Date.now(),
-    };
-    this.emit('event', event);
-    if (stored && this.engine.masterKey && st.best && event.kind === 'new_unknown') {
-      const p = this.engine
-        .keepCrop(plan.unknownId, st.best.frame, st.best.box)
-        .catch((e: unknown) => {
-          if (!this.guard.absorb('crop', e)) log('error', 'crop_failed', { error: (e as Error).message });
-        })
-        .finally(() => this.pendingCrops.delete(p));
-      this.pendingCrops.add(p);
-    }
+    const ended = this.recent.get(t.cameraId) ?? [];
+    if (!ended.includes(v)) ended.push(v);
+    this.recent.set(t.cameraId, ended);
   }
 }
 

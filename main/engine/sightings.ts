@@ -1,8 +1,9 @@
+import { deleteCrop } from '../privacy/crops.js';
 import { insertAppearance } from '../store/appearances.js';
 import { appendAudit } from '../store/audit.js';
 import { readConfig } from '../store/config.js';
 import { recordMemberSeen } from '../store/members.js';
-import { insertUnknown, newUnknownId, recordUnknownSeen } from '../store/unknowns.js';
+import { insertUnknown, newUnknownId, recordUnknownSeen, recountUnknown } from '../store/unknowns.js';
 import type { PersonMatch } from '../store/vectors.js';
 import type { Engine } from './engine.js';
 
@@ -68,6 +69,10 @@ export interface UnknownSighting {
   nearest: PersonMatch | undefined;
   /** Similarity from which the nearest unknown is taken to be the same person. */
   unknownThreshold: number;
+  /** The member this stranger resembles, close below the recognition threshold (kept on the appearance). */
+  possibleMember?: { memberId: string; similarity: number } | null;
+  /** Filled with the ids of the vectors this sighting stored (so a corrected sighting can take them back). */
+  vectorsAdded?: number[];
 }
 
 export interface UnknownPlan {
@@ -112,7 +117,9 @@ export function recordUnknownSighting(engine: Engine, s: UnknownSighting, plan: 
           recordUnknownSeen(db, id, iso(s.lastSeen), s.cameraId, quality);
           const have = engine.vectors.vectorsOf('unknown', id).length;
           for (const shot of s.shots.slice(0, Math.max(0, Math.min(2, maxShots - have))))
-            engine.vectors.add('unknown', id, shot.embedding, { quality: shot.quality });
+            s.vectorsAdded?.push(
+              engine.vectors.add('unknown', id, shot.embedding, { quality: shot.quality }),
+            );
         } else {
           insertUnknown(db, id, iso(s.firstSeen), s.cameraId, quality, engine.recognizer.id);
           if (s.lastSeen > s.firstSeen)
@@ -121,7 +128,9 @@ export function recordUnknownSighting(engine: Engine, s: UnknownSighting, plan: 
               id,
             );
           for (const shot of s.shots.slice(0, maxShots))
-            engine.vectors.add('unknown', id, shot.embedding, { quality: shot.quality });
+            s.vectorsAdded?.push(
+              engine.vectors.add('unknown', id, shot.embedding, { quality: shot.quality }),
+            );
           appendAudit(db, {
             actor: 'engine',
             action: 'unknown_detected',
@@ -129,7 +138,7 @@ export function recordUnknownSighting(engine: Engine, s: UnknownSighting, plan: 
             details: { camera: s.cameraId },
           });
         }
-        return insertAppearance(db, {
+        const appearance = insertAppearance(db, {
           person_kind: 'unknown',
           person_id: id,
           camera_id: s.cameraId,
@@ -139,10 +148,166 @@ export function recordUnknownSighting(engine: Engine, s: UnknownSighting, plan: 
           confidence: plan.confidence,
           bbox: s.bbox,
         });
+        if (s.possibleMember)
+          db.prepare(
+            'UPDATE appearances SET possible_member_id = ?, possible_member_similarity = ? WHERE appearance_id = ?',
+          ).run(s.possibleMember.memberId, round4(s.possibleMember.similarity), appearance);
+        return appearance;
       })
       .immediate();
   } catch (e) {
     if (db.open) engine.vectors.reactivate('unknown', id);
     throw e;
   }
+}
+
+export interface OpenSighting {
+  appearanceId: number;
+  kind: 'member' | 'unknown';
+  personId: string;
+}
+
+/**
+ * A track still in view: its appearance's end and the person's last sighting move (written every
+ * few seconds, so a guard looking at the store sees who is here now).
+ */
+export function extendSighting(engine: Engine, s: OpenSighting, lastSeen: number): void {
+  const db = engine.db;
+  const at = iso(lastSeen);
+  db.transaction(() => {
+    db.prepare('UPDATE appearances SET last_seen = MAX(last_seen, ?) WHERE appearance_id = ?').run(
+      at,
+      s.appearanceId,
+    );
+    if (s.kind === 'unknown')
+      db.prepare('UPDATE unknown_persons SET last_seen = MAX(last_seen, ?) WHERE unknown_id = ?').run(
+        at,
+        s.personId,
+      );
+    else
+      db.prepare(
+        'UPDATE members SET last_seen = CASE WHEN last_seen IS NULL OR last_seen < ? THEN ? ELSE last_seen END WHERE member_id = ?',
+      ).run(at, at, s.personId);
+  }).immediate();
+}
+
+/**
+ * A visit that outlived the maximum track age goes on in a new appearance row of the same person
+ * (no new identity, no alert); the person's sighting count grows by one.
+ */
+export function continueSighting(
+  engine: Engine,
+  s: Omit<OpenSighting, 'appearanceId'> & { cameraId: string; at: number; confidence: number; bbox: Bbox },
+): number {
+  const db = engine.db;
+  return db
+    .transaction(() => {
+      const id = insertAppearance(db, {
+        person_kind: s.kind,
+        person_id: s.personId,
+        camera_id: s.cameraId,
+        source: 'camera',
+        first_seen: iso(s.at),
+        last_seen: iso(s.at),
+        confidence: s.confidence,
+        bbox: s.bbox,
+      });
+      if (s.kind === 'member') recordMemberSeen(db, s.personId, iso(s.at));
+      else recordUnknownSeen(db, s.personId, iso(s.at), s.cameraId, 0);
+      return id;
+    })
+    .immediate();
+}
+
+/**
+ * A stranger the reviewers dismissed, seen again: the visit is logged under the dismissed case,
+ * which stays closed (no new identity, no vectors added, no alert).
+ */
+export function recordDismissedSighting(
+  engine: Engine,
+  s: {
+    unknownId: string;
+    cameraId: string;
+    firstSeen: number;
+    lastSeen: number;
+    similarity: number;
+    bbox: Bbox;
+  },
+): number {
+  const db = engine.db;
+  return db
+    .transaction(() => {
+      recordUnknownSeen(db, s.unknownId, iso(s.lastSeen), s.cameraId, 0);
+      return insertAppearance(db, {
+        person_kind: 'unknown',
+        person_id: s.unknownId,
+        camera_id: s.cameraId,
+        source: 'camera',
+        first_seen: iso(s.firstSeen),
+        last_seen: iso(s.lastSeen),
+        confidence: round4(s.similarity),
+        bbox: s.bbox,
+      });
+    })
+    .immediate();
+}
+
+export interface Correction {
+  /** The visit's appearance rows, logged under the unknown person. */
+  appearanceIds: number[];
+  unknownId: string;
+  /** The unknown person was created by this visit (not an earlier one it joined). */
+  created: boolean;
+  /** Vectors this visit stored under the unknown person. */
+  vectorsAdded: number[];
+  memberId: string;
+  similarity: number;
+  cameraId: string;
+  lastSeen: number;
+}
+
+/**
+ * A stranger who turns out to be a member, by later evidence of the same visit: the visit's
+ * appearances move to the member, the views it gave the unknown person are taken back, an unknown
+ * person left with no sighting is deleted (row, vectors, crop), and the correction is audited.
+ * Returns whether the unknown person was deleted.
+ */
+export function correctToMember(engine: Engine, c: Correction): boolean {
+  const db = engine.db;
+  return db
+    .transaction(() => {
+      const move = db.prepare(
+        `UPDATE appearances SET person_kind = 'member', person_id = ?, confidence = ?,
+           possible_member_id = NULL, possible_member_similarity = NULL
+         WHERE appearance_id = ? AND person_kind = 'unknown' AND person_id = ?`,
+      );
+      for (const id of c.appearanceIds) move.run(c.memberId, round4(c.similarity), id, c.unknownId);
+      recordMemberSeen(db, c.memberId, iso(c.lastSeen));
+      const left = db
+        .prepare("SELECT COUNT(*) FROM appearances WHERE person_kind = 'unknown' AND person_id = ?")
+        .pluck()
+        .get(c.unknownId) as number;
+      const removed = c.created && left === 0;
+      if (removed) {
+        engine.vectors.removePerson('unknown', c.unknownId);
+        deleteCrop(db, c.unknownId);
+        db.prepare('DELETE FROM unknown_persons WHERE unknown_id = ?').run(c.unknownId);
+      } else {
+        for (const id of c.vectorsAdded) engine.vectors.removeVector(id);
+        recountUnknown(db, c.unknownId);
+      }
+      appendAudit(db, {
+        actor: 'engine',
+        action: 'sighting_corrected',
+        subject: c.memberId,
+        details: {
+          from: c.unknownId,
+          camera: c.cameraId,
+          appearances: c.appearanceIds.join(','),
+          unknown_removed: removed,
+        },
+      });
+      return removed;
+    })
+    .immediate();
 }

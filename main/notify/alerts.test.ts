@@ -320,6 +320,51 @@ describe('alerts', () => {
           'The video decoder of camera flaky keeps failing (3 times in 2 min): the decoder crashed (exit code 139).',
       },
     ]);
+  it("raises a possible member's new_unknown at medium priority, naming the member it resembles", async () => {
+    const { db, alerts } = setup();
+    alerts.handle({
+      ...(sighting('new_unknown', 'UNKNOWN_20261128_0000000a') as Extract<
+        EngineEvent,
+        { type: 'recognition' }
+      >),
+      possible_member: { member_id: 'M_CLOSE', similarity: 0.4 },
+    });
+    await alerts.flush();
+    const row = db.prepare("SELECT priority, message FROM alerts WHERE type = 'new_unknown'").get() as {
+      priority: string;
+      message: string;
+    };
+    expect(row.priority).toBe('medium');
+    expect(row.message).toMatch(/possibly member M_CLOSE \(similarity 0\.40\)/);
+    alerts.close();
+  });
+
+  it('resolves the stranger alerts of a visit corrected to a member, with a note', async () => {
+    const { db, alerts, advance } = setup();
+    const since = new Date(Date.now() - 1000).toISOString();
+    alerts.handle(sighting('new_unknown', 'UNKNOWN_20261128_0000000b'));
+    alerts.handle(sighting('new_unknown', 'UNKNOWN_20261128_0000000c'));
+    advance(2000);
+    alerts.handle({
+      type: 'recognition',
+      camera_id: 'cam1',
+      track_id: 1,
+      kind: 'known_member',
+      member_id: 'M_LATE',
+      name: 'n',
+      confidence: 0.6,
+      bbox: [0, 0, 10, 10],
+      frame_at: Date.now(),
+      at: Date.now(),
+      corrects: { unknown_id: 'UNKNOWN_20261128_0000000b', since },
+    });
+    await alerts.flush();
+    const rows = db
+      .prepare("SELECT person_id, status, notes FROM alerts WHERE type = 'new_unknown' ORDER BY person_id")
+      .all() as { person_id: string; status: string; notes: string | null }[];
+    expect(rows[0]).toMatchObject({ person_id: 'UNKNOWN_20261128_0000000b', status: 'resolved' });
+    expect(rows[0]!.notes).toMatch(/identified member M_LATE/);
+    expect(rows[1]).toMatchObject({ person_id: 'UNKNOWN_20261128_0000000c', status: 'open', notes: null });
     alerts.close();
   });
 });

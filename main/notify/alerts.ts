@@ -74,12 +74,16 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
     if (e.type === 'stats') return;
     if (e.type === 'recognition') {
       if (e.kind === 'new_unknown') {
+        // Close below a member's threshold: probably that member in poor view, not a high-priority stranger.
+        const possible = e.possible_member;
         this.raise(
           'new_unknown',
-          'high',
+          possible ? 'medium' : 'high',
           e.unknown_id!,
           e.camera_id,
-          `New unknown person ${e.unknown_id} seen on camera ${e.camera_id}.`,
+          possible
+            ? `New unknown person ${e.unknown_id} seen on camera ${e.camera_id}; possibly member ${possible.member_id} (similarity ${possible.similarity.toFixed(2)}).`
+            : `New unknown person ${e.unknown_id} seen on camera ${e.camera_id}.`,
         );
       } else if (e.kind === 'recurring_unknown') {
         const since = new Date(this.now() - this.rules.recurringWindowMs).toISOString();
@@ -99,6 +103,8 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
           );
         }
       } else if (e.kind === 'known_member' && e.member_id) {
+        if (e.corrects)
+          this.resolveCorrected(e.corrects.unknown_id, e.camera_id, e.member_id, e.corrects.since);
         const m = getMember(this.db, e.member_id);
         const why = !m
           ? null
@@ -209,6 +215,25 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
     };
     this.emit('alert', alert);
     this.deliverOnly(alert);
+  }
+
+  /**
+   * A stranger of this visit turned out to be a member: the visit's stranger alerts are resolved
+   * with a note saying so (the guard sees why), and their cooldown is lifted for that person.
+   */
+  private resolveCorrected(unknownId: string, cameraId: string, memberId: string, since: string): void {
+    const note = `Resolved by the engine: later views of the same visit identified member ${memberId}.`;
+    writeGuard(this.db).write('alert', () =>
+      this.db
+        .prepare(
+          `UPDATE alerts SET status = 'resolved', resolved_at = ?, notes = COALESCE(notes || ' ', '') || ?
+           WHERE person_kind = 'unknown' AND person_id = ? AND camera_id = ? AND status != 'resolved'
+             AND type IN ('new_unknown', 'recurring_unknown') AND created_at >= ?`,
+        )
+        .run(new Date(this.now()).toISOString(), note, unknownId, cameraId, since),
+    );
+    for (const type of ['new_unknown', 'recurring_unknown'])
+      this.lastRaised.delete(`${type}|${unknownId}|${cameraId}`);
   }
 
   private deliverOnly(alert: AlertMessage): void {

@@ -48,6 +48,12 @@ export interface CameraSourceOptions {
    * while an analysis that runs late drops frames.
    */
   decoderNice?: number;
+  /**
+   * Benchmarks and tests only: a file is read as fast as it is analysed (no `-re`), every frame
+   * is analysed (the decoder waits instead of frames being dropped), frames are stamped with scene
+   * time (`startAt` plus their index at the analysis rate), and the end of the file is final.
+   */
+  replay?: { startAt: number } | null;
 }
 
 export interface PreviewOptions {
@@ -120,10 +126,15 @@ export class CameraSource extends EventEmitter<{
    */
   private waiting: FrameEvent | undefined;
   private frameTimes: number[] = [];
+  /** Replay only: frames waiting for the consumer, the next frame's index, whether the file ended. */
+  private replayQueue: FrameEvent[] = [];
+  private replayIndex = 0;
+  private replayEnded = false;
   private readonly status: CameraStatus;
-  private readonly opts: Required<Omit<CameraSourceOptions, 'rtspTransport' | 'preview'>> & {
+  private readonly opts: Required<Omit<CameraSourceOptions, 'rtspTransport' | 'preview' | 'replay'>> & {
     rtspTransport?: 'tcp' | 'udp';
     preview: PreviewOptions | null;
+    replay: { startAt: number } | null;
   };
 
   constructor(options: CameraSourceOptions) {
@@ -138,6 +149,7 @@ export class CameraSource extends EventEmitter<{
       decoderNice: 10,
       ...options,
       preview: options.preview ?? null,
+      replay: options.replay ?? null,
     };
     this.backoff = this.opts.backoffMs.initial;
     this.status = {
@@ -170,6 +182,15 @@ export class CameraSource extends EventEmitter<{
 
   /** The consumer calls this when it has finished with the last frame it took. */
   release(): void {
+    if (this.opts.replay) {
+      this.busy = false;
+      const next = this.replayQueue.shift();
+      if (this.replayQueue.length < 2) this.proc?.stdout?.resume();
+      if (next) this.handOver(next);
+      else if (this.replayEnded) this.setState('offline', 'the stream ended');
+      if (this.proc) this.armStallTimer();
+      return;
+    }
     this.busy = false;
     const next = this.waiting;
     this.waiting = undefined;
@@ -197,8 +218,8 @@ export class CameraSource extends EventEmitter<{
       input.push('-rtsp_transport', rtspTransport ?? 'tcp', '-timeout', '5000000');
     } else if (url.startsWith('file:')) {
       source = fileURLToPath(url);
-      // A file plays at its own frame rate, like a live camera.
-      input.push('-re');
+      // A file plays at its own frame rate, like a live camera (unless replayed for a benchmark).
+      if (!this.opts.replay) input.push('-re');
       if (loop) input.push('-stream_loop', '-1');
     } else if (/^https?:/.test(url)) {
       input.push('-reconnect', '1', '-reconnect_streamed', '1', '-rw_timeout', '5000000');
@@ -337,6 +358,18 @@ export class CameraSource extends EventEmitter<{
     this.backoff = this.opts.backoffMs.initial;
     this.armStallTimer();
     if (this.status.state !== 'online') this.setState('online', null);
+    if (this.opts.replay) {
+      const frame = {
+        ...f,
+        cameraId: this.opts.cameraId,
+        at: this.opts.replay.startAt + Math.round((this.replayIndex++ * 1000) / this.opts.analysisFps),
+      };
+      if (!this.busy) return this.handOver(frame);
+      this.replayQueue.push(frame);
+      // Back-pressure: the decoder blocks on its pipe until the analysis catches up.
+      if (this.replayQueue.length >= 2) this.proc?.stdout?.pause();
+      return;
+    }
     const frame = { ...f, cameraId: this.opts.cameraId, at };
     if (this.busy) {
       if (this.waiting) this.status.framesDropped++;
@@ -360,6 +393,12 @@ export class CameraSource extends EventEmitter<{
   private onExit(code: number | null): void {
     clearTimeout(this.stallTimer);
     this.proc = undefined;
+    if (this.opts.replay && !this.stopped) {
+      // A replayed file ends once: the frames still queued are analysed, then the camera is offline.
+      this.replayEnded = true;
+      if (!this.busy) this.setState('offline', 'the stream ended');
+      return;
+    }
     this.busy = false;
     this.waiting = undefined;
     if (this.stopped) {

@@ -208,4 +208,17 @@ export const MIGRATIONS: Migration[] = [
       db.exec('ALTER TABLE unknown_persons ADD COLUMN notes TEXT');
     },
   },
+  {
+    version: 7,
+    description: 'when an unknown case was closed; possible-member flag on appearances',
+    up(db) {
+      // closed_at: a dismissed stranger stays recognised (silently) for a configured time after it.
+      // possible_member_*: a stranger close below the recognition threshold of one member.
+      db.exec(`
+        ALTER TABLE unknown_persons ADD COLUMN closed_at TEXT;
+        ALTER TABLE appearances ADD COLUMN possible_member_id TEXT;
+        ALTER TABLE appearances ADD COLUMN possible_member_similarity REAL;
+      `);
+    },
+  },
 ];
