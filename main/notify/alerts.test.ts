@@ -320,6 +320,9 @@ describe('alerts', () => {
           'The video decoder of camera flaky keeps failing (3 times in 2 min): the decoder crashed (exit code 139).',
       },
     ]);
+    alerts.close();
+  });
+
   it("raises a possible member's new_unknown at medium priority, naming the member it resembles", async () => {
     const { db, alerts } = setup();
     alerts.handle({
