@@ -85,7 +85,6 @@ export class YuNetLandmarks implements LandmarkModel {
     }
     const missing = out.flatMap((p, i) => (p ? [] : [i]));
     if (missing.length > 0) {
-      if (process.env.LM_DEBUG) process.stderr.write(`fallback ${missing.length}\n`);
       if (!this.fallback) throw new Error(`${this.entry.id} found no face in ${missing.length} box(es)`);
       const pts = await this.fallback.landmarks(
         img,
