@@ -176,11 +176,26 @@ function impostorScores(probes: readonly ProbeResult[], distractors: readonly Pr
   ];
 }
 
-/** A stable pseudo-random fold for a name, so folds do not follow the folder order. */
-function foldOf(name: string, k: number): number {
+const hash = (name: string): number => {
   let h = 2166136261;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
-  return (h >>> 0) % k;
+  return h >>> 0;
+};
+
+/**
+ * Folds of identities: shuffled by a stable hash (so folds do not follow folder order), then dealt
+ * round-robin so every fold gets its share. A distractor photo is its own identity.
+ */
+function foldsOf(run: ProductRun, k: number): (r: ProbeResult) => number {
+  const keyOf = (r: ProbeResult): string => r.truth ?? `distractor:${r.image}`;
+  const fold = new Map<string, number>();
+  const dealt = (keys: string[]): void =>
+    [...new Set(keys)]
+      .sort((a, b) => hash(a) - hash(b) || a.localeCompare(b))
+      .forEach((key, i) => fold.set(key, i % k));
+  dealt(run.probes.map(keyOf));
+  dealt(run.distractors.map(keyOf));
+  return (r) => fold.get(keyOf(r))!;
 }
 
 /**
@@ -188,14 +203,9 @@ function foldOf(name: string, k: number): number {
  * each fold is reported at the threshold calibrated, at `far`, on the other folds' impostor scores.
  * split: one half of the people calibrates, only the other half is reported.
  */
-export function outOfSample(
-  run: ProductRun,
-  far: number,
-  mode: 'k-fold' | 'split',
-  k = 5,
-): OpenSetFigures {
+export function outOfSample(run: ProductRun, far: number, mode: 'k-fold' | 'split', k = 5): OpenSetFigures {
   const folds = mode === 'split' ? 2 : k;
-  const personFold = (r: ProbeResult): number => foldOf(r.truth ?? r.image, folds);
+  const personFold = foldsOf(run, folds);
   const reported = mode === 'split' ? [1] : [...Array(folds).keys()];
   let rank1 = 0;
   let accepted = 0;
