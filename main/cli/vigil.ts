@@ -8,6 +8,7 @@ import { runCameras } from './cameras-command.js';
 import { runDoctor } from './doctor.js';
 import { runAppearances, runCameraStatus, runEvents, runServe } from './serve-command.js';
 import { runModels } from './models-command.js';
+import { runCalibrate } from './calibrate-command.js';
 import { runEnroll, runIdentify, runMembers, runUnknowns } from './recognition-commands.js';
 import { runAudit, runConsent, runSubject } from './subject-command.js';
 import { runUsers } from './users-command.js';
@@ -17,6 +18,7 @@ const HELP = `Usage: vigil <command> [options]
 Commands:
   enroll --name NAME [--apartment A] [--email E] [--phone P] PHOTO...   enroll a member from 1-10 photos
   identify [--camera ID] IMAGE...                                       identify every face in images
+  calibrate [--far 0.01] [--apply] [--camera ID]                       this site's threshold for a false-accept rate (--apply stores it, audited)
   members list | show ID | delete ID                                    manage members
   members suspend|activate ID | watchlist ID on|off | hours ID HH:MM-HH:MM|any   access control (alerts)
   unknowns list | dismiss ID | crop ID --out FILE                       list unknown persons, close one, decrypt its face crop
@@ -80,6 +82,8 @@ async function main(argv: string[]): Promise<number> {
       text: { type: 'string' },
       role: { type: 'string' },
       'password-file': { type: 'string' },
+      far: { type: 'string' },
+      apply: { type: 'boolean', default: false },
     },
   });
   const [command, ...rest] = positionals;
@@ -104,6 +108,8 @@ async function main(argv: string[]): Promise<number> {
       });
     case 'identify':
       return runIdentify(g, rest, values.camera);
+    case 'calibrate':
+      return runCalibrate(g, { far: values.far, apply: values.apply, camera: values.camera });
     case 'members':
       return runMembers(g, rest);
     case 'unknowns':

@@ -222,6 +222,19 @@ export const methods = {
     permission: 'settings.manage',
     input: z.object({ channel: z.enum(['webhook', 'smtp', 'mqtt']) }).strict(),
   },
+  /** This site's threshold for a false-accept rate; `apply` stores it (global, or one camera). */
+  'recognition.calibrate': {
+    permission: 'settings.manage',
+    input: z
+      .object({
+        far: z.number().gt(0).lt(1).default(0.01),
+        apply: z
+          .object({ camera_id: text(64).nullish() })
+          .strict()
+          .optional(),
+      })
+      .strict(),
+  },
 
   // Accounts
   'users.list': { permission: 'users.manage', input: z.object({}).strict() },
@@ -469,6 +482,21 @@ export interface SettingSaved extends Ok {
   message: string;
 }
 
+/** `vigil calibrate`'s figures, with the DET curve the Settings → Recognition panel draws. */
+export interface CalibrationView {
+  genuine_pairs: number;
+  impostor_pairs: number;
+  far: number;
+  threshold: number | null;
+  expected_accept_rate: number | null;
+  current_threshold: number;
+  /** What is missing before a threshold can be trusted; null when there is enough data. */
+  needs: string | null;
+  det: { threshold: number; far: number; frr: number }[];
+  /** Where the threshold was stored when `apply` was given: 'global' or a camera id. */
+  applied: string | null;
+}
+
 export interface Results {
   'auth.status': AuthStatus;
   'auth.setup': LoginResult;
@@ -506,6 +534,7 @@ export interface Results {
   'settings.get': SettingsView;
   'settings.set': SettingSaved;
   'settings.testChannel': { ok: boolean; message: string };
+  'recognition.calibrate': CalibrationView;
   'users.list': UserView[];
   'users.add': UserView;
   'users.setPassword': Ok;

@@ -104,6 +104,12 @@ async function fetchFromSource(
       `${entry.file} comes with the npm package ${source.package}; run npm ci to restore it.`,
     );
   }
+  if (source.kind === 'bundled') {
+    throw new VigilError(
+      'MODEL_MISSING',
+      `${entry.file} comes with the app (${source.path}); reinstall the app to restore it.`,
+    );
+  }
   if (source.kind === 'http') {
     await download(mapUrl(source.url), dest, entry.file, opts.onProgress);
   } else {

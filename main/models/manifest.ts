@@ -8,6 +8,8 @@ const source = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('npm'), package: z.string(), version: z.string(), path: z.string() }),
   z.object({ kind: z.literal('http'), url: z.string().url() }),
   z.object({ kind: z.literal('http-zip'), url: z.string().url(), entry: z.string() }),
+  /** Committed with the app, under its models/ folder (path relative to the package root). */
+  z.object({ kind: z.literal('bundled'), path: z.string() }),
 ]);
 
 const inputSpec = z.object({
@@ -26,7 +28,15 @@ const inputSpec = z.object({
   dynamic_size: z.boolean().optional(),
 });
 
-const family = z.enum(['ultraface', 'yunet', 'scrfd', 'landmarks68', 'arcface', 'minifasnet']);
+const family = z.enum([
+  'ultraface',
+  'yunet',
+  'yunet-landmarks',
+  'scrfd',
+  'landmarks68',
+  'arcface',
+  'minifasnet',
+]);
 
 const model = z.object({
   id: z.string(),

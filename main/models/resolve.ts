@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { VigilError } from '../errors.js';
+import { packageRoot } from '../paths.js';
 import type { ModelEntry } from './manifest.js';
 
 const require = createRequire(import.meta.url);
@@ -52,6 +53,11 @@ export function locateModel(entry: ModelEntry, dataDir?: string): string | undef
     if (p) return p;
   }
   for (const s of entry.sources) {
+    if (s.kind === 'bundled') {
+      const p = join(packageRoot(), s.path);
+      if (existsSync(p)) return p;
+      continue;
+    }
     if (s.kind !== 'npm') continue;
     const dir = npmPackageDir(s.package);
     if (dir && existsSync(join(dir, s.path))) return join(dir, s.path);
@@ -64,7 +70,7 @@ export function sha256(bytes: Uint8Array): string {
 }
 
 function fixFor(entry: ModelEntry): string {
-  if (entry.sources.some((s) => s.kind === 'npm')) return 'reinstall the app (npm ci) to restore it';
+  if (entry.sources.some((s) => s.kind === 'npm' || s.kind === 'bundled')) return 'reinstall the app (npm ci) to restore it';
   if (entry.sources.length > 0) return 'run "npm run models:fetch" for its model pack';
   return 'put the file in a folder named by VIGIL_MODELS_DIR';
 }

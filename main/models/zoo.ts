@@ -4,6 +4,7 @@ import { ScrfdDetector } from '../detect/scrfd.js';
 import type { FaceDetector, LandmarkModel } from '../detect/types.js';
 import { UltraFaceDetector } from '../detect/ultraface.js';
 import { YuNetDetector } from '../detect/yunet.js';
+import { YuNetLandmarks } from '../detect/yunet-landmarks.js';
 import { VigilError } from '../errors.js';
 import { log } from '../log.js';
 import { MiniFasNetLiveness } from '../liveness/minifasnet.js';
@@ -21,8 +22,10 @@ export function preparedModelBytes(
   let flushed = 0;
   if (param(entry, 'flush_denormals', false)) flushed = flushDenormalWeights(bytes);
   let batchable = entry.input.batch === 0;
-  if (!batchable && param(entry, 'dynamic_batch', false)) {
-    bytes = makeBatchDynamic(bytes);
+  // A fixed-size fully convolutional detector can run on any input size once its graph says so.
+  const anySize = param(entry, 'dynamic_input', false);
+  if ((!batchable && param(entry, 'dynamic_batch', false)) || anySize) {
+    bytes = makeBatchDynamic(bytes, anySize);
     batchable = true;
   }
   return { bytes, flushed, batchable };
@@ -70,6 +73,11 @@ export async function loadLandmarks(
   dataDir?: string,
   sessions?: SessionList,
 ): Promise<LandmarkModel> {
+  if (entry.family === 'yunet-landmarks') {
+    const fallbackId = param<string | null>(entry, 'fallback', null);
+    const fallback = fallbackId ? await loadLandmarks(modelById(fallbackId), dataDir, sessions) : null;
+    return new YuNetLandmarks(entry, (await open(entry, dataDir, sessions)).session, fallback);
+  }
   if (entry.family !== 'landmarks68')
     throw new VigilError('MODEL_INVALID', `${entry.id} is not a landmark model.`);
   return new Landmarks68Model(entry, (await open(entry, dataDir, sessions)).session);

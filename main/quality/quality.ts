@@ -25,11 +25,17 @@ export interface QualityGate {
   maxBrightness: number;
 }
 
+/*
+ * Measured through bench:accuracy (product path): at 60 px and ±35° the gate turned away a third of
+ * the enrollment photos of CelebA and whole ORL members — photos whose faces the recognizer matches
+ * well (it works on 112-pixel crops, and pose here is a coarse five-point estimate, ±10°). Faces
+ * of 40 px are what the cameras will see anyway.
+ */
 export const ENROLL_GATE: QualityGate = {
-  minFaceSize: 60,
+  minFaceSize: 40,
   minSharpness: 15,
-  maxYaw: 35,
-  maxPitch: 35,
+  maxYaw: 45,
+  maxPitch: 45,
   minBrightness: 40,
   maxBrightness: 225,
 };

@@ -196,13 +196,14 @@ function rewrite(
 
 const symbolicBatch = new TextEncoder().encode('batch');
 
-function withSymbolicBatch(buf: Uint8Array, vi: Field): Uint8Array {
-  let firstDim = true;
+function withSymbolicBatch(buf: Uint8Array, vi: Field, allDims = false): Uint8Array {
+  let index = 0;
   const shape = (s: Field): Uint8Array | undefined => {
-    if (s.no !== SHAPE_DIM || !firstDim) return undefined;
-    firstDim = false;
+    if (s.no !== SHAPE_DIM || (index > 0 && !allDims)) return undefined;
+    const name = index === 0 ? symbolicBatch : new TextEncoder().encode(`dim${index}`);
+    index++;
     const dim = rewrite(buf, s.valueStart, s.valueEnd, (d) => (d.no === DIM_VALUE ? null : undefined));
-    return lenField(SHAPE_DIM, concat([dim, lenField(2, symbolicBatch)]));
+    return lenField(SHAPE_DIM, concat([dim, lenField(2, name)]));
   };
   const tensorType = (t: Field): Uint8Array | undefined =>
     t.no === TENSOR_TYPE_SHAPE ? lenField(t.no, rewrite(buf, t.valueStart, t.valueEnd, shape)) : undefined;
@@ -219,12 +220,12 @@ function withSymbolicBatch(buf: Uint8Array, vi: Field): Uint8Array {
  * with a fixed batch of 1 can run several faces per call. Intermediate shape annotations are
  * dropped (onnxruntime infers them again). Returns a new buffer.
  */
-export function makeBatchDynamic(model: Uint8Array): Uint8Array {
+export function makeBatchDynamic(model: Uint8Array, allDims = false): Uint8Array {
   return rewrite(model, 0, model.length, (f) => {
     if (f.no !== MODEL_GRAPH || f.wire !== WIRE_LEN) return undefined;
     const graph = rewrite(model, f.valueStart, f.valueEnd, (g) => {
       if (g.no === GRAPH_VALUE_INFO) return null;
-      if (g.no === GRAPH_INPUT || g.no === GRAPH_OUTPUT) return withSymbolicBatch(model, g);
+      if (g.no === GRAPH_INPUT || g.no === GRAPH_OUTPUT) return withSymbolicBatch(model, g, allDims);
       return undefined;
     });
     return lenField(f.no, graph);

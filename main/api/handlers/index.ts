@@ -5,6 +5,7 @@ import { authHandlers } from './auth.js';
 import { camerasHandlers } from './cameras.js';
 import { dashboardHandlers } from './dashboard.js';
 import { membersHandlers } from './members.js';
+import { recognitionHandlers } from './recognition.js';
 import { reportsHandlers } from './reports.js';
 import { subjectsHandlers } from './subjects.js';
 import { unknownsHandlers } from './unknowns.js';
@@ -20,4 +21,5 @@ export const handlers: Handlers = {
   ...reportsHandlers,
   ...adminHandlers,
   ...subjectsHandlers,
+  ...recognitionHandlers,
 };

@@ -11,6 +11,7 @@ import type { CameraView, SettingsView } from '../../../../main/contract/contrac
 import { call } from '../../api.js';
 import { EmptyState, ErrorState, Loading } from '../../components/states.js';
 import { useCall } from '../../hooks/useCall.js';
+import { CalibrationPanel } from './CalibrationPanel.js';
 import { attempt, OutcomeLine, savedMessage, Section, type Outcome } from './parts.js';
 import { fmt, parseInteger, parseThreshold } from './validate.js';
 
@@ -37,6 +38,12 @@ export function RecognitionTab({ settings, onSaved }: { settings: SettingsView; 
         ) : (
           <ModelThresholds models={models} active={info.data?.recognizer} stored={stored} onSaved={onSaved} />
         )}
+      </Section>
+      <Section
+        title="Site calibration"
+        hint="This site's own threshold: members' photos against each other and against unknown persons."
+      >
+        <CalibrationPanel onSaved={onSaved} />
       </Section>
       <Section
         title="Per-camera thresholds"

@@ -1,0 +1,20 @@
+import { applyThreshold, calibrate, siteScores } from '../../engine/site-calibration.js';
+import { actorOf, type Handlers } from '../context.js';
+
+export const recognitionHandlers: Pick<Handlers, 'recognition.calibrate'> = {
+  'recognition.calibrate': (ctx, p) => {
+    const camera = p.apply?.camera_id ?? undefined;
+    const { engine } = ctx;
+    const c = calibrate(siteScores(engine.db, engine.vectors), p.far, engine.thresholds(camera).recognition);
+    let applied: string | null = null;
+    if (p.apply && c.threshold !== null) {
+      applyThreshold(engine.db, engine.recognizer.id, c.threshold, {
+        cameraId: camera ?? null,
+        actor: actorOf(ctx),
+        far: p.far,
+      });
+      applied = camera ?? 'global';
+    }
+    return { ...c, applied };
+  },
+};

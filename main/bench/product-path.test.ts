@@ -1,0 +1,76 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { packageRoot } from '../paths.js';
+import { asset, describeWithAssets } from '../testing/assets.js';
+import { listImages, outOfSample, runProductPath, type ProductRun } from './product-path.js';
+
+const CLI = join(packageRoot(), 'dist', 'main', 'cli', 'vigil.js');
+const PEOPLE = ['07201', '07203', '07205'];
+const ENROLL = 3;
+const PROBES = 2;
+
+function vigil(args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+interface CliFace {
+  bbox: number[];
+  candidates: { name: string; similarity: number }[];
+}
+
+describeWithAssets('bench:accuracy measures what the CLI does', () => {
+  let dataset: string;
+  let cliData: string;
+  let run: ProductRun;
+  beforeAll(async () => {
+    if (!existsSync(CLI)) throw new Error('Build first (npm run build): the CLI runs from dist/.');
+    // A small labelled folder of real photos: the same files for both paths.
+    dataset = mkdtempSync(join(tmpdir(), 'vigil-acc-set-'));
+    cliData = mkdtempSync(join(tmpdir(), 'vigil-acc-cli-'));
+    for (const p of PEOPLE) {
+      mkdirSync(join(dataset, p));
+      for (const f of listImages(asset('faces', 'celeba', p)).slice(0, ENROLL + PROBES))
+        symlinkSync(f, join(dataset, p, f.split('/').pop()!));
+    }
+    run = await runProductPath({ datasetDir: dataset, distractorDir: null, enrollCount: ENROLL });
+  }, 240_000);
+  afterAll(() => {
+    rmSync(dataset, { recursive: true, force: true });
+    rmSync(cliData, { recursive: true, force: true });
+  });
+
+  it('enroll → identify through the CLI gives the bench path its top candidate and similarity', () => {
+    for (const p of PEOPLE) {
+      const photos = listImages(join(dataset, p)).slice(0, ENROLL);
+      vigil(['enroll', '--data-dir', cliData, '--name', p, '--json', ...photos]);
+    }
+    expect(run.enrolled.size).toBe(PEOPLE.length);
+    expect(run.probes).toHaveLength(PEOPLE.length * PROBES);
+    for (const probe of run.probes) {
+      const [out] = vigil(['identify', '--data-dir', cliData, '--json', probe.image]);
+      const faces = (out as { faces: CliFace[] }).faces;
+      const area = (f: CliFace) => (f.bbox[2]! - f.bbox[0]!) * (f.bbox[3]! - f.bbox[1]!);
+      const subject = [...faces].sort((a, b) => area(b) - area(a))[0]!;
+      expect(probe.top).not.toBeNull();
+      expect(subject.candidates[0]!.name).toBe(probe.top!.person);
+      expect(subject.candidates[0]!.similarity).toBeCloseTo(probe.top!.similarity, 4);
+    }
+  }, 240_000);
+
+  it('reports thresholds calibrated on people it does not report', () => {
+    const fig = outOfSample(run, 0.01, 'split');
+    // Half the people calibrate: the reported probes are only the other half's.
+    expect(fig.reportedProbes).toBeGreaterThan(0);
+    expect(fig.reportedProbes).toBeLessThan(run.probes.length);
+    const k = outOfSample(run, 0.01, 'k-fold');
+    expect(k.reportedProbes).toBe(run.probes.length);
+  });
+});
