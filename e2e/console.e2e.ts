@@ -54,6 +54,7 @@ describeWithAssets('security console (browser, real engine)', () => {
     const { page } = ui;
     await page.getByTestId('page-setup').waitFor();
     await screenshot(page, 'setup');
+    await page.getByLabel(/^First-run code/).fill(engine.setupCode);
     await page.getByLabel('Username').fill(ADMIN.username);
     await page.getByLabel(/^Password/).fill(ADMIN.password);
     await page.getByLabel('Repeat password').fill(ADMIN.password);

@@ -33,7 +33,14 @@ export const methods = {
   'auth.status': { permission: null, input: z.object({}).strict() },
   'auth.setup': {
     permission: null,
-    input: z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }).strict(),
+    input: z
+      .object({
+        username: z.string().min(1).max(64),
+        password: z.string().min(1).max(256),
+        /** The one-time first-run code `vigil serve` prints; the desktop shell needs none. */
+        code: z.string().max(64).optional(),
+      })
+      .strict(),
   },
   'auth.login': {
     permission: null,
@@ -289,7 +296,8 @@ export interface SystemInfo {
   pack: string;
   recognizer: string;
   execution_provider: string;
-  data_dir: string;
+  /** Only for a signed-in caller: the folder's path tells an anonymous client too much. */
+  data_dir?: string;
   kiosk: boolean;
   /** True when the pack includes a liveness (anti-spoofing) model; the kiosk then says so. */
   liveness?: boolean;

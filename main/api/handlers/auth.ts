@@ -62,6 +62,15 @@ export const authHandlers: Pick<
     const db = ctx.engine.db;
     if (!needsSetup(db))
       throw new VigilError('CONFLICT', 'Vigil is already set up: sign in with an administrator account.');
+    if (ctx.setupCode && !ctx.setupCode.matches(p.code)) {
+      log('warn', 'setup_refused', { reason: p.code ? 'wrong code' : 'no code' });
+      throw new VigilError(
+        'FORBIDDEN',
+        p.code
+          ? 'That first-run code is not correct: use the code vigil serve printed when it started.'
+          : 'The first-run code is needed: vigil serve printed it when it started.',
+      );
+    }
     const name = typed(p.username);
     const user = await addUser(
       db,
