@@ -234,6 +234,7 @@ describeWithAssets('security console (browser, real engine)', () => {
     expect(consent.json.consents).toHaveLength(1);
 
     await page.getByRole('button', { name: 'Exit kiosk' }).click();
+    await page.getByLabel('Administrator', { exact: true }).fill(ADMIN.username);
     await page.getByLabel('Administrator PIN').fill('wrong pin 123');
     await page
       .getByRole('dialog')

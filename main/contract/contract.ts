@@ -112,7 +112,11 @@ export const methods = {
     input: z
       .object({
         member: memberFields,
-        photos: z.array(photo).min(1).max(10),
+        /** live: taken just now with the console's camera; the engine checks its liveness again. */
+        photos: z
+          .array(photo.extend({ live: z.boolean().optional() }))
+          .min(1)
+          .max(10),
         /** The consent text shown and accepted before capture (kiosk and wizard). */
         consent: z
           .object({ text: z.string().min(1).max(5000), method: z.enum(['kiosk', 'console']) })
@@ -264,8 +268,12 @@ export const methods = {
   },
   'consent.withdraw': { permission: 'subjects.manage', input: z.object({ id }).strict() },
 
-  // Kiosk: leaving the locked enrollment screen needs an admin's PIN (an admin password).
-  'kiosk.unlock': { permission: null, input: z.object({ pin: z.string().min(1).max(256) }).strict() },
+  // Kiosk: leaving the locked enrollment screen needs a named administrator's PIN (their password),
+  // and only a kiosk (a kiosk window or a kiosk account's session) may ask.
+  'kiosk.unlock': {
+    permission: null,
+    input: z.object({ username: z.string().min(1).max(64), pin: z.string().min(1).max(256) }).strict(),
+  },
 } as const satisfies Record<string, { permission: Permission | null; input: z.ZodTypeAny }>;
 
 export type MethodName = keyof typeof methods;

@@ -15,7 +15,7 @@ import type { EngineEvent } from '../engine/events.js';
 import type { Pipeline } from '../engine/pipeline.js';
 import { log } from '../log.js';
 import { listCameras, publicCamera } from '../store/cameras.js';
-import { RateLimiter, waitSentence } from './rate-limit.js';
+import { RateLimiter, waitSentence } from '../util/rate-limit.js';
 import {
   clientAddress,
   hostAllowed,
