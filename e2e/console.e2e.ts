@@ -54,6 +54,7 @@ describeWithAssets('security console (browser, real engine)', () => {
     const { page } = ui;
     await page.getByTestId('page-setup').waitFor();
     await screenshot(page, 'setup');
+    await page.getByLabel(/^First-run code/).fill(engine.setupCode);
     await page.getByLabel('Username').fill(ADMIN.username);
     await page.getByLabel(/^Password/).fill(ADMIN.password);
     await page.getByLabel('Repeat password').fill(ADMIN.password);
@@ -233,6 +234,7 @@ describeWithAssets('security console (browser, real engine)', () => {
     expect(consent.json.consents).toHaveLength(1);
 
     await page.getByRole('button', { name: 'Exit kiosk' }).click();
+    await page.getByLabel('Administrator', { exact: true }).fill(ADMIN.username);
     await page.getByLabel('Administrator PIN').fill('wrong pin 123');
     await page
       .getByRole('dialog')

@@ -18,6 +18,8 @@ export class ServedEngine {
     readonly port: number,
     private readonly proc: ChildProcess,
     readonly log: () => string,
+    /** The one-time code `vigil serve` printed for creating the first administrator. */
+    readonly setupCode: string,
   ) {}
 
   get url(): string {
@@ -32,16 +34,17 @@ export class ServedEngine {
       env: { ...process.env, VIGIL_PASSPHRASE: 'e2e passphrase 1', VIGIL_LOG_LEVEL: 'warn' },
     });
     proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
-    const port = await new Promise<number>((resolve, reject) => {
+    const { port, code } = await new Promise<{ port: number; code: string }>((resolve, reject) => {
       let out = '';
       proc.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-        if (m) resolve(Number(m[1]));
+        const c = /first-run code: (\S+)/.exec(out);
+        if (m && c) resolve({ port: Number(m[1]), code: c[1]! });
       });
       proc.on('exit', (code) => reject(new Error(`vigil serve exited ${code}: ${stderr}`)));
     });
-    return new ServedEngine(dataDir, port, proc, () => stderr);
+    return new ServedEngine(dataDir, port, proc, () => stderr, code);
   }
 
   /** One contract call over HTTP, for set-up and for checking what the UI did. */

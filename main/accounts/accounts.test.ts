@@ -16,6 +16,7 @@ import {
   addUser,
   authenticate,
   authenticateAdminPin,
+  BAD_PIN,
   BAD_CREDENTIALS,
   BASE_LOCK_MS,
   LOCK_AFTER,
@@ -185,33 +186,68 @@ describe('accounts', () => {
     expect(ratio).toBeLessThan(2);
   });
 
-  it('kiosk PIN guesses are throttled at the kiosk and never lock the administrators out', async () => {
+  it('a kiosk PIN is one named administrator’s password, charged to that account’s lockout', async () => {
     let now = Date.parse('2026-11-28T10:00:00Z');
     const clock = () => now;
     await addUser(db, { username: 'a1', role: 'admin', password: 'admin-one-pin' });
     await addUser(db, { username: 'a2', role: 'admin', password: 'admin-two-pin' });
     await addUser(db, { username: 'op', role: 'operator', password: 'operator-pin' });
-    expect(await authenticateAdminPin(db, 'operator-pin', clock)).toMatchObject({ ok: false });
-    for (let i = 0; i < LOCK_AFTER - 1; i++)
-      expect(await authenticateAdminPin(db, `guess-${i}-pin`, clock)).toMatchObject({
-        reason: 'bad_password',
-      });
-    // Locked at the kiosk now: even the right PIN waits, without being checked.
-    expect(await authenticateAdminPin(db, 'admin-two-pin', clock)).toMatchObject({
+    // Another administrator's password, or an operator's, is not this administrator's PIN.
+    expect(await authenticateAdminPin(db, 'a1', 'admin-two-pin', clock)).toMatchObject({ ok: false });
+    expect(await authenticateAdminPin(db, 'op', 'operator-pin', clock)).toMatchObject({
       ok: false,
-      reason: 'locked',
+      message: BAD_PIN,
     });
-    expect(failures(db, 'a1').failed_logins).toBe(0);
+    for (let i = 1; i < LOCK_AFTER; i++)
+      expect(await authenticateAdminPin(db, 'a1', `guess-${i}-pin`, clock)).toMatchObject({
+        reason: 'bad_password',
+        message: BAD_PIN,
+      });
+    // Five wrong PINs lock a1 (sign-in included); even the right PIN waits, unchecked.
+    expect(failures(db, 'a1').failed_logins).toBe(LOCK_AFTER);
+    expect(await authenticateAdminPin(db, 'a1', 'admin-one-pin', clock)).toMatchObject({ reason: 'locked' });
+    expect(await authenticate(db, 'a1', 'admin-one-pin', clock)).toMatchObject({ reason: 'locked' });
     expect(failures(db, 'a2').failed_logins).toBe(0);
-    expect((await authenticate(db, 'a1', 'admin-one-pin', clock)).ok).toBe(true);
     now += BASE_LOCK_MS + 1;
-    expect(await authenticateAdminPin(db, 'admin-two-pin', clock)).toEqual({
+    expect(await authenticateAdminPin(db, 'a1', 'admin-one-pin', clock)).toEqual({
       ok: true,
-      username: 'a2',
+      username: 'a1',
       role: 'admin',
     });
+    expect(failures(db, 'a1')).toEqual({ failed_logins: 0, locked_until: null });
     // A PIN unlock is not a sign-in.
-    expect(listUsers(db).find((u) => u.username === 'a2')!.last_login).toBeNull();
+    expect(listUsers(db).find((u) => u.username === 'a1')!.last_login).toBeNull();
+  });
+
+  it('parallel guesses are each charged before hashing, so the lock holds however many arrive', async () => {
+    await addUser(db, { username: 'boss', role: 'admin', password: PW });
+    const t = Date.parse('2026-11-28T10:00:00Z');
+    const outcomes = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => authenticateAdminPin(db, 'boss', `parallel-${i}`, () => t)),
+    );
+    const checked = outcomes.filter((o) => !o.ok && o.reason === 'bad_password').length;
+    expect(checked).toBe(LOCK_AFTER);
+    expect(outcomes.filter((o) => !o.ok && o.reason === 'locked')).toHaveLength(12 - LOCK_AFTER);
+    expect(outcomes.some((o) => o.ok)).toBe(false);
+    // Then even the right password is refused until the lock ends.
+    expect(await authenticate(db, 'boss', PW, () => t + 1000)).toMatchObject({ reason: 'locked' });
+  });
+
+  it('locks an unknown name the same way and with the same sentence as a real one', async () => {
+    await addUser(db, { username: 'real', role: 'viewer', password: PW });
+    const t = Date.parse('2026-11-28T10:00:00Z');
+    const answers = async (name: string) => {
+      const out: string[] = [];
+      for (let i = 0; i <= LOCK_AFTER; i++) {
+        const r = await authenticate(db, name, `wrong-${i}`, () => t);
+        out.push(r.ok ? 'ok' : r.message);
+      }
+      return out;
+    };
+    const real = await answers('real');
+    const ghost = await answers('ghost');
+    expect(ghost).toEqual(real);
+    expect(real.at(-1)).toMatch(/Too many failed sign-ins/);
   });
 });
 

@@ -19,7 +19,7 @@ export const BASE_LOCK_MS = 30_000;
 export const MAX_LOCK_MS = 15 * 60_000;
 
 export const BAD_CREDENTIALS = 'The username or password is not correct.';
-export const BAD_PIN = 'That PIN is not correct.';
+export const BAD_PIN = 'The administrator name or PIN is not correct.';
 
 interface UserRow {
   username: string;
@@ -245,52 +245,93 @@ async function upgradeHash(db: Database.Database, r: UserRow, password: string):
 }
 
 /**
- * Checks a username and password. An unknown name is verified against a dummy hash, so it takes
- * as long as a wrong password and gets the same sentence. A locked account is refused before any
- * hashing; the lock is re-read after hashing, so parallel guesses cannot slip past it.
+ * Failures against names that are not accounts, so that a name's lockout answers the same whether
+ * it exists or not. In memory and bounded: anonymous guesses cannot grow it without limit.
  */
-export async function authenticate(
+const ghostFailures = new WeakMap<
+  Database.Database,
+  Map<string, { failures: number; lockedUntil: number }>
+>();
+const MAX_GHOSTS = 10_000;
+
+function ghostsOf(db: Database.Database): Map<string, { failures: number; lockedUntil: number }> {
+  let m = ghostFailures.get(db);
+  if (!m) ghostFailures.set(db, (m = new Map()));
+  return m;
+}
+
+interface CheckOptions {
+  clock: Clock;
+  /** Only an administrator's password counts (the kiosk PIN). */
+  adminOnly: boolean;
+  /** A sign-in stamps last_login; a PIN check does not. */
+  signIn: boolean;
+  /** "sign-ins for this account" / "PIN entries for this administrator" */
+  what: string;
+  wrong: string;
+}
+
+/**
+ * One password check against one named account's persistent lockout. The failure is charged
+ * before the hash is computed, in the same transaction that checks the lock, so parallel guesses
+ * each pay up front and the lock holds however many arrive at once; a right password refunds it.
+ * An unknown name is charged in memory and hashed against a dummy, so it takes as long, gets the
+ * same sentence and locks the same way.
+ */
+async function checkPassword(
   db: Database.Database,
   username: string,
   password: string,
-  clock: Clock = Date.now,
+  o: CheckOptions,
 ): Promise<AuthOutcome> {
   const name = username.trim().toLowerCase();
-  const before = row(db, name);
-  if (!before) {
+  const start = o.clock();
+  const gate = db
+    .transaction((): { locked: number } | { row: UserRow } | null => {
+      const r = row(db, name);
+      if (!r || (o.adminOnly && r.role !== 'admin')) return null;
+      const until = lockedUntil(r, start);
+      if (until !== null) return { locked: until };
+      recordFailure(db, name, start);
+      return { row: r };
+    })
+    .immediate();
+  if (gate === null) {
+    const ghosts = ghostsOf(db);
+    const g = ghosts.get(name) ?? { failures: 0, lockedUntil: 0 };
+    if (g.lockedUntil > start)
+      return {
+        ok: false,
+        reason: 'locked',
+        message: retrySentence(g.lockedUntil, start, o.what),
+        username: null,
+      };
+    g.failures++;
+    const lock = lockDuration(g.failures);
+    if (lock > 0) g.lockedUntil = start + lock;
+    ghosts.delete(name);
+    ghosts.set(name, g);
+    if (ghosts.size > MAX_GHOSTS) ghosts.delete(ghosts.keys().next().value as string);
     await verifyPassword(password, await dummyHash());
-    return { ok: false, reason: 'unknown_user', message: BAD_CREDENTIALS, username: null };
+    return { ok: false, reason: 'unknown_user', message: o.wrong, username: null };
   }
-  const lockedAt = lockedUntil(before, clock());
-  if (lockedAt !== null)
+  if ('locked' in gate)
     return {
       ok: false,
       reason: 'locked',
-      message: retrySentence(lockedAt, clock(), 'sign-ins for this account'),
+      message: retrySentence(gate.locked, start, o.what),
       username: name,
     };
+  const before = gate.row;
   const matches = await verifyPassword(password, before.password_hash);
   const outcome = db
     .transaction((): AuthOutcome => {
-      const now = clock();
       const r = row(db, name);
-      if (!r) return { ok: false, reason: 'unknown_user', message: BAD_CREDENTIALS, username: null };
-      const until = lockedUntil(r, now);
-      if (until !== null)
-        return {
-          ok: false,
-          reason: 'locked',
-          message: retrySentence(until, now, 'sign-ins for this account'),
-          username: name,
-        };
+      if (!r) return { ok: false, reason: 'unknown_user', message: o.wrong, username: null };
       // A password changed while we hashed: the check was against the old one.
-      if (r.password_hash !== before.password_hash)
-        return { ok: false, reason: 'bad_password', message: BAD_CREDENTIALS, username: name };
-      if (!matches) {
-        recordFailure(db, name, now);
-        return { ok: false, reason: 'bad_password', message: BAD_CREDENTIALS, username: name };
-      }
-      recordSuccess(db, name, now, true);
+      if (r.password_hash !== before.password_hash || !matches)
+        return { ok: false, reason: 'bad_password', message: o.wrong, username: name };
+      recordSuccess(db, name, o.clock(), o.signIn);
       return { ok: true, username: r.username, role: r.role };
     })
     .immediate();
@@ -298,48 +339,38 @@ export async function authenticate(
   return outcome;
 }
 
-/** Failed kiosk PIN entries per store, throttled like a sign-in but on the kiosk, not on accounts. */
-const pinThrottle = new WeakMap<Database.Database, { failures: number; lockedUntil: number }>();
+/** Checks a username and password (a sign-in) against the account's lockout. */
+export function authenticate(
+  db: Database.Database,
+  username: string,
+  password: string,
+  clock: Clock = Date.now,
+): Promise<AuthOutcome> {
+  return checkPassword(db, username, password, {
+    clock,
+    adminOnly: false,
+    signIn: true,
+    what: 'sign-ins for this account',
+    wrong: BAD_CREDENTIALS,
+  });
+}
 
 /**
- * The kiosk's admin PIN is the password of any administrator account. Wrong PINs are throttled
- * at the kiosk (5 free, then 30 s doubling to 15 min): they do not count toward the
- * administrators' own lockout, so someone at the kiosk cannot lock the administrators out.
+ * The kiosk's exit PIN: the password of the one administrator named at the kiosk. It is charged to
+ * that administrator's own lockout (the same one as sign-in), so the kiosk is no side door for
+ * guessing: five wrong PINs lock the account for 30 s, doubling to 15 minutes.
  */
-export async function authenticateAdminPin(
+export function authenticateAdminPin(
   db: Database.Database,
+  username: string,
   pin: string,
   clock: Clock = Date.now,
 ): Promise<AuthOutcome> {
-  const start = clock();
-  const throttle = pinThrottle.get(db) ?? { failures: 0, lockedUntil: 0 };
-  if (throttle.lockedUntil > start)
-    return {
-      ok: false,
-      reason: 'locked',
-      message: retrySentence(throttle.lockedUntil, start, 'PIN entries'),
-      username: null,
-    };
-  const admins = db.prepare("SELECT * FROM users WHERE role = 'admin' ORDER BY username").all() as UserRow[];
-  const matches = await Promise.all(
-    admins.length > 0
-      ? admins.map((a) => verifyPassword(pin, a.password_hash))
-      : [
-          dummyHash()
-            .then((h) => verifyPassword(pin, h))
-            .then(() => false),
-        ],
-  );
-  const hit = admins.findIndex((_, i) => matches[i]);
-  if (hit < 0) {
-    throttle.failures++;
-    const lock = lockDuration(throttle.failures);
-    if (lock > 0) throttle.lockedUntil = clock() + lock;
-    pinThrottle.set(db, throttle);
-    return { ok: false, reason: 'bad_password', message: BAD_PIN, username: null };
-  }
-  pinThrottle.delete(db);
-  const admin = admins[hit]!;
-  await upgradeHash(db, admin, pin);
-  return { ok: true, username: admin.username, role: 'admin' };
+  return checkPassword(db, username, pin, {
+    clock,
+    adminOnly: true,
+    signIn: false,
+    what: 'PIN entries for this administrator',
+    wrong: BAD_PIN,
+  });
 }

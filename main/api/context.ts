@@ -1,6 +1,7 @@
 import type { ConsoleEvent, MethodName, ParsedParams, Result, SessionUser } from '../contract/contract.js';
 import type { Engine } from '../engine/engine.js';
 import type { Pipeline } from '../engine/pipeline.js';
+import type { SetupCode } from '../accounts/setup-code.js';
 
 /** What a handler may use: the engine, the live pipeline when one runs, and who is asking. */
 export interface ApiContext {
@@ -15,6 +16,13 @@ export interface ApiContext {
   kiosk: boolean;
   pack: string;
   version: string;
+  /** Where the request came from, for rate limits and the audit log; absent for the desktop shell. */
+  client?: { address: string; userAgent: string | null };
+  /**
+   * Present under `vigil serve`: auth.setup then needs its one-time code. The desktop shell's own
+   * window is at the machine already and passes none.
+   */
+  setupCode?: SetupCode;
   /** Sends an event to the calling console only (progress of a long export). */
   progress(task: string, done: number, total: number): void;
   /** Sends an event to every console (a camera added, an alert acknowledged). */

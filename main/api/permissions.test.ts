@@ -92,7 +92,8 @@ describe('API permissions at the boundary', () => {
       'user:viewer1',
       'user:kiosk1',
     ]);
-    expect(auditRows('login_failed').at(-1)).toMatchObject({ actor: 'user:viewer1', subject: 'viewer1' });
+    expect(auditRows('login_failed').at(-1)).toMatchObject({ actor: 'anonymous', subject: 'viewer1' });
+    expect(JSON.parse(auditRows('login_failed').at(-1)!.details)).toMatchObject({ success: false });
     const all = engine.db.prepare('SELECT details FROM audit_log').pluck().all().join('\n');
     for (const pw of [...Object.values(PASSWORDS), 'wrong password', 'another password'])
       expect(all).not.toContain(pw);
@@ -194,17 +195,26 @@ describe('API permissions at the boundary', () => {
     });
   });
 
-  it('unlocks the kiosk only with an administrator password, and logs out', async () => {
-    const wrong = await as('kiosk', 'kiosk.unlock', { pin: PASSWORDS.security });
+  it('unlocks the kiosk only from a kiosk, with a named administrator’s password, and logs out', async () => {
+    // Any other caller gets no answer about passwords at all.
+    const notKiosk = await as('viewer', 'kiosk.unlock', { username: 'admin', pin: PASSWORDS.admin });
+    expect(notKiosk).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    const wrong = await as('kiosk', 'kiosk.unlock', { username: 'admin', pin: PASSWORDS.security });
     expect(code(wrong)).toBe('UNAUTHENTICATED');
-    // Throttled at the kiosk, not charged to the administrator's own sign-in lockout.
-    const failed = engine.db
-      .prepare("SELECT failed_logins FROM users WHERE username = 'admin'")
-      .pluck()
-      .get();
-    expect(failed).toBe(0);
-    expect(code(await as('kiosk', 'kiosk.unlock', { pin: PASSWORDS.admin }))).toBe('OK');
+    // Charged to the named administrator's lockout, like a sign-in.
+    const failed = () =>
+      engine.db.prepare("SELECT failed_logins FROM users WHERE username = 'admin'").pluck().get();
+    expect(failed()).toBe(1);
+    // A non-administrator's password is no PIN, and answers like a wrong one.
+    const notAdmin = await as('kiosk', 'kiosk.unlock', { username: 'security1', pin: PASSWORDS.security });
+    expect(notAdmin).toMatchObject({
+      ok: false,
+      error: { message: (wrong as { error: { message: string } }).error.message },
+    });
+    expect(code(await as('kiosk', 'kiosk.unlock', { username: 'admin', pin: PASSWORDS.admin }))).toBe('OK');
+    expect(failed()).toBe(0);
     expect(auditRows('kiosk_unlocked').at(-1)).toMatchObject({ actor: 'user:kiosk1', subject: 'admin' });
+    // Two refusals from one client within a minute: one row now, the second counted for the summary.
     expect(auditRows('kiosk_unlock_failed')).toHaveLength(1);
 
     const k = sessions.get('kiosk')!;

@@ -1,4 +1,7 @@
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
 import { Api } from '../api/dispatch.js';
 import type { ServerMessage } from '../contract/contract.js';
@@ -8,8 +11,17 @@ import { Engine } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
 import { startRuntime } from '../engine/runtime.js';
 import { VigilError } from '../errors.js';
-import { VigilServer } from '../serve/server.js';
-import { newToken, readServeInfo, removeServeInfo, writeServeInfo } from '../serve/session-file.js';
+import { SetupCode } from '../accounts/setup-code.js';
+import { log } from '../log.js';
+import { VigilServer, WS_PROTOCOL } from '../serve/server.js';
+import { isLoopbackHost, loadTls, selfSignedTls, type TlsMaterial } from '../serve/tls.js';
+import {
+  newToken,
+  readServeInfo,
+  removeServeInfo,
+  writeServeInfo,
+  type ServeInfo,
+} from '../serve/session-file.js';
 import { findFfmpeg } from '../source/ffmpeg.js';
 import { listAppearances } from '../store/appearances.js';
 import { listCameras, publicCamera } from '../store/cameras.js';
@@ -17,8 +29,50 @@ import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
 import { withEngine } from './with-engine.js';
 
+export interface ServeFlags {
+  port?: string;
+  host?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Comma-separated host names the console is reached by (beyond loopback and IP addresses). */
+  allowHost?: string;
+  /** Comma-separated page origins allowed to call the API (a reverse proxy's public origin). */
+  allowOrigin?: string;
+}
+
+const list = (v: string | undefined): string[] =>
+  (v ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+/**
+ * The last resort of a long-running server: an exception that escaped every handler is logged and
+ * the cameras keep being watched. Handlers already answer every input; this is for a bug.
+ */
+function keepServing(): () => void {
+  const onError = (e: unknown) =>
+    log('error', 'uncaught_exception', { error: e instanceof Error ? e.message : String(e) });
+  const onRejection = (e: unknown) =>
+    log('error', 'unhandled_rejection', { error: e instanceof Error ? e.message : String(e) });
+  process.on('uncaughtException', onError);
+  process.on('unhandledRejection', onRejection);
+  return () => {
+    process.off('uncaughtException', onError);
+    process.off('unhandledRejection', onRejection);
+  };
+}
+
+function tlsFor(g: GlobalOptions, host: string, opts: ServeFlags): TlsMaterial | undefined {
+  if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey))
+    throw new UsageError('--tls-cert and --tls-key go together');
+  if (opts.tlsCert && opts.tlsKey) return loadTls(opts.tlsCert, opts.tlsKey);
+  // Beyond loopback, passwords and session tokens would cross the network in clear text.
+  return isLoopbackHost(host) ? undefined : selfSignedTls(g.dataDir, host);
+}
+
 /** Runs the whole engine without Electron until SIGTERM or SIGINT. */
-export async function runServe(g: GlobalOptions, opts: { port?: string; host?: string }): Promise<number> {
+export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<number> {
   const running = readServeInfo(g.dataDir);
   if (running)
     throw new VigilError(
@@ -29,6 +83,7 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError('--port takes a number from 0 to 65535');
   const host = opts.host ?? '127.0.0.1';
+  const tls = tlsFor(g, host, opts);
   const ffmpeg = findFfmpeg();
   if (!ffmpeg)
     throw new VigilError(
@@ -56,6 +111,7 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
     onEvent: (e) => sink.server?.broadcast(e),
   });
   const token = newToken();
+  const setupCode = new SetupCode(() => engine.db);
   const server = new VigilServer(engine, runtime.pipeline!, {
     host,
     port,
@@ -64,8 +120,13 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
     rendererDir: join(packageRoot(), 'dist', 'renderer'),
     pack: g.pack,
     version: packageVersion(),
+    allowedHosts: list(opts.allowHost),
+    allowedOrigins: list(opts.allowOrigin),
+    setupCode,
+    ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
   });
   sink.server = server;
+  const stopKeepServing = keepServing();
   const bound = await server.listen();
   writeServeInfo(g.dataDir, {
     pid: process.pid,
@@ -73,8 +134,16 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
     host,
     token,
     started_at: new Date().toISOString(),
+    ...(tls ? { tls: true, fingerprint: tls.fingerprint } : {}),
   });
-  process.stdout.write(`listening on http://${host}:${bound}\n`);
+  process.stdout.write(`listening on ${tls ? 'https' : 'http'}://${host}:${bound}\n`);
+  if (tls)
+    process.stdout.write(
+      `tls certificate${tls.selfSigned ? ' (self-signed)' : ''} sha256 fingerprint: ${tls.fingerprint}\n`,
+    );
+  // Whoever started the server reads this to create the first administrator; nobody else can.
+  const code = setupCode.current();
+  if (code) process.stdout.write(`first-run code: ${code}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGTERM', stop);
@@ -87,10 +156,50 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
   // The runtime's order: cameras stop (open tracks are written), fragments merge, alerts deliver.
   await runtime.stop();
   await server.close();
+  stopKeepServing();
   removeServeInfo(g.dataDir);
   engine.close();
   process.stderr.write('vigil: stopped\n');
   return 0;
+}
+
+function fingerprintMatches(socket: unknown, expected: string | undefined): boolean {
+  const cert = (socket as Partial<TLSSocket>).getPeerX509Certificate?.();
+  return Boolean(expected) && cert?.fingerprint256 === expected;
+}
+
+/** GET from the running server with its machine token; over TLS its certificate is pinned. */
+function getJson(info: ServeInfo, path: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const options = {
+      host: info.host,
+      port: info.port,
+      path,
+      headers: { authorization: `Bearer ${info.token}`, host: `127.0.0.1:${info.port}` },
+      rejectUnauthorized: false,
+    };
+    const req = (info.tls ? httpsGet : httpGet)(options, (res) => {
+      if (info.tls && !fingerprintMatches(res.socket, info.fingerprint)) {
+        res.destroy();
+        return reject(
+          new VigilError('NOT_FOUND', 'The server answering is not this vigil serve (certificate differs).'),
+        );
+      }
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(body));
+        } catch {
+          reject(new VigilError('NOT_FOUND', `vigil serve answered HTTP ${res.statusCode} without data.`));
+        }
+      });
+    });
+    req.on('error', (e) =>
+      reject(new VigilError('NOT_FOUND', `Cannot reach vigil serve on port ${info.port}: ${e.message}`)),
+    );
+  });
 }
 
 function describe(e: EngineEvent): string {
@@ -108,8 +217,13 @@ export async function runEvents(g: GlobalOptions, follow: boolean): Promise<numb
   if (!follow) throw new UsageError('events needs --follow (it streams from a running vigil serve)');
   const info = readServeInfo(g.dataDir);
   if (!info) throw new VigilError('NOT_FOUND', `No vigil serve is running for ${g.dataDir}.`);
-  const ws = new WebSocket(`ws://${info.host}:${info.port}/ws`, {
+  const ws = new WebSocket(`${info.tls ? 'wss' : 'ws'}://${info.host}:${info.port}/ws`, [WS_PROTOCOL], {
     headers: { authorization: `Bearer ${info.token}` },
+    // A self-signed certificate is checked by its fingerprint from serve.json instead of a CA.
+    ...(info.tls ? { rejectUnauthorized: false } : {}),
+  });
+  ws.on('upgrade', (res) => {
+    if (info.tls && !fingerprintMatches(res.socket, info.fingerprint)) ws.terminate();
   });
   return new Promise<number>((resolve, reject) => {
     ws.on('message', (data) => {
@@ -132,10 +246,7 @@ export async function runCameraStatus(g: GlobalOptions): Promise<number> {
   const info = readServeInfo(g.dataDir);
   let rows: unknown[];
   if (info) {
-    const res = await fetch(`http://${info.host}:${info.port}/api/cameras/status`, {
-      headers: { authorization: `Bearer ${info.token}` },
-    });
-    rows = (await res.json()) as unknown[];
+    rows = (await getJson(info, '/api/cameras/status')) as unknown[];
   } else {
     rows = await withEngine(g, (engine) =>
       listCameras(engine.db).map((c) => ({

@@ -25,6 +25,7 @@ Commands:
   cameras add --id ID --name NAME --url URL [--location L] [--loop]     add a camera (rtsp://, http(s)://, file:// or a path)
   cameras list | remove ID | status                                     list, remove cameras; live status from a running server
   serve [--port P] [--host H]                                           run the engine headless and serve the console (browser)
+        [--tls-cert F --tls-key F] [--allow-host NAMES] [--allow-origin URLS]   HTTPS (self-signed when --host is not loopback); extra names
   events --follow                                                       stream a running server's events
   appearances [--since T]                                               the appearance log
   alerts list | ack ID | resolve ID [--notes TEXT]                      alerts
@@ -73,6 +74,10 @@ async function main(argv: string[]): Promise<number> {
       loop: { type: 'boolean', default: false },
       port: { type: 'string' },
       host: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'allow-host': { type: 'string' },
+      'allow-origin': { type: 'string' },
       follow: { type: 'boolean', default: false },
       since: { type: 'string' },
       'passphrase-file': { type: 'string' },
@@ -121,7 +126,14 @@ async function main(argv: string[]): Promise<number> {
     case 'config':
       return runConfig(g, rest);
     case 'serve':
-      return runServe(g, { port: values.port, host: values.host });
+      return runServe(g, {
+        port: values.port,
+        host: values.host,
+        tlsCert: values['tls-cert'],
+        tlsKey: values['tls-key'],
+        allowHost: values['allow-host'],
+        allowOrigin: values['allow-origin'],
+      });
     case 'events':
       return runEvents(g, values.follow);
     case 'appearances':

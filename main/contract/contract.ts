@@ -33,7 +33,14 @@ export const methods = {
   'auth.status': { permission: null, input: z.object({}).strict() },
   'auth.setup': {
     permission: null,
-    input: z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }).strict(),
+    input: z
+      .object({
+        username: z.string().min(1).max(64),
+        password: z.string().min(1).max(256),
+        /** The one-time first-run code `vigil serve` prints; the desktop shell needs none. */
+        code: z.string().max(64).optional(),
+      })
+      .strict(),
   },
   'auth.login': {
     permission: null,
@@ -105,7 +112,11 @@ export const methods = {
     input: z
       .object({
         member: memberFields,
-        photos: z.array(photo).min(1).max(10),
+        /** live: taken just now with the console's camera; the engine checks its liveness again. */
+        photos: z
+          .array(photo.extend({ live: z.boolean().optional() }))
+          .min(1)
+          .max(10),
         /** The consent text shown and accepted before capture (kiosk and wizard). */
         consent: z
           .object({ text: z.string().min(1).max(5000), method: z.enum(['kiosk', 'console']) })
@@ -270,8 +281,12 @@ export const methods = {
   },
   'consent.withdraw': { permission: 'subjects.manage', input: z.object({ id }).strict() },
 
-  // Kiosk: leaving the locked enrollment screen needs an admin's PIN (an admin password).
-  'kiosk.unlock': { permission: null, input: z.object({ pin: z.string().min(1).max(256) }).strict() },
+  // Kiosk: leaving the locked enrollment screen needs a named administrator's PIN (their password),
+  // and only a kiosk (a kiosk window or a kiosk account's session) may ask.
+  'kiosk.unlock': {
+    permission: null,
+    input: z.object({ username: z.string().min(1).max(64), pin: z.string().min(1).max(256) }).strict(),
+  },
 } as const satisfies Record<string, { permission: Permission | null; input: z.ZodTypeAny }>;
 
 export type MethodName = keyof typeof methods;
@@ -302,7 +317,8 @@ export interface SystemInfo {
   pack: string;
   recognizer: string;
   execution_provider: string;
-  data_dir: string;
+  /** Only for a signed-in caller: the folder's path tells an anonymous client too much. */
+  data_dir?: string;
   kiosk: boolean;
   /** True when the pack includes a liveness (anti-spoofing) model; the kiosk then says so. */
   liveness?: boolean;

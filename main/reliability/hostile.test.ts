@@ -284,7 +284,10 @@ describeWithAssets('hostile input through the entry points', () => {
       const before = snapshot();
       const open = () =>
         new Promise<WebSocket>((resolve, reject) => {
-          const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`, { maxPayload: 1 << 20 });
+          const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, {
+            maxPayload: 1 << 20,
+            headers: { authorization: `Bearer ${token}` },
+          });
           ws.once('open', () => resolve(ws));
           ws.once('error', reject);
         });
@@ -305,6 +308,12 @@ describeWithAssets('hostile input through the entry points', () => {
       const ws = await open();
       for (const garbage of [
         'not json',
+        // Valid JSON that is not an object used to throw in the listener and stop the server.
+        'null',
+        '42',
+        '[]',
+        '"text"',
+        'true',
         '{"kind":"request","id":1,"method":{"toString":1}}',
         '{"kind":"request","id":"x","method":"members.delete","params":{"id":{"$gt":""}}}',
         JSON.stringify({

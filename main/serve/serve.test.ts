@@ -85,7 +85,9 @@ describeWithAssets('vigil serve', () => {
 
   it('streams camera status and recognition events to an authenticated client', async () => {
     const info = readServeInfo(dir)!;
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${info.token}`);
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, {
+      headers: { authorization: `Bearer ${info.token}` },
+    });
     const seen: { type: string; kind?: string; name?: string }[] = [];
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
@@ -160,7 +162,8 @@ async function rpcHttp(port: number, method: string, params: unknown, session?: 
 
 /** One request over the console's WebSocket with a session, as the browser console sends it. */
 async function rpcWs(port: number, session: string, method: string, params: unknown): Promise<RpcReply> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?session=${session}`);
+  // As the browser console does: the token as a subprotocol, never in the URL.
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, ['vigil', `vigil.auth.${session}`]);
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   const reply = await new Promise<RpcReply>((resolve) => {
     ws.on('message', (d) => {
@@ -177,6 +180,7 @@ describeWithAssets('vigil serve: accounts at the boundary', () => {
   let dir: string;
   let server: ChildProcess;
   let port: number;
+  let code = '';
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-serve-auth-'));
     server = spawn(process.execPath, [CLI, 'serve', '--data-dir', dir, '--port', '0'], {
@@ -187,7 +191,11 @@ describeWithAssets('vigil serve: accounts at the boundary', () => {
       server.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-        if (m) resolve(Number(m[1]));
+        const c = /first-run code: ([0-9A-Z]{4}-[0-9A-Z]{4})\n/.exec(out);
+        if (m && c) {
+          code = c[1]!;
+          resolve(Number(m[1]));
+        }
       });
       server.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
     });
@@ -207,8 +215,25 @@ describeWithAssets('vigil serve: accounts at the boundary', () => {
   });
 
   it('a viewer is refused a delete at the WebSocket boundary, and the refusal is audited', async () => {
-    const setup = await rpcHttp(port, 'auth.setup', { username: 'chief', password: 'correct horse 1' });
+    // Without the code vigil serve printed, even a client on loopback cannot create the administrator.
+    const noCode = await rpcHttp(port, 'auth.setup', { username: 'chief', password: 'correct horse 1' });
+    expect(noCode.body.error?.code).toBe('FORBIDDEN');
+    const wrongCode = await rpcHttp(port, 'auth.setup', {
+      username: 'chief',
+      password: 'correct horse 1',
+      code: code === 'AAAA-AAAA' ? 'BBBB-BBBB' : 'AAAA-AAAA',
+    });
+    expect(wrongCode.body.error?.message).toMatch(/first-run code is not correct/);
+    expect((await rpcHttp(port, 'auth.status', {})).body.result).toMatchObject({ needs_setup: true });
+    const setup = await rpcHttp(port, 'auth.setup', {
+      username: 'chief',
+      password: 'correct horse 1',
+      code: code.toLowerCase(),
+    });
     expect(setup.body.ok).toBe(true);
+    // The code is spent once an administrator exists.
+    const again = await rpcHttp(port, 'auth.setup', { username: 'other', password: 'correct horse 2', code });
+    expect(again.body.ok).toBe(false);
     const admin = (setup.body.result as { session: string }).session;
     expect(await upgradeStatus(port, { authorization: `Bearer ${admin}` })).toBe(101);
     const added = await rpcWs(port, admin, 'users.add', {

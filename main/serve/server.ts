@@ -1,10 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { resolveSession, sessionUser } from '../accounts/sessions.js';
+import type { SetupCode } from '../accounts/setup-code.js';
 import { eventPermission, toConsoleEvent } from '../api/console-events.js';
 import type { ApiContext } from '../api/context.js';
-import type { Api } from '../api/dispatch.js';
+import type { Api, CallOutcome } from '../api/dispatch.js';
 import type { ConsoleEvent, MethodName, ServerMessage, SessionUser } from '../contract/contract.js';
 import { can } from '../contract/roles.js';
 import type { Engine } from '../engine/engine.js';
@@ -12,8 +15,18 @@ import type { EngineEvent } from '../engine/events.js';
 import type { Pipeline } from '../engine/pipeline.js';
 import { log } from '../log.js';
 import { listCameras, publicCamera } from '../store/cameras.js';
+import { RateLimiter, waitSentence } from '../util/rate-limit.js';
+import {
+  clientAddress,
+  hostAllowed,
+  isJson,
+  originAllowed,
+  requestPath,
+  userAgent,
+  type OriginPolicy,
+} from './request-guard.js';
 import { tokenMatches } from './session-file.js';
-import { serveStatic } from './static.js';
+import { consoleHeaders, serveStatic } from './static.js';
 
 export interface ServerOptions {
   host: string;
@@ -25,37 +38,113 @@ export interface ServerOptions {
   rendererDir: string;
   pack: string;
   version: string;
+  /** Extra host names and page origins the console is reached by (reverse proxy, DNS name). */
+  allowedHosts?: readonly string[];
+  allowedOrigins?: readonly string[];
+  /** HTTPS (and wss) with this certificate; Strict-Transport-Security is then sent. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** The first-run code auth.setup requires; without one, setup is refused. */
+  setupCode?: SetupCode;
+  /** Serve the console's *.map files (development only: they are the whole source). */
+  sourceMaps?: boolean;
+  /** Slow-client limits in milliseconds (tests shorten them). */
+  timeouts?: Partial<Timeouts>;
 }
 
-/** Requests and uploads (enrollment photos in base64) are bounded: 64 MiB a message. */
-const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+interface Timeouts {
+  /** All request headers must arrive within this (slowloris). */
+  headersMs: number;
+  /** The whole request, body included. */
+  requestMs: number;
+  /** A connection that sends nothing for this long is closed (half-open, idle keep-alive). */
+  idleMs: number;
+}
+const DEFAULT_TIMEOUTS: Timeouts = { headersMs: 15_000, requestMs: 60_000, idleMs: 60_000 };
+
+/** Before the caller is known nothing large is read: sign-in and setup fit in far less. */
+export const UNAUTHENTICATED_BODY_BYTES = 64 * 1024;
+/** A signed-in caller's ordinary request. */
+export const AUTHENTICATED_BODY_BYTES = 1024 * 1024;
+/** Enrollment photos (base64) for callers allowed to enroll. */
+export const UPLOAD_BODY_BYTES = 64 * 1024 * 1024;
+const UPLOAD_METHODS = new Set<MethodName>(['members.enroll', 'members.checkPhoto']);
 /** Above this much unsent data a console gets no further preview frames until it drains. */
 const PREVIEW_BACKLOG_BYTES = 512 * 1024;
 /** Methods callable without a session, over plain HTTP (to obtain one). */
-const OPEN_METHODS = new Set<MethodName>([
-  'auth.status',
+const OPEN_METHODS = new Set<MethodName>(['auth.status', 'auth.setup', 'auth.login', 'system.info']);
+/** Methods that check a secret (a scrypt each): limited per client address. */
+const CREDENTIAL_METHODS = new Set<MethodName>([
   'auth.setup',
   'auth.login',
+  'auth.changePassword',
   'kiosk.unlock',
-  'system.info',
 ]);
 /** The owner of the data folder (holder of the machine token) acts as an administrator. */
 const LOCAL_OWNER: SessionUser = sessionUser('local-owner', 'admin');
+/** The WebSocket subprotocol of the console; the credential travels as a second one. */
+export const WS_PROTOCOL = 'vigil';
+export const WS_AUTH_PREFIX = 'vigil.auth.';
 
 function bearer(req: IncomingMessage): string | null {
   const auth = req.headers.authorization;
-  return auth?.startsWith('Bearer ') ? auth.slice(7) : null;
+  return typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : null;
 }
 
-function isLoopback(req: IncomingMessage): boolean {
-  const a = req.socket.remoteAddress ?? '';
-  return a === '127.0.0.1' || a === '::1' || a === '::ffff:127.0.0.1';
+/** The credential a browser offers as a subprotocol (it cannot set an Authorization header). */
+function subprotocolCredential(req: IncomingMessage): string | null {
+  const header = req.headers['sec-websocket-protocol'];
+  if (typeof header !== 'string') return null;
+  for (const p of header.split(',')) {
+    const t = p.trim();
+    if (t.startsWith(WS_AUTH_PREFIX)) return t.slice(WS_AUTH_PREFIX.length);
+  }
+  return null;
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
+function json(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
+  if (res.headersSent) return void res.end();
   res
-    .writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+    .writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...extra })
     .end(JSON.stringify(body));
+}
+
+function rpcRefusal(
+  res: ServerResponse,
+  status: number,
+  code: 'BAD_REQUEST' | 'UNAUTHENTICATED' | 'FORBIDDEN',
+  message: string,
+): void {
+  json(res, status, { kind: 'response', id: 0, ok: false, error: { code, message } });
+}
+
+/** The body, up to `cap` bytes; 'too_large' as soon as it passes it, 'aborted' when the client left. */
+function readBody(req: IncomingMessage, cap: number): Promise<Buffer | 'too_large' | 'aborted'> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (v: Buffer | 'too_large' | 'aborted') => {
+      if (settled) return;
+      settled = true;
+      resolve(v);
+    };
+    req.on('data', (c: Buffer) => {
+      if (settled) return;
+      size += c.length;
+      if (size > cap) {
+        req.pause();
+        return settle('too_large');
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => settle(Buffer.concat(chunks)));
+    req.on('error', () => settle('aborted'));
+    req.on('close', () => settle('aborted'));
+  });
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 interface Client {
@@ -63,36 +152,71 @@ interface Client {
   /** Re-checked on every request and event, so a logout or expiry takes effect at once. */
   session: string | null;
   machine: boolean;
+  address: string;
+  userAgent: string | null;
 }
 
 /**
  * The headless engine's server: the console (static files), the contract over an authenticated
  * WebSocket (requests, replies and live events), and HTTP POST /api/rpc for signing in. Bound to
- * loopback by default; an upgrade without a valid session or token is answered 401, never 101.
+ * loopback by default. Nothing a client sends may stop it: every path, header and message is
+ * parsed defensively and answered with a status, an error reply or a close code.
  */
 export class VigilServer {
   private readonly http: Server;
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  /** Two sockets servers only for their message limits: enrollers may send photos, others not. */
+  private readonly wss: WebSocketServer;
+  private readonly wssUpload: WebSocketServer;
   private readonly clients = new Set<Client>();
+  private readonly policy: OriginPolicy;
+  private readonly timeouts: Timeouts;
+  /** Sign-in, PIN and setup attempts per client address: 10 at once, then one every 6 s. */
+  private readonly attempts = new RateLimiter({ burst: 10, refillMs: 6_000 });
 
   constructor(
     private readonly engine: Engine,
     private readonly pipeline: Pipeline,
     private readonly opts: ServerOptions,
   ) {
-    this.http = createServer((req, res) => void this.onHttp(req, res));
-    this.http.on('upgrade', (req, socket, head) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      const session = url.searchParams.get('session') ?? bearer(req);
-      const token = url.searchParams.get('token') ?? bearer(req);
-      const machine = tokenMatches(token, this.opts.token);
-      const user = machine ? LOCAL_OWNER : resolveSession(this.engine.db, session);
-      if (url.pathname !== '/ws' || !user) {
-        log('warn', 'ws_refused', { reason: url.pathname !== '/ws' ? 'path' : 'no valid session or token' });
-        socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-        return;
+    this.policy = { hosts: opts.allowedHosts ?? [], origins: opts.allowedOrigins ?? [] };
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+    const handleProtocols = (offered: Set<string>) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false);
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: AUTHENTICATED_BODY_BYTES,
+      handleProtocols,
+    });
+    this.wssUpload = new WebSocketServer({ noServer: true, maxPayload: UPLOAD_BODY_BYTES, handleProtocols });
+    const serverOptions = {
+      headersTimeout: this.timeouts.headersMs,
+      requestTimeout: this.timeouts.requestMs,
+      keepAliveTimeout: 5_000,
+      // How often Node looks for requests past their deadline (its default, 30 s, lets a slow
+      // client hold a connection that long).
+      connectionsCheckingInterval: Math.min(2_000, this.timeouts.headersMs),
+      maxHeaderSize: 16 * 1024,
+    };
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+      this.onHttp(req, res).catch((e: unknown) => {
+        log('error', 'http_handler_failed', { error: e instanceof Error ? e.message : String(e) });
+        if (!res.headersSent) json(res, 500, { error: 'The server hit an unexpected error.' });
+        else res.destroy();
+      });
+    };
+    this.http = opts.tls
+      ? createTlsServer({ ...serverOptions, cert: opts.tls.cert, key: opts.tls.key }, onRequest)
+      : createServer(serverOptions, onRequest);
+    // A connection that goes quiet (half-open, or a slow client between requests) is closed; an
+    // upgraded WebSocket clears this timeout and is kept alive by its own pings.
+    this.http.setTimeout(this.timeouts.idleMs);
+    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => undefined);
+      try {
+        this.onUpgrade(req, socket, head);
+      } catch (e) {
+        log('error', 'upgrade_failed', { error: e instanceof Error ? e.message : String(e) });
+        socket.destroy();
       }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, machine ? null : session, machine));
     });
   }
 
@@ -103,6 +227,7 @@ export class VigilServer {
   private context(
     user: SessionUser | null,
     session: string | null,
+    client: { address: string; userAgent: string | null },
     reply?: (e: ConsoleEvent) => void,
   ): ApiContext {
     return {
@@ -113,44 +238,122 @@ export class VigilServer {
       kiosk: false,
       pack: this.opts.pack,
       version: this.opts.version,
+      client,
+      ...(this.opts.setupCode ? { setupCode: this.opts.setupCode } : {}),
       progress: (task, done, total) => reply?.({ type: 'progress', task, done, total }),
       broadcast: (e) => this.broadcastConsole(e),
     };
   }
 
-  private onSocket(ws: WebSocket, session: string | null, machine: boolean): void {
-    const client: Client = { ws, session, machine };
+  /** A refusal when this address has used up its attempts at secrets; null to go ahead. */
+  private throttled(method: unknown, address: string): CallOutcome | null {
+    if (typeof method !== 'string' || !CREDENTIAL_METHODS.has(method as MethodName)) return null;
+    const wait = this.attempts.take(address);
+    if (wait === 0) return null;
+    log('warn', 'attempt_throttled', { method });
+    return {
+      ok: false,
+      error: {
+        code: 'UNAUTHENTICATED',
+        message: `Too many attempts from this address: try again in ${waitSentence(wait)}.`,
+        detail: 'RATE_LIMITED',
+      },
+    };
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const refuse = (status: string, reason: string) => {
+      log('warn', 'ws_refused', { reason });
+      socket.end(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    };
+    const path = requestPath(req.url);
+    if (path === null) return refuse('400 Bad Request', 'malformed target');
+    if (path !== '/ws') return refuse('404 Not Found', 'path');
+    if (!hostAllowed(req.headers.host, this.policy)) return refuse('403 Forbidden', 'host');
+    if (!originAllowed(req, this.policy)) return refuse('403 Forbidden', 'origin');
+    const credential = bearer(req) ?? subprotocolCredential(req);
+    const machine = tokenMatches(credential, this.opts.token);
+    const user = machine ? LOCAL_OWNER : resolveSession(this.engine.db, credential);
+    if (!user) return refuse('401 Unauthorized', 'no valid session or token');
+    const wss = can(user.role, 'members.enroll') ? this.wssUpload : this.wss;
+    const client = { address: clientAddress(req), userAgent: userAgent(req) };
+    wss.handleUpgrade(req, socket, head, (ws) =>
+      this.onSocket(ws, machine ? null : credential, machine, client),
+    );
+  }
+
+  private onSocket(
+    ws: WebSocket,
+    session: string | null,
+    machine: boolean,
+    from: { address: string; userAgent: string | null },
+  ): void {
+    const client: Client = { ws, session, machine, ...from };
     this.clients.add(client);
     ws.on('close', () => this.clients.delete(client));
     // An oversize or malformed frame arrives as an error (then a close): without a listener it
     // would be thrown and take the whole server down.
     ws.on('error', (e) => log('warn', 'ws_error', { error: e.message }));
     ws.on('message', (data, isBinary) => {
-      if (isBinary) return ws.close(1003, 'text frames only');
-      let msg: { kind?: unknown; id?: unknown; method?: unknown; params?: unknown };
       try {
-        msg = JSON.parse(String(data)) as typeof msg;
-      } catch {
-        return this.send(client, {
-          kind: 'response',
-          id: 0,
+        this.onMessage(client, data, isBinary);
+      } catch (e) {
+        log('error', 'ws_message_failed', { error: e instanceof Error ? e.message : String(e) });
+        this.reply(client, 0, {
           ok: false,
-          error: { code: 'BAD_REQUEST', message: 'The message is not valid JSON.' },
+          error: { code: 'INTERNAL', message: 'The engine hit an unexpected error; it has been logged.' },
         });
       }
-      const id = typeof msg.id === 'number' && Number.isSafeInteger(msg.id) ? msg.id : 0;
-      const user = this.userOf(client);
-      if (!user) return ws.close(4401, 'session ended');
-      const ctx = this.context(user, client.session, (e) => this.send(client, { kind: 'event', event: e }));
-      void this.opts.api.call(ctx, { method: msg.method, params: msg.params }).then((out) => {
-        this.send(
-          client,
-          out.ok ? { kind: 'response', id, ok: true, result: out.result } : { kind: 'response', id, ...out },
-        );
+    });
+  }
+
+  private reply(client: Client, id: number, out: CallOutcome): void {
+    this.send(
+      client,
+      out.ok ? { kind: 'response', id, ok: true, result: out.result } : { kind: 'response', id, ...out },
+    );
+  }
+
+  private onMessage(client: Client, data: RawData, isBinary: boolean): void {
+    const { ws } = client;
+    if (isBinary) return ws.close(1003, 'text frames only');
+    const bad = (message: string) =>
+      this.reply(client, 0, { ok: false, error: { code: 'BAD_REQUEST', message } });
+    let msg: unknown;
+    try {
+      msg = JSON.parse(String(data));
+    } catch {
+      return bad('The message is not valid JSON.');
+    }
+    if (!isPlainObject(msg)) return bad('A message must be a JSON object.');
+    const id = typeof msg.id === 'number' && Number.isSafeInteger(msg.id) ? msg.id : 0;
+    const user = this.userOf(client);
+    if (!user) return ws.close(4401, 'session ended');
+    const size = typeof data === 'string' ? (data as string).length : (data as Buffer).length;
+    if (size > AUTHENTICATED_BODY_BYTES && !UPLOAD_METHODS.has(msg.method as MethodName))
+      return ws.close(1009, 'message too large for this method');
+    const refused = this.throttled(msg.method, client.address);
+    if (refused) return this.reply(client, id, refused);
+    const ctx = this.context(
+      user,
+      client.session,
+      { address: client.address, userAgent: client.userAgent },
+      (e) => this.send(client, { kind: 'event', event: e }),
+    );
+    this.opts.api
+      .call(ctx, { method: msg.method, params: msg.params })
+      .then((out) => {
+        this.reply(client, id, out);
         // A logout or password change ends this connection's session too.
         if (!this.userOf(client)) ws.close(4401, 'session ended');
+      })
+      .catch((e: unknown) => {
+        log('error', 'ws_call_failed', { error: e instanceof Error ? e.message : String(e) });
+        this.reply(client, id, {
+          ok: false,
+          error: { code: 'INTERNAL', message: 'The engine hit an unexpected error; it has been logged.' },
+        });
       });
-    });
   }
 
   private send(c: Client, m: ServerMessage): void {
@@ -164,19 +367,19 @@ export class VigilServer {
   }
 
   private async onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    res.on('error', () => undefined);
+    const path = requestPath(req.url);
+    if (path === null) return json(res, 400, { error: 'The request target is malformed.' });
     if (path === '/healthz') return json(res, 200, { ok: true });
+    // DNS rebinding: a page of another site reached through a name that resolves here.
+    if (!hostAllowed(req.headers.host, this.policy))
+      return json(res, 403, { error: 'This server does not answer to that host name.' });
     if (path === '/api/rpc') {
       if (req.method !== 'POST') return json(res, 405, { error: 'POST only.' });
       return this.onRpc(req, res);
     }
     if (path.startsWith('/api/')) {
-      if (
-        !tokenMatches(
-          bearer(req) ?? new URL(req.url ?? '/', 'http://x').searchParams.get('token'),
-          this.opts.token,
-        )
-      )
+      if (!tokenMatches(bearer(req), this.opts.token))
         return json(res, 401, { error: 'A valid token is required.' });
       if (req.method === 'GET' && path === '/api/cameras/status') {
         const live = new Map(this.pipeline.status().map((s) => [s.cameraId, s]));
@@ -192,52 +395,75 @@ export class VigilServer {
       return json(res, 404, { error: 'Not found.' });
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'Not allowed.' });
-    serveStatic(this.opts.rendererDir, path, res);
+    serveStatic(this.opts.rendererDir, path, res, this.staticOptions());
   }
 
-  /** Signing in (and the calls a signed-out console needs) over HTTP; with a session, any method. */
+  private staticOptions() {
+    return {
+      headers: consoleHeaders(this.opts.allowedOrigins ?? [], Boolean(this.opts.tls)),
+      sourceMaps: this.opts.sourceMaps ?? false,
+    };
+  }
+
+  private tooLarge(req: IncomingMessage, res: ServerResponse): void {
+    // The rest of the body is not read: the connection ends with the answer.
+    res.once('finish', () => req.destroy());
+    json(
+      res,
+      413,
+      {
+        kind: 'response',
+        id: 0,
+        ok: false,
+        error: { code: 'BAD_REQUEST', message: 'The request is too large.' },
+      },
+      { connection: 'close' },
+    );
+  }
+
+  /**
+   * Signing in (and the calls a signed-out console needs) over HTTP; with a session, any method.
+   * The caller is known from the headers before any of the body is read, and the body is capped
+   * by who they are.
+   */
   private async onRpc(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of req as AsyncIterable<Buffer>) {
-      size += c.length;
-      if (size > MAX_MESSAGE_BYTES) return json(res, 413, { error: 'The request is too large.' });
-      chunks.push(c);
-    }
-    let body: { method?: unknown; params?: unknown };
+    if (!originAllowed(req, this.policy))
+      return rpcRefusal(res, 403, 'FORBIDDEN', 'Requests from other sites are refused.');
+    // A cross-site form or text/plain fetch cannot send application/json without a preflight.
+    if (!isJson(req))
+      return rpcRefusal(res, 415, 'BAD_REQUEST', 'The request must be sent as application/json.');
+    const credential = bearer(req);
+    const machine = tokenMatches(credential, this.opts.token);
+    const user = machine ? LOCAL_OWNER : resolveSession(this.engine.db, credential);
+    const session = user && !machine ? credential : null;
+    const cap = !user
+      ? UNAUTHENTICATED_BODY_BYTES
+      : can(user.role, 'members.enroll')
+        ? UPLOAD_BODY_BYTES
+        : AUTHENTICATED_BODY_BYTES;
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > cap) return this.tooLarge(req, res);
+    const raw = await readBody(req, cap);
+    if (raw === 'aborted') return;
+    if (raw === 'too_large') return this.tooLarge(req, res);
+    let body: unknown;
     try {
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+      body = JSON.parse(raw.toString('utf8'));
     } catch {
-      return json(res, 400, {
-        kind: 'response',
-        id: 0,
-        ok: false,
-        error: { code: 'BAD_REQUEST', message: 'The request is not valid JSON.' },
-      });
+      return rpcRefusal(res, 400, 'BAD_REQUEST', 'The request is not valid JSON.');
     }
-    const session = bearer(req);
-    const user = resolveSession(this.engine.db, session);
-    if (!user && !OPEN_METHODS.has(body?.method as MethodName)) {
-      return json(res, 401, {
-        kind: 'response',
-        id: 0,
-        ok: false,
-        error: { code: 'UNAUTHENTICATED', message: 'Please sign in first.' },
-      });
-    }
-    // Creating the first administrator is only offered to someone at this machine.
-    if (body?.method === 'auth.setup' && !isLoopback(req)) {
-      return json(res, 403, {
-        kind: 'response',
-        id: 0,
-        ok: false,
-        error: {
-          code: 'FORBIDDEN',
-          message: 'The first administrator can only be created on the machine itself.',
-        },
-      });
-    }
-    const out = await this.opts.api.call(this.context(user, user ? session : null), body);
+    if (!isPlainObject(body)) return rpcRefusal(res, 400, 'BAD_REQUEST', 'A request must be a JSON object.');
+    if (!user && !OPEN_METHODS.has(body.method as MethodName))
+      return rpcRefusal(res, 401, 'UNAUTHENTICATED', 'Please sign in first.');
+    if (raw.length > AUTHENTICATED_BODY_BYTES && !UPLOAD_METHODS.has(body.method as MethodName))
+      return this.tooLarge(req, res);
+    const client = { address: clientAddress(req), userAgent: userAgent(req) };
+    const refused = this.throttled(body.method, client.address);
+    if (refused) return json(res, 429, { kind: 'response', id: 0, ...refused });
+    const out = await this.opts.api.call(this.context(user, session, client), {
+      method: body.method,
+      params: body.params,
+    });
     json(res, 200, { kind: 'response', id: 0, ...out });
   }
 
@@ -265,9 +491,15 @@ export class VigilServer {
     return (this.http.address() as AddressInfo).port;
   }
 
+  /** Open connections (HTTP and WebSocket), for tests of the limits. */
+  connections(): Promise<number> {
+    return new Promise((resolve) => this.http.getConnections((_e, n) => resolve(n)));
+  }
+
   async close(): Promise<void> {
     for (const c of this.clients) c.ws.close(1001, 'server stopping');
     this.wss.close();
+    this.wssUpload.close();
     this.http.closeAllConnections();
     await new Promise<void>((r) => this.http.close(() => r()));
   }

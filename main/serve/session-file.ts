@@ -9,6 +9,9 @@ export interface ServeInfo {
   host: string;
   token: string;
   started_at: string;
+  /** Served over HTTPS; local tools then pin the certificate by this SHA-256 fingerprint. */
+  tls?: boolean;
+  fingerprint?: string;
 }
 
 export const SERVE_FILE = 'serve.json';

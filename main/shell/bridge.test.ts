@@ -130,12 +130,12 @@ describe('desktop console bridge', () => {
   });
 
   it('leaves kiosk mode only with an administrator PIN', async () => {
-    const wrong = await call(3, 'kiosk.unlock', { pin: 'not the password' });
+    const wrong = await call(3, 'kiosk.unlock', { username: ADMIN.username, pin: 'not the password' });
     expect(wrong.ok).toBe(false);
     expect(unlocked).toEqual([]);
     expect(result<SystemInfo>(await call(3, 'system.info')).kiosk).toBe(true);
 
-    expect((await call(3, 'kiosk.unlock', { pin: ADMIN.password })).ok).toBe(true);
+    expect((await call(3, 'kiosk.unlock', { username: ADMIN.username, pin: ADMIN.password })).ok).toBe(true);
     expect(unlocked).toEqual([3]);
     expect(result<SystemInfo>(await call(3, 'system.info')).kiosk).toBe(false);
     // The kiosk identity ends with kiosk mode: the next person signs in.

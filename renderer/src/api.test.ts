@@ -22,7 +22,10 @@ class FakeSocket implements SocketLike {
   onmessage: ((ev: { data: unknown }) => void) | null = null;
   onclose: ((ev: { code: number; reason: string }) => void) | null = null;
   onerror: ((ev: unknown) => void) | null = null;
-  constructor(readonly url: string) {
+  constructor(
+    readonly url: string,
+    readonly protocols: string[] = [],
+  ) {
     FakeSocket.all.push(this);
   }
   send(data: string): void {
@@ -116,13 +119,15 @@ describe('BrowserTransport', () => {
     expect(http[0]?.headers.Authorization).toBeUndefined();
     expect(storage.data.get('vigil.session')).toBe('tok en/1');
     expect(FakeSocket.all).toHaveLength(1);
-    expect(FakeSocket.last().url).toBe('wss://vigil.local:8443/ws?session=tok%20en%2F1');
+    // The token travels as a subprotocol, never in the URL (logs, history, Referer).
+    expect(FakeSocket.last().url).toBe('wss://vigil.local:8443/ws');
+    expect(FakeSocket.last().protocols).toEqual(['vigil', 'vigil.auth.tok en/1']);
   });
 
   it('sends public calls over HTTP with the bearer token once signed in', async () => {
     const { transport, http } = setup();
     await transport.invoke('auth.login', { username: 'ada', password: 'pw' });
-    await expect(transport.invoke('kiosk.unlock', { pin: '1' })).rejects.toMatchObject({
+    await expect(transport.invoke('auth.status', {})).rejects.toMatchObject({
       code: 'UNAUTHENTICATED',
       message: 'Please sign in first.',
     });
@@ -232,7 +237,8 @@ describe('the console session on 4401', () => {
     // A reload with a stored token: the page's transport reconnects with it at once.
     const { useSession } = await import('./store/session.js');
     const socket = FakeSocket.last();
-    expect(socket.url).toContain('/ws?session=still-valid');
+    expect(socket.url).not.toContain('still-valid');
+    expect(socket.protocols).toContain('vigil.auth.still-valid');
     socket.open();
     useSession.getState().setUser(user);
     expect(useSession.getState().can('live.view')).toBe(true);

@@ -34,11 +34,11 @@ const PUBLIC_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
   'auth.status',
   'auth.setup',
   'auth.login',
-  'kiosk.unlock',
 ]);
 /** Methods whose UNAUTHENTICATED answer means a wrong password or PIN, not an ended session. */
 const CREDENTIAL_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
   ...PUBLIC_METHODS,
+  'kiosk.unlock',
   'auth.logout',
   'auth.changePassword',
   'system.info',
@@ -59,7 +59,14 @@ export interface SocketLike {
   onclose: ((ev: { code: number; reason: string }) => void) | null;
   onerror: ((ev: unknown) => void) | null;
 }
-export type SocketCtor = new (url: string) => SocketLike;
+export type SocketCtor = new (url: string, protocols?: string[]) => SocketLike;
+
+/**
+ * The console's WebSocket subprotocol; the session token rides as a second one, since a browser
+ * cannot set headers on a WebSocket and a token in the URL ends up in logs and history.
+ */
+export const WS_PROTOCOL = 'vigil';
+export const WS_AUTH_PREFIX = 'vigil.auth.';
 
 export type ConnectionState = 'offline' | 'connecting' | 'open';
 
@@ -199,9 +206,10 @@ export class BrowserTransport implements VigilApi {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     const scheme = this.deps.location.protocol === 'https:' ? 'wss' : 'ws';
-    const socket = new this.deps.WebSocket(
-      `${scheme}://${this.deps.location.host}/ws?session=${encodeURIComponent(token)}`,
-    );
+    const socket = new this.deps.WebSocket(`${scheme}://${this.deps.location.host}/ws`, [
+      WS_PROTOCOL,
+      `${WS_AUTH_PREFIX}${token}`,
+    ]);
     this.socket = socket;
     this.setState('connecting');
     socket.onopen = () => {

@@ -15,6 +15,7 @@ import { VigilError } from '../../errors.js';
 import { log } from '../../log.js';
 import { appendAudit } from '../../store/audit.js';
 import { actorOf, type ApiContext, type Handlers } from '../context.js';
+import { auditRefusal, clientDetails } from '../refusal-audit.js';
 
 /**
  * Sign-in, sessions and accounts. Every attempt is audited (the username, never the password);
@@ -32,7 +33,7 @@ function startSession(ctx: ApiContext, username: string, role: Role): LoginResul
     actor: `user:${username}`,
     action: 'login_succeeded',
     subject: username,
-    details: { role },
+    details: { role, success: true, ...clientDetails(ctx) },
   });
   log('info', 'login_succeeded', { role });
   return { session: s.token, user: sessionUser(username, role), expires_at: s.expires_at };
@@ -62,13 +63,27 @@ export const authHandlers: Pick<
     const db = ctx.engine.db;
     if (!needsSetup(db))
       throw new VigilError('CONFLICT', 'Vigil is already set up: sign in with an administrator account.');
+    if (ctx.setupCode && !ctx.setupCode.matches(p.code)) {
+      auditRefusal(ctx, 'setup_refused', null, p.code ? 'wrong code' : 'no code');
+      log('warn', 'setup_refused', { reason: p.code ? 'wrong code' : 'no code' });
+      throw new VigilError(
+        'FORBIDDEN',
+        p.code
+          ? 'That first-run code is not correct: use the code vigil serve printed when it started.'
+          : 'The first-run code is needed: vigil serve printed it when it started.',
+      );
+    }
     const name = typed(p.username);
     const user = await addUser(
       db,
       { username: p.username, role: 'admin', password: p.password },
       {
         onlyIfNoAdmin: true,
-        audit: { actor: `user:${name}`, action: 'user_added', details: { via: 'setup' } },
+        audit: {
+          actor: `user:${name}`,
+          action: 'user_added',
+          details: { via: 'setup', success: true, ...clientDetails(ctx) },
+        },
       },
     );
     return startSession(ctx, user.username, user.role);
@@ -78,13 +93,7 @@ export const authHandlers: Pick<
     const db = ctx.engine.db;
     const outcome = await authenticate(db, p.username, p.password);
     if (!outcome.ok) {
-      const name = typed(p.username);
-      appendAudit(db, {
-        actor: `user:${name}`,
-        action: 'login_failed',
-        subject: name,
-        details: { reason: outcome.reason },
-      });
+      auditRefusal(ctx, 'login_failed', typed(p.username), outcome.reason);
       log('warn', 'login_failed', { reason: outcome.reason });
       throw new VigilError('AUTH_FAILED', outcome.message);
     }
@@ -149,17 +158,21 @@ export const authHandlers: Pick<
 
   'kiosk.unlock': async (ctx, p) => {
     const db = ctx.engine.db;
-    const outcome = await authenticateAdminPin(db, p.pin);
+    // Without a kiosk to leave, a PIN check would only be a password oracle.
+    if (!ctx.kiosk && ctx.user?.role !== 'kiosk')
+      throw new VigilError('FORBIDDEN', 'There is no kiosk to leave here.');
+    const outcome = await authenticateAdminPin(db, p.username, p.pin);
     if (!outcome.ok) {
-      appendAudit(db, {
-        actor: actorOf(ctx),
-        action: 'kiosk_unlock_failed',
-        details: { reason: outcome.reason },
-      });
+      auditRefusal(ctx, 'kiosk_unlock_failed', typed(p.username), outcome.reason);
       log('warn', 'kiosk_unlock_failed', { reason: outcome.reason });
       throw new VigilError('AUTH_FAILED', outcome.message);
     }
-    appendAudit(db, { actor: actorOf(ctx), action: 'kiosk_unlocked', subject: outcome.username });
+    appendAudit(db, {
+      actor: actorOf(ctx),
+      action: 'kiosk_unlocked',
+      subject: outcome.username,
+      details: clientDetails(ctx),
+    });
     return { ok: true };
   },
 };

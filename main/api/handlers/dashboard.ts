@@ -64,7 +64,7 @@ export const dashboardHandlers: Pick<Handlers, 'dashboard.summary' | 'system.inf
     pack: ctx.pack,
     recognizer: ctx.engine.recognizer.id,
     execution_provider: executionProvider().provider,
-    data_dir: ctx.engine.dataDir,
+    ...(ctx.user && ctx.user.role !== 'kiosk' ? { data_dir: ctx.engine.dataDir } : {}),
     kiosk: ctx.kiosk,
     liveness: Boolean(packByName(ctx.pack).liveness),
   }),

@@ -9,7 +9,10 @@ import { ENROLL_GATE, gateFailure } from '../../quality/quality.js';
 import { appendAudit } from '../../store/audit.js';
 import { changeMemberAccess, deleteMember } from '../../services/members.js';
 import { getMember, searchMembers, updateMember, type MemberRow } from '../../store/members.js';
-import { actorOf, type Handlers } from '../context.js';
+import { actorOf, type ApiContext, type Handlers } from '../context.js';
+import { MEMBER_TYPES, type ParsedParams } from '../../contract/contract.js';
+import { packByName } from '../../models/manifest.js';
+import { RateLimiter, waitSentence } from '../../util/rate-limit.js';
 
 export function memberView(engine: Engine, m: MemberRow): MemberView {
   const n = engine.db
@@ -96,6 +99,48 @@ async function checkPhoto(engine: Engine, name: string, data: string, live: bool
   }
 }
 
+/** What the enrollment kiosk may enrol: people who live or visit here, never staff or deliveries. */
+export const KIOSK_MEMBER_TYPES: readonly (typeof MEMBER_TYPES)[number][] = ['member', 'visitor'];
+/** Enrollments per kiosk identity: 10 at once, then one every 3 minutes (a queue at the desk, not a script). */
+const kioskEnrollments = new RateLimiter({ burst: 10, refillMs: 3 * 60_000 });
+
+export function isKiosk(ctx: ApiContext): boolean {
+  return ctx.kiosk || ctx.user?.role === 'kiosk';
+}
+
+/**
+ * The kiosk's rules, enforced here rather than in its page: fixed member types, consent given at
+ * the kiosk, live captures that pass the pack's liveness model, and a bounded pace.
+ */
+async function kioskGate(ctx: ApiContext, p: ParsedParams<'members.enroll'>): Promise<void> {
+  const type = p.member.member_type ?? 'member';
+  if (!KIOSK_MEMBER_TYPES.includes(type))
+    throw new VigilError(
+      'FORBIDDEN',
+      `The kiosk enrolls members and visitors only; ${type === 'staff' ? 'staff are' : 'deliveries are'} enrolled at the console.`,
+    );
+  if (!p.consent || p.consent.method !== 'kiosk')
+    throw new VigilError(
+      'FORBIDDEN',
+      'The kiosk enrolls a person only after they have accepted the consent text.',
+    );
+  if (packByName(ctx.pack).liveness)
+    for (const ph of p.photos.filter((x) => x.live)) {
+      const check = await checkPhoto(ctx.engine, ph.name, ph.data, true);
+      if (check.liveness !== null && !check.ok)
+        throw new VigilError(
+          'INVALID_ARGUMENT',
+          check.reason ?? 'A live capture did not pass the liveness check.',
+        );
+    }
+  const wait = kioskEnrollments.take(actorOf(ctx));
+  if (wait > 0)
+    throw new VigilError(
+      'FORBIDDEN',
+      `The kiosk has enrolled many people in a short time: try again in ${waitSentence(wait)}.`,
+    );
+}
+
 export const membersHandlers: Pick<
   Handlers,
   | 'members.list'
@@ -126,6 +171,8 @@ export const membersHandlers: Pick<
   },
   'members.checkPhoto': (ctx, p) => checkPhoto(ctx.engine, p.photo.name, p.photo.data, p.live ?? false),
   'members.enroll': async (ctx, p) => {
+    const kiosk = isKiosk(ctx);
+    if (kiosk) await kioskGate(ctx, p);
     const photos = p.photos.map((ph) => ({ label: ph.name, data: bytesOf(ph.data, ph.name) }));
     const consent = p.consent;
     return ctx.engine.enroll(
@@ -141,9 +188,20 @@ export const membersHandlers: Pick<
       {
         actor: actorOf(ctx),
         // Consent shown before capture is recorded in the same transaction as the member.
-        afterInsert: consent
-          ? (memberId) => recordConsent(ctx.engine, memberId, consent.text, consent.method, actorOf(ctx))
-          : undefined,
+        afterInsert: (memberId) => {
+          if (consent) recordConsent(ctx.engine, memberId, consent.text, consent.method, actorOf(ctx));
+          if (kiosk)
+            appendAudit(ctx.engine.db, {
+              actor: actorOf(ctx),
+              action: 'kiosk_enrollment',
+              subject: memberId,
+              details: {
+                member_type: p.member.member_type ?? 'member',
+                live_photos: p.photos.filter((x) => x.live).length,
+                ...(ctx.client ? { address: ctx.client.address } : {}),
+              },
+            });
+        },
       },
     );
   },

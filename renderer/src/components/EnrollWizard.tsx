@@ -49,7 +49,7 @@ export function EnrollWizard({ method, onEnrolled, onClose, closeLabel = 'Close'
 
   const addPhoto = (name: string, data: string, mime: string, live = false) => {
     const key = nextKey.current++;
-    setPhotos((ps) => [...ps, { key, name, data, mime, check: null, error: null }]);
+    setPhotos((ps) => [...ps, { key, name, data, mime, live, check: null, error: null }]);
     call('members.checkPhoto', { photo: { name, data }, live }).then(
       (check) => setPhotos((ps) => ps.map((p) => (p.key === key ? { ...p, check } : p))),
       (e: unknown) => setPhotos((ps) => ps.map((p) => (p.key === key ? { ...p, error: sentenceOf(e) } : p))),
@@ -82,7 +82,7 @@ export function EnrollWizard({ method, onEnrolled, onClose, closeLabel = 'Close'
     try {
       const r = await call('members.enroll', {
         member: memberParams(member),
-        photos: usable.map((p) => ({ name: p.name, data: p.data })),
+        photos: usable.map((p) => ({ name: p.name, data: p.data, ...(p.live ? { live: true } : {}) })),
         consent: { text: CONSENT_TEXT, method },
       });
       setOutcome(r);

@@ -22,6 +22,7 @@ export function LoginScreen({ setup, kiosk = false, onSignedIn }: Props) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [confirm, setConfirm] = useState('');
+  const [code, setCode] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -31,7 +32,9 @@ export function LoginScreen({ setup, kiosk = false, onSignedIn }: Props) {
     setBusy(true);
     setError(null);
     try {
-      const r = await call(setup ? 'auth.setup' : 'auth.login', { username, password });
+      const r = setup
+        ? await call('auth.setup', { username, password, ...(code.trim() ? { code: code.trim() } : {}) })
+        : await call('auth.login', { username, password });
       onSignedIn(r.user);
     } catch (err) {
       setError(sentenceOf(err));
@@ -58,6 +61,17 @@ export function LoginScreen({ setup, kiosk = false, onSignedIn }: Props) {
             <Typography variant="body2" color="text.secondary">
               No account exists yet. This one will administer cameras, users and settings.
             </Typography>
+          )}
+          {setup && !window.vigil && (
+            // Only vigil serve asks for it: the desktop app's own window is at the machine already.
+            <TextField
+              label="First-run code"
+              value={code}
+              onChange={(e) => setCode(e.target.value)}
+              helperText="Printed by vigil serve when it started (first-run code: XXXX-XXXX)."
+              autoComplete="one-time-code"
+              required
+            />
           )}
           <TextField
             label="Username"

@@ -13,6 +13,8 @@ export interface PhotoEntry {
   /** base64 of the file's bytes */
   data: string;
   mime: string;
+  /** Taken just now with the console's camera (the engine judges its liveness). */
+  live?: boolean;
   /** null while the engine checks it */
   check: PhotoCheck | null;
   /** The check call itself failed (not a rejection). */

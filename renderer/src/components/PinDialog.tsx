@@ -19,11 +19,13 @@ export function PinDialog({
   onClose(): void;
   onUnlocked(): void;
 }) {
+  const [admin, setAdmin] = useState('');
   const [pin, setPin] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
   const close = () => {
+    setAdmin('');
     setPin('');
     setError(null);
     onClose();
@@ -33,7 +35,7 @@ export function PinDialog({
     setBusy(true);
     setError(null);
     try {
-      await call('kiosk.unlock', { pin });
+      await call('kiosk.unlock', { username: admin, pin });
       setPin('');
       onUnlocked();
     } catch (err) {
@@ -49,11 +51,19 @@ export function PinDialog({
         <DialogTitle id="pin-title">Exit kiosk</DialogTitle>
         <DialogContent>
           <TextField
+            label="Administrator"
+            value={admin}
+            onChange={(e) => setAdmin(e.target.value)}
+            autoFocus
+            fullWidth
+            sx={{ mt: 1 }}
+            autoComplete="off"
+          />
+          <TextField
             label="Administrator PIN"
             type="password"
             value={pin}
             onChange={(e) => setPin(e.target.value)}
-            autoFocus
             fullWidth
             sx={{ mt: 1 }}
             autoComplete="off"
@@ -66,7 +76,7 @@ export function PinDialog({
         </DialogContent>
         <DialogActions>
           <Button onClick={close}>Cancel</Button>
-          <Button type="submit" variant="contained" disabled={busy || !pin}>
+          <Button type="submit" variant="contained" disabled={busy || !pin || !admin}>
             Unlock
           </Button>
         </DialogActions>

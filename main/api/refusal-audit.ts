@@ -1,0 +1,139 @@
+import type Database from 'better-sqlite3';
+import { log } from '../log.js';
+import { appendAudit } from '../store/audit.js';
+import { actorOf, type ApiContext } from './context.js';
+
+/**
+ * Refused attempts (wrong passwords, wrong PINs, wrong setup codes) are audited, but a client that
+ * has not signed in must not be able to grow the log without bound. Per action and client address,
+ * the first refusal in a minute gets its own row; the rest of that minute are counted into one
+ * `<action>_repeated` row. Over all addresses at most REFUSAL_ROWS_PER_MINUTE rows are written a
+ * minute; beyond that only a count (`audit_refusals_suppressed`) is kept.
+ */
+export const REFUSAL_WINDOW_MS = 60_000;
+export const REFUSAL_ROWS_PER_MINUTE = 120;
+const MAX_WINDOWS = 5_000;
+
+interface Window {
+  action: string;
+  address: string;
+  since: number;
+  repeated: number;
+}
+
+interface State {
+  windows: Map<string, Window>;
+  minute: number;
+  rows: number;
+  suppressed: number;
+  timer: ReturnType<typeof setInterval> | null;
+}
+
+const states = new WeakMap<Database.Database, State>();
+
+function stateOf(db: Database.Database): State {
+  let s = states.get(db);
+  if (!s) {
+    s = { windows: new Map(), minute: 0, rows: 0, suppressed: 0, timer: null };
+    states.set(db, s);
+  }
+  if (!s.timer) {
+    const state = s;
+    // The summary of a quiet client is written when its minute is over, not only on its next try.
+    state.timer = setInterval(() => flushRefusals(db, Date.now(), false), REFUSAL_WINDOW_MS);
+    state.timer.unref();
+  }
+  return s;
+}
+
+/** Address and user agent of the caller, for every row about an attempt. */
+export function clientDetails(ctx: ApiContext): Record<string, string> {
+  if (!ctx.client) return {};
+  return {
+    address: ctx.client.address,
+    ...(ctx.client.userAgent ? { user_agent: ctx.client.userAgent } : {}),
+  };
+}
+
+function write(db: Database.Database, s: State, now: number, row: Parameters<typeof appendAudit>[1]): void {
+  const minute = Math.floor(now / 60_000);
+  if (minute !== s.minute) {
+    if (s.suppressed > 0 && db.open)
+      appendAudit(db, {
+        actor: 'engine',
+        action: 'audit_refusals_suppressed',
+        details: { count: s.suppressed, success: false },
+      });
+    s.minute = minute;
+    s.rows = 0;
+    s.suppressed = 0;
+  }
+  if (s.rows >= REFUSAL_ROWS_PER_MINUTE) {
+    s.suppressed++;
+    return;
+  }
+  s.rows++;
+  appendAudit(db, row);
+}
+
+function closeWindow(db: Database.Database, s: State, key: string, w: Window, now: number): void {
+  s.windows.delete(key);
+  if (w.repeated === 0 || !db.open) return;
+  write(db, s, now, {
+    actor: 'anonymous',
+    action: `${w.action}_repeated`,
+    details: {
+      address: w.address,
+      count: w.repeated,
+      since: new Date(w.since).toISOString(),
+      success: false,
+    },
+  });
+}
+
+/** Writes the summaries of windows that are over (all of them with `all`, e.g. at shutdown). */
+export function flushRefusals(db: Database.Database, now: number = Date.now(), all = true): void {
+  const s = states.get(db);
+  if (!s || !db.open) return;
+  try {
+    for (const [key, w] of [...s.windows])
+      if (all || now - w.since >= REFUSAL_WINDOW_MS) closeWindow(db, s, key, w, now);
+    if (all && s.timer) {
+      clearInterval(s.timer);
+      s.timer = null;
+    }
+  } catch (e) {
+    log('warn', 'refusal_audit_flush_failed', { error: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+/** Audits one refused attempt, aggregated per action and client address. */
+export function auditRefusal(
+  ctx: ApiContext,
+  action: string,
+  subject: string | null,
+  reason: string,
+  now: number = Date.now(),
+): void {
+  const db = ctx.engine.db;
+  const s = stateOf(db);
+  const address = ctx.client?.address ?? 'local';
+  const key = `${action}\u0000${address}`;
+  const open = s.windows.get(key);
+  if (open && now - open.since < REFUSAL_WINDOW_MS) {
+    open.repeated++;
+    return;
+  }
+  if (open) closeWindow(db, s, key, open, now);
+  s.windows.set(key, { action, address, since: now, repeated: 0 });
+  while (s.windows.size > MAX_WINDOWS) {
+    const [oldKey, oldest] = s.windows.entries().next().value as [string, Window];
+    closeWindow(db, s, oldKey, oldest, now);
+  }
+  write(db, s, now, {
+    actor: actorOf(ctx),
+    action,
+    subject,
+    details: { reason, success: false, ...clientDetails(ctx) },
+  });
+}
