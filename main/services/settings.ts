@@ -4,7 +4,7 @@ import type { Engine } from '../engine/engine.js';
 import { VigilError } from '../errors.js';
 import type { ChannelConfig } from '../notify/channels.js';
 import { appendAudit } from '../store/audit.js';
-import { writeConfig } from '../store/config.js';
+import { readConfig, writeConfig } from '../store/config.js';
 
 export interface SettingChange {
   key: SettingKey;
@@ -55,8 +55,22 @@ export function changeSetting(engine: Engine, actor: string, name: string, value
       engine.settings.current.alert_channels,
     ) as StoredSettings[typeof key];
   db.transaction(() => {
+    // Before and after, so the audit log reads "0.42 → 0.45"; channel settings hold secrets and
+    // are recorded by name only.
+    const details =
+      key === 'alert_channels'
+        ? undefined
+        : {
+            before: JSON.stringify(readConfig(db, key)).slice(0, 500),
+            after: JSON.stringify(valid).slice(0, 500),
+          };
     writeConfig(db, key, valid);
-    appendAudit(db, { actor, action: 'configuration_changed', subject: key });
+    appendAudit(db, {
+      actor,
+      action: 'configuration_changed',
+      subject: key,
+      ...(details ? { details } : {}),
+    });
   }).immediate();
   engine.settings.refresh();
   if (engine.settings.current.sources[key] === 'environment')
