@@ -1,5 +1,5 @@
-import { appendAudit } from '../store/audit.js';
-import { addCamera, listCameras, publicCamera, removeCamera } from '../store/cameras.js';
+import { addCameraRecord, removeCameraRecord } from '../services/cameras.js';
+import { listCameras, publicCamera } from '../store/cameras.js';
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
 import { withEngine } from './with-engine.js';
@@ -21,24 +21,13 @@ export async function runCameras(g: GlobalOptions, args: string[], f: CameraFlag
       case 'add': {
         if (!f.id || !f.name || !f.url)
           throw new UsageError('cameras add needs --id ID --name NAME --url URL');
-        const cam = db
-          .transaction(() => {
-            const c = addCamera(db, {
-              id: f.id!,
-              name: f.name!,
-              url: f.url!,
-              location: f.location ?? null,
-              loop: f.loop,
-            });
-            appendAudit(db, {
-              actor: 'cli',
-              action: 'camera_changed',
-              subject: c.camera_id,
-              details: { change: 'added' },
-            });
-            return c;
-          })
-          .immediate();
+        const cam = addCameraRecord(engine, 'cli', {
+          id: f.id,
+          name: f.name,
+          url: f.url,
+          location: f.location ?? null,
+          loop: f.loop,
+        });
         const out = publicCamera(cam);
         g.out.result(out, () => `Added camera ${out.camera_id} (${out.name}) at ${out.url}.`);
         return 0;
@@ -54,15 +43,7 @@ export async function runCameras(g: GlobalOptions, args: string[], f: CameraFlag
       }
       case 'remove': {
         if (!id) throw new UsageError('cameras remove needs a camera id');
-        db.transaction(() => {
-          removeCamera(db, id);
-          appendAudit(db, {
-            actor: 'cli',
-            action: 'camera_changed',
-            subject: id,
-            details: { change: 'removed' },
-          });
-        }).immediate();
+        removeCameraRecord(engine, 'cli', id);
         g.out.result({ camera_id: id, removed: true }, () => `Removed camera ${id}.`);
         return 0;
       }

@@ -120,6 +120,17 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
     every(3_600_000, 'purge_expired', () => engine.purgeExpired()),
     every(600_000, 'merge_unknowns', () => engine.mergeUnknowns()),
   ];
+  if (live) {
+    timers.push(every(2000, 'sync_cameras', () => live.sync()));
+    timers.push(
+      every(opts.statsMs ?? 5000, 'stats', () => {
+        opts.onEvent(live.stats());
+        // Status changes are sent as they happen; fps and last frame are refreshed with the stats.
+        for (const c of live.status()) opts.onEvent({ type: 'camera_status', ...c });
+      }),
+    );
+  }
+
   let stopping: Promise<void> | null = null;
   const stop = async (): Promise<void> => {
     for (const t of timers) clearInterval(t);

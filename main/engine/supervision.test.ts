@@ -112,6 +112,11 @@ describeWithAssets('a running engine takes settings live and heals its inference
           asset('faces', 'face_recognition_knn', 'gallery_hamilton', 'lin-manuel-miranda.png'),
         )
       ).image;
+    // Alerts go to the local receiver (as the test above leaves it; set here when run alone).
+    if (engine.settings.current.alert_channels.webhook?.url !== hookUrl) {
+      vigil('config', 'set', 'alert_channels', JSON.stringify({ webhook: { url: hookUrl } }));
+      await until('the new channel', () => engine.settings.current.alert_channels.webhook?.url === hookUrl);
+    }
     // The worker has loaded its models and answers.
     expect((await pool.locate(await face())).length).toBe(1);
     const [before] = pool.threadIds();
@@ -133,7 +138,19 @@ describeWithAssets('a running engine takes settings live and heals its inference
     expect(received.find((r) => r.alert.type === 'system_error')!.text).toMatch(
       /^\[HIGH\] An inference worker/,
     );
-  }, 90_000);
+    // `vigil doctor` shows it, and fails that check while the alert is open.
+    const doctor = spawnSync(process.execPath, [CLI, 'doctor', '--json', '--data-dir', dataDir], {
+      encoding: 'utf8',
+    });
+    expect(doctor.status, doctor.stderr).toBe(1);
+    const report = JSON.parse(doctor.stdout) as {
+      database: { last_system_error: { message: string; status: string } };
+      checks: { name: string; ok: boolean }[];
+    };
+    expect(report.database.last_system_error).toMatchObject({ message: row.message, status: 'open' });
+    expect(report.checks.find((c) => c.name === 'last engine error')).toMatchObject({ ok: false });
+    expect(report.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['last engine error']);
+  }, 120_000);
 
   it('gives up on a request past its timeout, replaces that worker and lets the old one finish its run', async () => {
     // A timeout far shorter than any detection: every request "hangs" for the pool.

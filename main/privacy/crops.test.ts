@@ -3,10 +3,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Engine } from '../engine/engine.js';
 import { asset, describeWithAssets } from '../testing/assets.js';
-import { hasCrop, readCrop } from './crops.js';
+import { openDatabase } from '../store/open.js';
+import { insertUnknown } from '../store/unknowns.js';
+import { hasCrop, purgeExpiredCrops, readCrop, reapplyRetention, storeCrop } from './crops.js';
 
 const STRANGER = asset('faces', 'celeba', '07205', '018774.jpg');
 const OTHER = asset('faces', 'celeba', '07203', '007200.jpg');
@@ -54,5 +56,25 @@ describeWithAssets('encrypted face crops of unknown persons', () => {
     expect(engine.purgeExpired(new Date(Date.now() + 31 * 86_400_000))).toBe(2);
     expect(hasCrop(engine.db, other!.unknown_id!)).toBe(false);
     engine.close();
+  });
+});
+
+describe('retention changed while crops are kept', () => {
+  it('re-dates every kept crop from when it was taken, so a shorter retention purges them', () => {
+    const db = openDatabase(mkdtempSync(join(tmpdir(), 'vigil-retention-')), {
+      recognizerId: 'r',
+      embeddingDim: 8,
+    });
+    const taken = new Date('2026-11-01T10:00:00.000Z');
+    insertUnknown(db, 'UNKNOWN_old', taken.toISOString(), null, 0.9, 'r');
+    storeCrop(db, randomBytes(32), 'UNKNOWN_old', Buffer.from('not really a jpeg'), 30, taken);
+    const expires = () =>
+      db.prepare("SELECT expires_at FROM unknown_crops WHERE unknown_id = 'UNKNOWN_old'").pluck().get();
+    expect(expires()).toBe('2026-12-01T10:00:00.000Z');
+    expect(reapplyRetention(db, 7)).toBe(1);
+    expect(expires()).toBe('2026-11-08T10:00:00.000Z');
+    expect(purgeExpiredCrops(db, new Date('2026-11-08T09:59:59.000Z'))).toBe(0);
+    expect(purgeExpiredCrops(db, new Date('2026-11-08T10:00:00.000Z'))).toBe(1);
+    db.close();
   });
 });

@@ -88,6 +88,52 @@ describe('the CLI refuses what the console refuses', () => {
     );
   });
 
+  it('a camera with a URL it cannot use, or an id already taken; and both audit an added camera alike', async () => {
+    const bad = { id: 'gate', name: 'Gate', url: 'ftp://127.0.0.1/stream' };
+    const badUrl = await consoleRefusal('cameras.add', bad);
+    expect(cliRefusal(['cameras', 'add', '--id', bad.id, '--name', bad.name, '--url', bad.url])).toBe(badUrl);
+    const ok = await api.call(testContext(engine, ADMIN), {
+      method: 'cameras.add',
+      params: { id: 'gate', name: 'Gate', url: 'rtsp://127.0.0.1:9/gate' },
+    });
+    expect(ok.ok).toBe(true);
+    const taken = await consoleRefusal('cameras.add', {
+      id: 'gate',
+      name: 'Gate 2',
+      url: 'rtsp://127.0.0.1:9/b',
+    });
+    expect(
+      cliRefusal(['cameras', 'add', '--id', 'gate', '--name', 'Gate 2', '--url', 'rtsp://127.0.0.1:9/b']),
+    ).toBe(taken);
+    engine.close();
+    const r = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        'cameras',
+        'add',
+        '--id',
+        'back',
+        '--name',
+        'Back',
+        '--url',
+        'rtsp://127.0.0.1:9/back',
+        '--data-dir',
+        dataDir,
+      ],
+      { encoding: 'utf8' },
+    );
+    engine = Engine.open({ dataDir });
+    expect(r.status, r.stderr).toBe(0);
+    const audits = engine.db
+      .prepare("SELECT actor, action, subject FROM audit_log WHERE action LIKE 'camera_%' ORDER BY audit_id")
+      .all();
+    expect(audits).toEqual([
+      { actor: 'user:ann', action: 'camera_added', subject: 'gate' },
+      { actor: 'cli', action: 'camera_added', subject: 'back' },
+    ]);
+  });
+
   it('deleting a member that does not exist', async () => {
     const fromConsole = await consoleRefusal('members.delete', { id: 'MEMBER_00000' });
     expect(fromConsole).toBe('No member with id MEMBER_00000.');

@@ -13,7 +13,6 @@ import { describeError } from '../errors.js';
 import { log } from '../log.js';
 import { packageRoot } from '../paths.js';
 import { readServeInfo } from '../serve/session-file.js';
-import { readConfig } from '../store/config.js';
 import { registerIpc, type ConsoleIpc } from './ipc.js';
 import { desktopUnlock } from './keys.js';
 import { notifyAlert } from './notifications.js';
@@ -64,7 +63,8 @@ async function main(): Promise<void> {
 
   const { engine, note: keyNote } = openEngine();
   if (keyNote) log('warn', 'desktop_key_unused', { reason: keyNote });
-  let kiosk = args.kiosk || readConfig(engine.db, 'kiosk') === true;
+  // From the configuration object, so VIGIL_KIOSK=true works as the stored setting does.
+  let kiosk = args.kiosk || engine.settings.current.kiosk;
   applicationMenu(kiosk);
 
   let runtime: Runtime | null = null;

@@ -3,15 +3,8 @@ import { VigilError } from '../../errors.js';
 import { findFfmpeg } from '../../source/ffmpeg.js';
 import { probeCamera } from '../../source/probe.js';
 import { appendAudit } from '../../store/audit.js';
-import {
-  addCamera,
-  getCamera,
-  listCameras,
-  normaliseCameraUrl,
-  publicCamera,
-  removeCamera,
-  updateCamera,
-} from '../../store/cameras.js';
+import { addCameraRecord, changeCamera, removeCameraRecord } from '../../services/cameras.js';
+import { getCamera, listCameras, normaliseCameraUrl, publicCamera } from '../../store/cameras.js';
 import type { CameraRow } from '../../store/cameras.js';
 import { actorOf, type ApiContext, type Handlers } from '../context.js';
 
@@ -65,43 +58,26 @@ export const camerasHandlers: Pick<
 > = {
   'cameras.list': (ctx) => cameraViews(ctx),
   'cameras.add': (ctx, p) => {
-    const db = ctx.engine.db;
-    db.transaction(() => {
-      addCamera(db, {
-        id: p.id,
-        name: p.name,
-        url: p.url,
-        location: p.location ?? null,
-        loop: p.loop ?? false,
-        recognitionThreshold: p.recognition_threshold ?? null,
-        unknownThreshold: p.unknown_threshold ?? null,
-      });
-      appendAudit(db, { actor: actorOf(ctx), action: 'camera_added', subject: p.id });
-    })();
+    addCameraRecord(ctx.engine, actorOf(ctx), {
+      id: p.id,
+      name: p.name,
+      url: p.url,
+      location: p.location ?? null,
+      loop: p.loop ?? false,
+      recognitionThreshold: p.recognition_threshold ?? null,
+      unknownThreshold: p.unknown_threshold ?? null,
+    });
     ctx.pipeline?.sync();
     return viewOf(ctx, p.id);
   },
   'cameras.update': (ctx, p) => {
-    const db = ctx.engine.db;
     const { id, ...changes } = p;
-    db.transaction(() => {
-      updateCamera(db, id, changes);
-      appendAudit(db, {
-        actor: actorOf(ctx),
-        action: 'camera_changed',
-        subject: id,
-        details: { fields: Object.keys(changes).join(',') },
-      });
-    })();
+    changeCamera(ctx.engine, actorOf(ctx), id, changes);
     ctx.pipeline?.sync();
     return viewOf(ctx, id);
   },
   'cameras.remove': (ctx, p) => {
-    const db = ctx.engine.db;
-    db.transaction(() => {
-      removeCamera(db, p.id);
-      appendAudit(db, { actor: actorOf(ctx), action: 'camera_removed', subject: p.id });
-    })();
+    removeCameraRecord(ctx.engine, actorOf(ctx), p.id);
     ctx.pipeline?.sync();
     return { ok: true };
   },
