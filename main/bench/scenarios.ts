@@ -60,6 +60,8 @@ interface Segment {
   seconds: number;
   fps: number;
   people: Appear[];
+  /** A dim or soft camera (see renderFrame). */
+  look?: { brightness?: number; blur?: number };
 }
 interface Scene {
   name: string;
@@ -110,7 +112,7 @@ const SCENES: Scene[] = [
         camera: 'gate',
         at: 0,
         seconds: 600,
-        fps: 2,
+        fps: 5,
         people: [
           { who: 'S4', from: 0, to: 4, path: [-0.05, 0.45, 0.45, 0.45], face: 78, hidden: [300, 303] },
           { who: 'S4', from: 4, to: 600, path: still(0.45, 0.45), face: 78, hidden: [300, 303] },
@@ -167,6 +169,24 @@ const SCENES: Scene[] = [
         people: [
           { who: 'S6', photo: 1, from: 0, to: 12, path: [1.05, 0.5, -0.05, 0.45], face: 84 },
           { who: 'M4', from: 4, to: 14, path: [-0.05, 0.35, 1.05, 0.3], face: 82 },
+        ],
+      },
+    ],
+  },
+  {
+    name: 'dim-corridor',
+    segments: [
+      {
+        camera: 'corridor',
+        at: 0,
+        seconds: 30,
+        fps: 5,
+        look: { brightness: 0.55, blur: 0.9 },
+        people: [
+          { who: 'S9', from: 0, to: 12, path: [-0.05, 0.4, 1.05, 0.45], face: 64 },
+          { who: 'M2', from: 8, to: 20, path: [1.05, 0.55, -0.05, 0.5], face: 66 },
+          { who: 'S10', from: 14, to: 18, path: [0.7, 1.1, 0.5, 0.45], face: 60 },
+          { who: 'S10', from: 18, to: 28, path: still(0.5, 0.45), face: 60 },
         ],
       },
     ],
@@ -314,7 +334,7 @@ async function render(scene: Scene, seg: Segment, idx: number): Promise<string> 
       const heads = cast.get(p.who)!.heads;
       return { head: heads[Math.min(p.photo, heads.length - 1)]!, cx: p.cx, cy: p.cy, faceWidth: p.face };
     });
-    const frame = await renderFrame(bg, W, H, placements);
+    const frame = await renderFrame(bg, W, H, placements, seg.look);
     if (!enc.stdin.write(frame)) await new Promise((r) => enc.stdin.once('drain', r));
   }
   enc.stdin.end();
@@ -411,7 +431,7 @@ function labelOf(e: RecognitionEvent): { who: string; scene: number; seg: Segmen
 function firstInView(who: string, p: { seg: Segment; start: number }): number | null {
   for (let k = 0; k < p.seg.seconds * p.seg.fps; k++) {
     const at = positions(p.seg, k).find((x) => x.who === who);
-    if (at && at.cx >= 0 && at.cx <= W) return p.start + (k * 1000) / p.seg.fps;
+    if (at && at.cx >= 0 && at.cx <= W && at.cy >= 0 && at.cy <= H) return p.start + (k * 1000) / p.seg.fps;
   }
   return null;
 }

@@ -147,7 +147,7 @@ export interface LiveTiming {
 
 export const LIVE_TIMING: LiveTiming = {
   refreshMs: 2000,
-  memberWaitMs: 4000,
+  memberWaitMs: 2500,
   relinkGapMs: 8000,
   extendEveryMs: 3000,
   maxVisitMs: 30 * 60_000,
