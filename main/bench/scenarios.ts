@@ -445,6 +445,9 @@ interface SceneScore {
   strangersLost: number;
   latencies: number[];
   alertsMissing: number;
+  /** Appearance rows written, and person-visits shown (one person in one segment): ideally equal. */
+  appearances: number;
+  visits: number;
 }
 const perScene: SceneScore[] = scenes.map(() => ({
   memberVisits: 0,
@@ -455,6 +458,8 @@ const perScene: SceneScore[] = scenes.map(() => ({
   strangersLost: 0,
   latencies: [],
   alertsMissing: 0,
+  appearances: 0,
+  visits: 0,
 }));
 const labelled = events.map((e) => ({ e, l: labelOf(e) }));
 const unlabelled = labelled.filter((x) => !x.l).length;
@@ -467,6 +472,17 @@ for (const [si, scene] of scenes.entries()) {
   const s = perScene[si]!;
   const segs = placedSegments.filter((p) => p.scene === si);
   const who = [...new Set(scene.segments.flatMap((g) => g.people.map((p) => p.who)))];
+  for (const p of segs) {
+    s.visits += new Set(p.seg.people.map((a) => a.who)).size;
+    s.appearances += engine.db
+      .prepare('SELECT COUNT(*) FROM appearances WHERE camera_id = ? AND first_seen >= ? AND first_seen < ?')
+      .pluck()
+      .get(
+        p.seg.camera,
+        new Date(p.start).toISOString(),
+        new Date(p.start + p.seg.seconds * 1000).toISOString(),
+      ) as number;
+  }
   for (const w of who.filter((x) => x.startsWith('M'))) {
     for (const p of segs.filter((x) => x.seg.people.some((a) => a.who === w))) {
       s.memberVisits++;
@@ -502,7 +518,7 @@ for (const [si, scene] of scenes.entries()) {
   const s = perScene[si]!;
   const lat = [...s.latencies].sort((a, b) => a - b);
   console.log(
-    `${scene.name.padEnd(18)} members named ${s.membersNamed}/${s.memberVisits}, wrong names ${s.wrongNames}, ids per stranger ${round(s.strangerIds / Math.max(1, s.strangers), 2)} (${s.strangers} strangers), lost ${s.strangersLost}, alert latency ${lat.length ? lat.map((v) => round(v, 1)).join('/') + ' s' : '-'}${s.alertsMissing ? `, ${s.alertsMissing} without new_unknown alert` : ''}`,
+    `${scene.name.padEnd(18)} members named ${s.membersNamed}/${s.memberVisits}, wrong names ${s.wrongNames}, ids per stranger ${round(s.strangerIds / Math.max(1, s.strangers), 2)} (${s.strangers} strangers), lost ${s.strangersLost}, ${s.appearances} appearances for ${s.visits} visits, alert latency ${lat.length ? lat.map((v) => round(v, 1)).join('/') + ' s' : '-'}${s.alertsMissing ? `, ${s.alertsMissing} without new_unknown alert` : ''}`,
   );
 }
 const result = {
@@ -531,7 +547,7 @@ const result = {
 const unknownsStored = engine.db.prepare('SELECT COUNT(*) FROM unknown_persons').pluck().get() as number;
 const appearances = engine.db.prepare('SELECT COUNT(*) FROM appearances').pluck().get() as number;
 console.log(
-  `total              members named ${sum((s) => s.membersNamed)}/${sum((s) => s.memberVisits)}, wrong names ${result.wrong_names}, ids per stranger ${result.ids_per_stranger}, strangers lost ${result.strangers_lost}, alert latency p50 ${result.alert_latency_p50_s} s p95 ${result.alert_latency_p95_s} s (${sum((s) => s.alertsMissing)} strangers without a new_unknown alert)`,
+  `total              members named ${sum((s) => s.membersNamed)}/${sum((s) => s.memberVisits)}, wrong names ${result.wrong_names}, ids per stranger ${result.ids_per_stranger}, strangers lost ${result.strangers_lost}, ${sum((s) => s.appearances)} appearances for ${sum((s) => s.visits)} visits, alert latency p50 ${result.alert_latency_p50_s} s p95 ${result.alert_latency_p95_s} s (${sum((s) => s.alertsMissing)} strangers without a new_unknown alert)`,
 );
 console.log(
   `store              ${unknownsStored} unknown persons, ${appearances} appearances, ${events.length} recognition events (${unlabelled} on no labelled person), alerts: ${

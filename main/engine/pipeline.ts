@@ -238,7 +238,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     if (!cam) return;
     this.cameras.delete(id);
     await cam.source?.stop();
-    for (const t of cam.tracker.expire(Date.now(), true)) this.finish(t);
+    for (const t of cam.tracker.expire(Date.now(), true)) this.finish(t, cam.row);
     this.recent.delete(id);
   }
 
@@ -337,7 +337,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     // Only a track that gained an embedding can reach a new decision.
     for (const c of chosen) this.consider(c.track, cam.row, f.at);
     for (const t of assigned) this.keepOpen(t, cam.row);
-    for (const t of ended) this.finish(t);
+    for (const t of ended) this.finish(t, cam.row);
     this.forgetEnded(cam.row.camera_id, f.at);
   }
 
@@ -407,6 +407,28 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   }
 
   /**
+   * At the moment a visit is decided: if the same person's visit on this camera ended within the
+   * gap (a track broken by a turn of the head or a detector miss, whose first faces were too poor to
+   * link it early), the track continues that visit: no second row, no second event.
+   */
+  private continueRecent(t: Track<FaceSample>, v: Visit, personId: string): Visit | null {
+    const ended = this.recent.get(t.cameraId);
+    const prev = ended?.find(
+      (p) =>
+        v.firstSeen - p.lastSeen <= this.timing.relinkGapMs &&
+        (p.decision?.kind === 'member' ? p.decision.memberId : p.decision?.unknownId) === personId,
+    );
+    if (!ended || !prev) return null;
+    ended.splice(ended.indexOf(prev), 1);
+    prev.evidence.absorb(v.evidence);
+    if (v.best && (!prev.best || v.best.weight > prev.best.weight)) prev.best = v.best;
+    prev.lastSeen = Math.max(prev.lastSeen, v.lastSeen);
+    this.visits.set(this.key(t), prev);
+    log('debug', 'visit_continued', { camera: t.cameraId, track: t.id, gap_ms: v.firstSeen - prev.lastSeen });
+    return prev;
+  }
+
+  /**
    * Decides as soon as the evidence allows: a member is named (and stays named for the visit); a
    * stranger is decided once strangerReady() says so, joining the nearest unknown person or
    * becoming a new one, and may later be corrected to a member by better views of the same visit.
@@ -434,6 +456,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     row: CameraRow,
     at: number,
   ): void {
+    if (this.continueRecent(t, v, verdict.memberId)) return;
     const shot = bestShot(v.evidence.samples)!;
     const bbox = shot.box.map(Math.round) as Bbox;
     // With the disk full the member is still named on screen; only the log entry is lost (counted).
@@ -542,6 +565,8 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     } else if ((!nearest || nearest.similarity < thresholds.unknown) && tpl.shots.length < 2) {
       return false;
     }
+    if (nearest && nearest.similarity >= thresholds.unknown && this.continueRecent(t, v, nearest.personId))
+      return true;
     const shot = tpl.shots[0]!;
     const bbox = shot.box.map(Math.round) as Bbox;
     const dismissed = this.nearestDismissed(tpl.template, at);
@@ -757,19 +782,22 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
    * A track ended: a decided visit's appearance gets its final end and the visit waits a short gap
    * for the person to be found again; an undecided one continues a recent visit or is settled now.
    */
-  private finish(t: Track<FaceSample>): void {
+  private finish(t: Track<FaceSample>, row: CameraRow): void {
     let v = this.visits.get(this.key(t));
     this.visits.delete(this.key(t));
     if (!v) return;
-    const row = this.cameras.get(t.cameraId)?.row;
-    if (!v.decision && row) {
+    if (!v.decision) {
       if (!v.linked && v.evidence.samples.length > 0)
         v = this.link(t, v, this.engine.thresholds(row.camera_id));
-      this.visits.delete(this.key(t));
+      this.visits.set(this.key(t), v);
       if (!v.decision && !this.decideStranger(t, v, row, v.lastSeen, true)) {
+        this.visits.delete(this.key(t));
         this.tracksDiscarded++;
         return;
       }
+      // Deciding may have continued an earlier visit of the same person.
+      v = this.visits.get(this.key(t)) ?? v;
+      this.visits.delete(this.key(t));
     }
     if (!v.decision) {
       this.tracksDiscarded++;
