@@ -32,6 +32,8 @@ const args = benchArgs({
   seed: { type: 'string', default: '7' },
   /** Skip the 10-minute loiterer (a quick run while developing). */
   quick: { type: 'boolean', default: false },
+  /** Print every decision with its label, and every appearance row. */
+  verbose: { type: 'boolean', default: false },
 });
 const W = 960;
 const H = 540;
@@ -463,6 +465,22 @@ const perScene: SceneScore[] = scenes.map(() => ({
 }));
 const labelled = events.map((e) => ({ e, l: labelOf(e) }));
 const unlabelled = labelled.filter((x) => !x.l).length;
+if (args.verbose) {
+  for (const { e, l } of labelled)
+    console.log(
+      `event  ${e.camera_id} +${((e.frame_at - (placedSegments.find((p) => p.seg === l?.seg)?.start ?? e.frame_at)) / 1000).toFixed(1)} s track ${e.track_id} ${e.kind} ${e.member_id ?? e.unknown_id} ${e.confidence} → ${l?.who ?? '?'}${e.corrects ? ` (corrects ${e.corrects.unknown_id})` : ''}`,
+    );
+  for (const a of engine.db.prepare('SELECT * FROM appearances ORDER BY first_seen').all() as {
+    camera_id: string;
+    person_kind: string;
+    person_id: string;
+    first_seen: string;
+    last_seen: string;
+  }[])
+    console.log(
+      `row    ${a.camera_id} ${a.first_seen.slice(11, 19)}–${a.last_seen.slice(11, 19)} ${a.person_kind} ${a.person_id}`,
+    );
+}
 for (const { e, l } of labelled) {
   if (!l || e.kind !== 'known_member') continue;
   const truth = cast.get(l.who)!.memberId;

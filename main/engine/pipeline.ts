@@ -5,7 +5,6 @@ import { EventEmitter } from 'node:events';
 import type { Thresholds } from '../decide/bands.js';
 import { TrackEvidence, type EmbeddedSample } from '../decide/track-evidence.js';
 import {
-  bestShot,
   decideMember,
   LIVE_GATE,
   LIVE_TIMING,
@@ -80,6 +79,12 @@ interface Visit {
   resembles: string | null;
   /** Whether the visit was compared with the camera's recently ended visits (done once, early). */
   linked: boolean;
+  /** The decided person's views when decided: later views unlike them mean the tracker swapped people. */
+  template: Float32Array | null;
+  /** Consecutive later views unlike the template (two make the track a new visit). */
+  foreign: EmbeddedSample[];
+  /** Frame time of the last view that was still the decided person. */
+  sameUntil: number;
 }
 
 /** Dismissed unknown persons the engine still recognises (silently), with when their case closed. */
@@ -312,7 +317,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
         visit.best = { frame, box: sample.box, weight: w };
       if (
         shouldEmbed(sample.quality, {
-          decided: visit.decision?.kind === 'member',
+          decided: !!visit.decision,
           attempts: visit.evidence.embedded,
           bestEmbeddedWeight: visit.evidence.bestWeight,
           hits: t.hits,
@@ -323,10 +328,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       }
     });
     const vectors = await analyzer.embed(chosen.map((c) => c.crop));
-    chosen.forEach((c, i) => {
-      c.sample.embedding = vectors[i]!;
-      c.visit.evidence.add(c.sample as EmbeddedSample);
-    });
+    chosen.forEach((c, i) => (c.sample.embedding = vectors[i]!));
     this.framesAnalysed++;
     this.facesEmbedded += chosen.length;
     this.opts.onFrameAnalysed?.(f.cameraId, f.at, faces.length);
@@ -335,7 +337,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       if (reason) this.skipped[reason] = (this.skipped[reason] ?? 0) + 1;
     }
     // Only a track that gained an embedding can reach a new decision.
-    for (const c of chosen) this.consider(c.track, cam.row, f.at);
+    for (const c of chosen) this.consider(c.track, cam.row, c.sample as EmbeddedSample);
     for (const t of assigned) this.keepOpen(t, cam.row);
     for (const t of ended) this.finish(t, cam.row);
     this.forgetEnded(cam.row.camera_id, f.at);
@@ -360,6 +362,9 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
         best: null,
         resembles: null,
         linked: false,
+        template: null,
+        foreign: [],
+        sameUntil: t.lastSeen,
       };
       this.visits.set(this.key(t), v);
     }
@@ -433,20 +438,72 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
    * stranger is decided once strangerReady() says so, joining the nearest unknown person or
    * becoming a new one, and may later be corrected to a member by better views of the same visit.
    */
-  private consider(t: Track<FaceSample>, row: CameraRow, at: number): void {
+  private consider(t: Track<FaceSample>, row: CameraRow, sample: EmbeddedSample): void {
     const thresholds = this.engine.thresholds(row.camera_id);
+    const at = sample.at;
     let v = this.visit(t);
+    if (v.decision && v.template) {
+      // A decided track is looked at again now and then (see shouldEmbed): two views in a row that
+      // are not the decided person mean the tracker has swapped people (two crossed paths). The
+      // track becomes a new visit; nothing of the new person is credited to the old one.
+      const member = v.decision.kind === 'member' ? v.decision.memberId : null;
+      const m = member ? this.searchMember(sample.embedding) : undefined;
+      const same =
+        dot(sample.embedding, v.template) >= thresholds.unknown ||
+        (m !== undefined && m.personId === member && m.similarity >= thresholds.recognition);
+      if (same) {
+        v.foreign = [];
+        v.sameUntil = at;
+        v.evidence.add(sample);
+      } else {
+        v.foreign.push(sample);
+        if (v.foreign.length < 2) return;
+        v = this.split(t, v, row);
+      }
+    } else v.evidence.add(sample);
     if (!v.linked && !v.decision) v = this.link(t, v, thresholds);
     if (v.decision?.kind === 'member') return;
     const samples = v.evidence.samples;
     if (samples.length === 0) return;
     const verdict = decideMember(samples, this.searchMember, thresholds);
     if (verdict) {
-      if (v.decision) this.correct(t, v, verdict, row, at);
-      else this.nameMember(t, v, verdict, row, at);
+      if (v.decision) this.correct(t, v, verdict, row, sample);
+      else this.nameMember(t, v, verdict, row, sample);
       return;
     }
-    if (!v.decision) this.decideStranger(t, v, row, at, false);
+    if (!v.decision) this.decideStranger(t, v, row, sample, false);
+  }
+
+  /** The tracker swapped people: the decided visit ends where it was last its person; the track starts a new one. */
+  private split(t: Track<FaceSample>, v: Visit, row: CameraRow): Visit {
+    const foreign = v.foreign;
+    v.foreign = [];
+    v.lastSeen = v.sameUntil;
+    const d = v.decision!;
+    const open = v.appearanceIds[v.appearanceIds.length - 1];
+    if (open !== undefined)
+      this.guard.write('appearance_update', () =>
+        extendSighting(
+          this.engine,
+          {
+            appearanceId: open,
+            kind: d.kind === 'member' ? 'member' : 'unknown',
+            personId: d.kind === 'member' ? d.memberId : d.unknownId,
+          },
+          v.sameUntil,
+        ),
+      );
+    const ended = this.recent.get(row.camera_id) ?? [];
+    ended.push(v);
+    this.recent.set(row.camera_id, ended);
+    this.visits.delete(this.key(t));
+    const next = this.visit(t);
+    next.firstSeen = foreign[0]!.at;
+    next.openedAt = next.firstSeen;
+    next.sameUntil = next.lastSeen = t.lastSeen;
+    for (const s of foreign) next.evidence.add(s);
+    log('info', 'track_switched', { camera: row.camera_id, track: t.id });
+    return next;
   }
 
   private nameMember(
@@ -454,11 +511,11 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     v: Visit,
     verdict: MemberEvidence,
     row: CameraRow,
-    at: number,
+    sample: EmbeddedSample,
   ): void {
     if (this.continueRecent(t, v, verdict.memberId)) return;
-    const shot = bestShot(v.evidence.samples)!;
-    const bbox = shot.box.map(Math.round) as Bbox;
+    const at = sample.at;
+    const bbox = sample.box.map(Math.round) as Bbox;
     // With the disk full the member is still named on screen; only the log entry is lost (counted).
     const appearanceId = this.guard.write('appearance', () =>
       recordMemberSighting(this.engine, {
@@ -475,6 +532,8 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     v.extendedAt = v.lastSeen;
     const name = getMember(this.engine.db, verdict.memberId)?.name ?? verdict.memberId;
     v.decision = { kind: 'member', memberId: verdict.memberId, name, similarity: verdict.similarity };
+    v.template = v.evidence.template();
+    v.sameUntil = at;
     // A member named from live evidence: the place for anything that learns from their views.
     this.emit('event', {
       type: 'recognition',
@@ -495,7 +554,14 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
    * member, what the visit gave the unknown person is taken back, the correction is audited, and
    * the event names the unknown id it corrects (the alert engine resolves its alerts with a note).
    */
-  private correct(t: Track<FaceSample>, v: Visit, verdict: MemberEvidence, row: CameraRow, at: number): void {
+  private correct(
+    t: Track<FaceSample>,
+    v: Visit,
+    verdict: MemberEvidence,
+    row: CameraRow,
+    sample: EmbeddedSample,
+  ): void {
+    const at = sample.at;
     const was = v.decision as Exclude<Decision, { kind: 'member' }>;
     this.guard.write('correction', () =>
       correctToMember(this.engine, {
@@ -516,7 +582,6 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       from: was.unknownId,
       member: verdict.memberId,
     });
-    const shot = bestShot(v.evidence.samples)!;
     this.emit('event', {
       type: 'recognition',
       camera_id: row.camera_id,
@@ -525,7 +590,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       member_id: verdict.memberId,
       name,
       confidence: round4(verdict.similarity),
-      bbox: shot.box.map(Math.round) as RecognitionEvent['bbox'],
+      bbox: sample.box.map(Math.round) as RecognitionEvent['bbox'],
       frame_at: at,
       at: this.clock(),
       corrects: { unknown_id: was.unknownId, since: new Date(v.firstSeen).toISOString() },
@@ -541,7 +606,8 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     t: Track<FaceSample>,
     v: Visit,
     row: CameraRow,
-    at: number,
+    /** The view that completed the evidence (in view), or null when the track has ended. */
+    latest: EmbeddedSample | null,
     atEnd: boolean,
   ): boolean {
     const thresholds = this.engine.thresholds(row.camera_id);
@@ -567,7 +633,8 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     }
     if (nearest && nearest.similarity >= thresholds.unknown && this.continueRecent(t, v, nearest.personId))
       return true;
-    const shot = tpl.shots[0]!;
+    const shot = latest ?? tpl.shots[0]!;
+    const at = shot.at;
     const bbox = shot.box.map(Math.round) as Bbox;
     const dismissed = this.nearestDismissed(tpl.template, at);
     if (
@@ -588,6 +655,8 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       );
       if (id !== undefined) v.appearanceIds.push(id);
       v.decision = { kind: 'dismissed', unknownId: dismissed.unknownId, similarity: dismissed.similarity };
+      v.template = tpl.template;
+      v.sameUntil = v.lastSeen;
       v.resembles = dismissed.unknownId;
       v.openedAt = v.firstSeen;
       v.extendedAt = v.lastSeen;
@@ -616,6 +685,8 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     v.openedAt = v.firstSeen;
     v.extendedAt = v.lastSeen;
     v.resembles = plan.unknownId;
+    v.template = tpl.template;
+    v.sameUntil = v.lastSeen;
     v.decision = {
       kind: 'unknown',
       unknownId: plan.unknownId,
@@ -790,7 +861,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       if (!v.linked && v.evidence.samples.length > 0)
         v = this.link(t, v, this.engine.thresholds(row.camera_id));
       this.visits.set(this.key(t), v);
-      if (!v.decision && !this.decideStranger(t, v, row, v.lastSeen, true)) {
+      if (!v.decision && !this.decideStranger(t, v, row, null, true)) {
         this.visits.delete(this.key(t));
         this.tracksDiscarded++;
         return;
