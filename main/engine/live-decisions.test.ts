@@ -241,8 +241,8 @@ describeWithAssets('live decisions on a simulated scene clock', () => {
     const alerts = new AlertEngine(engine.db, [], {}, () => now);
     const p = pipelineOn('porch', events, alerts);
     await startFeed(p, 'porch');
-    let t = await play(p, 'porch', now, 6, await variants(heads.get('swap')!, 2), (at) => (now = at));
-    t = await play(p, 'porch', t, 8, await variants(heads.get('member')!, 2), (at) => (now = at));
+    const t = await play(p, 'porch', now, 6, await variants(heads.get('swap')!, 2), (at) => (now = at));
+    await play(p, 'porch', t, 8, await variants(heads.get('member')!, 2), (at) => (now = at));
     await p.stop();
     alerts.close();
     const rec = events.filter((e): e is RecognitionEvent => e.type === 'recognition');

@@ -417,14 +417,19 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
    * link it early), the track continues that visit: no second row, no second event.
    */
   private continueRecent(t: Track<FaceSample>, v: Visit, personId: string): Visit | null {
-    const ended = this.recent.get(t.cameraId);
-    const prev = ended?.find(
+    const ended = this.recent.get(t.cameraId) ?? [];
+    // Also a visit whose track the tracker has not given up yet but which has not been seen since
+    // this track began: one person is not in two places (a track broken by fast motion).
+    const stale = [...this.visits.entries()]
+      .filter(([k, x]) => k.startsWith(`${t.cameraId}:`) && x !== v && x.decision && x.lastSeen < v.firstSeen)
+      .map(([, x]) => x);
+    const prev = [...ended, ...stale].find(
       (p) =>
         v.firstSeen - p.lastSeen <= this.timing.relinkGapMs &&
         (p.decision?.kind === 'member' ? p.decision.memberId : p.decision?.unknownId) === personId,
     );
-    if (!ended || !prev) return null;
-    ended.splice(ended.indexOf(prev), 1);
+    if (!prev) return null;
+    if (ended.includes(prev)) ended.splice(ended.indexOf(prev), 1);
     prev.evidence.absorb(v.evidence);
     if (v.best && (!prev.best || v.best.weight > prev.best.weight)) prev.best = v.best;
     prev.lastSeen = Math.max(prev.lastSeen, v.lastSeen);
