@@ -32,6 +32,8 @@ const args = benchArgs({
   seed: { type: 'string', default: '7' },
   /** Skip the 10-minute loiterer (a quick run while developing). */
   quick: { type: 'boolean', default: false },
+  /** Print every decision with its label, and every appearance row. */
+  verbose: { type: 'boolean', default: false },
 });
 const W = 960;
 const H = 540;
@@ -60,6 +62,8 @@ interface Segment {
   seconds: number;
   fps: number;
   people: Appear[];
+  /** A dim or soft camera (see renderFrame). */
+  look?: { brightness?: number; blur?: number };
 }
 interface Scene {
   name: string;
@@ -110,7 +114,7 @@ const SCENES: Scene[] = [
         camera: 'gate',
         at: 0,
         seconds: 600,
-        fps: 2,
+        fps: 5,
         people: [
           { who: 'S4', from: 0, to: 4, path: [-0.05, 0.45, 0.45, 0.45], face: 78, hidden: [300, 303] },
           { who: 'S4', from: 4, to: 600, path: still(0.45, 0.45), face: 78, hidden: [300, 303] },
@@ -167,6 +171,24 @@ const SCENES: Scene[] = [
         people: [
           { who: 'S6', photo: 1, from: 0, to: 12, path: [1.05, 0.5, -0.05, 0.45], face: 84 },
           { who: 'M4', from: 4, to: 14, path: [-0.05, 0.35, 1.05, 0.3], face: 82 },
+        ],
+      },
+    ],
+  },
+  {
+    name: 'dim-corridor',
+    segments: [
+      {
+        camera: 'corridor',
+        at: 0,
+        seconds: 30,
+        fps: 5,
+        look: { brightness: 0.55, blur: 0.9 },
+        people: [
+          { who: 'S9', from: 0, to: 12, path: [-0.05, 0.4, 1.05, 0.45], face: 64 },
+          { who: 'M2', from: 8, to: 20, path: [1.05, 0.55, -0.05, 0.5], face: 66 },
+          { who: 'S10', from: 14, to: 18, path: [0.7, 1.1, 0.5, 0.45], face: 60 },
+          { who: 'S10', from: 18, to: 28, path: still(0.5, 0.45), face: 60 },
         ],
       },
     ],
@@ -314,7 +336,7 @@ async function render(scene: Scene, seg: Segment, idx: number): Promise<string> 
       const heads = cast.get(p.who)!.heads;
       return { head: heads[Math.min(p.photo, heads.length - 1)]!, cx: p.cx, cy: p.cy, faceWidth: p.face };
     });
-    const frame = await renderFrame(bg, W, H, placements);
+    const frame = await renderFrame(bg, W, H, placements, seg.look);
     if (!enc.stdin.write(frame)) await new Promise((r) => enc.stdin.once('drain', r));
   }
   enc.stdin.end();
@@ -411,7 +433,7 @@ function labelOf(e: RecognitionEvent): { who: string; scene: number; seg: Segmen
 function firstInView(who: string, p: { seg: Segment; start: number }): number | null {
   for (let k = 0; k < p.seg.seconds * p.seg.fps; k++) {
     const at = positions(p.seg, k).find((x) => x.who === who);
-    if (at && at.cx >= 0 && at.cx <= W) return p.start + (k * 1000) / p.seg.fps;
+    if (at && at.cx >= 0 && at.cx <= W && at.cy >= 0 && at.cy <= H) return p.start + (k * 1000) / p.seg.fps;
   }
   return null;
 }
@@ -425,6 +447,9 @@ interface SceneScore {
   strangersLost: number;
   latencies: number[];
   alertsMissing: number;
+  /** Appearance rows written, and person-visits shown (one person in one segment): ideally equal. */
+  appearances: number;
+  visits: number;
 }
 const perScene: SceneScore[] = scenes.map(() => ({
   memberVisits: 0,
@@ -435,9 +460,27 @@ const perScene: SceneScore[] = scenes.map(() => ({
   strangersLost: 0,
   latencies: [],
   alertsMissing: 0,
+  appearances: 0,
+  visits: 0,
 }));
 const labelled = events.map((e) => ({ e, l: labelOf(e) }));
 const unlabelled = labelled.filter((x) => !x.l).length;
+if (args.verbose) {
+  for (const { e, l } of labelled)
+    console.log(
+      `event  ${e.camera_id} +${((e.frame_at - (placedSegments.find((p) => p.seg === l?.seg)?.start ?? e.frame_at)) / 1000).toFixed(1)} s track ${e.track_id} ${e.kind} ${e.member_id ?? e.unknown_id} ${e.confidence} → ${l?.who ?? '?'}${e.corrects ? ` (corrects ${e.corrects.unknown_id})` : ''}`,
+    );
+  for (const a of engine.db.prepare('SELECT * FROM appearances ORDER BY first_seen').all() as {
+    camera_id: string;
+    person_kind: string;
+    person_id: string;
+    first_seen: string;
+    last_seen: string;
+  }[])
+    console.log(
+      `row    ${a.camera_id} ${a.first_seen.slice(11, 19)}–${a.last_seen.slice(11, 19)} ${a.person_kind} ${a.person_id}`,
+    );
+}
 for (const { e, l } of labelled) {
   if (!l || e.kind !== 'known_member') continue;
   const truth = cast.get(l.who)!.memberId;
@@ -447,6 +490,17 @@ for (const [si, scene] of scenes.entries()) {
   const s = perScene[si]!;
   const segs = placedSegments.filter((p) => p.scene === si);
   const who = [...new Set(scene.segments.flatMap((g) => g.people.map((p) => p.who)))];
+  for (const p of segs) {
+    s.visits += new Set(p.seg.people.map((a) => a.who)).size;
+    s.appearances += engine.db
+      .prepare('SELECT COUNT(*) FROM appearances WHERE camera_id = ? AND first_seen >= ? AND first_seen < ?')
+      .pluck()
+      .get(
+        p.seg.camera,
+        new Date(p.start).toISOString(),
+        new Date(p.start + p.seg.seconds * 1000).toISOString(),
+      ) as number;
+  }
   for (const w of who.filter((x) => x.startsWith('M'))) {
     for (const p of segs.filter((x) => x.seg.people.some((a) => a.who === w))) {
       s.memberVisits++;
@@ -482,7 +536,7 @@ for (const [si, scene] of scenes.entries()) {
   const s = perScene[si]!;
   const lat = [...s.latencies].sort((a, b) => a - b);
   console.log(
-    `${scene.name.padEnd(18)} members named ${s.membersNamed}/${s.memberVisits}, wrong names ${s.wrongNames}, ids per stranger ${round(s.strangerIds / Math.max(1, s.strangers), 2)} (${s.strangers} strangers), lost ${s.strangersLost}, alert latency ${lat.length ? lat.map((v) => round(v, 1)).join('/') + ' s' : '-'}${s.alertsMissing ? `, ${s.alertsMissing} without new_unknown alert` : ''}`,
+    `${scene.name.padEnd(18)} members named ${s.membersNamed}/${s.memberVisits}, wrong names ${s.wrongNames}, ids per stranger ${round(s.strangerIds / Math.max(1, s.strangers), 2)} (${s.strangers} strangers), lost ${s.strangersLost}, ${s.appearances} appearances for ${s.visits} visits, alert latency ${lat.length ? lat.map((v) => round(v, 1)).join('/') + ' s' : '-'}${s.alertsMissing ? `, ${s.alertsMissing} without new_unknown alert` : ''}`,
   );
 }
 const result = {
@@ -511,7 +565,7 @@ const result = {
 const unknownsStored = engine.db.prepare('SELECT COUNT(*) FROM unknown_persons').pluck().get() as number;
 const appearances = engine.db.prepare('SELECT COUNT(*) FROM appearances').pluck().get() as number;
 console.log(
-  `total              members named ${sum((s) => s.membersNamed)}/${sum((s) => s.memberVisits)}, wrong names ${result.wrong_names}, ids per stranger ${result.ids_per_stranger}, strangers lost ${result.strangers_lost}, alert latency p50 ${result.alert_latency_p50_s} s p95 ${result.alert_latency_p95_s} s (${sum((s) => s.alertsMissing)} strangers without a new_unknown alert)`,
+  `total              members named ${sum((s) => s.membersNamed)}/${sum((s) => s.memberVisits)}, wrong names ${result.wrong_names}, ids per stranger ${result.ids_per_stranger}, strangers lost ${result.strangers_lost}, ${sum((s) => s.appearances)} appearances for ${sum((s) => s.visits)} visits, alert latency p50 ${result.alert_latency_p50_s} s p95 ${result.alert_latency_p95_s} s (${sum((s) => s.alertsMissing)} strangers without a new_unknown alert)`,
 );
 console.log(
   `store              ${unknownsStored} unknown persons, ${appearances} appearances, ${events.length} recognition events (${unlabelled} on no labelled person), alerts: ${

@@ -93,6 +93,8 @@ describe('decideMember', () => {
     const track = { decided: false, attempts: 10, bestEmbeddedWeight: 1, hits: 50 };
     expect(shouldEmbed(face(80), track)).toBe(false);
     expect(shouldEmbed(face(80), { ...track, refreshDue: true })).toBe(true);
-    expect(shouldEmbed(face(80), { ...track, decided: true, refreshDue: true })).toBe(false);
+    // A decided track too, only to notice the tracker swapping people.
+    expect(shouldEmbed(face(80), { ...track, decided: true })).toBe(false);
+    expect(shouldEmbed(face(80), { ...track, decided: true, refreshDue: true })).toBe(true);
   });
 });

@@ -102,10 +102,10 @@ export function decideMember(
 }
 
 /**
- * Whether a new face of a track is worth embedding (the expensive step): never once the track is
- * named, before it is confirmed by a second detection, or for a face that fails the gate; the
- * first few usable faces; after that only a face better than every one embedded so far, up to
- * `maxAttempts` per track.
+ * Whether a new face of a track is worth embedding (the expensive step): never before it is
+ * confirmed by a second detection or for a face that fails the gate; the first few usable faces;
+ * after that only a face better than every one embedded so far, up to `maxAttempts` per track;
+ * once decided (or past `maxAttempts`), one face every refresh period.
  */
 export function shouldEmbed(
   q: FaceQuality,
@@ -122,8 +122,10 @@ export function shouldEmbed(
   },
   opts: DecisionOptions = DEFAULT_DECISION,
 ): boolean {
-  if (track.decided || track.hits < opts.minHits || skipReason(q)) return false;
-  if (track.attempts >= opts.maxAttempts) return track.refreshDue === true;
+  if (track.hits < opts.minHits || skipReason(q)) return false;
+  // A decided track is only looked at again now and then, to notice the tracker swapping people
+  // (and, for a stranger, a member seen better).
+  if (track.decided || track.attempts >= opts.maxAttempts) return track.refreshDue === true;
   return (
     track.attempts < opts.firstAttempts ||
     sampleWeight(q) > track.bestEmbeddedWeight ||
@@ -147,7 +149,7 @@ export interface LiveTiming {
 
 export const LIVE_TIMING: LiveTiming = {
   refreshMs: 2000,
-  memberWaitMs: 4000,
+  memberWaitMs: 2500,
   relinkGapMs: 8000,
   extendEveryMs: 3000,
   maxVisitMs: 30 * 60_000,

@@ -5,7 +5,6 @@ import { EventEmitter } from 'node:events';
 import type { Thresholds } from '../decide/bands.js';
 import { TrackEvidence, type EmbeddedSample } from '../decide/track-evidence.js';
 import {
-  bestShot,
   decideMember,
   LIVE_GATE,
   LIVE_TIMING,
@@ -80,6 +79,12 @@ interface Visit {
   resembles: string | null;
   /** Whether the visit was compared with the camera's recently ended visits (done once, early). */
   linked: boolean;
+  /** The decided person's views when decided: later views unlike them mean the tracker swapped people. */
+  template: Float32Array | null;
+  /** Consecutive later views unlike the template (two make the track a new visit). */
+  foreign: EmbeddedSample[];
+  /** Frame time of the last view that was still the decided person. */
+  sameUntil: number;
 }
 
 /** Dismissed unknown persons the engine still recognises (silently), with when their case closed. */
@@ -246,7 +251,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     if (!cam) return;
     this.cameras.delete(id);
     await cam.source?.stop();
-    for (const t of cam.tracker.expire(Date.now(), true)) this.finish(t);
+    for (const t of cam.tracker.expire(Date.now(), true)) this.finish(t, cam.row);
     this.recent.delete(id);
   }
 
@@ -320,7 +325,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
         visit.best = { frame, box: sample.box, weight: w };
       if (
         shouldEmbed(sample.quality, {
-          decided: visit.decision?.kind === 'member',
+          decided: !!visit.decision,
           attempts: visit.evidence.embedded,
           bestEmbeddedWeight: visit.evidence.bestWeight,
           hits: t.hits,
@@ -331,10 +336,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       }
     });
     const vectors = await analyzer.embed(chosen.map((c) => c.crop));
-    chosen.forEach((c, i) => {
-      c.sample.embedding = vectors[i]!;
-      c.visit.evidence.add(c.sample as EmbeddedSample);
-    });
+    chosen.forEach((c, i) => (c.sample.embedding = vectors[i]!));
     this.framesAnalysed++;
     this.facesEmbedded += chosen.length;
     this.opts.onFrameAnalysed?.(f.cameraId, f.at, faces.length);
@@ -343,9 +345,9 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       if (reason) this.skipped[reason] = (this.skipped[reason] ?? 0) + 1;
     }
     // Only a track that gained an embedding can reach a new decision.
-    for (const c of chosen) this.consider(c.track, cam.row, f.at);
+    for (const c of chosen) this.consider(c.track, cam.row, c.sample as EmbeddedSample);
     for (const t of assigned) this.keepOpen(t, cam.row);
-    for (const t of ended) this.finish(t);
+    for (const t of ended) this.finish(t, cam.row);
     this.forgetEnded(cam.row.camera_id, f.at);
   }
 
@@ -368,6 +370,9 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
         best: null,
         resembles: null,
         linked: false,
+        template: null,
+        foreign: [],
+        sameUntil: t.lastSeen,
       };
       this.visits.set(this.key(t), v);
     }
@@ -415,24 +420,103 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   }
 
   /**
+   * At the moment a visit is decided: if the same person's visit on this camera ended within the
+   * gap (a track broken by a turn of the head or a detector miss, whose first faces were too poor to
+   * link it early), the track continues that visit: no second row, no second event.
+   */
+  private continueRecent(t: Track<FaceSample>, v: Visit, personId: string): Visit | null {
+    const ended = this.recent.get(t.cameraId) ?? [];
+    // Also a visit whose track the tracker has not given up yet but which has not been seen since
+    // this track began: one person is not in two places (a track broken by fast motion).
+    const stale = [...this.visits.entries()]
+      .filter(([k, x]) => k.startsWith(`${t.cameraId}:`) && x !== v && x.decision && x.lastSeen < v.firstSeen)
+      .map(([, x]) => x);
+    const prev = [...ended, ...stale].find(
+      (p) =>
+        v.firstSeen - p.lastSeen <= this.timing.relinkGapMs &&
+        (p.decision?.kind === 'member' ? p.decision.memberId : p.decision?.unknownId) === personId,
+    );
+    if (!prev) return null;
+    if (ended.includes(prev)) ended.splice(ended.indexOf(prev), 1);
+    prev.evidence.absorb(v.evidence);
+    if (v.best && (!prev.best || v.best.weight > prev.best.weight)) prev.best = v.best;
+    prev.lastSeen = Math.max(prev.lastSeen, v.lastSeen);
+    this.visits.set(this.key(t), prev);
+    log('debug', 'visit_continued', { camera: t.cameraId, track: t.id, gap_ms: v.firstSeen - prev.lastSeen });
+    return prev;
+  }
+
+  /**
    * Decides as soon as the evidence allows: a member is named (and stays named for the visit); a
    * stranger is decided once strangerReady() says so, joining the nearest unknown person or
    * becoming a new one, and may later be corrected to a member by better views of the same visit.
    */
-  private consider(t: Track<FaceSample>, row: CameraRow, at: number): void {
+  private consider(t: Track<FaceSample>, row: CameraRow, sample: EmbeddedSample): void {
     const thresholds = this.engine.thresholds(row.camera_id);
+    const at = sample.at;
     let v = this.visit(t);
+    if (v.decision && v.template) {
+      // A decided track is looked at again now and then (see shouldEmbed): two views in a row that
+      // are not the decided person mean the tracker has swapped people (two crossed paths). The
+      // track becomes a new visit; nothing of the new person is credited to the old one.
+      const member = v.decision.kind === 'member' ? v.decision.memberId : null;
+      const m = member ? this.searchMember(sample.embedding) : undefined;
+      const same =
+        dot(sample.embedding, v.template) >= thresholds.unknown ||
+        (m !== undefined && m.personId === member && m.similarity >= thresholds.recognition);
+      if (same) {
+        v.foreign = [];
+        v.sameUntil = at;
+        v.evidence.add(sample);
+      } else {
+        v.foreign.push(sample);
+        if (v.foreign.length < 2) return;
+        v = this.split(t, v, row);
+      }
+    } else v.evidence.add(sample);
     if (!v.linked && !v.decision) v = this.link(t, v, thresholds);
     if (v.decision?.kind === 'member') return;
     const samples = v.evidence.samples;
     if (samples.length === 0) return;
     const verdict = decideMember(samples, this.searchMember, thresholds);
     if (verdict) {
-      if (v.decision) this.correct(t, v, verdict, row, at);
-      else this.nameMember(t, v, verdict, row, at);
+      if (v.decision) this.correct(t, v, verdict, row, sample);
+      else this.nameMember(t, v, verdict, row, sample);
       return;
     }
-    if (!v.decision) this.decideStranger(t, v, row, at, false);
+    if (!v.decision) this.decideStranger(t, v, row, sample, false);
+  }
+
+  /** The tracker swapped people: the decided visit ends where it was last its person; the track starts a new one. */
+  private split(t: Track<FaceSample>, v: Visit, row: CameraRow): Visit {
+    const foreign = v.foreign;
+    v.foreign = [];
+    v.lastSeen = v.sameUntil;
+    const d = v.decision!;
+    const open = v.appearanceIds[v.appearanceIds.length - 1];
+    if (open !== undefined)
+      this.guard.write('appearance_update', () =>
+        extendSighting(
+          this.engine,
+          {
+            appearanceId: open,
+            kind: d.kind === 'member' ? 'member' : 'unknown',
+            personId: d.kind === 'member' ? d.memberId : d.unknownId,
+          },
+          v.sameUntil,
+        ),
+      );
+    const ended = this.recent.get(row.camera_id) ?? [];
+    ended.push(v);
+    this.recent.set(row.camera_id, ended);
+    this.visits.delete(this.key(t));
+    const next = this.visit(t);
+    next.firstSeen = foreign[0]!.at;
+    next.openedAt = next.firstSeen;
+    next.sameUntil = next.lastSeen = t.lastSeen;
+    for (const s of foreign) next.evidence.add(s);
+    log('info', 'track_switched', { camera: row.camera_id, track: t.id });
+    return next;
   }
 
   private nameMember(
@@ -440,10 +524,11 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     v: Visit,
     verdict: MemberEvidence,
     row: CameraRow,
-    at: number,
+    sample: EmbeddedSample,
   ): void {
-    const shot = bestShot(v.evidence.samples)!;
-    const bbox = shot.box.map(Math.round) as Bbox;
+    if (this.continueRecent(t, v, verdict.memberId)) return;
+    const at = sample.at;
+    const bbox = sample.box.map(Math.round) as Bbox;
     // With the disk full the member is still named on screen; only the log entry is lost (counted).
     const appearanceId = this.guard.write('appearance', () =>
       recordMemberSighting(this.engine, {
@@ -460,6 +545,8 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     v.extendedAt = v.lastSeen;
     const name = getMember(this.engine.db, verdict.memberId)?.name ?? verdict.memberId;
     v.decision = { kind: 'member', memberId: verdict.memberId, name, similarity: verdict.similarity };
+    v.template = v.evidence.template();
+    v.sameUntil = at;
     // A member named from live evidence: the place for anything that learns from their views.
     this.emit('event', {
       type: 'recognition',
@@ -480,7 +567,14 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
    * member, what the visit gave the unknown person is taken back, the correction is audited, and
    * the event names the unknown id it corrects (the alert engine resolves its alerts with a note).
    */
-  private correct(t: Track<FaceSample>, v: Visit, verdict: MemberEvidence, row: CameraRow, at: number): void {
+  private correct(
+    t: Track<FaceSample>,
+    v: Visit,
+    verdict: MemberEvidence,
+    row: CameraRow,
+    sample: EmbeddedSample,
+  ): void {
+    const at = sample.at;
     const was = v.decision as Exclude<Decision, { kind: 'member' }>;
     this.guard.write('correction', () =>
       correctToMember(this.engine, {
@@ -501,7 +595,6 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       from: was.unknownId,
       member: verdict.memberId,
     });
-    const shot = bestShot(v.evidence.samples)!;
     this.emit('event', {
       type: 'recognition',
       camera_id: row.camera_id,
@@ -510,7 +603,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       member_id: verdict.memberId,
       name,
       confidence: round4(verdict.similarity),
-      bbox: shot.box.map(Math.round) as RecognitionEvent['bbox'],
+      bbox: sample.box.map(Math.round) as RecognitionEvent['bbox'],
       frame_at: at,
       at: this.clock(),
       corrects: { unknown_id: was.unknownId, since: new Date(v.firstSeen).toISOString() },
@@ -526,7 +619,8 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     t: Track<FaceSample>,
     v: Visit,
     row: CameraRow,
-    at: number,
+    /** The view that completed the evidence (in view), or null when the track has ended. */
+    latest: EmbeddedSample | null,
     atEnd: boolean,
   ): boolean {
     const thresholds = this.engine.thresholds(row.camera_id);
@@ -550,7 +644,10 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     } else if ((!nearest || nearest.similarity < thresholds.unknown) && tpl.shots.length < 2) {
       return false;
     }
-    const shot = tpl.shots[0]!;
+    if (nearest && nearest.similarity >= thresholds.unknown && this.continueRecent(t, v, nearest.personId))
+      return true;
+    const shot = latest ?? tpl.shots[0]!;
+    const at = shot.at;
     const bbox = shot.box.map(Math.round) as Bbox;
     const dismissed = this.nearestDismissed(tpl.template, at);
     if (
@@ -571,6 +668,8 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       );
       if (id !== undefined) v.appearanceIds.push(id);
       v.decision = { kind: 'dismissed', unknownId: dismissed.unknownId, similarity: dismissed.similarity };
+      v.template = tpl.template;
+      v.sameUntil = v.lastSeen;
       v.resembles = dismissed.unknownId;
       v.openedAt = v.firstSeen;
       v.extendedAt = v.lastSeen;
@@ -599,6 +698,8 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     v.openedAt = v.firstSeen;
     v.extendedAt = v.lastSeen;
     v.resembles = plan.unknownId;
+    v.template = tpl.template;
+    v.sameUntil = v.lastSeen;
     v.decision = {
       kind: 'unknown',
       unknownId: plan.unknownId,
@@ -765,19 +866,22 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
    * A track ended: a decided visit's appearance gets its final end and the visit waits a short gap
    * for the person to be found again; an undecided one continues a recent visit or is settled now.
    */
-  private finish(t: Track<FaceSample>): void {
+  private finish(t: Track<FaceSample>, row: CameraRow): void {
     let v = this.visits.get(this.key(t));
     this.visits.delete(this.key(t));
     if (!v) return;
-    const row = this.cameras.get(t.cameraId)?.row;
-    if (!v.decision && row) {
+    if (!v.decision) {
       if (!v.linked && v.evidence.samples.length > 0)
         v = this.link(t, v, this.engine.thresholds(row.camera_id));
-      this.visits.delete(this.key(t));
-      if (!v.decision && !this.decideStranger(t, v, row, v.lastSeen, true)) {
+      this.visits.set(this.key(t), v);
+      if (!v.decision && !this.decideStranger(t, v, row, null, true)) {
+        this.visits.delete(this.key(t));
         this.tracksDiscarded++;
         return;
       }
+      // Deciding may have continued an earlier visit of the same person.
+      v = this.visits.get(this.key(t)) ?? v;
+      this.visits.delete(this.key(t));
     }
     if (!v.decision) {
       this.tracksDiscarded++;

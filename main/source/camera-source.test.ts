@@ -56,6 +56,35 @@ describeWithAssets('camera sources through ffmpeg', () => {
     expect(cam.current).toMatchObject({ state: 'offline', reason: 'stopped' });
   });
 
+  it('replays a file for a benchmark: every frame, scene-stamped, with back-pressure, ending once', async () => {
+    const cam = new CameraSource({
+      cameraId: 'replay',
+      url: pathToFileURL(CLIP).href,
+      ffmpegPath: ffmpeg!.path,
+      analysisFps: 5,
+      analysisSize: 320,
+      replay: { startAt: 1_000_000 },
+    });
+    const frames: FrameEvent[] = [];
+    const states: string[] = [];
+    cam.on('status', (st) => states.push(`${st.state}:${st.reason ?? ''}`));
+    // A consumer slower than the file's own rate would drop frames live; a replay waits for it.
+    cam.on('frame', (f) => {
+      frames.push(f);
+      setTimeout(() => cam.release(), 30);
+    });
+    cam.start();
+    await waitFor(() => (states.includes('offline:the stream ended') ? true : undefined), 30_000, 'the end');
+    await cam.stop();
+    // The 10 s clip at 5 fps: every frame of it, stamped 200 ms apart from the scene start.
+    expect(frames.length).toBeGreaterThanOrEqual(49);
+    expect(frames.length).toBeLessThanOrEqual(51);
+    expect(frames.map((f) => f.at)).toEqual(frames.map((_, i) => 1_000_000 + i * 200));
+    expect(cam.current.framesDropped).toBe(0);
+    expect(states.filter((s) => s === 'offline:the stream ended')).toHaveLength(1);
+    expect(states.at(-1)).toBe('offline:stopped');
+  }, 60_000);
+
   it('reports a missing file and an unreachable camera as a status with a reason, and keeps retrying', async () => {
     const missing = new CameraSource({
       cameraId: 'gone',

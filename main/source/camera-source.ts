@@ -202,7 +202,12 @@ export class CameraSource extends EventEmitter<{
     clearTimeout(this.retryTimer);
     clearTimeout(this.stallTimer);
     const p = this.proc;
-    if (!p || p.exitCode !== null) return;
+    if (!p || p.exitCode !== null) {
+      // Stopped between runs (waiting to reconnect, or a replayed file that ended): say so, so a
+      // pending camera_offline alert for a camera that was removed is called off.
+      this.setState('offline', 'stopped');
+      return;
+    }
     await new Promise<void>((resolve) => {
       p.once('close', () => resolve());
       p.kill('SIGTERM');

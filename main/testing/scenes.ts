@@ -67,6 +67,7 @@ export async function renderFrame(
   width: number,
   height: number,
   placements: Placement[],
+  look: { brightness?: number; blur?: number } = {},
 ): Promise<Buffer> {
   const layers: sharp.OverlayOptions[] = [];
   for (const p of placements) {
@@ -89,12 +90,15 @@ export async function renderFrame(
     top = Math.max(0, top);
     layers.push({ input: await img.png().toBuffer(), left, top });
   }
-  if (layers.length === 0) return Buffer.from(bg);
-  return sharp(bg, { raw: { width, height, channels: 3 } })
-    .composite(layers)
-    .removeAlpha()
-    .raw()
-    .toBuffer();
+  if (layers.length === 0 && !look.brightness && !look.blur) return Buffer.from(bg);
+  let out = sharp(bg, { raw: { width, height, channels: 3 } }).composite(layers);
+  // A dim, soft camera: composite first, then darken and blur the whole frame as a lens would.
+  if (look.brightness || look.blur) {
+    out = sharp(await out.removeAlpha().raw().toBuffer(), { raw: { width, height, channels: 3 } });
+    if (look.brightness) out = out.modulate({ brightness: look.brightness });
+    if (look.blur) out = out.blur(look.blur);
+  }
+  return out.removeAlpha().raw().toBuffer();
 }
 
 export const asRgb = (data: Buffer, width: number, height: number): RgbImage => ({
