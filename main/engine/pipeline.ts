@@ -14,6 +14,7 @@ import {
 } from '../decide/track-decision.js';
 import { log } from '../log.js';
 import { listCameras, type CameraRow } from '../store/cameras.js';
+import { learnFromSighting } from './template-update.js';
 import { getMember } from '../store/members.js';
 import {
   writeGuard,
@@ -315,6 +316,19 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
           bbox: shot.box.map(Math.round) as Bbox,
         }),
       ) ?? null;
+    if (shot.embedding)
+      this.guard.write('template_update', () =>
+        learnFromSighting(
+          this.engine,
+          {
+            memberId: verdict.memberId,
+            embedding: shot.embedding!,
+            quality: shot.quality,
+            appearanceId: st.appearanceId,
+          },
+          thresholds,
+        ),
+      );
     st.decided = {
       type: 'recognition',
       camera_id: row.camera_id,
