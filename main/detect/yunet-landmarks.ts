@@ -2,7 +2,7 @@ import type { Point } from '../align/similarity.js';
 import type { RgbImage } from '../decode/image.js';
 import { param, type ModelEntry } from '../models/manifest.js';
 import type { ort } from '../runtime/session.js';
-import type { Box, LandmarkModel } from './types.js';
+import type { Box, Detection, LandmarkModel } from './types.js';
 import { YuNetDetector } from './yunet.js';
 
 /** A square crop of `side` pixels centred on (cx, cy), and its origin; outside the image is mid grey. */
@@ -44,6 +44,7 @@ export function disagreement(a: readonly Point[], b: readonly Point[]): number {
  */
 export class YuNetLandmarks implements LandmarkModel {
   private readonly detector: YuNetDetector;
+  private readonly wholeImage: YuNetDetector;
 
   constructor(
     readonly entry: ModelEntry,
@@ -58,6 +59,21 @@ export class YuNetLandmarks implements LandmarkModel {
       },
       session,
     );
+    this.wholeImage = new YuNetDetector(
+      {
+        ...entry,
+        input: { ...entry.input, width: 640, height: 640, dynamic_size: true, resize: 'letterbox' },
+      },
+      session,
+    );
+  }
+
+  /**
+   * Faces with their five points in a whole photo: a last look for photos the pack's detector
+   * found nothing in (hard side light), never run on video frames.
+   */
+  detect(img: RgbImage): Promise<Detection[]> {
+    return this.wholeImage.detect(img);
   }
 
   async landmarks(img: RgbImage, boxes: Box[]): Promise<Point[][]> {
