@@ -1,8 +1,9 @@
 /**
  * Member templates that keep up with how people look now: a live sighting that named a member
  * confidently, on a good-quality face, with no other member close, becomes one of their stored
- * shots. The number of shots stays within max_embeddings_per_person (the worst, then oldest,
- * learnt-or-enrolled shot is retired, not deleted), every update is audited with what it added
+ * shots. The number of shots stays within max_embeddings_per_person (the worst, then oldest, learnt
+ * shot is retired, not deleted — enrolled shots only once no learnt one is left: they are the
+ * operator's word on who this is), every update is audited with what it added
  * and retired, and `revertTemplateUpdate` undoes one.
  */
 import type Database from 'better-sqlite3';
@@ -68,7 +69,7 @@ export function learnFromSighting(
         .prepare(
           `SELECT embedding_id AS id, quality, created_at FROM embeddings
            WHERE person_kind = 'member' AND person_id = ? AND is_centroid = 0 AND retired_at IS NULL
-           ORDER BY quality IS NULL DESC, quality ASC, created_at ASC, embedding_id ASC`,
+           ORDER BY origin = 'sighting' DESC, quality IS NULL DESC, quality ASC, created_at ASC, embedding_id ASC`,
         )
         .all(sighting.memberId) as { id: number; quality: number | null }[];
       let retired: number | null = null;
