@@ -1,7 +1,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError } from '../errors.js';
-import { loadManifest, modelById, packByName } from '../models/manifest.js';
+import { loadManifest, modelById, packByName, param } from '../models/manifest.js';
 import { locateModel, resolveModel } from '../models/resolve.js';
 import { loadLiveness, loadModels } from '../models/zoo.js';
 import { executionProvider, threadsPerSession } from '../runtime/session.js';
@@ -36,9 +36,14 @@ export async function runDoctor(g: GlobalOptions): Promise<number> {
   const checks: Check[] = [];
   const manifest = loadManifest();
   const pack = packByName(g.pack, manifest);
+  // A landmark source may lean on another model where it finds no face (see yunet-landmarks).
+  const fallback = pack.landmarks
+    ? param<string | undefined>(modelById(pack.landmarks, manifest), 'fallback', undefined)
+    : undefined;
   const roles = {
     detector: pack.detector,
     landmarks: pack.landmarks,
+    'landmarks fallback': fallback,
     recognizer: pack.recognizer,
     liveness: pack.liveness,
   };

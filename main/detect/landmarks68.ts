@@ -32,29 +32,6 @@ function cropRegion(box: Box, img: RgbImage, scaleValue: number): Region {
   return { x, y, w, h };
 }
 
-/**
- * Histogram-equalises a grey crop in place. Under side light one half of the face is near black
- * and the regressor, trained on evenly lit faces, puts the eyes and mouth on the lit half; an
- * equalised crop shows both halves with comparable contrast.
- */
-export function equalizeTensor(t: Float32Array, scale: number, mean: number): void {
-  const n = t.length;
-  const levels = new Uint8Array(n);
-  const hist = new Uint32Array(256);
-  for (let i = 0; i < n; i++) {
-    const v = Math.max(0, Math.min(255, Math.round(t[i]! / scale + mean)));
-    levels[i] = v;
-    hist[v]!++;
-  }
-  const lut = new Float32Array(256);
-  let cum = 0;
-  for (let v = 0; v < 256; v++) {
-    cum += hist[v]!;
-    lut[v] = ((255 * cum) / n - mean) * scale;
-  }
-  for (let i = 0; i < n; i++) t[i] = lut[levels[i]!]!;
-}
-
 /** A 68-point landmark regressor over a grey face crop (coordinates normalised to the crop). */
 export class Landmarks68Model implements LandmarkModel {
   constructor(
@@ -70,7 +47,6 @@ export class Landmarks68Model implements LandmarkModel {
       const region = cropRegion(box, img, param(this.entry, 'crop_scale', 1));
       const tensor = new Float32Array(spec.width * spec.height);
       regionToTensor(img, region, spec, tensor);
-      if (process.env.LM_EQ === '1') equalizeTensor(tensor, spec.scale, spec.mean);
       const out = await runNchw(this.session, this.entry, tensor, [1, 1, spec.height, spec.width]);
       const raw = out[outName]!.data as Float32Array;
       const pts: Point[] = [];

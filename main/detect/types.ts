@@ -21,4 +21,6 @@ export interface LandmarkModel {
   readonly entry: ModelEntry;
   /** Five alignment points for each box. */
   landmarks(img: RgbImage, boxes: Box[]): Promise<Point[][]>;
+  /** A landmark source that is itself a detector may offer a second look at a whole photo. */
+  detect?(img: RgbImage): Promise<Detection[]>;
 }

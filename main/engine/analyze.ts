@@ -76,7 +76,11 @@ async function detectHard(
   const found = await models.detector.detect(padded.image);
   if (found.length > 0) return { img: padded.image, dets: found, offset: padded.offset };
   const bright = padImage(equalize(img), 0.3);
-  return { img: bright.image, dets: await models.detector.detect(bright.image), offset: bright.offset };
+  const lit = await models.detector.detect(bright.image);
+  if (lit.length > 0 || !models.landmarks?.detect)
+    return { img: bright.image, dets: lit, offset: bright.offset };
+  // Last, the landmark source's own detector (YuNet), which holds up in hard side light.
+  return { img: padded.image, dets: await models.landmarks.detect(padded.image), offset: padded.offset };
 }
 
 export interface LocatedFace {

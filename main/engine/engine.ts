@@ -298,14 +298,17 @@ export class Engine {
         rejected.push({ photo, reason: describeError(e) });
       }
     }
-    // Best shots first; a photo that does not look like the others is someone else.
+    // Best shots first. A photo that looks like none of the others, while they look like each
+    // other, is someone else; when no two photos agree there is no majority to judge by, and a
+    // genuine photo turned away would cost the member a view, so all are kept.
     usable.sort((a, b) => b.face.quality.score - a.face.quality.score);
+    const bar = t.unknown * SAME_PERSON_FRACTION;
+    const agrees = (i: number, j: number): boolean =>
+      i !== j && dot(usable[i]!.face.embedding, usable[j]!.face.embedding) >= bar;
+    const anyPairAgrees = usable.some((_, i) => usable.some((__, j) => agrees(i, j)));
     const kept: { photo: string; face: AnalysedFace }[] = [];
-    for (const u of usable) {
-      if (
-        kept.length > 0 &&
-        dot(u.face.embedding, centroid(kept.map((k) => k.face.embedding))) < t.unknown * SAME_PERSON_FRACTION
-      ) {
+    for (const [i, u] of usable.entries()) {
+      if (anyPairAgrees && !usable.some((_, j) => agrees(i, j))) {
         rejected.push({
           photo: u.photo,
           reason: 'the face does not look like the person in the other photos',

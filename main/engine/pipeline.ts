@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { Thresholds } from '../decide/bands.js';
 import { TrackEvidence, type EmbeddedSample } from '../decide/track-evidence.js';
 import {
+  bestShot,
   decideMember,
   LIVE_GATE,
   LIVE_TIMING,
@@ -23,6 +24,7 @@ import { dot } from '../match/similarity.js';
 import { readConfig } from '../store/config.js';
 import { log } from '../log.js';
 import { listCameras, type CameraRow } from '../store/cameras.js';
+import { learnFromSighting } from './template-update.js';
 import { getMember } from '../store/members.js';
 import {
   writeGuard,
@@ -548,6 +550,19 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     v.template = v.evidence.template();
     v.sameUntil = at;
     // A member named from live evidence: the place for anything that learns from their views.
+    const shot = (bestShot(v.evidence.samples) as EmbeddedSample | undefined) ?? sample;
+    this.guard.write('template_update', () =>
+      learnFromSighting(
+        this.engine,
+        {
+          memberId: verdict.memberId,
+          embedding: shot.embedding,
+          quality: shot.quality,
+          appearanceId: appearanceId ?? null,
+        },
+        this.engine.thresholds(row.camera_id),
+      ),
+    );
     this.emit('event', {
       type: 'recognition',
       camera_id: row.camera_id,

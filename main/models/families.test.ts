@@ -122,6 +122,7 @@ describeWithAssets('model families on real models', () => {
       'scrfd',
       'ultraface',
       'yunet',
+      'yunet-landmarks',
     ]);
   });
 });

@@ -70,7 +70,8 @@ export function sha256(bytes: Uint8Array): string {
 }
 
 function fixFor(entry: ModelEntry): string {
-  if (entry.sources.some((s) => s.kind === 'npm' || s.kind === 'bundled')) return 'reinstall the app (npm ci) to restore it';
+  if (entry.sources.some((s) => s.kind === 'npm' || s.kind === 'bundled'))
+    return 'reinstall the app (npm ci) to restore it';
   if (entry.sources.length > 0) return 'run "npm run models:fetch" for its model pack';
   return 'put the file in a folder named by VIGIL_MODELS_DIR';
 }

@@ -217,7 +217,8 @@ function withSymbolicBatch(buf: Uint8Array, vi: Field, allDims = false): Uint8Ar
 
 /**
  * Declares the first dimension of every graph input and output symbolic, so a model exported
- * with a fixed batch of 1 can run several faces per call. Intermediate shape annotations are
+ * with a fixed batch of 1 can run several faces per call; with `allDims` every dimension, so a
+ * fully convolutional model exported at one input size runs at any (YuNet on a face crop). Intermediate shape annotations are
  * dropped (onnxruntime infers them again). Returns a new buffer.
  */
 export function makeBatchDynamic(model: Uint8Array, allDims = false): Uint8Array {

@@ -221,4 +221,16 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 9,
+    description: 'member templates learnt from live sightings: origin, retirement, source sighting',
+    up(db) {
+      // A learnt shot can be undone: the shot it displaced is retired (kept, not matched), not deleted.
+      db.exec(`
+        ALTER TABLE embeddings ADD COLUMN origin TEXT NOT NULL DEFAULT 'enroll';
+        ALTER TABLE embeddings ADD COLUMN retired_at TEXT;
+        ALTER TABLE embeddings ADD COLUMN appearance_id INTEGER;
+      `);
+    },
+  },
 ];

@@ -47,7 +47,7 @@ export class VectorStore {
          FROM embeddings e
          LEFT JOIN members m ON e.person_kind = 'member' AND m.member_id = e.person_id
          LEFT JOIN unknown_persons u ON e.person_kind = 'unknown' AND u.unknown_id = e.person_id
-         WHERE (e.person_kind = 'member' AND m.status IN ('active', 'suspended')) OR (e.person_kind = 'unknown' AND u.status = 'active')`,
+         WHERE e.retired_at IS NULL AND ((e.person_kind = 'member' AND m.status IN ('active', 'suspended')) OR (e.person_kind = 'unknown' AND u.status = 'active'))`,
       )
       .iterate() as Iterable<{
       id: number;
@@ -74,14 +74,19 @@ export class VectorStore {
     kind: PersonKind,
     personId: string,
     vector: Float32Array,
-    opts: { isCentroid?: boolean; quality?: number | null },
+    opts: {
+      isCentroid?: boolean;
+      quality?: number | null;
+      /** A member shot learnt from a live sighting (see engine/template-update), and which one. */
+      learnt?: { appearanceId: number | null };
+    },
   ): number {
     if (vector.length !== this.dim)
       throw new Error(`embedding has ${vector.length} dimensions, store has ${this.dim}`);
     const code = this.indexes[kind].encode(vector);
     const info = this.db
       .prepare(
-        'INSERT INTO embeddings (person_kind, person_id, is_centroid, quality, code, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO embeddings (person_kind, person_id, is_centroid, quality, code, created_at, origin, appearance_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(
         kind,
@@ -90,6 +95,8 @@ export class VectorStore {
         opts.quality ?? null,
         Buffer.from(code),
         new Date().toISOString(),
+        opts.learnt ? 'sighting' : 'enroll',
+        opts.learnt?.appearanceId ?? null,
       );
     const id = Number(info.lastInsertRowid);
     this.db
@@ -145,6 +152,28 @@ export class VectorStore {
     this.untrack(id);
   }
 
+  /**
+   * Takes one stored vector out of matching but keeps it, so a template update can be undone;
+   * `restore` puts it back. Retired vectors go with their person on deletion like any other.
+   */
+  retire(id: number): void {
+    this.db
+      .prepare('UPDATE embeddings SET retired_at = ? WHERE embedding_id = ?')
+      .run(new Date().toISOString(), id);
+    this.untrack(id);
+  }
+
+  restore(id: number): void {
+    const row = this.db
+      .prepare(
+        'SELECT person_kind AS kind, person_id AS personId, is_centroid AS isCentroid, code FROM embeddings WHERE embedding_id = ?',
+      )
+      .get(id) as { kind: PersonKind; personId: string; isCentroid: number; code: Buffer } | undefined;
+    if (!row) throw new Error(`vector ${id} missing`);
+    this.db.prepare('UPDATE embeddings SET retired_at = NULL WHERE embedding_id = ?').run(id);
+    this.track(id, { kind: row.kind, personId: row.personId, isCentroid: row.isCentroid === 1 }, row.code);
+  }
+
   /** Drops a vector from the in-memory index only. */
   private untrack(id: number): void {
     const m = this.meta.get(id);
@@ -195,7 +224,7 @@ export class VectorStore {
     this.forget(kind, personId);
     const rows = this.db
       .prepare(
-        'SELECT embedding_id AS id, is_centroid AS isCentroid, code FROM embeddings WHERE person_kind = ? AND person_id = ?',
+        'SELECT embedding_id AS id, is_centroid AS isCentroid, code FROM embeddings WHERE person_kind = ? AND person_id = ? AND retired_at IS NULL',
       )
       .all(kind, personId) as { id: number; isCentroid: number; code: Buffer }[];
     for (const r of rows) this.track(r.id, { kind, personId, isCentroid: r.isCentroid === 1 }, r.code);
@@ -210,7 +239,7 @@ export class VectorStore {
   vectorsOf(kind: PersonKind, personId: string): { id: number; isCentroid: boolean; vector: Float32Array }[] {
     const rows = this.db
       .prepare(
-        'SELECT embedding_id AS id, is_centroid AS isCentroid FROM embeddings WHERE person_kind = ? AND person_id = ?',
+        'SELECT embedding_id AS id, is_centroid AS isCentroid FROM embeddings WHERE person_kind = ? AND person_id = ? AND retired_at IS NULL',
       )
       .all(kind, personId) as { id: number; isCentroid: number }[];
     return rows.map((r) => ({ id: r.id, isCentroid: r.isCentroid === 1, vector: this.vector(r.id) }));

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { CameraView, Params } from '../../../main/contract/contract.js';
+import type { CalibrationView, CameraView, Params } from '../../../main/contract/contract.js';
 import { ApiError, calls, handle, paramsOf, resetFake } from '../testing/fakeApi.js';
 import SettingsPage from './SettingsPage.js';
 
@@ -200,6 +200,9 @@ describe('SettingsPage alert channels and thresholds', () => {
       message:
         "Saved thresholds, but VIGIL_THRESHOLDS in the engine's environment overrides it; remove that variable for the saved value to apply.",
     }));
+    handle('recognition.calibrate', ({ far }) =>
+      calibration(far ?? 0.01, 'Calibration needs 3 more member(s).'),
+    );
     render(<SettingsPage />);
     fireEvent.click(screen.getByRole('tab', { name: 'Recognition' }));
     const rec = await screen.findByRole('textbox', { name: 'Recognition threshold arcface-r100' });
@@ -214,6 +217,53 @@ describe('SettingsPage alert channels and thresholds', () => {
     expect(await screen.findByText(/VIGIL_THRESHOLDS in the engine's environment overrides it/)).toBeTruthy();
     expect(paramsOf('settings.set')).toEqual([
       { key: 'thresholds', value: { 'arcface-r100': { recognition: 0.42 } } },
+    ]);
+  });
+});
+
+function calibration(far: number, needs: string | null): CalibrationView {
+  return {
+    genuine_pairs: needs ? 4 : 120,
+    impostor_pairs: needs ? 10 : 4000,
+    far,
+    threshold: needs ? null : 0.47,
+    expected_accept_rate: needs ? null : 0.93,
+    current_threshold: 0.42,
+    needs,
+    det: needs
+      ? []
+      : [
+          { threshold: 0.3, far: 0.1, frr: 0.01 },
+          { threshold: 0.47, far: 0.01, frr: 0.07 },
+        ],
+    applied: null,
+  };
+}
+
+describe('SettingsPage site calibration', () => {
+  it('says what it needs, then shows the threshold and applies it to a camera only after confirmation', async () => {
+    fakeCameras();
+    let enough = false;
+    handle('recognition.calibrate', (p) => ({
+      ...calibration(p.far ?? 0.01, enough ? null : 'Calibration needs 3 more member(s).'),
+      applied: p.apply ? (p.apply.camera_id ?? 'global') : null,
+    }));
+    const { unmount } = render(<SettingsPage />);
+    fireEvent.click(screen.getByRole('tab', { name: 'Recognition' }));
+    expect(await screen.findByText(/Calibration needs 3 more member/)).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Apply threshold' })).toBeNull();
+    unmount();
+
+    enough = true;
+    render(<SettingsPage />);
+    fireEvent.click(screen.getByRole('tab', { name: 'Recognition' }));
+    expect(await screen.findByText(/threshold 0.47 for a false-accept rate of 1.0 %/)).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Apply threshold' }));
+    expect(paramsOf('recognition.calibrate').some((p) => p.apply)).toBe(false);
+    fireEvent.click(await screen.findByRole('button', { name: 'Confirm' }));
+    expect(await screen.findByText('Threshold applied to every camera.')).toBeTruthy();
+    expect(paramsOf('recognition.calibrate').filter((p) => p.apply)).toEqual([
+      { far: 0.01, apply: { camera_id: null } },
     ]);
   });
 });
