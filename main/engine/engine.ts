@@ -13,7 +13,8 @@ import { loadLiveness, loadModels, type LoadedModels } from '../models/zoo.js';
 import { centroid, dot } from '../match/similarity.js';
 import { ENROLL_GATE, gateFailure } from '../quality/quality.js';
 import { insertAppearance } from '../store/appearances.js';
-import { appendAudit, type AuditEntry } from '../store/audit.js';
+import { appendAudit, flushAuditAnchor, type AuditEntry } from '../store/audit.js';
+import { unlockAuditKey } from '../privacy/audit-key.js';
 import { readConfig } from '../store/config.js';
 import {
   deleteMemberRow,
@@ -180,6 +181,7 @@ export class Engine {
     }
     try {
       dropLegacyKeyMeta(db);
+      unlockAuditKey(options.dataDir, keys.masterKey, db);
     } catch (e) {
       db.close();
       throw e;
@@ -214,6 +216,7 @@ export class Engine {
   }
 
   close(): void {
+    flushAuditAnchor(this.db);
     this.db.close();
   }
 
