@@ -110,6 +110,15 @@ describeWithAssets('vigil serve', () => {
     });
     ws.close();
     expect(seen.find((m) => m.kind === 'known_member')!.name).toBe('Lin-Manuel Miranda');
+    // Watching the camera live is audited once for this connection, not once per frame.
+    expect(seen.filter((m) => m.type === 'preview').length).toBeGreaterThan(1);
+    const audit = await fetch(`http://127.0.0.1:${port}/api/rpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${info.token}` },
+      body: JSON.stringify({ method: 'audit.list', params: { limit: 1000 } }),
+    });
+    const rows = ((await audit.json()) as { result: { action: string; subject: string }[] }).result;
+    expect(rows.filter((r) => r.action === 'camera_accessed' && r.subject === 'stage')).toHaveLength(1);
     const status = JSON.parse(vigil(['cameras', 'status', '--data-dir', dir, '--json']).stdout);
     expect(status[0]).toMatchObject({ camera_id: 'stage', status: { state: 'online' } });
   }, 40_000);

@@ -14,6 +14,7 @@ import type { Engine } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
 import type { Pipeline } from '../engine/pipeline.js';
 import { log } from '../log.js';
+import { appendAudit } from '../store/audit.js';
 import { listCameras, publicCamera } from '../store/cameras.js';
 import { RateLimiter, waitSentence } from '../util/rate-limit.js';
 import {
@@ -172,6 +173,8 @@ export class VigilServer {
   private readonly timeouts: Timeouts;
   /** Sign-in, PIN and setup attempts per client address: 10 at once, then one every 6 s. */
   private readonly attempts = new RateLimiter({ burst: 10, refillMs: 6_000 });
+  /** Cameras each session has watched live, for the camera_accessed audit rows. */
+  private readonly cameraAccess = new Map<string, Set<string>>();
 
   constructor(
     private readonly engine: Engine,
@@ -479,7 +482,35 @@ export class VigilServer {
       // Previews are the bulk of the traffic and the next one supersedes this one: a console that
       // has not caught up skips frames instead of queueing them.
       if (e.type === 'preview' && c.ws.bufferedAmount > PREVIEW_BACKLOG_BYTES) continue;
+      if (e.type === 'preview') this.noteCameraAccess(c, user, e.camera_id);
       this.send(c, { kind: 'event', event: e });
+    }
+  }
+
+  /** Live viewing is audited once per session and camera, not per frame. */
+  private noteCameraAccess(c: Client, user: SessionUser, cameraId: string): void {
+    const key = c.session ?? `machine:${c.address}`;
+    let seen = this.cameraAccess.get(key);
+    if (!seen) {
+      // Bounded: sessions end within a day, and the oldest are forgotten first.
+      if (this.cameraAccess.size >= 10_000) this.cameraAccess.delete(this.cameraAccess.keys().next().value!);
+      this.cameraAccess.set(key, (seen = new Set()));
+    }
+    if (seen.has(cameraId)) return;
+    seen.add(cameraId);
+    try {
+      appendAudit(this.engine.db, {
+        actor: `user:${user.username}`,
+        action: 'camera_accessed',
+        subject: cameraId,
+        details: {
+          address: c.address,
+          ...(c.userAgent ? { user_agent: c.userAgent } : {}),
+          success: true,
+        },
+      });
+    } catch (err) {
+      log('warn', 'camera_access_audit_failed', { error: err instanceof Error ? err.message : String(err) });
     }
   }
 
