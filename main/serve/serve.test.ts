@@ -91,7 +91,8 @@ describeWithAssets('vigil serve', () => {
     const seen: { type: string; kind?: string; name?: string }[] = [];
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`no member event; got ${JSON.stringify(seen.map((s) => s.type))}`)),
+        () =>
+          reject(new Error(`no member event and previews; got ${JSON.stringify(seen.map((s) => s.type))}`)),
         30_000,
       );
       ws.on('message', (d) => {
@@ -102,7 +103,8 @@ describeWithAssets('vigil serve', () => {
         expect(msg.kind).toBe('event');
         const m = msg.event;
         seen.push(m);
-        if (m.type === 'recognition' && m.kind === 'known_member') {
+        const previews = seen.filter((x) => x.type === 'preview').length;
+        if (seen.some((x) => x.kind === 'known_member') && previews >= 2) {
           clearTimeout(timer);
           resolve();
         }
