@@ -332,6 +332,18 @@ describe('vigil serve against a hostile client', () => {
     expect(await healthy()).toBe(true);
   }, 60_000);
 
+  it('tells an anonymous caller no data path', async () => {
+    const anon = await fetch(`http://127.0.0.1:${port}/api/rpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ method: 'system.info', params: {} }),
+    });
+    const info = ((await anon.json()) as { result: Record<string, unknown> }).result;
+    expect(info.version).toBe('test');
+    expect(info).not.toHaveProperty('data_dir');
+    expect(JSON.stringify(info)).not.toContain(engine.dataDir);
+  });
+
   it('limits sign-in attempts per client address', async () => {
     const attempts = await Promise.all(
       Array.from({ length: 15 }, (_, i) =>
