@@ -115,6 +115,8 @@ describe('vigil serve against a hostile client', () => {
       setupCode: code,
       allowedHosts: ['vigil.example.org'],
       timeouts: { headersMs: 1_500, requestMs: 3_000, idleMs: 2_000 },
+      // Enough for the PIN guesses below to reach the lockout whatever ran before them.
+      attempts: { burst: 20, refillMs: 6_000 },
     });
     port = await server.listen();
   });
@@ -225,11 +227,13 @@ describe('vigil serve against a hostile client', () => {
   it('closes slow (slowloris) and half-open connections', async () => {
     const slow = connect(port, '127.0.0.1');
     slow.on('error', () => undefined);
+    slow.resume();
     const slowClosed = new Promise<void>((resolve) => slow.once('close', () => resolve()));
     slow.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     const drip = setInterval(() => slow.writable && slow.write('X-a: b\r\n'), 200);
     const silent = connect(port, '127.0.0.1');
     silent.on('error', () => undefined);
+    silent.resume();
     const silentClosed = new Promise<void>((resolve) => silent.once('close', () => resolve()));
     await Promise.all([slowClosed, silentClosed]);
     clearInterval(drip);
@@ -254,6 +258,8 @@ describe('vigil serve against a hostile client', () => {
               resolve();
             });
             s.on('error', () => resolve());
+            // Read whatever the server answers (a 408), so its hang-up is seen here.
+            s.resume();
             sockets.push(s);
           }),
       ),
@@ -355,7 +361,7 @@ describe('vigil serve against a hostile client', () => {
         ),
       ),
     );
-    // The address already spent attempts on PINs above: most of these are refused unhashed.
+    // The address spent its budget on the PIN guesses above: these are refused before any hashing.
     expect(attempts.filter((a) => a.status === 429).length).toBeGreaterThan(0);
     for (const a of attempts) expect(a.body.ok).toBe(false);
   }, 60_000);

@@ -48,6 +48,8 @@ export interface ServerOptions {
   setupCode?: SetupCode;
   /** Serve the console's *.map files (development only: they are the whole source). */
   sourceMaps?: boolean;
+  /** Sign-in, PIN and setup attempts per client address (default 10 at once, then one every 6 s). */
+  attempts?: { burst: number; refillMs: number };
   /** Slow-client limits in milliseconds (tests shorten them). */
   timeouts?: Partial<Timeouts>;
 }
@@ -172,7 +174,7 @@ export class VigilServer {
   private readonly policy: OriginPolicy;
   private readonly timeouts: Timeouts;
   /** Sign-in, PIN and setup attempts per client address: 10 at once, then one every 6 s. */
-  private readonly attempts = new RateLimiter({ burst: 10, refillMs: 6_000 });
+  private readonly attempts: RateLimiter;
   /** Cameras each session has watched live, for the camera_accessed audit rows. */
   private readonly cameraAccess = new Map<string, Set<string>>();
 
@@ -183,6 +185,7 @@ export class VigilServer {
   ) {
     this.policy = { hosts: opts.allowedHosts ?? [], origins: opts.allowedOrigins ?? [] };
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+    this.attempts = new RateLimiter(opts.attempts ?? { burst: 10, refillMs: 6_000 });
     const handleProtocols = (offered: Set<string>) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false);
     this.wss = new WebSocketServer({
       noServer: true,
