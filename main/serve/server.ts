@@ -7,6 +7,7 @@ import { resolveSession, sessionUser } from '../accounts/sessions.js';
 import type { SetupCode } from '../accounts/setup-code.js';
 import { eventPermission, toConsoleEvent } from '../api/console-events.js';
 import type { ApiContext } from '../api/context.js';
+import { flushRefusals } from '../api/refusal-audit.js';
 import type { Api, CallOutcome } from '../api/dispatch.js';
 import type { ConsoleEvent, MethodName, ServerMessage, SessionUser } from '../contract/contract.js';
 import { can } from '../contract/roles.js';
@@ -534,6 +535,8 @@ export class VigilServer {
     for (const c of this.clients) c.ws.close(1001, 'server stopping');
     this.wss.close();
     this.wssUpload.close();
+    // The counts of refused attempts still being aggregated are written before the store closes.
+    flushRefusals(this.engine.db);
     this.http.closeAllConnections();
     await new Promise<void>((r) => this.http.close(() => r()));
   }
