@@ -240,6 +240,20 @@ describe('vigil serve against a hostile client', () => {
     expect(await healthy()).toBe(true);
   }, 30_000);
 
+  it('terminates a signed-in WebSocket that stops answering pings (half-open)', async () => {
+    const ws = await new Promise<WebSocket>((resolve, reject) => {
+      const w = new WebSocket(`ws://127.0.0.1:${port}/ws`, ['vigil'], {
+        headers: { authorization: `Bearer ${viewer}` },
+        // A client that vanished answers nothing.
+        autoPong: false,
+      });
+      w.once('open', () => resolve(w));
+      w.once('error', reject);
+    });
+    const code = await new Promise<number>((resolve) => ws.once('close', (c) => resolve(c)));
+    expect(code).toBe(1006);
+  }, 30_000);
+
   it('stays up and bounded with 500 concurrent unauthenticated connections', async () => {
     const before = process.memoryUsage().rss;
     const sockets: Socket[] = [];

@@ -153,6 +153,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 interface Client {
   ws: WebSocket;
+  /** Answered the last ping; a connection that stops answering (half-open) is terminated. */
+  alive: boolean;
   /** Re-checked on every request and event, so a logout or expiry takes effect at once. */
   session: string | null;
   machine: boolean;
@@ -176,6 +178,7 @@ export class VigilServer {
   private readonly timeouts: Timeouts;
   /** Sign-in, PIN and setup attempts per client address: 10 at once, then one every 6 s. */
   private readonly attempts: RateLimiter;
+  private readonly heartbeat: ReturnType<typeof setInterval>;
   /** Cameras each session has watched live, for the camera_accessed audit rows. */
   private readonly cameraAccess = new Map<string, Set<string>>();
 
@@ -216,6 +219,18 @@ export class VigilServer {
     // A connection that goes quiet (half-open, or a slow client between requests) is closed; an
     // upgraded WebSocket clears this timeout and is kept alive by its own pings.
     this.http.setTimeout(this.timeouts.idleMs);
+    // WebSockets are exempt from that timeout; a ping each idle period finds the half-open ones.
+    this.heartbeat = setInterval(() => {
+      for (const c of this.clients) {
+        if (!c.alive) {
+          c.ws.terminate();
+          continue;
+        }
+        c.alive = false;
+        c.ws.ping();
+      }
+    }, this.timeouts.idleMs);
+    this.heartbeat.unref();
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => undefined);
       try {
@@ -295,8 +310,9 @@ export class VigilServer {
     machine: boolean,
     from: { address: string; userAgent: string | null },
   ): void {
-    const client: Client = { ws, session, machine, ...from };
+    const client: Client = { ws, session, machine, alive: true, ...from };
     this.clients.add(client);
+    ws.on('pong', () => (client.alive = true));
     ws.on('close', () => this.clients.delete(client));
     // An oversize or malformed frame arrives as an error (then a close): without a listener it
     // would be thrown and take the whole server down.
@@ -532,6 +548,7 @@ export class VigilServer {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.heartbeat);
     for (const c of this.clients) c.ws.close(1001, 'server stopping');
     this.wss.close();
     this.wssUpload.close();
