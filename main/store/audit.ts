@@ -34,6 +34,8 @@ export interface AuditKey {
 
 interface State extends AuditKey {
   pending: boolean;
+  /** Told each new head, to keep a copy outside this machine (syslog, a webhook). */
+  forward?: (anchor: AuditAnchor) => void;
 }
 
 const keys = new WeakMap<Database.Database, State>();
@@ -41,6 +43,14 @@ const keys = new WeakMap<Database.Database, State>();
 /** From now on rows of this store are keyed and its head is anchored in `anchorFile`. */
 export function useAuditKey(db: Database.Database, k: AuditKey): void {
   keys.set(db, { ...k, pending: false });
+}
+
+/** Also hands every new head to `forward` (null stops it); needs the store's audit key. */
+export function forwardAuditAnchor(db: Database.Database, forward: ((a: AuditAnchor) => void) | null): void {
+  const k = keys.get(db);
+  if (!k) return;
+  if (forward) k.forward = forward;
+  else delete k.forward;
 }
 
 type Row = Required<Pick<AuditEntry, 'actor' | 'action'>> & { subject: string | null; details: string };
@@ -63,6 +73,8 @@ function keyedHash(key: Buffer, prev: string, at: string, e: Row): string {
       .digest('hex')
   );
 }
+
+export type AuditAnchor = Anchor;
 
 interface Anchor {
   version: 1;
@@ -102,6 +114,11 @@ export function writeAuditAnchor(db: Database.Database): void {
     renameSync(tmp, k.anchorFile);
   } catch (e) {
     log('error', 'audit_anchor_write_failed', { error: (e as Error).message });
+  }
+  try {
+    k.forward?.(anchor);
+  } catch (e) {
+    log('warn', 'audit_anchor_forward_failed', { error: (e as Error).message });
   }
 }
 
