@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { hkdfSync } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { VigilError } from '../errors.js';
@@ -39,7 +39,9 @@ export function unlockAuditKey(dataDir: string, masterKey: MasterKey, db: Databa
     useAuditKey(db, { key, legacyUntil: file.audit_legacy_until ?? 0, anchorFile });
     return;
   }
-  const key = randomBytes(32);
+  // Derived rather than random: two processes opening an older folder at once (serve and a CLI
+  // command) write the same key, so neither one's rows stop verifying.
+  const key = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), AUDIT_KEY_AAD, 32));
   const legacyUntil = (db.prepare('SELECT MAX(audit_id) FROM audit_log').pluck().get() as number | null) ?? 0;
   const sealed = seal(masterKey, key, AUDIT_KEY_AAD);
   writeKeyFile(dataDir, {
