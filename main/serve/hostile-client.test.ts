@@ -131,6 +131,12 @@ describe('vigil serve against a hostile client', () => {
     expect((await setup({})).body.error?.code).toBe('FORBIDDEN');
     expect((await setup({ code: 'ZZZZ-ZZZZ' })).body.error?.code).toBe('FORBIDDEN');
     expect((await setup({ code: setupCode.code })).body.ok).toBe(true);
+    // Rows written while serving a request carry where it came from.
+    const added = engine.db
+      .prepare("SELECT details FROM audit_log WHERE action = 'user_added'")
+      .pluck()
+      .get();
+    expect(JSON.parse(added as string)).toMatchObject({ address: '127.0.0.1', success: true });
     await addUser(engine.db, { username: 'val', role: 'viewer', password: 'viewer password 1' });
     await addUser(engine.db, { username: 'desk', role: 'kiosk', password: 'kiosk password 1' });
     viewer = createSession(engine.db, 'val').token;

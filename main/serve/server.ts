@@ -200,7 +200,8 @@ export class VigilServer {
     const serverOptions = {
       headersTimeout: this.timeouts.headersMs,
       requestTimeout: this.timeouts.requestMs,
-      keepAliveTimeout: 5_000,
+      // Below the idle timeout, so the Keep-Alive hint clients get is one the server keeps.
+      keepAliveTimeout: Math.min(5_000, Math.floor(this.timeouts.idleMs / 2)),
       // How often Node looks for requests past their deadline (its default, 30 s, lets a slow
       // client hold a connection that long).
       connectionsCheckingInterval: Math.min(2_000, this.timeouts.headersMs),

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
@@ -19,6 +20,12 @@ export interface AuditEntry {
  * the end shows too. Rows from before the key (unkeyed SHA-256) are accepted only up to the id
  * recorded when the key was made.
  */
+
+/**
+ * Who is behind the request being handled (client address, user agent), added to every audit row
+ * written while it runs, so rows carry them without each handler passing them along.
+ */
+export const auditRequest = new AsyncLocalStorage<Record<string, string>>();
 
 const GENESIS = '0'.repeat(64);
 const KEYED = 'k1:';
@@ -147,7 +154,7 @@ export function appendAudit(db: Database.Database, entry: AuditEntry, at = new D
   const last = db.prepare('SELECT hash FROM audit_log ORDER BY audit_id DESC LIMIT 1').get() as
     { hash: string } | undefined;
   const prev = last?.hash ?? GENESIS;
-  const details = JSON.stringify(entry.details ?? {});
+  const details = JSON.stringify({ ...auditRequest.getStore(), ...entry.details });
   const subject = entry.subject ?? null;
   const row = { actor: entry.actor, action: entry.action, subject, details };
   const k = keys.get(db);
