@@ -3,9 +3,10 @@ import { methods } from '../contract/contract.js';
 import { can } from '../contract/roles.js';
 import { isVigilError, type VigilErrorCode } from '../errors.js';
 import { log } from '../log.js';
-import { appendAudit } from '../store/audit.js';
+import { appendAudit, auditRequest } from '../store/audit.js';
 import { diskFullError, isDiskFull } from '../store/write-guard.js';
 import { actorOf, type ApiContext, type Handlers } from './context.js';
+import { clientDetails } from './refusal-audit.js';
 
 export type CallOutcome = { ok: true; result: unknown } | { ok: false; error: RpcError };
 
@@ -24,7 +25,14 @@ const ERROR_CODES: Partial<Record<VigilErrorCode, ErrorCode>> = {
 export class Api {
   constructor(private readonly handlers: Handlers) {}
 
-  async call(ctx: ApiContext, raw: unknown): Promise<CallOutcome> {
+  call(ctx: ApiContext, raw: unknown): Promise<CallOutcome> {
+    // Under vigil serve every audit row the request writes carries the client's address and agent.
+    return ctx.client
+      ? auditRequest.run(clientDetails(ctx), () => this.dispatch(ctx, raw))
+      : this.dispatch(ctx, raw);
+  }
+
+  private async dispatch(ctx: ApiContext, raw: unknown): Promise<CallOutcome> {
     const req = parseRequest(raw);
     if (!req.ok) return { ok: false, error: { code: 'BAD_REQUEST', message: req.message } };
     const method: MethodName = req.method;

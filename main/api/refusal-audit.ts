@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { log } from '../log.js';
-import { appendAudit } from '../store/audit.js';
+import { appendAudit, auditRequest } from '../store/audit.js';
 import { actorOf, type ApiContext } from './context.js';
 
 /**
@@ -59,11 +59,13 @@ function write(db: Database.Database, s: State, now: number, row: Parameters<typ
   const minute = Math.floor(now / 60_000);
   if (minute !== s.minute) {
     if (s.suppressed > 0 && db.open)
-      appendAudit(db, {
-        actor: 'engine',
-        action: 'audit_refusals_suppressed',
-        details: { count: s.suppressed, success: false },
-      });
+      auditRequest.exit(() =>
+        appendAudit(db, {
+          actor: 'engine',
+          action: 'audit_refusals_suppressed',
+          details: { count: s.suppressed, success: false },
+        }),
+      );
     s.minute = minute;
     s.rows = 0;
     s.suppressed = 0;
@@ -73,7 +75,8 @@ function write(db: Database.Database, s: State, now: number, row: Parameters<typ
     return;
   }
   s.rows++;
-  appendAudit(db, row);
+  // Its own details only: a summary written during another client's request is not about that client.
+  auditRequest.exit(() => appendAudit(db, row));
 }
 
 function closeWindow(db: Database.Database, s: State, key: string, w: Window, now: number): void {

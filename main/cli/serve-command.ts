@@ -13,6 +13,8 @@ import { startRuntime } from '../engine/runtime.js';
 import { VigilError } from '../errors.js';
 import { SetupCode } from '../accounts/setup-code.js';
 import { log } from '../log.js';
+import { anchorForwarder, forwardTargetProblem } from '../notify/anchor-forward.js';
+import { forwardAuditAnchor } from '../store/audit.js';
 import { VigilServer, WS_PROTOCOL } from '../serve/server.js';
 import { isLoopbackHost, loadTls, selfSignedTls, type TlsMaterial } from '../serve/tls.js';
 import {
@@ -38,6 +40,8 @@ export interface ServeFlags {
   allowHost?: string;
   /** Comma-separated page origins allowed to call the API (a reverse proxy's public origin). */
   allowOrigin?: string;
+  /** Where to send each new head of the audit chain: syslog://HOST:PORT or an http(s) webhook. */
+  auditForward?: string;
 }
 
 const list = (v: string | undefined): string[] =>
@@ -83,6 +87,8 @@ export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<numb
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError('--port takes a number from 0 to 65535');
   const host = opts.host ?? '127.0.0.1';
+  const forwardProblem = opts.auditForward ? forwardTargetProblem(opts.auditForward) : null;
+  if (forwardProblem) throw new UsageError(forwardProblem);
   const tls = tlsFor(g, host, opts);
   const ffmpeg = findFfmpeg();
   if (!ffmpeg)
@@ -102,6 +108,7 @@ export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<numb
       'vigil: no passphrase: the data and face crops are encrypted with device.key beside them, so only file permissions protect them (create the data folder with VIGIL_PASSPHRASE or --passphrase-file to lock it)\n',
     );
   }
+  if (opts.auditForward) forwardAuditAnchor(engine.db, anchorForwarder(opts.auditForward));
   // Events flow to consoles once the server exists (it needs the running pipeline first).
   const sink: { server?: VigilServer } = {};
   const runtime = await startRuntime(engine, {

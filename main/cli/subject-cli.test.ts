@@ -88,8 +88,8 @@ describeWithAssets('vigil subject, consent and audit commands', () => {
     expect(n).toBeGreaterThan(5);
     const ok = run('audit', 'verify');
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout.trim()).toBe(`audit chain intact: ${n} rows`);
-    expect(json('audit', 'verify')).toEqual({ ok: true, rows: n, first_bad: null });
+    expect(ok.stdout.trim()).toBe(`audit chain intact: ${n} rows, anchor matches`);
+    expect(json('audit', 'verify')).toEqual({ ok: true, rows: n, first_bad: null, anchor: 'ok' });
 
     const target = withStore((e) => {
       const row = e.db
@@ -104,7 +104,13 @@ describeWithAssets('vigil subject, consent and audit commands', () => {
     expect(bad.stderr).toContain(`row ${target}`);
     const verdict = run('audit', 'verify', '--json');
     expect(verdict.code).toBe(1);
-    expect(JSON.parse(verdict.stdout)).toEqual({ ok: false, rows: target, first_bad: target });
+    expect(JSON.parse(verdict.stdout)).toEqual({
+      ok: false,
+      rows: target,
+      first_bad: target,
+      anchor: null,
+      problem: 'it was changed',
+    });
   });
 
   it('withdrawing consent erases the member; erasing again is an error; usage errors exit 2', () => {

@@ -96,15 +96,26 @@ export async function runAudit(g: GlobalOptions, args: string[]): Promise<number
   if (args[0] !== 'verify') throw new UsageError('audit takes verify');
   return withEngine(g, (e) => {
     const v = verifyAudit(e.db);
-    const verdict = { ok: v.ok, rows: v.rows, first_bad: v.firstBad };
+    const verdict = {
+      ok: v.ok,
+      rows: v.rows,
+      first_bad: v.firstBad,
+      anchor: v.anchor ?? null,
+      ...(v.problem ? { problem: v.problem } : {}),
+    };
     if (v.ok) {
-      g.out.result(verdict, () => `audit chain intact: ${v.rows} rows`);
+      g.out.result(
+        verdict,
+        () => `audit chain intact: ${v.rows} rows${v.anchor === 'ok' ? ', anchor matches' : ''}`,
+      );
       return 0;
     }
     if (g.out.json) g.out.result(verdict, () => '');
     else
       process.stderr.write(
-        `vigil: audit chain broken at row ${v.firstBad}: it was changed, or a row before it was removed.\n`,
+        v.firstBad
+          ? `vigil: audit chain broken at row ${v.firstBad}: ${v.problem ?? 'it was changed, or a row before it was removed'}.\n`
+          : `vigil: audit log tampered: ${v.problem ?? 'the anchor does not match'}.\n`,
       );
     return 1;
   });

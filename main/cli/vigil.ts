@@ -26,6 +26,7 @@ Commands:
   cameras list | remove ID | status                                     list, remove cameras; live status from a running server
   serve [--port P] [--host H]                                           run the engine headless and serve the console (browser)
         [--tls-cert F --tls-key F] [--allow-host NAMES] [--allow-origin URLS]   HTTPS (self-signed when --host is not loopback); extra names
+        [--audit-forward syslog://HOST:PORT|URL]                      copy each audit-chain head to syslog or a webhook
   events --follow                                                       stream a running server's events
   appearances [--since T]                                               the appearance log
   alerts list | ack ID | resolve ID [--notes TEXT]                      alerts
@@ -78,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
       'tls-key': { type: 'string' },
       'allow-host': { type: 'string' },
       'allow-origin': { type: 'string' },
+      'audit-forward': { type: 'string' },
       follow: { type: 'boolean', default: false },
       since: { type: 'string' },
       'passphrase-file': { type: 'string' },
@@ -133,6 +135,7 @@ async function main(argv: string[]): Promise<number> {
         tlsKey: values['tls-key'],
         allowHost: values['allow-host'],
         allowOrigin: values['allow-origin'],
+        auditForward: values['audit-forward'],
       });
     case 'events':
       return runEvents(g, values.follow);

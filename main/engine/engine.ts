@@ -13,8 +13,9 @@ import { loadLiveness, loadModels, type LoadedModels } from '../models/zoo.js';
 import { centroid, dot } from '../match/similarity.js';
 import { ENROLL_GATE, gateFailure } from '../quality/quality.js';
 import { insertAppearance } from '../store/appearances.js';
-import { appendAudit, type AuditEntry } from '../store/audit.js';
+import { appendAudit, flushAuditAnchor, type AuditEntry } from '../store/audit.js';
 import { LiveSettings } from '../config/live-settings.js';
+import { unlockAuditKey } from '../privacy/audit-key.js';
 import {
   deleteMemberRow,
   getMember,
@@ -192,6 +193,7 @@ export class Engine {
     }
     try {
       dropLegacyKeyMeta(db);
+      unlockAuditKey(options.dataDir, keys.masterKey, db);
     } catch (e) {
       db.close();
       throw e;
@@ -226,6 +228,7 @@ export class Engine {
   }
 
   close(): void {
+    flushAuditAnchor(this.db);
     this.db.close();
   }
 

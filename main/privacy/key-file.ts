@@ -35,6 +35,10 @@ const keyFileSchema = z.object({
   key_check: b64,
   /** The database key sealed by the master key, or null while the store is plaintext. */
   store: sealedSchema.extend({ cipher: z.literal('sqlcipher') }).nullable(),
+  /** The audit log's HMAC key sealed by the master key (absent in folders from before it). */
+  audit: sealedSchema.optional(),
+  /** Audit rows up to this id were written before the key and are unkeyed. */
+  audit_legacy_until: z.number().int().min(0).optional(),
 });
 
 export type KeyFile = z.infer<typeof keyFileSchema>;

@@ -12,9 +12,11 @@ import Database from 'better-sqlite3';
 import { VigilError } from '../errors.js';
 import { log } from '../log.js';
 import { readMeta } from '../store/config.js';
-import { DB_FILE, databaseFileState } from '../store/open.js';
+import { DB_FILE, databaseFileState, ownerOnly } from '../store/open.js';
 import {
   createDeviceKey,
+  DEVICE_KEY_FILE,
+  KEY_FILE,
   readDeviceKey,
   readKeyFile,
   writeKeyFile,
@@ -92,6 +94,7 @@ export function unlockDataFolder(dataDir: string, opts: UnlockOptions = {}): Fol
   // Written before the database is touched: a crash in between leaves a key for a store that is
   // still plaintext, which the next open encrypts; never an encrypted store without its key.
   if (changed) writeKeyFile(dataDir, file);
+  ownerOnly(dataDir, [KEY_FILE, DEVICE_KEY_FILE]);
   return { source: file.source, masterKey, storeKey };
 }
 

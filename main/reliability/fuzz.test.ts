@@ -214,6 +214,10 @@ const EXPECTED_AUDIT = new Set([
   'login_failed',
   'password_change_failed',
   'kiosk_unlock_failed',
+  // Refused attempts beyond the first per client and minute are counted into one row.
+  'login_failed_repeated',
+  'kiosk_unlock_failed_repeated',
+  'audit_refusals_suppressed',
   'logout',
   'member_viewed',
 ]);

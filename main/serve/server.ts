@@ -7,6 +7,7 @@ import { resolveSession, sessionUser } from '../accounts/sessions.js';
 import type { SetupCode } from '../accounts/setup-code.js';
 import { eventPermission, toConsoleEvent } from '../api/console-events.js';
 import type { ApiContext } from '../api/context.js';
+import { flushRefusals } from '../api/refusal-audit.js';
 import type { Api, CallOutcome } from '../api/dispatch.js';
 import type { ConsoleEvent, MethodName, ServerMessage, SessionUser } from '../contract/contract.js';
 import { can } from '../contract/roles.js';
@@ -14,6 +15,7 @@ import type { Engine } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
 import type { Pipeline } from '../engine/pipeline.js';
 import { log } from '../log.js';
+import { appendAudit } from '../store/audit.js';
 import { listCameras, publicCamera } from '../store/cameras.js';
 import { RateLimiter, waitSentence } from '../util/rate-limit.js';
 import {
@@ -47,6 +49,8 @@ export interface ServerOptions {
   setupCode?: SetupCode;
   /** Serve the console's *.map files (development only: they are the whole source). */
   sourceMaps?: boolean;
+  /** Sign-in, PIN and setup attempts per client address (default 10 at once, then one every 6 s). */
+  attempts?: { burst: number; refillMs: number };
   /** Slow-client limits in milliseconds (tests shorten them). */
   timeouts?: Partial<Timeouts>;
 }
@@ -149,6 +153,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 interface Client {
   ws: WebSocket;
+  /** Answered the last ping; a connection that stops answering (half-open) is terminated. */
+  alive: boolean;
   /** Re-checked on every request and event, so a logout or expiry takes effect at once. */
   session: string | null;
   machine: boolean;
@@ -171,7 +177,10 @@ export class VigilServer {
   private readonly policy: OriginPolicy;
   private readonly timeouts: Timeouts;
   /** Sign-in, PIN and setup attempts per client address: 10 at once, then one every 6 s. */
-  private readonly attempts = new RateLimiter({ burst: 10, refillMs: 6_000 });
+  private readonly attempts: RateLimiter;
+  private readonly heartbeat: ReturnType<typeof setInterval>;
+  /** Cameras each session has watched live, for the camera_accessed audit rows. */
+  private readonly cameraAccess = new Map<string, Set<string>>();
 
   constructor(
     private readonly engine: Engine,
@@ -180,6 +189,7 @@ export class VigilServer {
   ) {
     this.policy = { hosts: opts.allowedHosts ?? [], origins: opts.allowedOrigins ?? [] };
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+    this.attempts = new RateLimiter(opts.attempts ?? { burst: 10, refillMs: 6_000 });
     const handleProtocols = (offered: Set<string>) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false);
     this.wss = new WebSocketServer({
       noServer: true,
@@ -190,7 +200,8 @@ export class VigilServer {
     const serverOptions = {
       headersTimeout: this.timeouts.headersMs,
       requestTimeout: this.timeouts.requestMs,
-      keepAliveTimeout: 5_000,
+      // Below the idle timeout, so the Keep-Alive hint clients get is one the server keeps.
+      keepAliveTimeout: Math.min(5_000, Math.floor(this.timeouts.idleMs / 2)),
       // How often Node looks for requests past their deadline (its default, 30 s, lets a slow
       // client hold a connection that long).
       connectionsCheckingInterval: Math.min(2_000, this.timeouts.headersMs),
@@ -209,6 +220,18 @@ export class VigilServer {
     // A connection that goes quiet (half-open, or a slow client between requests) is closed; an
     // upgraded WebSocket clears this timeout and is kept alive by its own pings.
     this.http.setTimeout(this.timeouts.idleMs);
+    // WebSockets are exempt from that timeout; a ping each idle period finds the half-open ones.
+    this.heartbeat = setInterval(() => {
+      for (const c of this.clients) {
+        if (!c.alive) {
+          c.ws.terminate();
+          continue;
+        }
+        c.alive = false;
+        c.ws.ping();
+      }
+    }, this.timeouts.idleMs);
+    this.heartbeat.unref();
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => undefined);
       try {
@@ -288,8 +311,9 @@ export class VigilServer {
     machine: boolean,
     from: { address: string; userAgent: string | null },
   ): void {
-    const client: Client = { ws, session, machine, ...from };
+    const client: Client = { ws, session, machine, alive: true, ...from };
     this.clients.add(client);
+    ws.on('pong', () => (client.alive = true));
     ws.on('close', () => this.clients.delete(client));
     // An oversize or malformed frame arrives as an error (then a close): without a listener it
     // would be thrown and take the whole server down.
@@ -479,7 +503,35 @@ export class VigilServer {
       // Previews are the bulk of the traffic and the next one supersedes this one: a console that
       // has not caught up skips frames instead of queueing them.
       if (e.type === 'preview' && c.ws.bufferedAmount > PREVIEW_BACKLOG_BYTES) continue;
+      if (e.type === 'preview') this.noteCameraAccess(c, user, e.camera_id);
       this.send(c, { kind: 'event', event: e });
+    }
+  }
+
+  /** Live viewing is audited once per session and camera, not per frame. */
+  private noteCameraAccess(c: Client, user: SessionUser, cameraId: string): void {
+    const key = c.session ?? `machine:${c.address}`;
+    let seen = this.cameraAccess.get(key);
+    if (!seen) {
+      // Bounded: sessions end within a day, and the oldest are forgotten first.
+      if (this.cameraAccess.size >= 10_000) this.cameraAccess.delete(this.cameraAccess.keys().next().value!);
+      this.cameraAccess.set(key, (seen = new Set()));
+    }
+    if (seen.has(cameraId)) return;
+    seen.add(cameraId);
+    try {
+      appendAudit(this.engine.db, {
+        actor: `user:${user.username}`,
+        action: 'camera_accessed',
+        subject: cameraId,
+        details: {
+          address: c.address,
+          ...(c.userAgent ? { user_agent: c.userAgent } : {}),
+          success: true,
+        },
+      });
+    } catch (err) {
+      log('warn', 'camera_access_audit_failed', { error: err instanceof Error ? err.message : String(err) });
     }
   }
 
@@ -497,9 +549,12 @@ export class VigilServer {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.heartbeat);
     for (const c of this.clients) c.ws.close(1001, 'server stopping');
     this.wss.close();
     this.wssUpload.close();
+    // The counts of refused attempts still being aggregated are written before the store closes.
+    flushRefusals(this.engine.db);
     this.http.closeAllConnections();
     await new Promise<void>((r) => this.http.close(() => r()));
   }

@@ -1,5 +1,8 @@
-import { createHash } from 'node:crypto';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
+import { log } from '../log.js';
 
 export interface AuditEntry {
   actor: string;
@@ -9,16 +12,141 @@ export interface AuditEntry {
   details?: Record<string, string | number | boolean | null>;
 }
 
-const GENESIS = '0'.repeat(64);
+/**
+ * The audit log is a hash chain. Since the audit key exists, each row's hash is an HMAC under it
+ * (`k1:` + hex), so someone holding only the database (even its SQLCipher key) cannot rewrite a
+ * row and re-chain the rest. The head of the chain (last id, hash, row count, under the same
+ * HMAC) is written to an anchor file beside the database after each append, so removing rows from
+ * the end shows too. Rows from before the key (unkeyed SHA-256) are accepted only up to the id
+ * recorded when the key was made.
+ */
 
-function rowHash(
-  prev: string,
-  at: string,
-  e: Required<Pick<AuditEntry, 'actor' | 'action'>> & { subject: string | null; details: string },
-): string {
+/**
+ * Who is behind the request being handled (client address, user agent), added to every audit row
+ * written while it runs, so rows carry them without each handler passing them along.
+ */
+export const auditRequest = new AsyncLocalStorage<Record<string, string>>();
+
+const GENESIS = '0'.repeat(64);
+const KEYED = 'k1:';
+export const AUDIT_ANCHOR_FILE = 'audit-anchor.json';
+
+export interface AuditKey {
+  key: Buffer;
+  /** Rows up to this id may be unkeyed (written before the key existed). */
+  legacyUntil: number;
+  /** The anchor file; null for an in-memory store. */
+  anchorFile: string | null;
+}
+
+interface State extends AuditKey {
+  pending: boolean;
+  /** Told each new head, to keep a copy outside this machine (syslog, a webhook). */
+  forward?: (anchor: AuditAnchor) => void;
+}
+
+const keys = new WeakMap<Database.Database, State>();
+
+/** From now on rows of this store are keyed and its head is anchored in `anchorFile`. */
+export function useAuditKey(db: Database.Database, k: AuditKey): void {
+  keys.set(db, { ...k, pending: false });
+}
+
+/** Also hands every new head to `forward` (null stops it); needs the store's audit key. */
+export function forwardAuditAnchor(db: Database.Database, forward: ((a: AuditAnchor) => void) | null): void {
+  const k = keys.get(db);
+  if (!k) return;
+  if (forward) k.forward = forward;
+  else delete k.forward;
+}
+
+type Row = Required<Pick<AuditEntry, 'actor' | 'action'>> & { subject: string | null; details: string };
+
+function payload(prev: string, at: string, e: Row): string {
+  return JSON.stringify([prev, at, e.actor, e.action, e.subject, e.details]);
+}
+
+function legacyHash(prev: string, at: string, e: Row): string {
   return createHash('sha256')
-    .update(JSON.stringify([prev, at, e.actor, e.action, e.subject, e.details]))
+    .update(payload(prev, at, e))
     .digest('hex');
+}
+
+function keyedHash(key: Buffer, prev: string, at: string, e: Row): string {
+  return (
+    KEYED +
+    createHmac('sha256', key)
+      .update(payload(prev, at, e))
+      .digest('hex')
+  );
+}
+
+export type AuditAnchor = Anchor;
+
+interface Anchor {
+  version: 1;
+  last_id: number;
+  hash: string;
+  count: number;
+  at: string;
+  mac: string;
+}
+
+function anchorMac(key: Buffer, a: Omit<Anchor, 'mac'>): string {
+  return createHmac('sha256', key)
+    .update(JSON.stringify(['vigil-audit-anchor-v1', a.last_id, a.hash, a.count, a.at]))
+    .digest('hex');
+}
+
+/** Writes the chain's current head to the anchor file (whole or not at all). */
+export function writeAuditAnchor(db: Database.Database): void {
+  const k = keys.get(db);
+  if (!k) return;
+  k.pending = false;
+  if (!k.anchorFile || !db.open) return;
+  const head = db.prepare('SELECT audit_id, hash FROM audit_log ORDER BY audit_id DESC LIMIT 1').get() as
+    { audit_id: number; hash: string } | undefined;
+  const count = db.prepare('SELECT COUNT(*) FROM audit_log').pluck().get() as number;
+  const body = {
+    version: 1 as const,
+    last_id: head?.audit_id ?? 0,
+    hash: head?.hash ?? GENESIS,
+    count,
+    at: new Date().toISOString(),
+  };
+  const anchor: Anchor = { ...body, mac: anchorMac(k.key, body) };
+  const tmp = `${k.anchorFile}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, JSON.stringify(anchor) + '\n', { mode: 0o600 });
+    renameSync(tmp, k.anchorFile);
+  } catch (e) {
+    log('error', 'audit_anchor_write_failed', { error: (e as Error).message });
+  }
+  try {
+    k.forward?.(anchor);
+  } catch (e) {
+    log('warn', 'audit_anchor_forward_failed', { error: (e as Error).message });
+  }
+}
+
+/**
+ * After an append the anchor is written once the surrounding transaction is over (a rolled-back
+ * row must not be anchored): at once outside a transaction, else on the next turn of the loop.
+ */
+function scheduleAnchor(db: Database.Database): void {
+  const k = keys.get(db);
+  if (!k?.anchorFile) return;
+  if (!db.inTransaction) return writeAuditAnchor(db);
+  if (k.pending) return;
+  k.pending = true;
+  setImmediate(() => {
+    if (keys.get(db)?.pending) writeAuditAnchor(db);
+  });
+}
+
+/** Writes a pending anchor now (before the store closes). */
+export function flushAuditAnchor(db: Database.Database): void {
+  if (keys.get(db)?.pending) writeAuditAnchor(db);
 }
 
 /** Appends one audit row chained to the previous one; call inside the transaction it records. */
@@ -26,18 +154,76 @@ export function appendAudit(db: Database.Database, entry: AuditEntry, at = new D
   const last = db.prepare('SELECT hash FROM audit_log ORDER BY audit_id DESC LIMIT 1').get() as
     { hash: string } | undefined;
   const prev = last?.hash ?? GENESIS;
-  const details = JSON.stringify(entry.details ?? {});
+  const details = JSON.stringify({ ...auditRequest.getStore(), ...entry.details });
   const subject = entry.subject ?? null;
-  const hash = rowHash(prev, at, { actor: entry.actor, action: entry.action, subject, details });
+  const row = { actor: entry.actor, action: entry.action, subject, details };
+  const k = keys.get(db);
+  const hash = k ? keyedHash(k.key, prev, at, row) : legacyHash(prev, at, row);
   db.prepare(
     'INSERT INTO audit_log (at, actor, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)',
   ).run(at, entry.actor, entry.action, subject, details, prev, hash);
+  scheduleAnchor(db);
 }
 
-/** The id of the first row whose content or link does not check out, or null when intact. */
-export function verifyAudit(db: Database.Database): { ok: boolean; rows: number; firstBad: number | null } {
+export interface AuditVerification {
+  ok: boolean;
+  rows: number;
+  /** The first row whose content or link does not check out (or the anchored row, when missing). */
+  firstBad: number | null;
+  /** Why it failed, as a sentence; absent when intact. */
+  problem?: string;
+  /** The anchor's verdict, when the store has an audit key. */
+  anchor?: 'ok' | 'missing' | 'mismatch' | 'forged' | 'none';
+}
+
+function readAnchor(file: string): Anchor | 'missing' | 'damaged' {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return 'missing';
+  }
+  try {
+    const a = JSON.parse(text) as Anchor;
+    if (
+      a?.version !== 1 ||
+      !Number.isSafeInteger(a.last_id) ||
+      !Number.isSafeInteger(a.count) ||
+      typeof a.hash !== 'string' ||
+      typeof a.at !== 'string' ||
+      typeof a.mac !== 'string'
+    )
+      return 'damaged';
+    return a;
+  } catch {
+    return 'damaged';
+  }
+}
+
+function macEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Checks every row's hash and link, then (with the audit key) the anchor: its row must still be
+ * there with the same hash and as many rows up to it, or rows were removed from the end. Without
+ * the key (doctor's read-only look) keyed rows are checked for their links only.
+ */
+export function verifyAudit(db: Database.Database): AuditVerification {
+  const k = keys.get(db);
+  flushAuditAnchor(db);
   let prev = GENESIS;
   let rows = 0;
+  let keyedSeen = false;
+  const bad = (id: number, problem: string): AuditVerification => ({
+    ok: false,
+    rows,
+    firstBad: id,
+    problem,
+  });
+  const counted = new Map<number, { hash: string; upTo: number }>();
   for (const r of db.prepare('SELECT * FROM audit_log ORDER BY audit_id').iterate() as Iterable<{
     audit_id: number;
     at: string;
@@ -49,9 +235,35 @@ export function verifyAudit(db: Database.Database): { ok: boolean; rows: number;
     hash: string;
   }>) {
     rows++;
-    const expected = rowHash(prev, r.at, r);
-    if (r.prev_hash !== prev || r.hash !== expected) return { ok: false, rows, firstBad: r.audit_id };
+    if (r.prev_hash !== prev) return bad(r.audit_id, 'a row before it was removed or changed');
+    const keyed = r.hash.startsWith(KEYED);
+    if (keyed) {
+      keyedSeen = true;
+      if (k && !macEqual(r.hash, keyedHash(k.key, prev, r.at, r))) return bad(r.audit_id, 'it was changed');
+    } else {
+      if (keyedSeen || (k && r.audit_id > k.legacyUntil))
+        return bad(r.audit_id, 'it was re-hashed without the audit key');
+      if (r.hash !== legacyHash(prev, r.at, r)) return bad(r.audit_id, 'it was changed');
+    }
+    counted.set(r.audit_id, { hash: r.hash, upTo: rows });
     prev = r.hash;
   }
-  return { ok: true, rows, firstBad: null };
+  if (!k || !k.anchorFile) return { ok: true, rows, firstBad: null };
+  const a = readAnchor(k.anchorFile);
+  if (a === 'missing') {
+    // A folder whose log is still empty, or older than the key, has nothing anchored yet.
+    if (!keyedSeen) return { ok: true, rows, firstBad: null, anchor: 'none' };
+    return { ...bad(0, 'the anchor file beside the database is missing'), anchor: 'missing' };
+  }
+  if (a === 'damaged' || !macEqual(a.mac, anchorMac(k.key, a)))
+    return { ...bad(0, 'the anchor file was altered'), anchor: 'forged' };
+  if (a.last_id === 0 && a.count === 0) return { ok: true, rows, firstBad: null, anchor: 'ok' };
+  const at = counted.get(a.last_id);
+  // Rows written after the anchor (a crash before it was updated) are fine; fewer are not.
+  if (!at || at.hash !== a.hash || at.upTo !== a.count)
+    return {
+      ...bad(a.last_id, `rows were removed: the anchor records ${a.count} rows up to row ${a.last_id}`),
+      anchor: 'mismatch',
+    };
+  return { ok: true, rows, firstBad: null, anchor: 'ok' };
 }

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
@@ -63,6 +63,20 @@ export function databaseFileState(dataDir: string): DatabaseFileState {
 }
 
 /**
+ * The folder 0700 and its database files 0600, also when they already existed with looser modes
+ * (mkdir's mode applies only to a folder it creates, and new files follow the umask). POSIX only.
+ */
+export function ownerOnly(dataDir: string, files: readonly string[] = []): void {
+  if (process.platform === 'win32') return;
+  try {
+    chmodSync(dataDir, 0o700);
+    for (const f of files) if (existsSync(join(dataDir, f))) chmodSync(join(dataDir, f), 0o600);
+  } catch (e) {
+    log('warn', 'permissions_not_tightened', { error: (e as Error).message });
+  }
+}
+
+/**
  * Opens (creating if needed) the data folder's database: keyed first when it has a key, WAL with
  * full sync so an acknowledged write survives a power cut, secure_delete so erased rows do not linger in free pages,
  * sqlite-vec loaded, migrations applied.
@@ -73,10 +87,13 @@ export function openDatabase(dataDir: string, opts: OpenOptions): Database.Datab
   } catch (e) {
     throw new VigilError('DATA_DIR', `The data folder ${dataDir} cannot be created: ${(e as Error).message}`);
   }
+  if (!opts.readonly) ownerOnly(dataDir);
   const state = databaseFileState(dataDir);
   let db: Database.Database;
   try {
     db = new Database(join(dataDir, DB_FILE), { readonly: !!opts.readonly, fileMustExist: !!opts.readonly });
+    // Before the first write: SQLite gives the -wal and -shm files the database file's mode.
+    if (!opts.readonly) ownerOnly(dataDir, [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`]);
   } catch (e) {
     if (opts.readonly)
       throw new VigilError('NOT_FOUND', `No Vigil data in ${dataDir} yet: enroll a member first.`);

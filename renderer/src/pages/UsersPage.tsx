@@ -28,8 +28,8 @@ import { useSession } from '../store/session.js';
 // The same list as contract/roles.ts ROLES; a type-only import keeps engine code out of the bundle.
 const ROLE_OPTIONS: { value: Role; hint: string }[] = [
   { value: 'admin', hint: 'everything' },
-  { value: 'security', hint: 'members, review, alerts, reports, audit' },
-  { value: 'operator', hint: 'live view, enrollment, alerts' },
+  { value: 'security', hint: 'members (not delete), review, cameras, alerts, reports, audit' },
+  { value: 'operator', hint: 'live view, identifying unknowns, alerts' },
   { value: 'viewer', hint: 'read only' },
   { value: 'kiosk', hint: 'self-enrollment screen only' },
 ];

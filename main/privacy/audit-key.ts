@@ -1,0 +1,63 @@
+import { hkdfSync } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import type Database from 'better-sqlite3';
+import { VigilError } from '../errors.js';
+import { appendAudit, AUDIT_ANCHOR_FILE, useAuditKey } from '../store/audit.js';
+import { readKeyFile, writeKeyFile } from './key-file.js';
+import { open, seal, type MasterKey } from './keys.js';
+
+const AUDIT_KEY_AAD = 'vigil-audit-key-v1';
+
+/**
+ * Gives the store its audit key: unsealed from keys.json with the master key, or made on the first
+ * open of a folder without one. An existing (unkeyed) log keeps its rows; the key's first row
+ * records where the keyed chain begins, and keys.json the last unkeyed id, so unkeyed rows added
+ * later do not verify.
+ */
+export function unlockAuditKey(dataDir: string, masterKey: MasterKey, db: Database.Database): void {
+  const file = readKeyFile(dataDir);
+  if (!file) throw new VigilError('DATA_DIR', `The key file of ${dataDir} is missing.`);
+  const anchorFile = db.memory ? null : join(dirname(db.name), AUDIT_ANCHOR_FILE);
+  if (file.audit) {
+    let key: Buffer;
+    try {
+      key = open(
+        masterKey,
+        {
+          iv: Buffer.from(file.audit.iv, 'base64'),
+          tag: Buffer.from(file.audit.tag, 'base64'),
+          data: Buffer.from(file.audit.data, 'base64'),
+        },
+        AUDIT_KEY_AAD,
+      );
+    } catch {
+      throw new VigilError(
+        'STORE_CORRUPT',
+        `The audit key in ${join(dataDir, 'keys.json')} is damaged: restore keys.json from a backup of this folder.`,
+      );
+    }
+    useAuditKey(db, { key, legacyUntil: file.audit_legacy_until ?? 0, anchorFile });
+    return;
+  }
+  // Derived rather than random: two processes opening an older folder at once (serve and a CLI
+  // command) write the same key, so neither one's rows stop verifying.
+  const key = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), AUDIT_KEY_AAD, 32));
+  const legacyUntil = (db.prepare('SELECT MAX(audit_id) FROM audit_log').pluck().get() as number | null) ?? 0;
+  const sealed = seal(masterKey, key, AUDIT_KEY_AAD);
+  writeKeyFile(dataDir, {
+    ...file,
+    audit: {
+      iv: sealed.iv.toString('base64'),
+      tag: sealed.tag.toString('base64'),
+      data: sealed.data.toString('base64'),
+    },
+    audit_legacy_until: legacyUntil,
+  });
+  useAuditKey(db, { key, legacyUntil, anchorFile });
+  if (legacyUntil > 0)
+    appendAudit(db, {
+      actor: 'engine',
+      action: 'audit_chain_keyed',
+      details: { unkeyed_rows_until: legacyUntil },
+    });
+}
