@@ -209,7 +209,7 @@ export const MIGRATIONS: Migration[] = [
     },
   },
   {
-    version: 7,
+    version: 6,
     description: 'when an unknown case was closed; possible-member flag on appearances',
     up(db) {
       // closed_at: a dismissed stranger stays recognised (silently) for a configured time after it.
@@ -222,7 +222,7 @@ export const MIGRATIONS: Migration[] = [
     },
   },
   {
-    version: 9,
+    version: 7,
     description: 'member templates learnt from live sightings: origin, retirement, source sighting',
     up(db) {
       // A learnt shot can be undone: the shot it displaced is retired (kept, not matched), not deleted.
