@@ -63,6 +63,16 @@ export function CriticalAlertToast() {
     setQueue((q) => [...q, { key: nextKey.current++, event }].slice(-MAX_QUEUED));
   }, []);
   useConsoleEvent('alert', onAlert);
+  // Handled anywhere (this console, another one, or closed with its person's case): the toast goes.
+  useConsoleEvent('alert_status', (e) => {
+    const done = new Set(e.alert_ids);
+    setQueue((q) => {
+      const head = q[0];
+      const rest = q.slice(1).filter((t) => t.event.alert_id === undefined || !done.has(t.event.alert_id));
+      if (head?.event.alert_id !== undefined && done.has(head.event.alert_id)) setOpen(false);
+      return head ? [head, ...rest] : rest;
+    });
+  });
 
   const current = queue[0];
   const close = (_e?: unknown, reason?: string) => {
@@ -92,6 +102,7 @@ export function CriticalAlertToast() {
     >
       <Alert
         data-testid="alert-toast"
+        data-alert-id={current.event.alert_id}
         severity={SEVERITY[current.event.priority] ?? 'info'}
         variant="filled"
         onClose={() => close()}

@@ -104,7 +104,11 @@ beforeEach(() => {
   state.listeners.clear();
   stops = [startCameraLive(), startFeed()];
   useSession.setState({
-    user: { username: 'guard', role: 'security', permissions: ['live.view', 'members.view', 'unknowns.view'] },
+    user: {
+      username: 'guard',
+      role: 'security',
+      permissions: ['live.view', 'members.view', 'unknowns.view'],
+    },
   });
   painted.clear();
   contexts.clear();
