@@ -9,7 +9,7 @@ import { useState, type FormEvent } from 'react';
 import { call } from '../api.js';
 import { sentenceOf } from './states.js';
 
-/** Leaving the kiosk takes an administrator's PIN, checked by the engine (kiosk.unlock). */
+/** Leaving the kiosk takes an administrator's password, checked by the engine (kiosk.unlock). */
 export function PinDialog({
   open,
   onClose,
@@ -49,7 +49,8 @@ export function PinDialog({
         <DialogTitle id="pin-title">Exit kiosk</DialogTitle>
         <DialogContent>
           <TextField
-            label="Administrator PIN"
+            label="Administrator password"
+            helperText="The password of any administrator account."
             type="password"
             value={pin}
             onChange={(e) => setPin(e.target.value)}
