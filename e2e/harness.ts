@@ -16,7 +16,7 @@ export class ServedEngine {
   private constructor(
     readonly dataDir: string,
     readonly port: number,
-    private readonly proc: ChildProcess,
+    private proc: ChildProcess,
     readonly log: () => string,
   ) {}
 
@@ -26,13 +26,26 @@ export class ServedEngine {
 
   static async start(): Promise<ServedEngine> {
     const dataDir = mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
+    const { proc, port, log } = await ServedEngine.spawn(dataDir, 0);
+    return new ServedEngine(dataDir, port, proc, log);
+  }
+
+  /** After stop(): starts the engine again on the same folder and port, as after an update. */
+  async startAgain(): Promise<void> {
+    this.proc = (await ServedEngine.spawn(this.dataDir, this.port)).proc;
+  }
+
+  private static async spawn(
+    dataDir: string,
+    port: number,
+  ): Promise<{ proc: ChildProcess; port: number; log: () => string }> {
     let stderr = '';
-    const proc = spawn(process.execPath, [CLI, 'serve', '--data-dir', dataDir, '--port', '0'], {
+    const proc = spawn(process.execPath, [CLI, 'serve', '--data-dir', dataDir, '--port', String(port)], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, VIGIL_PASSPHRASE: 'e2e passphrase 1', VIGIL_LOG_LEVEL: 'warn' },
     });
     proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
-    const port = await new Promise<number>((resolve, reject) => {
+    const bound = await new Promise<number>((resolve, reject) => {
       let out = '';
       proc.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
@@ -41,7 +54,7 @@ export class ServedEngine {
       });
       proc.on('exit', (code) => reject(new Error(`vigil serve exited ${code}: ${stderr}`)));
     });
-    return new ServedEngine(dataDir, port, proc, () => stderr);
+    return { proc, port: bound, log: () => stderr };
   }
 
   /** One contract call over HTTP, for set-up and for checking what the UI did. */
@@ -110,6 +123,12 @@ export async function openConsole(url: string): Promise<Console> {
   await page.goto(url);
   return { browser, context, page, errors };
 }
+
+/** Every page at the guard-room size and at the smallest supported one (1024×768). */
+export const SIZES = [
+  { width: 1366, height: 768 },
+  { width: 1024, height: 768 },
+] as const;
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });

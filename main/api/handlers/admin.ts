@@ -75,8 +75,22 @@ export const adminHandlers: Pick<
     if (key === 'alert_channels')
       value = keepMaskedSecrets(value as ChannelConfig, readConfig(db, 'alert_channels')) as typeof value;
     db.transaction(() => {
+      // Before and after, so the audit log reads "0.42 → 0.45"; channel settings hold secrets and
+      // are recorded by name only.
+      const details =
+        key === 'alert_channels'
+          ? undefined
+          : {
+              before: JSON.stringify(readConfig(db, key)).slice(0, 500),
+              after: JSON.stringify(value).slice(0, 500),
+            };
       writeConfig(db, key, value);
-      appendAudit(db, { actor: actorOf(ctx), action: 'configuration_changed', subject: key });
+      appendAudit(db, {
+        actor: actorOf(ctx),
+        action: 'configuration_changed',
+        subject: key,
+        ...(details ? { details } : {}),
+      });
     }).immediate();
     return { ok: true };
   },

@@ -8,6 +8,7 @@ import { useSession } from '../store/session.js';
  * engine, and a list of alerts or a feed would otherwise ask again on each render.
  */
 const crops = new Map<string, Promise<string | null>>();
+const RETRY_MS = 5000;
 
 export function forgetCrops(): void {
   crops.clear();
@@ -18,7 +19,11 @@ function cropUrl(id: string): Promise<string | null> {
   if (!p) {
     p = call('unknowns.crop', { id }).then(
       (c) => `data:${c.mime};base64,${c.data}`,
-      () => null,
+      () => {
+        // A new stranger's crop is written just after they are announced: ask again later.
+        setTimeout(() => crops.delete(id), RETRY_MS);
+        return null;
+      },
     );
     crops.set(id, p);
   }
@@ -54,9 +59,17 @@ export function PersonThumb({
   useEffect(() => {
     if (!wanted) return;
     let live = true;
-    void cropUrl(id).then((u) => live && setSrc(u));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const load = (tries: number) =>
+      void cropUrl(id).then((u) => {
+        if (!live) return;
+        setSrc(u);
+        if (u === null && tries > 1) timer = setTimeout(() => load(tries - 1), RETRY_MS + 100);
+      });
+    load(3);
     return () => {
       live = false;
+      clearTimeout(timer);
     };
   }, [id, wanted]);
   return (

@@ -46,6 +46,7 @@ export function RecognitionFeed({ cameraName }: { cameraName(id: string): string
             key={r.key}
             data-testid="feed-item"
             data-person={r.person_id}
+            data-key={r.key}
             divider
             disabled={!openable}
             component="a"

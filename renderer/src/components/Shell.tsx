@@ -124,7 +124,7 @@ export function Shell() {
               sx={small ? { px: 1, justifyContent: 'center' } : undefined}
             >
               <ListItemText
-                primary={small ? n.label.slice(0, 2) : n.label}
+                primary={small ? n.short : n.label}
                 slotProps={{
                   primary: { noWrap: true, sx: small ? { textAlign: 'center', fontWeight: 600 } : undefined },
                 }}

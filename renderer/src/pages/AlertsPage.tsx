@@ -47,6 +47,16 @@ const STATUS_COLOR: Record<Status, 'error' | 'warning' | 'success'> = {
   resolved: 'success',
 };
 
+/** Today's alerts by their time alone; older ones with a short date. */
+function shortTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const time = d.toLocaleTimeString();
+  return d.toDateString() === new Date().toDateString()
+    ? time
+    : `${d.toLocaleDateString(undefined, { day: 'numeric', month: 'short' })}, ${time}`;
+}
+
 type Action = { kind: 'acknowledge' | 'resolve'; alerts: AlertView[] };
 
 /** What happened, in a guard's words (the type names are the engine's). */
@@ -108,7 +118,7 @@ export default function AlertsPage() {
   const [action, setAction] = useState<Action | null>(null);
 
   return (
-    <Box data-testid="page-alerts" sx={{ p: 2 }}>
+    <Box data-testid="page-alerts">
       <Stack direction="row" spacing={1} sx={{ alignItems: 'center', mb: 1, flexWrap: 'wrap' }} useFlexGap>
         <Typography variant="h5" component="h1" sx={{ flexGrow: 1 }}>
           Alerts
@@ -224,6 +234,7 @@ export default function AlertsPage() {
                           id={a.person_id}
                           name={a.person_name ?? a.person_id}
                           hasCrop={a.has_crop === true}
+                          size={36}
                         />
                         <Link
                           href={personHref(a.person_kind, a.person_id)}
@@ -260,7 +271,9 @@ export default function AlertsPage() {
                       '—'
                     )}
                   </TableCell>
-                  <TableCell sx={{ whiteSpace: 'nowrap' }}>{formatTime(a.created_at)}</TableCell>
+                  <TableCell sx={{ whiteSpace: 'nowrap' }} title={formatTime(a.created_at)}>
+                    {shortTime(a.created_at)}
+                  </TableCell>
                   <TableCell data-testid="alert-status">
                     <Chip size="small" variant="outlined" label={a.status} color={STATUS_COLOR[a.status]} />
                     {a.acknowledged_by && (

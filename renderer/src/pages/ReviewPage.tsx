@@ -132,6 +132,8 @@ function ReviewHistory() {
 function ReviewQueue() {
   const [sort, setSort] = useState<'newest' | 'frequent'>('newest');
   const list = useCall('unknowns.list', { sort });
+  const cameras = useCall('cameras.list', {});
+  const cameraName = (id: string) => cameras.data?.find((c) => c.camera_id === id)?.name ?? id;
   const canResolve = useSession((s) => s.can('unknowns.resolve'));
   // The address can name the person to open (#/review/UNKNOWN_…), e.g. from an alert or the feed.
   const routeId = useRoute((r) => (r.page === 'review' ? r.id : null));
@@ -213,7 +215,7 @@ function ReviewQueue() {
           >
             <ListItemText
               primary={u.unknown_id}
-              secondary={`${u.appearance_count} sightings · last ${formatTime(u.last_seen)} · ${u.cameras.join(', ')}`}
+              secondary={`${u.appearance_count} sightings · last ${formatTime(u.last_seen)} · ${u.cameras.map(cameraName).join(', ')}`}
             />
           </ListItemButton>
         ))}
