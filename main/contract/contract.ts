@@ -242,6 +242,8 @@ export const methods = {
         from: isoTime,
         to: isoTime,
         cameras: z.array(text(64)).max(100).optional(),
+        /** IANA zone the file's times are written in (the console's); the engine's own by default. */
+        time_zone: text(64).optional(),
       })
       .strict(),
   },
