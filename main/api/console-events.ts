@@ -52,6 +52,8 @@ export function toConsoleEvent(e: EngineEvent): ConsoleEvent {
         priority: e.priority,
         message: e.message,
         created_at: e.created_at,
+        person_id: e.person_id,
+        camera_id: e.camera_id,
       };
   }
 }

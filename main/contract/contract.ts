@@ -694,6 +694,9 @@ export interface AlertEventView {
   priority: string;
   message: string;
   created_at: string;
+  /** Who and where, for a link from the toast (ids; the console shows names). */
+  person_id?: string | null;
+  camera_id?: string | null;
 }
 
 /** Alerts acknowledged or resolved (by anyone, or closed with their subject's case). */

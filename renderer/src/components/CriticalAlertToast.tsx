@@ -1,8 +1,10 @@
 import Alert from '@mui/material/Alert';
+import Link from '@mui/material/Link';
 import Snackbar from '@mui/material/Snackbar';
 import { useCallback, useRef, useState } from 'react';
 import type { AlertEventView } from '../../../main/contract/contract.js';
 import { useConsoleEvent } from '../hooks/useConsoleEvent.js';
+import { personHref } from '../router.js';
 
 /** More than this many unseen toasts is a flood; the Alerts page has the full list. */
 const MAX_QUEUED = 20;
@@ -110,6 +112,19 @@ export function CriticalAlertToast() {
       >
         <strong>{current.event.priority.toUpperCase()}</strong> {current.event.message}
         {more > 0 && ` (+${more} more)`}
+        {current.event.person_id && (
+          <Link
+            href={personHref(
+              current.event.person_id.startsWith('MEMBER_') ? 'member' : 'unknown',
+              current.event.person_id,
+            )}
+            color="inherit"
+            sx={{ ml: 1, fontWeight: 700 }}
+            data-testid="alert-toast-open"
+          >
+            Open
+          </Link>
+        )}
       </Alert>
     </Snackbar>
   );

@@ -85,6 +85,8 @@ export function startCameraLive(): () => void {
       }));
     }
   });
+  // The socket may have opened before this subscription (sign-in): start from its state now.
+  useCameraLive.setState({ connection: connectionState(), connectionSince: Date.now() });
   const offConn = onConnection((connection) =>
     useCameraLive.setState({ connection, connectionSince: Date.now() }),
   );
