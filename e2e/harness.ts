@@ -73,11 +73,17 @@ export class ServedEngine {
   }
 
   async stop(): Promise<void> {
-    if (this.proc.exitCode !== null) return;
+    // This process, not whichever one `proc` names later: a restarted engine must not get the
+    // SIGKILL meant for a stuck one.
+    const proc = this.proc;
+    if (proc.exitCode !== null) return;
     await new Promise<void>((resolve) => {
-      this.proc.once('exit', () => resolve());
-      this.proc.kill('SIGTERM');
-      setTimeout(() => this.proc.kill('SIGKILL'), 15_000).unref();
+      const kill = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+      proc.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      proc.kill('SIGTERM');
     });
   }
 }
