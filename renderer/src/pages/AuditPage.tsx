@@ -74,8 +74,20 @@ export default function AuditPage() {
         </Stack>
       </Stack>
       <Stack direction="row" spacing={1} sx={{ mb: 1, flexWrap: 'wrap' }} useFlexGap>
-        <TextField size="small" label="Actor" value={actor} onChange={(e) => setActor(e.target.value)} />
-        <TextField size="small" label="Action" value={action} onChange={(e) => setAction(e.target.value)} />
+        <TextField
+          size="small"
+          sx={{ width: 170 }}
+          label="Actor"
+          value={actor}
+          onChange={(e) => setActor(e.target.value)}
+        />
+        <TextField
+          size="small"
+          sx={{ width: 170 }}
+          label="Action"
+          value={action}
+          onChange={(e) => setAction(e.target.value)}
+        />
         <TextField
           size="small"
           label="Subject"
@@ -85,6 +97,7 @@ export default function AuditPage() {
         <TextField
           size="small"
           type="datetime-local"
+          sx={{ width: 230 }}
           label="From"
           value={from}
           onChange={(e) => setFrom(e.target.value)}
@@ -93,6 +106,7 @@ export default function AuditPage() {
         <TextField
           size="small"
           type="datetime-local"
+          sx={{ width: 230 }}
           label="To"
           value={to}
           onChange={(e) => setTo(e.target.value)}
