@@ -92,6 +92,19 @@ export function CameraTile({ cameraId, name, onOpen }: Props) {
         >
           {name}
         </Typography>
+      </Box>
+      {/* State and rates at the foot of the tile: names on the top edge of faces stay visible. */}
+      <Box
+        sx={{
+          position: 'absolute',
+          right: 6,
+          bottom: 6,
+          left: 6,
+          display: 'flex',
+          justifyContent: 'flex-end',
+          pointerEvents: 'none',
+        }}
+      >
         <CameraStatusChip
           status={{
             state: live?.state ?? 'connecting',
