@@ -28,7 +28,8 @@ type Layout = (typeof LAYOUTS)[number];
 /** The camera grid with live previews, and the recognitions as they happen. */
 export default function LivePage() {
   const cameras = useCall('cameras.list', {});
-  const [layout, setLayout] = useState<Layout>(4);
+  // Until the guard picks a layout, the smallest grid that shows every camera (one camera: full width).
+  const [chosen, setLayout] = useState<Layout | null>(null);
   const [page, setPage] = useState(1);
   // The enlarged camera is part of the address (#/live/CAMERA), so an alert can link to it.
   const routeId = useRoute((r) => (r.page === 'live' ? r.id : null));
@@ -56,6 +57,7 @@ export default function LivePage() {
   };
   const open = list.find((c) => c.camera_id === routeId) ?? null;
   const nameOf = (id: string) => list.find((c) => c.camera_id === id)?.name ?? id;
+  const layout: Layout = chosen ?? LAYOUTS.find((n) => n >= list.length) ?? 16;
   const pages = Math.max(1, Math.ceil(list.length / layout));
   const shown = list.slice((Math.min(page, pages) - 1) * layout, Math.min(page, pages) * layout);
   const columns = Math.sqrt(layout);
