@@ -16,7 +16,7 @@ export class ServedEngine {
   private constructor(
     readonly dataDir: string,
     readonly port: number,
-    private readonly proc: ChildProcess,
+    private proc: ChildProcess,
     readonly log: () => string,
     /** The one-time code `vigil serve` printed for creating the first administrator. */
     readonly setupCode: string,
@@ -28,23 +28,38 @@ export class ServedEngine {
 
   static async start(): Promise<ServedEngine> {
     const dataDir = mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
+    const { proc, port, log, code } = await ServedEngine.spawn(dataDir, 0, true);
+    return new ServedEngine(dataDir, port, proc, log, code ?? '');
+  }
+
+  /** After stop(): starts the engine again on the same folder and port, as after an update. */
+  async startAgain(): Promise<void> {
+    // An administrator exists by then: serve prints no first-run code.
+    this.proc = (await ServedEngine.spawn(this.dataDir, this.port, false)).proc;
+  }
+
+  private static async spawn(
+    dataDir: string,
+    port: number,
+    expectCode: boolean,
+  ): Promise<{ proc: ChildProcess; port: number; log: () => string; code: string | null }> {
     let stderr = '';
-    const proc = spawn(process.execPath, [CLI, 'serve', '--data-dir', dataDir, '--port', '0'], {
+    const proc = spawn(process.execPath, [CLI, 'serve', '--data-dir', dataDir, '--port', String(port)], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, VIGIL_PASSPHRASE: 'e2e passphrase 1', VIGIL_LOG_LEVEL: 'warn' },
     });
     proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
-    const { port, code } = await new Promise<{ port: number; code: string }>((resolve, reject) => {
+    const bound = await new Promise<{ port: number; code: string | null }>((resolve, reject) => {
       let out = '';
       proc.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
         const c = /first-run code: (\S+)/.exec(out);
-        if (m && c) resolve({ port: Number(m[1]), code: c[1]! });
+        if (m && (c || !expectCode)) resolve({ port: Number(m[1]), code: c?.[1] ?? null });
       });
       proc.on('exit', (code) => reject(new Error(`vigil serve exited ${code}: ${stderr}`)));
     });
-    return new ServedEngine(dataDir, port, proc, () => stderr, code);
+    return { proc, port: bound.port, code: bound.code, log: () => stderr };
   }
 
   /** One contract call over HTTP, for set-up and for checking what the UI did. */
@@ -63,11 +78,17 @@ export class ServedEngine {
   }
 
   async stop(): Promise<void> {
-    if (this.proc.exitCode !== null) return;
+    // This process, not whichever one `proc` names later: a restarted engine must not get the
+    // SIGKILL meant for a stuck one.
+    const proc = this.proc;
+    if (proc.exitCode !== null) return;
     await new Promise<void>((resolve) => {
-      this.proc.once('exit', () => resolve());
-      this.proc.kill('SIGTERM');
-      setTimeout(() => this.proc.kill('SIGKILL'), 15_000).unref();
+      const kill = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+      proc.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      proc.kill('SIGTERM');
     });
   }
 }
@@ -113,6 +134,12 @@ export async function openConsole(url: string): Promise<Console> {
   await page.goto(url);
   return { browser, context, page, errors };
 }
+
+/** Every page at the guard-room size and at the smallest supported one (1024×768). */
+export const SIZES = [
+  { width: 1366, height: 768 },
+  { width: 1024, height: 768 },
+] as const;
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });

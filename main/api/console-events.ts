@@ -1,10 +1,10 @@
-import type { ConsoleEvent } from '../contract/contract.js';
+import type { ConsoleEvent, RecognitionEventView } from '../contract/contract.js';
 import type { Permission } from '../contract/roles.js';
 import type { EngineEvent } from '../engine/events.js';
 
 /** The permission a console needs to receive an engine event; a kiosk receives none of them. */
 export function eventPermission(e: ConsoleEvent): Permission {
-  if (e.type === 'alert') return 'alerts.view';
+  if (e.type === 'alert' || e.type === 'alert_status') return 'alerts.view';
   if (e.type === 'progress') return 'reports.export';
   return 'live.view';
 }
@@ -16,7 +16,24 @@ export function toConsoleEvent(e: EngineEvent): ConsoleEvent {
       return e;
     case 'recognition': {
       const { type, camera_id, track_id, kind, member_id, unknown_id, name, confidence, bbox, at } = e;
-      return { type, camera_id, track_id, kind, member_id, unknown_id, name, confidence, bbox, at };
+      // One figure for the guard: cosine similarity to whoever was decided. The engine's confidence
+      // of a new unknown is 1 − its best similarity, a different quantity, so it is not shown as one.
+      const similarity = kind === 'new_unknown' ? null : confidence;
+      const possible = (e as { possible_member?: RecognitionEventView['possible_member'] }).possible_member;
+      return {
+        type,
+        camera_id,
+        track_id,
+        kind,
+        member_id,
+        unknown_id,
+        name,
+        confidence,
+        similarity,
+        ...(possible ? { possible_member: possible } : {}),
+        bbox,
+        at,
+      };
     }
     case 'camera_status':
       return { type: 'camera_status', cameraId: e.cameraId, state: e.state, reason: e.reason, fps: e.fps };
@@ -35,6 +52,8 @@ export function toConsoleEvent(e: EngineEvent): ConsoleEvent {
         priority: e.priority,
         message: e.message,
         created_at: e.created_at,
+        person_id: e.person_id,
+        camera_id: e.camera_id,
       };
   }
 }

@@ -263,4 +263,109 @@ describeWithAssets('review queue of unknown persons through the contract', () =>
     expect(reopened?.member_id).toBe(r.member_id);
     expect(verifyAudit(engine.db).ok).toBe(true);
   }, 120_000);
+
+  it('identifies an unknown as an existing member: faces, sightings and alerts move, audited, history kept', async () => {
+    const U = (f: string) => celeba('07211', f);
+    const enrolled = await engine.enroll({ name: 'Uma Reyes' }, [celeba('07209', '002993.jpg')], {
+      actor: 'test',
+    });
+    const memberId = enrolled.member_id;
+    const first = await sighting(U('000989.jpg'), 'hall');
+    expect(first.type).toBe('new_unknown');
+    const u = first.unknown_id!;
+    await sighting(U('007603.jpg'), 'lobby');
+    const before = (await call('members.get', { id: memberId })).member;
+    const sightingsOfU = engine.db
+      .prepare("SELECT COUNT(*) FROM appearances WHERE person_kind = 'unknown' AND person_id = ?")
+      .pluck()
+      .get(u) as number;
+    expect(sightingsOfU).toBeGreaterThanOrEqual(1);
+    const insert = engine.db.prepare(
+      "INSERT INTO alerts (type, priority, status, person_kind, person_id, camera_id, message, created_at) VALUES ('new_unknown', 'high', ?, 'unknown', ?, 'hall', 'A new unknown person', ?)",
+    );
+    const open = Number(insert.run('open', u, new Date().toISOString()).lastInsertRowid);
+    const acked = Number(insert.run('acknowledged', u, new Date().toISOString()).lastInsertRowid);
+
+    // The dialog's candidates: the member list, and the detail's similar members (maybe none here).
+    const detail = await call('unknowns.get', { id: u });
+    expect(Array.isArray(detail.similar_members)).toBe(true);
+    expect(detail.recognition_threshold).toBeGreaterThan(0);
+
+    const sent: unknown[] = [];
+    const ctx = { ...contextFor(engine), broadcast: (e: unknown) => sent.push(e) } as ApiContext;
+    expect((await refused('unknowns.assign', { id: u, member_id: 'MEMBER_nobody' })).code).toBe('NOT_FOUND');
+    const r = await call('unknowns.assign', { id: u, member_id: memberId, notes: 'seen at the desk' }, ctx);
+    expect(r).toMatchObject({ member_id: memberId, sightings_moved: sightingsOfU, alerts_resolved: 2 });
+    expect(r.embeddings_added).toBeGreaterThanOrEqual(1);
+    expect(r.unknown).toMatchObject({ status: 'identified', identified_as: memberId, has_crop: false });
+
+    // Sightings are the member's now, counted on the member; none is left with the unknown.
+    const moved = engine.db
+      .prepare("SELECT COUNT(*) FROM appearances WHERE person_kind = 'member' AND person_id = ?")
+      .pluck()
+      .get(memberId) as number;
+    expect(moved).toBeGreaterThanOrEqual(sightingsOfU);
+    expect((await call('unknowns.get', { id: u })).sightings).toHaveLength(0);
+    const after = (await call('members.get', { id: memberId })).member;
+    expect(after.total_appearances).toBe(before.total_appearances + sightingsOfU);
+    expect(after.embeddings_count).toBeGreaterThan(before.embeddings_count);
+
+    // Both alerts are resolved, with a note, under the member; every console is told.
+    const alerts = await call('alerts.list', {});
+    for (const id of [open, acked])
+      expect(alerts.find((a) => a.alert_id === id)).toMatchObject({
+        status: 'resolved',
+        person_kind: 'member',
+        person_id: memberId,
+        person_name: 'Uma Reyes',
+        camera_name: 'hall',
+        notes: expect.stringContaining(`${u} was identified as ${memberId}`),
+      });
+    expect(sent).toContainEqual({ type: 'alert_status', alert_ids: [open, acked], status: 'resolved' });
+    const audit = auditRows().find((a) => a.action === 'unknown_assigned' && a.subject === u)!;
+    expect(JSON.parse(audit.details)).toMatchObject({ member: memberId, sightings: sightingsOfU, alerts: 2 });
+    expect(audit.details).not.toContain('Uma');
+
+    // The next photo of that face is the member: the review converged.
+    const later = (await engine.identify(U('011143.jpg'))).find((f) => f.member_id === memberId);
+    expect(later).toMatchObject({ type: 'known_member', name: 'Uma Reyes' });
+    expect((await refused('unknowns.assign', { id: u, member_id: memberId })).code).toBe('CONFLICT');
+
+    // History: identified as the member, by whom; dismissed and merged cases are there too.
+    const history = await call('unknowns.history', { query: 'uma' });
+    expect(history).toContainEqual(
+      expect.objectContaining({
+        unknown_id: u,
+        outcome: 'identified',
+        into_id: memberId,
+        into_name: 'Uma Reyes',
+        by: 'user:t',
+      }),
+    );
+    const all = await call('unknowns.history', {});
+    expect(new Set(all.map((h) => h.outcome))).toEqual(new Set(['identified', 'dismissed', 'merged']));
+    expect(verifyAudit(engine.db).ok).toBe(true);
+  }, 120_000);
+
+  it('acknowledges or resolves many alerts at once and skips those already handled', async () => {
+    const insert = engine.db.prepare(
+      "INSERT INTO alerts (type, priority, status, camera_id, message, created_at) VALUES ('camera_offline', 'high', 'open', 'gate', 'Camera offline', ?)",
+    );
+    const ids = [1, 2, 3].map(() => Number(insert.run(new Date().toISOString()).lastInsertRowid));
+    const sent: unknown[] = [];
+    const ctx = { ...contextFor(engine), broadcast: (e: unknown) => sent.push(e) } as ApiContext;
+    await call('alerts.acknowledge', { id: ids[0]! }, ctx);
+    expect(await call('alerts.bulk', { ids, action: 'acknowledge', notes: 'round' }, ctx)).toEqual({
+      changed: 2,
+      skipped: 1,
+    });
+    expect(sent.at(-1)).toEqual({ type: 'alert_status', alert_ids: ids.slice(1), status: 'acknowledged' });
+    expect(await call('alerts.bulk', { ids, action: 'resolve' }, ctx)).toEqual({ changed: 3, skipped: 0 });
+    expect(
+      (await call('alerts.list', { status: 'resolved' })).filter((a) => ids.includes(a.alert_id)),
+    ).toHaveLength(3);
+    expect((await refused('alerts.bulk', { ids, action: 'resolve' }, contextFor(engine, viewer))).code).toBe(
+      'FORBIDDEN',
+    );
+  });
 });

@@ -28,6 +28,13 @@ const memberFields = z.object({
 
 const reportKind = z.enum(['appearances', 'unknowns', 'alerts', 'audit']);
 
+/**
+ * A face's box as `[x1, y1, x2, y2]`: left, top, right and bottom edges in the pixels of the frame
+ * it was found in (the analysed frame for recognitions, the preview JPEG for preview faces). Never
+ * `[x, y, w, h]`: the engine, the events and the renderer share this one type.
+ */
+export type Box = [number, number, number, number];
+
 export const methods = {
   // Sessions
   'auth.status': { permission: null, input: z.object({}).strict() },
@@ -177,6 +184,27 @@ export const methods = {
     input: z.object({ id, appearance_id: z.number().int().positive() }).strict(),
   },
   'unknowns.merge': { permission: 'unknowns.resolve', input: z.object({ keep: id, merge: id }).strict() },
+  /** Names an unknown as an existing member: faces, sightings and open alerts move to the member. */
+  'unknowns.assign': {
+    permission: 'unknowns.resolve',
+    input: z.object({ id, member_id: id, notes: text(2000).nullish() }).strict(),
+  },
+  /** Closed cases: identified, dismissed and merged unknown persons, newest first. */
+  'unknowns.history': {
+    permission: 'unknowns.view',
+    input: z
+      .object({
+        query: text(200).optional(),
+        outcome: z.enum(['identified', 'dismissed', 'merged', 'all']).default('all'),
+        limit: z.number().int().min(1).max(500).default(200),
+      })
+      .strict(),
+  },
+  /** The latest recognitions (appearances), newest first, to fill the live feed on sign-in. */
+  'appearances.recent': {
+    permission: 'live.view',
+    input: z.object({ limit: z.number().int().min(1).max(200).default(50) }).strict(),
+  },
 
   // Alerts
   'alerts.list': {
@@ -199,6 +227,17 @@ export const methods = {
     permission: 'alerts.handle',
     input: z.object({ id: z.number().int().positive(), notes: text(2000).nullish() }).strict(),
   },
+  /** Acknowledges or resolves many alerts at once; alerts already in that state are skipped. */
+  'alerts.bulk': {
+    permission: 'alerts.handle',
+    input: z
+      .object({
+        ids: z.array(z.number().int().positive()).min(1).max(1000),
+        action: z.enum(['acknowledge', 'resolve']),
+        notes: text(2000).nullish(),
+      })
+      .strict(),
+  },
 
   // Dashboard and reports
   'dashboard.summary': {
@@ -214,12 +253,23 @@ export const methods = {
         from: isoTime,
         to: isoTime,
         cameras: z.array(text(64)).max(100).optional(),
+        /** IANA zone the file's times are written in (the console's); the engine's own by default. */
+        time_zone: text(64).optional(),
       })
       .strict(),
   },
   'audit.list': {
     permission: 'audit.view',
-    input: z.object({ limit: z.number().int().min(1).max(1000).default(200) }).strict(),
+    input: z
+      .object({
+        limit: z.number().int().min(1).max(1000).default(200),
+        actor: text(100).optional(),
+        action: text(100).optional(),
+        subject: text(100).optional(),
+        from: isoTime.optional(),
+        to: isoTime.optional(),
+      })
+      .strict(),
   },
   'audit.verify': { permission: 'audit.view', input: z.object({}).strict() },
 
@@ -412,8 +462,57 @@ export interface UnknownView {
   identified_as: string | null;
 }
 
+/** A member whose face resembles someone else's (an unknown's), best first. */
+export interface SimilarMember {
+  member_id: string;
+  name: string;
+  /** Cosine similarity between the two faces' best embeddings. */
+  similarity: number;
+}
+
 export interface UnknownDetail extends UnknownView {
   sightings: AppearanceView[];
+  /** Members this face resembles (close below or above the recognition threshold), best first. */
+  similar_members: SimilarMember[];
+  /** The recognition threshold the similarities compare with. */
+  recognition_threshold: number;
+}
+
+export interface AssignOutcome {
+  unknown: UnknownView;
+  member_id: string;
+  embeddings_added: number;
+  sightings_moved: number;
+  alerts_resolved: number;
+}
+
+export interface UnknownHistoryEntry {
+  unknown_id: string;
+  outcome: 'identified' | 'dismissed' | 'merged';
+  /** When the case was closed (from the audit log; the last sighting when no row is left). */
+  at: string;
+  /** Who closed it ("engine" for automatic merges). */
+  by: string | null;
+  /** The member (identified/converted) or the unknown person it was merged into. */
+  into_id: string | null;
+  /** The member's name, or the free-text identity given when no member was made. */
+  into_name: string | null;
+  appearance_count: number;
+  last_seen: string | null;
+}
+
+/** One recognition in the live feed, from the event stream or back-filled from appearances. */
+export interface RecentRecognition {
+  appearance_id: number;
+  camera_id: string | null;
+  person_kind: 'member' | 'unknown';
+  person_id: string;
+  name: string;
+  /** Cosine similarity to the decided identity; null for a first sighting of a new unknown. */
+  similarity: number | null;
+  first_seen: string;
+  last_seen: string;
+  has_crop: boolean;
 }
 
 export interface AlertView {
@@ -430,6 +529,12 @@ export interface AlertView {
   acknowledged_by: string | null;
   resolved_at: string | null;
   notes: string | null;
+  /** The member's name, or the unknown id; null for camera alerts. */
+  person_name?: string | null;
+  /** The camera's name (its id when the camera was removed). */
+  camera_name?: string | null;
+  /** Whether a face crop of the person exists (unknown persons only; members have no photos). */
+  has_crop?: boolean;
 }
 
 export interface DashboardSummary {
@@ -540,9 +645,13 @@ export interface Results {
   'unknowns.dismiss': UnknownView;
   'unknowns.notThisPerson': UnknownDetail;
   'unknowns.merge': UnknownView;
+  'unknowns.assign': AssignOutcome;
+  'unknowns.history': UnknownHistoryEntry[];
+  'appearances.recent': RecentRecognition[];
   'alerts.list': AlertView[];
   'alerts.acknowledge': AlertView;
   'alerts.resolve': AlertView;
+  'alerts.bulk': { changed: number; skipped: number };
   'dashboard.summary': DashboardSummary;
   'reports.export': ExportedFile;
   'audit.list': AuditView[];
@@ -598,7 +707,8 @@ export interface PreviewFrame {
   height: number;
   /** base64 JPEG */
   jpeg: string;
-  faces: { bbox: [number, number, number, number]; label: string; kind: 'member' | 'unknown' | 'pending' }[];
+  /** bbox in this preview's pixels (width × height). */
+  faces: { bbox: Box; label: string; kind: 'member' | 'unknown' | 'pending' }[];
 }
 
 export interface RecognitionEventView {
@@ -609,11 +719,18 @@ export interface RecognitionEventView {
   member_id?: string;
   unknown_id?: string;
   name: string;
+  /** The engine's figure: for a new unknown, 1 − the best similarity to anyone stored. */
   confidence: number;
-  bbox: [number, number, number, number];
+  /**
+   * Cosine similarity to the decided identity, the same quantity for members and strangers; null
+   * for a new unknown (nobody stored was close enough to compare with).
+   */
+  similarity: number | null;
+  /** Set by the engine when a stranger's best member similarity is close below the threshold. */
+  possible_member?: { member_id: string; name: string; similarity: number };
+  /** In the analysed frame's pixels. */
+  bbox: Box;
   at: number;
-  /** A stranger close below the recognition threshold of this member. */
-  possible_member?: { member_id: string; similarity: number };
   /** The member was first taken for this unknown person in the same visit. */
   corrects?: { unknown_id: string; since: string };
 }
@@ -634,6 +751,16 @@ export interface AlertEventView {
   priority: string;
   message: string;
   created_at: string;
+  /** Who and where, for a link from the toast (ids; the console shows names). */
+  person_id?: string | null;
+  camera_id?: string | null;
+}
+
+/** Alerts acknowledged or resolved (by anyone, or closed with their subject's case). */
+export interface AlertStatusEventView {
+  type: 'alert_status';
+  alert_ids: number[];
+  status: 'acknowledged' | 'resolved';
 }
 
 export interface StatsEventView {
@@ -655,6 +782,7 @@ export type ConsoleEvent =
   | RecognitionEventView
   | CameraStatusEventView
   | AlertEventView
+  | AlertStatusEventView
   | StatsEventView
   | ProgressEvent;
 

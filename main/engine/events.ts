@@ -1,4 +1,4 @@
-import type { PreviewFrame } from '../contract/contract.js';
+import type { Box, PreviewFrame } from '../contract/contract.js';
 import type { AlertMessage } from '../notify/channels.js';
 import type { CameraStatus } from '../source/camera-source.js';
 
@@ -14,12 +14,13 @@ export interface RecognitionEvent {
   unknown_id?: string;
   name: string;
   confidence: number;
-  bbox: [number, number, number, number];
+  /** [x1, y1, x2, y2] in the analysed frame's pixels. */
+  bbox: Box;
   /** When the deciding frame was decoded, and when the decision was made (ms since epoch). */
   frame_at: number;
   at: number;
   /** A stranger close below the recognition threshold of this member (not named: possibly them). */
-  possible_member?: { member_id: string; similarity: number };
+  possible_member?: { member_id: string; name: string; similarity: number };
   /** This member was first taken for this unknown person in the same visit (since: visit start, ISO). */
   corrects?: { unknown_id: string; since: string };
 }

@@ -734,7 +734,13 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       confidence: plan.confidence,
       at: this.clock(),
       ...(possible
-        ? { possible_member: { member_id: possible.memberId, similarity: round4(possible.similarity) } }
+        ? {
+            possible_member: {
+              member_id: possible.memberId,
+              name: getMember(this.engine.db, possible.memberId)?.name ?? possible.memberId,
+              similarity: round4(possible.similarity),
+            },
+          }
         : {}),
     };
     this.emit('event', event);

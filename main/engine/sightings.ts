@@ -1,3 +1,4 @@
+import type { Box } from '../contract/contract.js';
 import { deleteCrop } from '../privacy/crops.js';
 import { insertAppearance } from '../store/appearances.js';
 import { appendAudit } from '../store/audit.js';
@@ -12,7 +13,8 @@ import type { Engine } from './engine.js';
  * the crash harness that checks they survive a kill at any point.
  */
 
-export type Bbox = [number, number, number, number];
+/** The contract's face box, [x1, y1, x2, y2] in frame pixels. */
+export type Bbox = Box;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 

@@ -330,7 +330,7 @@ describe('alerts', () => {
         EngineEvent,
         { type: 'recognition' }
       >),
-      possible_member: { member_id: 'M_CLOSE', similarity: 0.4 },
+      possible_member: { member_id: 'M_CLOSE', name: 'Close Member', similarity: 0.4 },
     });
     await alerts.flush();
     const row = db.prepare("SELECT priority, message FROM alerts WHERE type = 'new_unknown'").get() as {

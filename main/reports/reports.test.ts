@@ -276,4 +276,47 @@ describe('reports over a real store', () => {
     const r = buildReport(engine.db, 'audit', { from: '2024-05-03', to: '2024-05-03', cameras: ['gate'] });
     expect(r.rows.map((x) => x[3])).toEqual(['member_registered']);
   });
+
+  it("writes times in the site's time zone, says which, and names the file by that zone's days", async () => {
+    // The console picked 3–5 May in Paris: local midnight is 22:00 UTC the day before.
+    const f = await exportReport({
+      kind: 'appearances',
+      format: 'csv',
+      from: '2024-05-02T22:00:00.000Z',
+      to: '2024-05-05T21:59:59.999Z',
+      time_zone: 'Europe/Paris',
+    });
+    expect(f.filename).toBe('vigil-appearances-2024-05-03-to-2024-05-05.csv');
+    const rows = parseCsv(f.bytes.toString('utf8').slice(1)).slice(1);
+    // Stored 12:00 UTC is 14:00 in Paris in May, with its offset in the value.
+    expect(rows.find((r) => r[5] === 'MEMBER_aaaaaaaaaa')![1]).toBe('2024-05-03T14:00:00+02:00');
+    expect(rows.every((r) => /\+02:00$/.test(r[1]!) && /\+02:00$/.test(r[2]!))).toBe(true);
+
+    const pdf = await exportReport({
+      kind: 'appearances',
+      format: 'pdf',
+      from: '2024-05-02T22:00:00.000Z',
+      to: '2024-05-05T21:59:59.999Z',
+      time_zone: 'Europe/Paris',
+    });
+    expect(pdf.filename).toBe('vigil-appearances-2024-05-03-to-2024-05-05.pdf');
+    const { text } = await pdfText(pdf.bytes);
+    expect(text).toContain('Europe/Paris (UTC+02:00)');
+    expect(text).toContain('2024-05-03T00:00:00+02:00');
+
+    const bad = await api.call(ctx('security'), {
+      method: 'reports.export',
+      params: {
+        kind: 'audit',
+        format: 'csv',
+        from: '2024-05-01',
+        to: '2024-05-02',
+        time_zone: 'Mars/Olympus',
+      },
+    });
+    expect(bad).toMatchObject({
+      ok: false,
+      error: { message: 'There is no time zone called Mars/Olympus.' },
+    });
+  });
 });

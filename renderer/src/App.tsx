@@ -78,6 +78,18 @@ export function App() {
         }}
       />
     );
+  else if ((kiosk || user.role === 'kiosk') && !user.permissions.includes('members.enroll'))
+    // Refused before the wizard starts: an account that cannot enroll would only fail after the
+    // visitor had read and accepted the consent text.
+    body = (
+      <Box sx={{ p: 4, maxWidth: 560, mx: 'auto' }} data-testid="kiosk-refused">
+        <ErrorState
+          message={`The ${user.role} account ${user.username} cannot enroll members, so it cannot run the kiosk; sign in with a kiosk account.`}
+          onRetry={() => void logout()}
+          retryLabel="Sign out"
+        />
+      </Box>
+    );
   else if (kiosk || user.role === 'kiosk')
     body = <KioskPage liveness={boot.info?.liveness === true} onExit={exitKiosk} />;
   else body = <Shell />;

@@ -10,12 +10,35 @@ export const adminHandlers: Pick<
   Handlers,
   'audit.list' | 'audit.verify' | 'settings.get' | 'settings.set' | 'settings.testChannel'
 > = {
-  'audit.list': (ctx, p) =>
-    ctx.engine.db
+  'audit.list': (ctx, p) => {
+    // Substring filters (the guard types "alice" or "unknown_"), times as bounds on `at`.
+    const where: string[] = [];
+    const args: string[] = [];
+    for (const [col, v] of [
+      ['actor', p.actor],
+      ['action', p.action],
+      ['subject', p.subject],
+    ] as const) {
+      if (v?.trim()) {
+        where.push(`${col} LIKE ? ESCAPE '\\'`);
+        args.push(`%${v.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      }
+    }
+    if (p.from) {
+      where.push('at >= ?');
+      args.push(new Date(p.from).toISOString());
+    }
+    if (p.to) {
+      where.push('at <= ?');
+      args.push(new Date(p.to).toISOString());
+    }
+    return ctx.engine.db
       .prepare(
-        'SELECT audit_id, at, actor, action, subject, details FROM audit_log ORDER BY audit_id DESC LIMIT ?',
+        `SELECT audit_id, at, actor, action, subject, details FROM audit_log
+         ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY audit_id DESC LIMIT ?`,
       )
-      .all(p.limit) as AuditView[],
+      .all(...args, p.limit) as AuditView[];
+  },
   'audit.verify': (ctx) => {
     const v = verifyAudit(ctx.engine.db);
     return { ok: v.ok, rows: v.rows, first_bad: v.firstBad };

@@ -1,4 +1,4 @@
-import type { DashboardSummary } from '../../contract/contract.js';
+import type { DashboardSummary, RecentRecognition } from '../../contract/contract.js';
 import { packByName } from '../../models/manifest.js';
 import { executionProvider } from '../../runtime/session.js';
 import { type Handlers } from '../context.js';
@@ -11,7 +11,52 @@ function localDay(d: Date): string {
   return `${y}-${m}-${day}`;
 }
 
-export const dashboardHandlers: Pick<Handlers, 'dashboard.summary' | 'system.info'> = {
+/**
+ * The latest appearances for the live feed. A stranger's first appearance stores 1 − their best
+ * similarity to anyone (see sightings.ts), not a similarity to themselves, so it is given as null.
+ */
+function recentRecognitions(
+  db: Parameters<Handlers['appearances.recent']>[0]['engine']['db'],
+  limit: number,
+) {
+  const rows = db
+    .prepare(
+      `SELECT a.appearance_id, a.camera_id, a.person_kind, a.person_id, a.first_seen, a.last_seen, a.confidence,
+         m.name AS member_name,
+         (a.person_kind = 'unknown' AND a.appearance_id = (SELECT MIN(b.appearance_id) FROM appearances b
+            WHERE b.person_kind = 'unknown' AND b.person_id = a.person_id)) AS first_of_unknown,
+         EXISTS (SELECT 1 FROM unknown_crops k WHERE a.person_kind = 'unknown' AND k.unknown_id = a.person_id) AS has_crop
+       FROM appearances a LEFT JOIN members m ON a.person_kind = 'member' AND m.member_id = a.person_id
+       WHERE a.source != 'image'
+       ORDER BY a.last_seen DESC, a.appearance_id DESC LIMIT ?`,
+    )
+    .all(limit) as {
+    appearance_id: number;
+    camera_id: string | null;
+    person_kind: 'member' | 'unknown';
+    person_id: string;
+    first_seen: string;
+    last_seen: string;
+    confidence: number;
+    member_name: string | null;
+    first_of_unknown: number;
+    has_crop: number;
+  }[];
+  return rows.map((r): RecentRecognition => ({
+    appearance_id: r.appearance_id,
+    camera_id: r.camera_id,
+    person_kind: r.person_kind,
+    person_id: r.person_id,
+    name: r.member_name ?? r.person_id,
+    similarity: r.first_of_unknown ? null : r.confidence,
+    first_seen: r.first_seen,
+    last_seen: r.last_seen,
+    has_crop: r.has_crop === 1,
+  }));
+}
+
+export const dashboardHandlers: Pick<Handlers, 'dashboard.summary' | 'system.info' | 'appearances.recent'> = {
+  'appearances.recent': (ctx, p) => recentRecognitions(ctx.engine.db, p.limit),
   'dashboard.summary': (ctx, p) => {
     const db = ctx.engine.db;
     const start = new Date();

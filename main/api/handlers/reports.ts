@@ -2,6 +2,7 @@ import { appendAudit } from '../../store/audit.js';
 import { toCsv } from '../../reports/csv.js';
 import { renderPdf } from '../../reports/pdf.js';
 import { buildReport, MAX_PDF_ROWS, MAX_REPORT_ROWS } from '../../reports/queries.js';
+import { localDay, localiseCell, localIso, offsetText, resolveTimeZone } from '../../reports/time-zone.js';
 import { actorOf, type Handlers } from '../context.js';
 
 export const reportsHandlers: Pick<Handlers, 'reports.export'> = {
@@ -15,26 +16,30 @@ export const reportsHandlers: Pick<Handlers, 'reports.export'> = {
       { from: p.from, to: p.to, cameras: p.cameras },
       pdf ? { maxRows: MAX_PDF_ROWS } : { onProgress: progress, maxRows: MAX_REPORT_ROWS },
     );
-    const day = (iso: string) => iso.slice(0, 10);
-    const filename = `vigil-${p.kind}-${day(report.from)}-to-${day(report.to)}.${p.format}`;
+    // Times in the site's zone, as the console shows them; the file name's days are that zone's
+    // too (a UTC day could be one off from the range the guard picked).
+    const zone = resolveTimeZone(p.time_zone);
+    const rows = report.rows.map((r) => r.map((c) => localiseCell(c, zone)));
+    const filename = `vigil-${p.kind}-${localDay(report.from, zone)}-to-${localDay(report.to, zone)}.${p.format}`;
     const data = pdf
       ? await renderPdf({
           title: `Vigil - ${report.title}`,
           meta: [
-            ['From', report.from],
-            ['To', report.to],
+            ['From', localIso(report.from, zone)],
+            ['To', localIso(report.to, zone)],
+            ['Time zone', `${zone} (UTC${offsetText(Date.parse(report.to), zone)})`],
             ['Cameras', p.cameras?.length && p.kind !== 'audit' ? p.cameras.join(', ') : 'all'],
             ['Rows', String(report.rows.length)],
-            ['Generated', new Date().toISOString()],
+            ['Generated', localIso(new Date().toISOString(), zone)],
           ],
-          tables: [{ columns: report.columns, rows: report.rows, empty: 'Nothing in this range.' }],
+          tables: [{ columns: report.columns, rows, empty: 'Nothing in this range.' }],
           landscape: true,
           onProgress: progress,
         })
       : Buffer.from(
           toCsv(
             report.columns.map((c) => c.header),
-            report.rows,
+            rows,
           ),
           'utf8',
         );

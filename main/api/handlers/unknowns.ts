@@ -1,14 +1,46 @@
 import {
+  assignUnknownToMember,
   convertUnknown,
   dismissUnknown,
   identifyUnknown,
   listUnknownViews,
   mergeUnknownInto,
   removeSighting,
-  unknownDetail,
+  unknownDetailWithMatches,
+  unknownHistory,
   viewCrop,
 } from '../../decide/review.js';
-import { actorOf, type Handlers } from '../context.js';
+import { actorOf, type ApiContext, type Handlers } from '../context.js';
+
+/** Alerts about an unknown person that are not resolved yet (before its case is closed). */
+function unresolvedAlerts(ctx: ApiContext, unknownId: string): number[] {
+  return ctx.engine.db
+    .prepare(
+      "SELECT alert_id FROM alerts WHERE person_kind = 'unknown' AND person_id = ? AND status != 'resolved'",
+    )
+    .pluck()
+    .all(unknownId) as number[];
+}
+
+/** Tells every console which of those alerts the closed case resolved, so their toasts go. */
+function announceResolved(ctx: ApiContext, ids: number[]): void {
+  if (ids.length === 0) return;
+  const resolved = ctx.engine.db
+    .prepare(
+      `SELECT alert_id FROM alerts WHERE status = 'resolved' AND alert_id IN (${ids.map(() => '?').join(',')})`,
+    )
+    .pluck()
+    .all(...ids) as number[];
+  if (resolved.length) ctx.broadcast({ type: 'alert_status', alert_ids: resolved, status: 'resolved' });
+}
+
+/** Runs a review action that closes `id`'s case and announces the alerts it resolved. */
+function closing<T>(ctx: ApiContext, id: string, act: () => T): T {
+  const before = unresolvedAlerts(ctx, id);
+  const result = act();
+  announceResolved(ctx, before);
+  return result;
+}
 
 /** The review queue of unknown persons; the console refetches after each action. */
 export const unknownsHandlers: Pick<
@@ -21,17 +53,28 @@ export const unknownsHandlers: Pick<
   | 'unknowns.dismiss'
   | 'unknowns.notThisPerson'
   | 'unknowns.merge'
+  | 'unknowns.assign'
+  | 'unknowns.history'
 > = {
   'unknowns.list': (ctx, p) => listUnknownViews(ctx.engine.db, p),
-  'unknowns.get': (ctx, p) => unknownDetail(ctx.engine.db, p.id),
+  'unknowns.get': (ctx, p) => unknownDetailWithMatches(ctx.engine, p.id),
   'unknowns.crop': (ctx, p) => ({
     mime: 'image/jpeg',
     data: viewCrop(ctx.engine, p.id, actorOf(ctx)).toString('base64'),
   }),
   'unknowns.identify': (ctx, p) =>
-    identifyUnknown(ctx.engine, p.id, { name: p.name, type: p.type, notes: p.notes }, actorOf(ctx)),
-  'unknowns.convert': (ctx, p) => convertUnknown(ctx.engine, p.id, p.member, actorOf(ctx)),
-  'unknowns.dismiss': (ctx, p) => dismissUnknown(ctx.engine, p.id, p.notes ?? null, actorOf(ctx)),
+    closing(ctx, p.id, () =>
+      identifyUnknown(ctx.engine, p.id, { name: p.name, type: p.type, notes: p.notes }, actorOf(ctx)),
+    ),
+  'unknowns.convert': (ctx, p) =>
+    closing(ctx, p.id, () => convertUnknown(ctx.engine, p.id, p.member, actorOf(ctx))),
+  'unknowns.dismiss': (ctx, p) =>
+    closing(ctx, p.id, () => dismissUnknown(ctx.engine, p.id, p.notes ?? null, actorOf(ctx))),
   'unknowns.notThisPerson': (ctx, p) => removeSighting(ctx.engine, p.id, p.appearance_id, actorOf(ctx)),
   'unknowns.merge': (ctx, p) => mergeUnknownInto(ctx.engine, p.keep, p.merge, actorOf(ctx)),
+  'unknowns.assign': (ctx, p) =>
+    closing(ctx, p.id, () =>
+      assignUnknownToMember(ctx.engine, p.id, p.member_id, p.notes ?? null, actorOf(ctx)),
+    ),
+  'unknowns.history': (ctx, p) => unknownHistory(ctx.engine.db, p),
 };

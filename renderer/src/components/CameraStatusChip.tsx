@@ -25,18 +25,37 @@ export interface LiveStatus {
   lastError?: string | null;
 }
 
-/** "online · 9.8 fps", "reconnecting", "error: <why>"; the reason (or the last error) as a tooltip. */
-export function CameraStatusChip({ status }: { status: LiveStatus }) {
+/**
+ * "online · 5.0 fps analysed · 2.0 shown", "reconnecting", "error: <why>"; the reason also as a
+ * tooltip. The engine decodes at the analysis rate and sends a slower preview: both are given, so
+ * the badge does not claim the tile moves faster than it does.
+ */
+export function CameraStatusChip({
+  status,
+  previewFps,
+  unreachable = false,
+}: {
+  status: LiveStatus;
+  /** Previews per second actually received; omitted where it is not measured. */
+  previewFps?: number;
+  /** The engine itself cannot be reached: the last known state is not current. */
+  unreachable?: boolean;
+}) {
   const { state, reason, fps, lastError } = status;
   let label = LABEL[state] ?? state;
-  if (state === 'online') label += ` · ${fps.toFixed(1)} fps`;
+  if (unreachable) label = 'engine unreachable';
+  else if (state === 'online')
+    label +=
+      previewFps === undefined
+        ? ` · ${fps.toFixed(1)} fps`
+        : ` · ${fps.toFixed(1)} fps analysed · ${previewFps.toFixed(1)} shown`;
   else if (reason && (state === 'error' || state === 'offline')) label += `: ${reason}`;
   const tip = reason ?? (lastError ? `Last error: ${lastError}` : '');
   return (
     <Tooltip title={tip} disableHoverListener={!tip}>
       <Chip
         size="small"
-        color={COLOR[state] ?? 'default'}
+        color={unreachable ? 'default' : (COLOR[state] ?? 'default')}
         label={label}
         data-testid="camera-status"
         sx={{ maxWidth: '100%' }}

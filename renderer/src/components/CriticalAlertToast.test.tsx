@@ -73,4 +73,19 @@ describe('CriticalAlertToast', () => {
     act(() => emit(alert('critical', 'Suspended member M_0001 seen on camera gate.')));
     expect((await screen.findByTestId('alert-toast')).textContent).toContain('Suspended member');
   });
+
+  it('takes the toast away when its alert is acknowledged anywhere', async () => {
+    vi.stubGlobal('AudioContext', undefined);
+    render(<CriticalAlertToast />);
+    act(() => emit({ ...alert('critical', 'Watch-listed person Ada seen on camera Gate.'), alert_id: 11 }));
+    act(() => emit({ ...alert('high', 'New stranger on camera Lobby.'), alert_id: 12 }));
+    expect((await screen.findByTestId('alert-toast')).getAttribute('data-alert-id')).toBe('11');
+    // Another console acknowledged #11: the next alert shows, without its "+1 more".
+    act(() => emit({ type: 'alert_status', alert_ids: [11], status: 'acknowledged' }));
+    await waitFor(() => expect(screen.getByTestId('alert-toast').getAttribute('data-alert-id')).toBe('12'));
+    expect(screen.getByTestId('alert-toast').textContent).not.toContain('more');
+    // #12 resolved with its person's case: nothing is left on screen.
+    act(() => emit({ type: 'alert_status', alert_ids: [12], status: 'resolved' }));
+    await waitFor(() => expect(screen.queryByTestId('alert-toast')).toBeNull());
+  });
 });

@@ -1,8 +1,10 @@
 import Alert from '@mui/material/Alert';
+import Link from '@mui/material/Link';
 import Snackbar from '@mui/material/Snackbar';
 import { useCallback, useRef, useState } from 'react';
 import type { AlertEventView } from '../../../main/contract/contract.js';
 import { useConsoleEvent } from '../hooks/useConsoleEvent.js';
+import { personHref } from '../router.js';
 
 /** More than this many unseen toasts is a flood; the Alerts page has the full list. */
 const MAX_QUEUED = 20;
@@ -63,6 +65,16 @@ export function CriticalAlertToast() {
     setQueue((q) => [...q, { key: nextKey.current++, event }].slice(-MAX_QUEUED));
   }, []);
   useConsoleEvent('alert', onAlert);
+  // Handled anywhere (this console, another one, or closed with its person's case): the toast goes.
+  useConsoleEvent('alert_status', (e) => {
+    const done = new Set(e.alert_ids);
+    setQueue((q) => {
+      const head = q[0];
+      const rest = q.slice(1).filter((t) => t.event.alert_id === undefined || !done.has(t.event.alert_id));
+      if (head?.event.alert_id !== undefined && done.has(head.event.alert_id)) setOpen(false);
+      return head ? [head, ...rest] : rest;
+    });
+  });
 
   const current = queue[0];
   const close = (_e?: unknown, reason?: string) => {
@@ -92,6 +104,7 @@ export function CriticalAlertToast() {
     >
       <Alert
         data-testid="alert-toast"
+        data-alert-id={current.event.alert_id}
         severity={SEVERITY[current.event.priority] ?? 'info'}
         variant="filled"
         onClose={() => close()}
@@ -99,6 +112,19 @@ export function CriticalAlertToast() {
       >
         <strong>{current.event.priority.toUpperCase()}</strong> {current.event.message}
         {more > 0 && ` (+${more} more)`}
+        {current.event.person_id && (
+          <Link
+            href={personHref(
+              current.event.person_id.startsWith('MEMBER_') ? 'member' : 'unknown',
+              current.event.person_id,
+            )}
+            color="inherit"
+            sx={{ ml: 1, fontWeight: 700 }}
+            data-testid="alert-toast-open"
+          >
+            Open
+          </Link>
+        )}
       </Alert>
     </Snackbar>
   );

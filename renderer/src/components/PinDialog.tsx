@@ -9,7 +9,7 @@ import { useState, type FormEvent } from 'react';
 import { call } from '../api.js';
 import { sentenceOf } from './states.js';
 
-/** Leaving the kiosk takes an administrator's PIN, checked by the engine (kiosk.unlock). */
+/** Leaving the kiosk takes an administrator's password, checked by the engine (kiosk.unlock). */
 export function PinDialog({
   open,
   onClose,
@@ -60,7 +60,8 @@ export function PinDialog({
             autoComplete="off"
           />
           <TextField
-            label="Administrator PIN"
+            label="Administrator password"
+            helperText="The password of this administrator account."
             type="password"
             value={pin}
             onChange={(e) => setPin(e.target.value)}

@@ -29,6 +29,9 @@ export function PreviewCanvas({ cameraId, testId, onDrawn }: Props) {
       try {
         if (canvas.current) {
           const faces = drawPreview(canvas.current, frame, img.source);
+          // The boxes of the picture on the canvas, in its pixels: lets a test (or a curious
+          // guard in the inspector) check where each box was drawn against what the engine sent.
+          canvas.current.dataset.boxes = JSON.stringify(frame.faces.map((f) => f.bbox));
           onDrawnRef.current?.(faces);
         }
       } finally {

@@ -3,6 +3,8 @@ import AppBar from '@mui/material/AppBar';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
 import Drawer from '@mui/material/Drawer';
+import IconButton from '@mui/material/IconButton';
+import useMediaQuery from '@mui/material/useMediaQuery';
 import List from '@mui/material/List';
 import ListItemButton from '@mui/material/ListItemButton';
 import ListItemText from '@mui/material/ListItemText';
@@ -19,7 +21,11 @@ import ReportsPage from '../pages/ReportsPage.js';
 import ReviewPage from '../pages/ReviewPage.js';
 import SettingsPage from '../pages/SettingsPage.js';
 import UsersPage from '../pages/UsersPage.js';
+import { navigate, useRoute } from '../router.js';
+import { startCameraLive } from '../store/cameras.js';
+import { startFeed } from '../store/feed.js';
 import { useSession } from '../store/session.js';
+import { forgetCrops } from './PersonThumb.js';
 import { PageBoundary } from './PageBoundary.js';
 import { EmptyState } from './states.js';
 import { NAV, allowedPages, type PageId } from './nav.js';
@@ -37,6 +43,7 @@ const PAGES: Record<PageId, ComponentType> = {
 };
 
 const DRAWER = 200;
+const DRAWER_SMALL = 56;
 
 function useConnection(): ConnectionState {
   const [state, setState] = useState(connectionState());
@@ -50,15 +57,41 @@ export function Shell() {
   const can = useSession((s) => s.can);
   const logout = useSession((s) => s.logout);
   const pages = allowedPages(can);
-  const [page, setPage] = useState<PageId | undefined>(pages[0]);
+  const page = useRoute((r) => r.page);
   const connection = useConnection();
   const current = page && pages.includes(page) ? page : pages[0];
   const Page = current ? PAGES[current] : null;
+  // Below 1200 px the navigation folds to initials by default; the guard can unfold it.
+  const narrow = useMediaQuery('(max-width: 1199px)');
+  const [folded, setFolded] = useState<boolean | null>(null);
+  const small = folded ?? narrow;
+  const width = small ? DRAWER_SMALL : DRAWER;
+
+  // The feed and camera states outlive page changes: started once per signed-in console.
+  useEffect(() => {
+    const stopFeed = startFeed();
+    const stopCameras = startCameraLive();
+    return () => {
+      stopFeed();
+      stopCameras();
+      forgetCrops();
+    };
+  }, []);
 
   return (
     <Box sx={{ display: 'flex', height: '100vh' }}>
       <AppBar position="fixed" sx={{ zIndex: (t) => t.zIndex.drawer + 1 }} color="default" elevation={1}>
         <Toolbar variant="dense">
+          <IconButton
+            edge="start"
+            sx={{ mr: 1, fontSize: 20 }}
+            onClick={() => setFolded(!small)}
+            aria-label={small ? 'Show page names' : 'Fold navigation'}
+            aria-expanded={!small}
+            data-testid="nav-toggle"
+          >
+            ☰
+          </IconButton>
           <Typography variant="h6" sx={{ flexGrow: 1 }}>
             Vigil
           </Typography>
@@ -73,9 +106,9 @@ export function Shell() {
       <Drawer
         variant="permanent"
         sx={{
-          width: DRAWER,
+          width,
           flexShrink: 0,
-          '& .MuiDrawer-paper': { width: DRAWER, boxSizing: 'border-box' },
+          '& .MuiDrawer-paper': { width, boxSizing: 'border-box', overflowX: 'hidden' },
         }}
       >
         <Toolbar variant="dense" />
@@ -84,10 +117,18 @@ export function Shell() {
             <ListItemButton
               key={n.id}
               selected={n.id === current}
-              onClick={() => setPage(n.id)}
+              onClick={() => navigate(n.id)}
               data-testid={`nav-${n.id}`}
+              aria-label={n.label}
+              title={small ? n.label : undefined}
+              sx={small ? { px: 1, justifyContent: 'center' } : undefined}
             >
-              <ListItemText primary={n.label} />
+              <ListItemText
+                primary={small ? n.short : n.label}
+                slotProps={{
+                  primary: { noWrap: true, sx: small ? { textAlign: 'center', fontWeight: 600 } : undefined },
+                }}
+              />
             </ListItemButton>
           ))}
         </List>

@@ -53,8 +53,20 @@ function Crop({ id, hasCrop }: { id: string; hasCrop: boolean }) {
 }
 
 /** One unknown person: crop, when and where seen, and each sighting (with "not this person"). */
-export function UnknownDetailPane({ id, onChanged }: { id: string; onChanged(): void }) {
+export function UnknownDetailPane({
+  id,
+  onChanged,
+  onPossibly,
+}: {
+  id: string;
+  onChanged(): void;
+  /** One-click identification with a member this face resembles; absent for roles that cannot. */
+  onPossibly?(m: { member_id: string; name: string }): void;
+}) {
   const detail = useCall('unknowns.get', { id });
+  const cameras = useCall('cameras.list', {});
+  const cameraName = (cid: string | null) =>
+    cid === null ? 'photo' : (cameras.data?.find((c) => c.camera_id === cid)?.name ?? cid);
   const canResolve = useSession((s) => s.can('unknowns.resolve'));
   const [error, setError] = useState<string | null>(null);
 
@@ -83,10 +95,28 @@ export function UnknownDetailPane({ id, onChanged }: { id: string; onChanged(): 
           <Typography variant="body2">First seen: {formatTime(u.first_seen)}</Typography>
           <Typography variant="body2">Last seen: {formatTime(u.last_seen)}</Typography>
           <Typography variant="body2">Appearances: {u.appearance_count}</Typography>
-          <Typography variant="body2">Cameras: {u.cameras.join(', ') || '—'}</Typography>
+          <Typography variant="body2">Cameras: {u.cameras.map(cameraName).join(', ') || '—'}</Typography>
           {u.identified_as && <Typography variant="body2">Identified as: {u.identified_as}</Typography>}
         </Box>
       </Stack>
+      {u.status === 'active' &&
+        u.similar_members.map((m) => (
+          <Alert
+            key={m.member_id}
+            severity="info"
+            data-testid="possible-member"
+            action={
+              onPossibly && (
+                <Button color="inherit" size="small" onClick={() => onPossibly(m)}>
+                  Yes, identify as {m.name}
+                </Button>
+              )
+            }
+          >
+            Possibly <strong>{m.name}</strong>? Face similarity {m.similarity.toFixed(2)}; members are
+            recognised from {u.recognition_threshold.toFixed(2)}.
+          </Alert>
+        ))}
       {error && (
         <Alert severity="error" data-testid="error">
           {error}
@@ -118,7 +148,11 @@ export function UnknownDetailPane({ id, onChanged }: { id: string; onChanged(): 
             >
               <ListItemText
                 primary={`${formatTime(s.first_seen)} – ${new Date(s.last_seen).toLocaleTimeString()}`}
-                secondary={`${s.camera_id ?? 'unknown camera'} · confidence ${(s.confidence * 100).toFixed(0)}%`}
+                secondary={`${cameraName(s.camera_id)} · ${
+                  s.appearance_id === u.sightings.at(-1)?.appearance_id
+                    ? 'first sighting'
+                    : `similarity ${s.confidence.toFixed(2)}`
+                }`}
               />
             </ListItem>
           ))}

@@ -14,16 +14,17 @@ export const PAGE_IDS = [
 export type PageId = (typeof PAGE_IDS)[number];
 
 /** What each page needs; a role without it does not see the page (the engine refuses anyway). */
-export const NAV: readonly { id: PageId; label: string; permission: Permission }[] = [
-  { id: 'live', label: 'Live', permission: 'live.view' },
-  { id: 'review', label: 'Review', permission: 'unknowns.view' },
-  { id: 'members', label: 'Members', permission: 'members.view' },
-  { id: 'alerts', label: 'Alerts', permission: 'alerts.view' },
-  { id: 'dashboard', label: 'Dashboard', permission: 'live.view' },
-  { id: 'reports', label: 'Reports', permission: 'reports.export' },
-  { id: 'settings', label: 'Settings', permission: 'settings.manage' },
-  { id: 'audit', label: 'Audit log', permission: 'audit.view' },
-  { id: 'users', label: 'Users', permission: 'users.manage' },
+/** `short`: the label of the folded navigation (narrow windows), distinct for every page. */
+export const NAV: readonly { id: PageId; label: string; short: string; permission: Permission }[] = [
+  { id: 'live', label: 'Live', short: 'Lv', permission: 'live.view' },
+  { id: 'review', label: 'Review', short: 'Rv', permission: 'unknowns.view' },
+  { id: 'members', label: 'Members', short: 'Mb', permission: 'members.view' },
+  { id: 'alerts', label: 'Alerts', short: 'Al', permission: 'alerts.view' },
+  { id: 'dashboard', label: 'Dashboard', short: 'Db', permission: 'live.view' },
+  { id: 'reports', label: 'Reports', short: 'Rp', permission: 'reports.export' },
+  { id: 'settings', label: 'Settings', short: 'St', permission: 'settings.manage' },
+  { id: 'audit', label: 'Audit log', short: 'Au', permission: 'audit.view' },
+  { id: 'users', label: 'Users', short: 'Us', permission: 'users.manage' },
 ];
 
 export function allowedPages(can: (p: Permission) => boolean): PageId[] {

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { MethodName, Params, Result } from '../../../main/contract/contract.js';
 import { ApiError, call } from '../api.js';
+import { useOnReconnect } from './useReconnect.js';
 
 export interface CallState<T> {
   data: T | null;
@@ -62,5 +63,9 @@ export function useCall<M extends MethodName>(
   );
 
   const reload = useCallback(() => setTick((t) => t + 1), []);
+  // A page that lost the engine recovers by itself when it returns, without a Retry click.
+  useOnReconnect(() => {
+    if (paramsRef.current !== null) reload();
+  });
   return { data, error, loading, reload };
 }

@@ -1,4 +1,4 @@
-import type { PreviewFrame } from '../../../main/contract/contract.js';
+import type { Box, PreviewFrame } from '../../../main/contract/contract.js';
 
 type FaceKind = PreviewFrame['faces'][number]['kind'];
 
@@ -9,10 +9,20 @@ export const BOX_COLORS: Record<FaceKind, string> = {
   pending: '#9e9e9e',
 };
 
+/** A face box clipped to the frame, as the rectangle `strokeRect` takes ([x, y, width, height]). */
+export function boxRect(bbox: Box, width: number, height: number): [number, number, number, number] {
+  const [x1, y1, x2, y2] = bbox;
+  const left = Math.max(0, Math.min(x1, x2));
+  const top = Math.max(0, Math.min(y1, y2));
+  const right = Math.min(width, Math.max(x1, x2));
+  const bottom = Math.min(height, Math.max(y1, y2));
+  return [left, top, Math.max(0, right - left), Math.max(0, bottom - top)];
+}
+
 /**
  * Paints one preview: the frame, then each face's box and label. The canvas is sized to the
- * frame, so the bboxes (frame pixel coordinates) need no scaling; CSS scales the whole canvas.
- * Returns the number of boxes drawn.
+ * frame, so the boxes ([x1, y1, x2, y2] in frame pixels) need no scaling; CSS scales the whole
+ * canvas. Returns the number of boxes drawn.
  */
 export function drawPreview(
   canvas: HTMLCanvasElement,
@@ -33,7 +43,8 @@ export function drawPreview(
   ctx.textBaseline = 'top';
   let drawn = 0;
   for (const face of frame.faces) {
-    const [x, y, w, h] = face.bbox;
+    const [x, y, w, h] = boxRect(face.bbox, frame.width, frame.height);
+    if (w === 0 || h === 0) continue;
     const color = BOX_COLORS[face.kind] ?? BOX_COLORS.pending;
     ctx.strokeStyle = color;
     ctx.strokeRect(x, y, w, h);

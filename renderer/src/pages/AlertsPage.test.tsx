@@ -121,4 +121,50 @@ describe('AlertsPage', () => {
     await screen.findByTestId('alert-row');
     expect(screen.queryByRole('button', { name: 'Acknowledge' })).toBeNull();
   });
+
+  it('names the person and the camera, links to both, and handles many alerts at once', async () => {
+    const table = fakeEngine([
+      { ...base, person_name: 'Ada Lovelace', camera_name: 'Front gate', has_crop: false },
+      {
+        ...base,
+        alert_id: 8,
+        type: 'new_unknown',
+        priority: 'high',
+        person_kind: 'unknown',
+        person_id: 'UNKNOWN_20260501_aa',
+        person_name: 'UNKNOWN_20260501_aa',
+        camera_name: 'Front gate',
+        has_crop: true,
+      },
+    ]);
+    handle('alerts.bulk', ({ ids, action }) => {
+      for (const id of ids)
+        Object.assign(table.get(id)!, { status: action === 'acknowledge' ? 'acknowledged' : 'resolved' });
+      return { changed: ids.length, skipped: 0 };
+    });
+    render(<AlertsPage />);
+    await waitFor(() => expect(screen.getAllByTestId('alert-row')).toHaveLength(2));
+    const [first] = screen.getAllByTestId('alert-row');
+    expect(within(first!).getByTestId('alert-person').textContent).toBe('Ada Lovelace');
+    expect(within(first!).getByTestId('alert-person').getAttribute('href')).toBe('#/members/M_0001');
+    expect(within(first!).getByTestId('alert-camera').textContent).toBe('Front gate');
+    expect(within(first!).getByTestId('alert-camera').getAttribute('href')).toBe('#/live/gate');
+    expect(first!.textContent).not.toContain('gate ');
+
+    fireEvent.click(within(screen.getByTestId('alerts-select-all')).getByRole('checkbox'));
+    expect(screen.getByTestId('alerts-selected').textContent).toBe('2 selected');
+    fireEvent.click(screen.getByTestId('bulk-acknowledge'));
+    const dialog = await screen.findByRole('dialog');
+    fireEvent.change(within(dialog).getByLabelText('Notes'), { target: { value: 'Night round' } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Confirm' }));
+    await waitFor(() =>
+      expect(paramsOf('alerts.bulk')).toEqual([{ ids: [7, 8], action: 'acknowledge', notes: 'Night round' }]),
+    );
+    await waitFor(() =>
+      expect(screen.getAllByTestId('alert-status').map((c) => c.textContent)).toEqual([
+        expect.stringContaining('acknowledged'),
+        expect.stringContaining('acknowledged'),
+      ]),
+    );
+  });
 });

@@ -1,7 +1,9 @@
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
+import Checkbox from '@mui/material/Checkbox';
 import Chip from '@mui/material/Chip';
+import Link from '@mui/material/Link';
 import Dialog from '@mui/material/Dialog';
 import DialogActions from '@mui/material/DialogActions';
 import DialogContent from '@mui/material/DialogContent';
@@ -20,6 +22,8 @@ import { useEffect, useMemo, useState } from 'react';
 import type { AlertView } from '../../../main/contract/contract.js';
 import { call } from '../api.js';
 import { formatTime } from '../components/format.js';
+import { PersonThumb } from '../components/PersonThumb.js';
+import { hrefOf, personHref } from '../router.js';
 import { EmptyState, ErrorState, Loading, sentenceOf } from '../components/states.js';
 import { useCall } from '../hooks/useCall.js';
 import { useConsoleEvent } from '../hooks/useConsoleEvent.js';
@@ -43,7 +47,33 @@ const STATUS_COLOR: Record<Status, 'error' | 'warning' | 'success'> = {
   resolved: 'success',
 };
 
-type Action = { kind: 'acknowledge' | 'resolve'; alert: AlertView };
+/** Today's alerts by their time alone; older ones with a short date. */
+function shortTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const time = d.toLocaleTimeString();
+  return d.toDateString() === new Date().toDateString()
+    ? time
+    : `${d.toLocaleDateString(undefined, { day: 'numeric', month: 'short' })}, ${time}`;
+}
+
+type Action = { kind: 'acknowledge' | 'resolve'; alerts: AlertView[] };
+
+/** What happened, in a guard's words (the type names are the engine's). */
+const TYPE_LABEL: Record<string, string> = {
+  new_unknown: 'New stranger',
+  recurring_unknown: 'Stranger keeps coming back',
+  unauthorized_access: 'Not allowed here',
+  camera_offline: 'Camera offline',
+};
+
+/** The actions column stays on screen when the table scrolls sideways (narrow windows). */
+const STICKY = {
+  position: 'sticky',
+  right: 0,
+  bgcolor: 'background.paper',
+  boxShadow: '-6px 0 6px -6px rgba(0,0,0,0.6)',
+} as const;
 
 export default function AlertsPage() {
   const { can } = useSession();
@@ -68,19 +98,59 @@ export default function AlertsPage() {
   const { reload } = alerts;
   // A new alert may belong in the current view; the list is small enough to fetch again.
   useConsoleEvent('alert', () => reload());
+  useConsoleEvent('alert_status', () => reload());
+  const [checked, setChecked] = useState<Set<number>>(new Set());
 
   // Rows the guard just handled, shown as the engine returned them until the next list arrives.
   const [handled, setHandled] = useState<Record<number, AlertView>>({});
   useEffect(() => setHandled({}), [alerts.data]);
   const rows = (alerts.data ?? []).map((a) => handled[a.alert_id] ?? a);
+  const selectable = rows.filter((a) => a.status !== 'resolved');
+  const chosen = selectable.filter((a) => checked.has(a.alert_id));
+  const toggle = (id: number) =>
+    setChecked((c) => {
+      const n = new Set(c);
+      if (n.has(id)) n.delete(id);
+      else n.add(id);
+      return n;
+    });
 
   const [action, setAction] = useState<Action | null>(null);
 
   return (
-    <Box data-testid="page-alerts" sx={{ p: 2 }}>
-      <Typography variant="h5" component="h1" gutterBottom>
-        Alerts
-      </Typography>
+    <Box data-testid="page-alerts">
+      <Stack direction="row" spacing={1} sx={{ alignItems: 'center', mb: 1, flexWrap: 'wrap' }} useFlexGap>
+        <Typography variant="h5" component="h1" sx={{ flexGrow: 1 }}>
+          Alerts
+        </Typography>
+        {mayHandle && (
+          <>
+            <Typography variant="body2" color="text.secondary" data-testid="alerts-selected">
+              {chosen.length} selected
+            </Typography>
+            <Button
+              size="small"
+              variant="outlined"
+              disabled={!chosen.some((a) => a.status === 'open')}
+              onClick={() =>
+                setAction({ kind: 'acknowledge', alerts: chosen.filter((a) => a.status === 'open') })
+              }
+              data-testid="bulk-acknowledge"
+            >
+              Acknowledge selected
+            </Button>
+            <Button
+              size="small"
+              variant="outlined"
+              disabled={chosen.length === 0}
+              onClick={() => setAction({ kind: 'resolve', alerts: chosen })}
+              data-testid="bulk-resolve"
+            >
+              Resolve selected
+            </Button>
+          </>
+        )}
+      </Stack>
       <Stack direction="row" spacing={2} sx={{ mb: 2, flexWrap: 'wrap' }} useFlexGap>
         <Filter label="Type" value={type} onChange={setType} options={TYPES} />
         <Filter
@@ -115,31 +185,94 @@ export default function AlertsPage() {
           <Table size="small" stickyHeader aria-label="Alerts">
             <TableHead>
               <TableRow>
-                <TableCell>Time</TableCell>
-                <TableCell>Priority</TableCell>
-                <TableCell>Type</TableCell>
+                {mayHandle && (
+                  <TableCell padding="checkbox">
+                    <Checkbox
+                      size="small"
+                      checked={selectable.length > 0 && chosen.length === selectable.length}
+                      indeterminate={chosen.length > 0 && chosen.length < selectable.length}
+                      onChange={(e) =>
+                        setChecked(new Set(e.target.checked ? selectable.map((a) => a.alert_id) : []))
+                      }
+                      slotProps={{ input: { 'aria-label': 'Select all unresolved alerts' } }}
+                      data-testid="alerts-select-all"
+                    />
+                  </TableCell>
+                )}
+                <TableCell>Who</TableCell>
+                <TableCell>What</TableCell>
                 <TableCell>Camera</TableCell>
-                <TableCell>Message</TableCell>
+                <TableCell>Time</TableCell>
                 <TableCell>Status</TableCell>
-                {mayHandle && <TableCell align="right">Actions</TableCell>}
+                {mayHandle && (
+                  <TableCell align="right" sx={{ ...STICKY, zIndex: 3 }}>
+                    Actions
+                  </TableCell>
+                )}
               </TableRow>
             </TableHead>
             <TableBody>
               {rows.map((a) => (
                 <TableRow key={a.alert_id} data-testid="alert-row" data-id={a.alert_id} hover>
-                  <TableCell sx={{ whiteSpace: 'nowrap' }}>{formatTime(a.created_at)}</TableCell>
-                  <TableCell>
-                    <Chip size="small" label={a.priority} color={PRIORITY_COLOR[a.priority]} />
+                  {mayHandle && (
+                    <TableCell padding="checkbox">
+                      {a.status !== 'resolved' && (
+                        <Checkbox
+                          size="small"
+                          checked={checked.has(a.alert_id)}
+                          onChange={() => toggle(a.alert_id)}
+                          slotProps={{ input: { 'aria-label': `Select alert #${a.alert_id}` } }}
+                        />
+                      )}
+                    </TableCell>
+                  )}
+                  <TableCell sx={{ minWidth: 170 }}>
+                    {a.person_id ? (
+                      <Stack direction="row" spacing={1} sx={{ alignItems: 'center' }}>
+                        <PersonThumb
+                          kind={a.person_kind}
+                          id={a.person_id}
+                          name={a.person_name ?? a.person_id}
+                          hasCrop={a.has_crop === true}
+                          size={36}
+                        />
+                        <Link
+                          href={personHref(a.person_kind, a.person_id)}
+                          data-testid="alert-person"
+                          sx={{ fontWeight: 600, overflowWrap: 'anywhere' }}
+                        >
+                          {a.person_name ?? a.person_id}
+                        </Link>
+                      </Stack>
+                    ) : (
+                      '—'
+                    )}
                   </TableCell>
-                  <TableCell>{a.type.replace(/_/g, ' ')}</TableCell>
-                  <TableCell>{a.camera_id ?? '—'}</TableCell>
-                  <TableCell>
-                    {a.message}
+                  <TableCell sx={{ minWidth: 150 }}>
+                    <Chip
+                      size="small"
+                      label={a.priority}
+                      color={PRIORITY_COLOR[a.priority]}
+                      sx={{ mr: 0.5 }}
+                    />
+                    <span title={a.message}>{TYPE_LABEL[a.type] ?? a.type.replace(/_/g, ' ')}</span>
                     {a.notes && (
-                      <Typography variant="body2" color="text.secondary">
+                      <Typography variant="body2" color="text.secondary" sx={{ overflowWrap: 'anywhere' }}>
                         Notes: {a.notes}
                       </Typography>
                     )}
+                  </TableCell>
+                  <TableCell>
+                    {a.camera_id ? (
+                      <Link href={hrefOf('live', a.camera_id)} data-testid="alert-camera">
+                        {a.camera_name ?? a.camera_id}
+                      </Link>
+                    ) : (
+                      '—'
+                    )}
+                  </TableCell>
+                  <TableCell sx={{ whiteSpace: 'nowrap' }} title={formatTime(a.created_at)}>
+                    {shortTime(a.created_at)}
                   </TableCell>
                   <TableCell data-testid="alert-status">
                     <Chip size="small" variant="outlined" label={a.status} color={STATUS_COLOR[a.status]} />
@@ -150,14 +283,14 @@ export default function AlertsPage() {
                     )}
                   </TableCell>
                   {mayHandle && (
-                    <TableCell align="right" sx={{ whiteSpace: 'nowrap' }}>
+                    <TableCell align="right" sx={{ whiteSpace: 'nowrap', ...STICKY }}>
                       {a.status === 'open' && (
-                        <Button size="small" onClick={() => setAction({ kind: 'acknowledge', alert: a })}>
+                        <Button size="small" onClick={() => setAction({ kind: 'acknowledge', alerts: [a] })}>
                           Acknowledge
                         </Button>
                       )}
                       {a.status !== 'resolved' && (
-                        <Button size="small" onClick={() => setAction({ kind: 'resolve', alert: a })}>
+                        <Button size="small" onClick={() => setAction({ kind: 'resolve', alerts: [a] })}>
                           Resolve
                         </Button>
                       )}
@@ -175,7 +308,8 @@ export default function AlertsPage() {
           action={action}
           onClose={() => setAction(null)}
           onDone={(updated) => {
-            setHandled((h) => ({ ...h, [updated.alert_id]: updated }));
+            setHandled((h) => ({ ...h, ...Object.fromEntries(updated.map((u) => [u.alert_id, u])) }));
+            setChecked(new Set());
             setAction(null);
             reload();
           }}
@@ -220,7 +354,7 @@ function NotesDialog({
 }: {
   action: Action;
   onClose: () => void;
-  onDone: (a: AlertView) => void;
+  onDone: (a: AlertView[]) => void;
 }) {
   const [notes, setNotes] = useState('');
   const [busy, setBusy] = useState(false);
@@ -232,12 +366,23 @@ function NotesDialog({
     setError(null);
     try {
       const trimmed = notes.trim();
-      const params = { id: action.alert.alert_id, notes: trimmed ? trimmed : null };
-      const updated =
-        action.kind === 'acknowledge'
-          ? await call('alerts.acknowledge', params)
-          : await call('alerts.resolve', params);
-      onDone(updated);
+      const note = trimmed ? trimmed : null;
+      const one = action.alerts.length === 1 ? action.alerts[0] : undefined;
+      if (one) {
+        const params = { id: one.alert_id, notes: note };
+        onDone([
+          action.kind === 'acknowledge'
+            ? await call('alerts.acknowledge', params)
+            : await call('alerts.resolve', params),
+        ]);
+      } else {
+        await call('alerts.bulk', {
+          ids: action.alerts.map((a) => a.alert_id),
+          action: action.kind,
+          notes: note,
+        });
+        onDone([]);
+      }
     } catch (e) {
       setError(sentenceOf(e));
       setBusy(false);
@@ -247,11 +392,15 @@ function NotesDialog({
   return (
     <Dialog open onClose={busy ? undefined : onClose} fullWidth maxWidth="sm" aria-labelledby="notes-title">
       <DialogTitle id="notes-title">
-        {verb} alert #{action.alert.alert_id}
+        {action.alerts.length === 1
+          ? `${verb} alert #${action.alerts[0]?.alert_id ?? ''}`
+          : `${verb} ${action.alerts.length} alerts`}
       </DialogTitle>
       <DialogContent>
         <Typography variant="body2" sx={{ mb: 2 }}>
-          {action.alert.message}
+          {action.alerts.length === 1
+            ? action.alerts[0]?.message
+            : 'The same note is kept with each of them.'}
         </Typography>
         <TextField
           label="Notes"

@@ -8,16 +8,38 @@ import TableCell from '@mui/material/TableCell';
 import TableContainer from '@mui/material/TableContainer';
 import TableHead from '@mui/material/TableHead';
 import TableRow from '@mui/material/TableRow';
+import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useState } from 'react';
 import type { AuditVerdict } from '../../../main/contract/contract.js';
 import { call } from '../api.js';
+import { readableDetails } from '../components/auditDetails.js';
 import { formatTime } from '../components/format.js';
 import { EmptyState, ErrorState, Loading, sentenceOf } from '../components/states.js';
 import { useCall } from '../hooks/useCall.js';
 
+/** A datetime-local value ("2026-05-01T10:00", local time) as an ISO instant; empty stays unset. */
+function isoOf(local: string): string | undefined {
+  if (!local) return undefined;
+  const t = new Date(local);
+  return Number.isNaN(t.getTime()) ? undefined : t.toISOString();
+}
+
 export default function AuditPage() {
-  const audit = useCall('audit.list', { limit: 500 });
+  const [actor, setActor] = useState('');
+  const [action, setAction] = useState('');
+  const [subject, setSubject] = useState('');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const params = {
+    limit: 500,
+    ...(actor.trim() ? { actor: actor.trim() } : {}),
+    ...(action.trim() ? { action: action.trim() } : {}),
+    ...(subject.trim() ? { subject: subject.trim() } : {}),
+    ...(isoOf(from) ? { from: isoOf(from) } : {}),
+    ...(isoOf(to) ? { to: isoOf(to) } : {}),
+  };
+  const audit = useCall('audit.list', params);
   const [verdict, setVerdict] = useState<AuditVerdict | null>(null);
   const [verifyError, setVerifyError] = useState<string | null>(null);
   const [verifying, setVerifying] = useState(false);
@@ -51,6 +73,46 @@ export default function AuditPage() {
           </Button>
         </Stack>
       </Stack>
+      <Stack direction="row" spacing={1} sx={{ mb: 1, flexWrap: 'wrap' }} useFlexGap>
+        <TextField
+          size="small"
+          sx={{ width: 170 }}
+          label="Actor"
+          value={actor}
+          onChange={(e) => setActor(e.target.value)}
+        />
+        <TextField
+          size="small"
+          sx={{ width: 170 }}
+          label="Action"
+          value={action}
+          onChange={(e) => setAction(e.target.value)}
+        />
+        <TextField
+          size="small"
+          label="Subject"
+          value={subject}
+          onChange={(e) => setSubject(e.target.value)}
+        />
+        <TextField
+          size="small"
+          type="datetime-local"
+          sx={{ width: 230 }}
+          label="From"
+          value={from}
+          onChange={(e) => setFrom(e.target.value)}
+          slotProps={{ inputLabel: { shrink: true } }}
+        />
+        <TextField
+          size="small"
+          type="datetime-local"
+          sx={{ width: 230 }}
+          label="To"
+          value={to}
+          onChange={(e) => setTo(e.target.value)}
+          slotProps={{ inputLabel: { shrink: true } }}
+        />
+      </Stack>
       {verdict && (
         <Alert severity={verdict.ok ? 'success' : 'error'} data-testid="audit-verdict" sx={{ mb: 1 }}>
           {verdict.ok
@@ -64,7 +126,9 @@ export default function AuditPage() {
       ) : audit.loading && !audit.data ? (
         <Loading />
       ) : rows.length === 0 ? (
-        <EmptyState title="The audit log is empty" />
+        <EmptyState
+          title={Object.keys(params).length > 1 ? 'No entry matches these filters' : 'The audit log is empty'}
+        />
       ) : (
         <TableContainer sx={{ maxHeight: 'calc(100vh - 200px)' }}>
           <Table size="small" stickyHeader aria-label="Audit log">
@@ -86,10 +150,8 @@ export default function AuditPage() {
                   <TableCell>{r.actor}</TableCell>
                   <TableCell>{r.action}</TableCell>
                   <TableCell>{r.subject ?? '—'}</TableCell>
-                  <TableCell
-                    sx={{ fontFamily: 'monospace', fontSize: 12, maxWidth: 420, wordBreak: 'break-all' }}
-                  >
-                    {r.details}
+                  <TableCell sx={{ maxWidth: 420, overflowWrap: 'anywhere' }} title={r.details}>
+                    {readableDetails(r.details)}
                   </TableCell>
                 </TableRow>
               ))}

@@ -24,6 +24,7 @@ import { ChartCanvas } from '../components/ChartCanvas.js';
 import { formatAgo } from '../components/format.js';
 import { EmptyState, ErrorState, Loading } from '../components/states.js';
 import { useCall } from '../hooks/useCall.js';
+import { useNow } from '../hooks/useNow.js';
 import { useConsoleEvent } from '../hooks/useConsoleEvent.js';
 
 const STATE_COLOR: Record<CameraState, 'success' | 'warning' | 'error' | 'default'> = {
@@ -34,16 +35,35 @@ const STATE_COLOR: Record<CameraState, 'success' | 'warning' | 'error' | 'defaul
   disabled: 'default',
 };
 
+const REFRESH_MS = 30_000;
+
 export default function DashboardPage() {
   const [days, setDays] = useState(14);
   const summary = useCall('dashboard.summary', { days }, [days]);
   const s = summary.data;
+  // A dashboard left open on a guard-room screen must not become a snapshot: it refreshes itself
+  // and says how old its figures are.
+  const { reload } = summary;
+  useEffect(() => {
+    const t = setInterval(reload, REFRESH_MS);
+    return () => clearInterval(t);
+  }, [reload]);
+  const [updated, setUpdated] = useState<number | null>(null);
+  useEffect(() => {
+    if (s) setUpdated(Date.now());
+  }, [s]);
+  const now = useNow(1000);
 
   return (
     <Box data-testid="page-dashboard" sx={{ p: 2 }}>
       <Stack direction="row" sx={{ alignItems: 'center', justifyContent: 'space-between', mb: 2 }}>
-        <Typography variant="h5" component="h1">
+        <Typography variant="h5" component="h1" sx={{ flexGrow: 1 }}>
           Dashboard
+        </Typography>
+        <Typography variant="caption" color="text.secondary" sx={{ mr: 2 }} data-testid="dashboard-age">
+          {updated === null
+            ? 'Loading…'
+            : `Updated ${Math.max(0, Math.round((now - updated) / 1000))} s ago · refreshes every ${REFRESH_MS / 1000} s`}
         </Typography>
         <TextField
           select

@@ -8,15 +8,19 @@ import Stack from '@mui/material/Stack';
 import ToggleButton from '@mui/material/ToggleButton';
 import ToggleButtonGroup from '@mui/material/ToggleButtonGroup';
 import Typography from '@mui/material/Typography';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { CameraView } from '../../../main/contract/contract.js';
-import { CameraStatusChip, type LiveStatus } from '../components/CameraStatusChip.js';
+import { CameraStatusChip } from '../components/CameraStatusChip.js';
 import { CameraTile } from '../components/CameraTile.js';
 import { PreviewCanvas } from '../components/PreviewCanvas.js';
 import { RecognitionFeed } from '../components/RecognitionFeed.js';
 import { EmptyState, ErrorState, Loading } from '../components/states.js';
 import { useCall } from '../hooks/useCall.js';
 import { useConsoleEvent } from '../hooks/useConsoleEvent.js';
+import { useNow } from '../hooks/useNow.js';
+import { useOnReconnect } from '../hooks/useReconnect.js';
+import { navigate, useRoute } from '../router.js';
+import { previewRate, useCameraLive } from '../store/cameras.js';
 
 const LAYOUTS = [1, 4, 9, 16] as const;
 type Layout = (typeof LAYOUTS)[number];
@@ -24,25 +28,36 @@ type Layout = (typeof LAYOUTS)[number];
 /** The camera grid with live previews, and the recognitions as they happen. */
 export default function LivePage() {
   const cameras = useCall('cameras.list', {});
-  const [layout, setLayout] = useState<Layout>(4);
+  // Until the guard picks a layout, the smallest grid that shows every camera (one camera: full width).
+  const [chosen, setLayout] = useState<Layout | null>(null);
   const [page, setPage] = useState(1);
-  const [open, setOpen] = useState<CameraView | null>(null);
-  // camera_status events since the list was loaded, newer than the list's state.
-  const [live, setLive] = useState<Record<string, LiveStatus>>({});
+  // The enlarged camera is part of the address (#/live/CAMERA), so an alert can link to it.
+  const routeId = useRoute((r) => (r.page === 'live' ? r.id : null));
+  const setOpen = (c: CameraView | null) => navigate('live', c?.camera_id ?? null);
+  // Camera states live in a store fed by events (store/cameras); the list seeds it.
+  const seed = useCameraLive((s) => s.seed);
+  const live = useCameraLive((s) => s.cameras);
+  const now = useNow(1000);
+  useEffect(() => {
+    if (cameras.data) seed(cameras.data);
+  }, [cameras.data, seed]);
+  useOnReconnect(cameras.reload);
   useConsoleEvent('camera_status', (e) => {
-    setLive((m) => ({
-      ...m,
-      [e.cameraId]: { state: e.state, reason: e.reason, fps: e.fps, lastError: e.lastError },
-    }));
     // A camera added elsewhere announces itself by its first status.
     if (cameras.data && !cameras.loading && !cameras.data.some((c) => c.camera_id === e.cameraId))
       cameras.reload();
   });
 
   const list = cameras.data ?? [];
-  const statusOf = (c: CameraView): LiveStatus =>
-    live[c.camera_id] ?? { state: c.state, reason: c.reason, fps: c.fps, lastError: c.last_error };
+  const statusOf = (c: CameraView) => {
+    const l = live[c.camera_id];
+    return l
+      ? { state: l.state, reason: l.reason, fps: l.fps, lastError: l.lastError }
+      : { state: c.state, reason: c.reason, fps: c.fps, lastError: c.last_error ?? null };
+  };
+  const open = list.find((c) => c.camera_id === routeId) ?? null;
   const nameOf = (id: string) => list.find((c) => c.camera_id === id)?.name ?? id;
+  const layout: Layout = chosen ?? LAYOUTS.find((n) => n >= list.length) ?? 16;
   const pages = Math.max(1, Math.ceil(list.length / layout));
   const shown = list.slice((Math.min(page, pages) - 1) * layout, Math.min(page, pages) * layout);
   const columns = Math.sqrt(layout);
@@ -56,13 +71,7 @@ export default function LivePage() {
     grid = (
       <Box sx={{ display: 'grid', gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))`, gap: 1 }}>
         {shown.map((c) => (
-          <CameraTile
-            key={c.camera_id}
-            cameraId={c.camera_id}
-            name={c.name}
-            status={statusOf(c)}
-            onOpen={() => setOpen(c)}
-          />
+          <CameraTile key={c.camera_id} cameraId={c.camera_id} name={c.name} onOpen={() => setOpen(c)} />
         ))}
       </Box>
     );
@@ -103,7 +112,15 @@ export default function LivePage() {
         </Stack>
         {grid}
       </Box>
-      <Paper sx={{ width: 300, flexShrink: 0, display: 'flex', flexDirection: 'column', minHeight: 0 }}>
+      <Paper
+        sx={{
+          width: { xs: 240, lg: 300 },
+          flexShrink: 0,
+          display: 'flex',
+          flexDirection: 'column',
+          minHeight: 0,
+        }}
+      >
         <Typography variant="subtitle1" sx={{ px: 2, pt: 1 }}>
           Recognitions
         </Typography>
@@ -120,7 +137,7 @@ export default function LivePage() {
                 </Typography>
               )}
               <Box sx={{ flexGrow: 1 }} />
-              <CameraStatusChip status={statusOf(open)} />
+              <CameraStatusChip status={statusOf(open)} previewFps={previewRate(live[open.camera_id], now)} />
             </DialogTitle>
             <DialogContent>
               <Box sx={{ aspectRatio: '16 / 9', maxHeight: 'calc(100vh - 180px)', bgcolor: '#000' }}>

@@ -21,6 +21,7 @@ import { formatTime } from '../components/format.js';
 import { MemberDetailPane } from '../components/MemberDetailPane.js';
 import { EmptyState, ErrorState, Loading } from '../components/states.js';
 import { useCall } from '../hooks/useCall.js';
+import { useRoute } from '../router.js';
 import { useSession } from '../store/session.js';
 
 const PAGE_SIZE = 25;
@@ -30,7 +31,12 @@ export default function MembersPage() {
   const [input, setInput] = useState('');
   const [query, setQuery] = useState('');
   const [page, setPage] = useState(0);
-  const [selected, setSelected] = useState<string | null>(null);
+  // The address can name the member to open (#/members/MEMBER_…), e.g. from the live feed.
+  const routeId = useRoute((r) => (r.page === 'members' ? r.id : null));
+  const [selected, setSelected] = useState<string | null>(routeId);
+  useEffect(() => {
+    if (routeId) setSelected(routeId);
+  }, [routeId]);
   const [enrolling, setEnrolling] = useState(false);
   const canEnroll = useSession((s) => s.can('members.enroll'));
 

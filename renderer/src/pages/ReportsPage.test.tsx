@@ -112,6 +112,7 @@ describe('ReportsPage', () => {
         from: new Date('2026-05-01T00:00:00').toISOString(),
         to: new Date('2026-05-03T23:59:59.999').toISOString(),
         cameras: ['lobby'],
+        time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone,
       },
     ]);
     expect(created).toHaveLength(1);

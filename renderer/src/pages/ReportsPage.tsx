@@ -87,6 +87,8 @@ export default function ReportsPage() {
         format,
         ...range,
         ...(selected.length ? { cameras: selected } : {}),
+        // The file's times in the zone this console shows them in.
+        time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone,
       });
       saveFile(file);
       setDone(file);

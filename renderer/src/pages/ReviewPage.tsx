@@ -1,4 +1,10 @@
 import Box from '@mui/material/Box';
+import Chip from '@mui/material/Chip';
+import Link from '@mui/material/Link';
+import ListItem from '@mui/material/ListItem';
+import Tab from '@mui/material/Tab';
+import Tabs from '@mui/material/Tabs';
+import TextField from '@mui/material/TextField';
 import Button from '@mui/material/Button';
 import List from '@mui/material/List';
 import ListItemButton from '@mui/material/ListItemButton';
@@ -14,6 +20,7 @@ import { ReviewDialogs, type ReviewAction } from '../components/ReviewDialogs.js
 import { EmptyState, ErrorState, Loading } from '../components/states.js';
 import { UnknownDetailPane } from '../components/UnknownDetailPane.js';
 import { useCall } from '../hooks/useCall.js';
+import { personHref, useRoute } from '../router.js';
 import { useSession } from '../store/session.js';
 
 const KEYS: Record<string, ReviewAction> = { i: 'identify', c: 'convert', d: 'dismiss', m: 'merge' };
@@ -25,11 +32,119 @@ function typing(target: EventTarget | null): boolean {
 
 /** The review queue of unknown persons, driven from the keyboard as well as the mouse. */
 export default function ReviewPage() {
+  const [tab, setTab] = useState<'queue' | 'history'>('queue');
+  return (
+    <Box
+      data-testid="page-review"
+      sx={{ display: 'flex', flexDirection: 'column', height: '100%', minHeight: 0 }}
+    >
+      <Tabs value={tab} onChange={(_e, v: 'queue' | 'history') => setTab(v)} sx={{ mb: 1, minHeight: 36 }}>
+        <Tab value="queue" label="To review" sx={{ minHeight: 36 }} data-testid="review-tab-queue" />
+        <Tab value="history" label="History" sx={{ minHeight: 36 }} data-testid="review-tab-history" />
+      </Tabs>
+      {tab === 'queue' ? <ReviewQueue /> : <ReviewHistory />}
+    </Box>
+  );
+}
+
+const OUTCOMES = ['all', 'identified', 'dismissed', 'merged'] as const;
+type Outcome = (typeof OUTCOMES)[number];
+
+/** Closed cases: who was identified as whom, dismissed or merged, by whom and when; searchable. */
+function ReviewHistory() {
+  const [query, setQuery] = useState('');
+  const [outcome, setOutcome] = useState<Outcome>('all');
+  const history = useCall('unknowns.history', { query: query.trim() || undefined, outcome, limit: 200 });
+  return (
+    <Stack spacing={1} sx={{ minHeight: 0, flexGrow: 1 }}>
+      <Stack direction="row" spacing={2} sx={{ alignItems: 'center', flexWrap: 'wrap' }} useFlexGap>
+        <TextField
+          size="small"
+          label="Search id or name"
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+          sx={{ minWidth: 240 }}
+        />
+        <ToggleButtonGroup
+          size="small"
+          exclusive
+          value={outcome}
+          onChange={(_e, v: Outcome | null) => v && setOutcome(v)}
+          aria-label="Outcome"
+        >
+          {OUTCOMES.map((o) => (
+            <ToggleButton key={o} value={o}>
+              {o}
+            </ToggleButton>
+          ))}
+        </ToggleButtonGroup>
+      </Stack>
+      <Paper sx={{ flexGrow: 1, overflow: 'auto', minHeight: 0 }}>
+        {history.loading && !history.data ? (
+          <Loading label="Loading history" />
+        ) : history.error ? (
+          <ErrorState message={history.error} onRetry={history.reload} />
+        ) : (history.data ?? []).length === 0 ? (
+          <EmptyState title="No closed cases" hint="Identified, dismissed and merged people appear here." />
+        ) : (
+          <List dense aria-label="Closed cases">
+            {(history.data ?? []).map((h) => (
+              <ListItem
+                key={`${h.outcome}:${h.unknown_id}:${h.at}`}
+                divider
+                data-testid="history-row"
+                data-id={h.unknown_id}
+              >
+                <ListItemText
+                  primary={
+                    <>
+                      {h.unknown_id}{' '}
+                      <Chip size="small" variant="outlined" label={h.outcome} sx={{ mx: 0.5 }} />
+                      {h.into_id && h.outcome !== 'dismissed' && (
+                        <>
+                          {h.outcome === 'merged' ? 'into ' : 'as '}
+                          <Link
+                            href={
+                              h.into_id.startsWith('MEMBER_')
+                                ? personHref('member', h.into_id)
+                                : personHref('unknown', h.into_id)
+                            }
+                          >
+                            {h.into_name ?? h.into_id}
+                          </Link>
+                        </>
+                      )}
+                      {!h.into_id && h.into_name && `as ${h.into_name}`}
+                    </>
+                  }
+                  secondary={`${formatTime(h.at)}${h.by ? ` · by ${h.by.replace(/^user:/, '')}` : ''}${h.appearance_count ? ` · ${h.appearance_count} sightings` : ''}`}
+                />
+              </ListItem>
+            ))}
+          </List>
+        )}
+      </Paper>
+    </Stack>
+  );
+}
+
+/** The queue of active unknown persons. */
+function ReviewQueue() {
   const [sort, setSort] = useState<'newest' | 'frequent'>('newest');
   const list = useCall('unknowns.list', { sort });
+  const cameras = useCall('cameras.list', {});
+  const cameraName = (id: string) => cameras.data?.find((c) => c.camera_id === id)?.name ?? id;
   const canResolve = useSession((s) => s.can('unknowns.resolve'));
-  const [selected, setSelected] = useState<string | null>(null);
+  // The address can name the person to open (#/review/UNKNOWN_…), e.g. from an alert or the feed.
+  const routeId = useRoute((r) => (r.page === 'review' ? r.id : null));
+  const [picked, setPicked] = useState<string | null>(routeId);
+  useEffect(() => {
+    if (routeId) setPicked(routeId);
+  }, [routeId]);
+  const selected = picked;
+  const setSelected = setPicked;
   const [action, setAction] = useState<ReviewAction | null>(null);
+  const [preselect, setPreselect] = useState<{ member_id: string; name: string } | undefined>(undefined);
   const [detailKey, setDetailKey] = useState(0);
   const rows = useRef<HTMLUListElement>(null);
 
@@ -54,8 +169,10 @@ export default function ReviewPage() {
       if (action || typing(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
       if (e.key === 'j' || e.key === 'ArrowDown') move(1);
       else if (e.key === 'k' || e.key === 'ArrowUp') move(-1);
-      else if (KEYS[e.key] && current && canResolve) setAction(KEYS[e.key] ?? null);
-      else return;
+      else if (KEYS[e.key] && current && canResolve) {
+        setPreselect(undefined);
+        setAction(KEYS[e.key] ?? null);
+      } else return;
       e.preventDefault();
     };
     window.addEventListener('keydown', onKey);
@@ -72,6 +189,10 @@ export default function ReviewPage() {
     setDetailKey((k) => k + 1);
     list.reload();
   };
+
+  // A person named by the address but no longer in the queue: say what became of them.
+  const routedAway =
+    routeId && list.data && !list.data.some((u) => u.unknown_id === routeId) ? routeId : null;
 
   let left;
   if (list.loading && !list.data) left = <Loading label="Loading unknown persons" />;
@@ -94,7 +215,7 @@ export default function ReviewPage() {
           >
             <ListItemText
               primary={u.unknown_id}
-              secondary={`${u.appearance_count} sightings · last ${formatTime(u.last_seen)} · ${u.cameras.join(', ')}`}
+              secondary={`${u.appearance_count} sightings · last ${formatTime(u.last_seen)} · ${u.cameras.map(cameraName).join(', ')}`}
             />
           </ListItemButton>
         ))}
@@ -102,16 +223,13 @@ export default function ReviewPage() {
     );
 
   return (
-    <Box
-      data-testid="page-review"
-      sx={{ display: 'flex', flexDirection: 'column', height: '100%', minHeight: 0 }}
-    >
+    <Box sx={{ display: 'flex', flexDirection: 'column', flexGrow: 1, minHeight: 0 }}>
       <Stack direction="row" spacing={2} sx={{ alignItems: 'center', mb: 1 }}>
         <Typography variant="h5" sx={{ flexGrow: 1 }}>
           Review
         </Typography>
         <Typography variant="caption" color="text.secondary" data-testid="shortcuts">
-          j/k or ↑/↓ move · i identify · c convert · d dismiss · m merge
+          {canResolve ? 'j/k or ↑/↓ move · i identify · c convert · d dismiss · m merge' : 'j/k or ↑/↓ move'}
         </Typography>
         <ToggleButtonGroup
           size="small"
@@ -124,8 +242,21 @@ export default function ReviewPage() {
           <ToggleButton value="frequent">Most frequent</ToggleButton>
         </ToggleButtonGroup>
       </Stack>
+      {routedAway && (
+        <Typography variant="body2" color="text.secondary" sx={{ mb: 1 }} data-testid="review-closed-note">
+          {routedAway} is no longer in the queue; see History.
+        </Typography>
+      )}
       <Box sx={{ display: 'flex', gap: 2, flexGrow: 1, minHeight: 0 }}>
-        <Paper sx={{ width: 360, flexShrink: 0, display: 'flex', flexDirection: 'column', minHeight: 0 }}>
+        <Paper
+          sx={{
+            width: { xs: 280, lg: 360 },
+            flexShrink: 0,
+            display: 'flex',
+            flexDirection: 'column',
+            minHeight: 0,
+          }}
+        >
           {left}
         </Paper>
         <Paper sx={{ flexGrow: 1, p: 2, overflow: 'auto', minWidth: 0 }}>
@@ -151,13 +282,32 @@ export default function ReviewPage() {
                 key={`${current.unknown_id}:${detailKey}`}
                 id={current.unknown_id}
                 onChanged={list.reload}
+                {...(canResolve
+                  ? {
+                      onPossibly: (m: { member_id: string; name: string }) => {
+                        setPreselect(m);
+                        setAction('identify');
+                      },
+                    }
+                  : {})}
               />
               <ReviewDialogs
                 action={action}
                 unknown={current}
                 others={items.filter((u) => u.unknown_id !== current.unknown_id)}
-                onClose={() => setAction(null)}
-                onDone={resolved}
+                preselect={preselect}
+                onClose={() => {
+                  setAction(null);
+                  setPreselect(undefined);
+                }}
+                onDone={(a) => {
+                  setPreselect(undefined);
+                  resolved(a);
+                }}
+                onAction={(a, m) => {
+                  setPreselect(m);
+                  setAction(a);
+                }}
               />
             </Stack>
           ) : (

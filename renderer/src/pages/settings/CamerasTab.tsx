@@ -131,7 +131,16 @@ function CameraDialog({
   const adding = camera === null;
   const [id, setId] = useState(camera?.camera_id ?? '');
   const [name, setName] = useState(camera?.name ?? '');
-  const [url, setUrl] = useState(camera?.url ?? '');
+  // The password is typed in its own masked field and put into the URL only when sent; one typed
+  // into the URL is moved there at once, so it is never shown on a guard-room screen.
+  const [urlText, setUrlText] = useState(camera?.url ?? '');
+  const [password, setPassword] = useState('');
+  const url = withPassword(urlText, password);
+  const setUrl = (text: string) => {
+    const split = splitPassword(text);
+    setUrlText(split.url);
+    if (split.password !== null) setPassword(split.password);
+  };
   const [location, setLocation] = useState(camera?.location ?? '');
   const [loop, setLoop] = useState(false);
   const [test, setTest] = useState<{ url: string; result: CameraTestResult } | null>(null);
@@ -221,12 +230,27 @@ function CameraDialog({
           />
           <TextField
             label="URL"
-            value={url}
+            value={urlText}
             onChange={(e) => setUrl(e.target.value)}
             required
             size="small"
-            helperText="rtsp://user:pass@host/stream, http(s)://… or a video file path"
+            helperText="rtsp://user@host/stream, http(s)://… or a video file path; the password goes below"
             slotProps={{ htmlInput: { maxLength: 2000 } }}
+          />
+          <TextField
+            label="Camera password"
+            type="password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            size="small"
+            autoComplete="new-password"
+            disabled={!isNetworkUrl(urlText)}
+            helperText={
+              camera && camera.url.includes('***') && password === ''
+                ? 'Kept as it is unless you type a new one.'
+                : 'For rtsp:// and http(s):// cameras that need one.'
+            }
+            slotProps={{ htmlInput: { maxLength: 200, 'data-testid': 'camera-password' } }}
           />
           <TextField
             label="Location"
@@ -270,4 +294,34 @@ function CameraDialog({
       </DialogActions>
     </Dialog>
   );
+}
+
+function isNetworkUrl(text: string): boolean {
+  return /^(rtsp|rtsps|http|https):\/\//i.test(text.trim());
+}
+
+/** A URL's password taken out of it (null when it has none, or it is not a URL). */
+export function splitPassword(text: string): { url: string; password: string | null } {
+  if (!isNetworkUrl(text)) return { url: text, password: null };
+  try {
+    const u = new URL(text.trim());
+    if (!u.password || u.password === '***') return { url: text, password: null };
+    const password = decodeURIComponent(u.password);
+    u.password = '';
+    return { url: u.toString(), password };
+  } catch {
+    return { url: text, password: null };
+  }
+}
+
+/** The URL sent to the engine: the typed password put back in (percent-encoded). */
+export function withPassword(text: string, password: string): string {
+  if (!password || !isNetworkUrl(text)) return text;
+  try {
+    const u = new URL(text.trim());
+    u.password = password;
+    return u.toString();
+  } catch {
+    return text;
+  }
 }
