@@ -65,6 +65,31 @@ describeWithAssets('bench:accuracy measures what the CLI does', () => {
     }
   }, 240_000);
 
+  // Runs on the folder the test above enrolled through the CLI.
+  it('vigil calibrate says how many more members it needs on this small site', () => {
+    const r = spawnSync(
+      process.execPath,
+      [CLI, 'calibrate', '--data-dir', cliData, '--far', '0.01', '--json'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(r.status, r.stderr).toBe(1);
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(out).toMatchObject({ far: 0.01, threshold: null, expected_accept_rate: null });
+    // Each stored shot against its owner's other shots, and against every other member.
+    expect(out.genuine_pairs).toBeGreaterThan(0);
+    expect(out.genuine_pairs).toBeLessThanOrEqual(PEOPLE.length * ENROLL);
+    expect(out.impostor_pairs).toBeGreaterThanOrEqual(Number(out.genuine_pairs) * (PEOPLE.length - 1));
+    expect(typeof out.current_threshold).toBe('number');
+    expect(out.needs).toMatch(/2 more member/);
+    const bad = spawnSync(process.execPath, [CLI, 'calibrate', '--data-dir', cliData, '--far', '2'], {
+      encoding: 'utf8',
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^vigil: --far takes a rate between 0 and 1/);
+  });
+
   it('reports thresholds calibrated on people it does not report', () => {
     const fig = outOfSample(run, 0.01, 'split');
     // Half the people calibrate: the reported probes are only the other half's.

@@ -11,7 +11,7 @@ import { loadManifest, modelById, packByName, type ModelEntry } from '../models/
 import type { MiniFasNetLiveness } from '../liveness/minifasnet.js';
 import { loadLiveness, loadModels, type LoadedModels } from '../models/zoo.js';
 import { centroid, dot } from '../match/similarity.js';
-import { ENROLL_GATE, gateFailure } from '../quality/quality.js';
+import { ENROLL_GATE, gateFailure, subjectCandidates } from '../quality/quality.js';
 import { insertAppearance } from '../store/appearances.js';
 import { appendAudit, flushAuditAnchor, type AuditEntry } from '../store/audit.js';
 import { LiveSettings } from '../config/live-settings.js';
@@ -70,8 +70,6 @@ export interface IdentifiedFace {
 
 const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
 
-/** A face this many times narrower than the widest one in a photo is not its subject. */
-const DOMINANT_FACE = 1.6;
 /**
  * Enrollment photos are one person by the operator's word; the check only catches a wrong photo.
  * At the unknown threshold itself it rejected 1 in 30 genuine CelebA photos (bench:accuracy), while
@@ -274,11 +272,7 @@ export class Engine {
       try {
         const bytes = typeof input === 'string' ? input : input.data;
         const faces = await analyseImage(models, await decodeImage(bytes, { label: 'the photo' }));
-        // Background faces too small to enroll do not make a photo ambiguous, and neither does a
-        // face much smaller than the subject's (a passer-by behind them).
-        const big = faces.filter((f) => f.quality.faceSize >= ENROLL_GATE.minFaceSize);
-        const widest = Math.max(0, ...big.map((f) => f.quality.faceSize));
-        const candidates = big.filter((f) => f.quality.faceSize * DOMINANT_FACE >= widest);
+        const candidates = subjectCandidates(faces);
         if (faces.length === 0) {
           rejected.push({ photo, reason: 'no face was found in the photo' });
           continue;

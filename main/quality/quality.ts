@@ -41,6 +41,20 @@ export const ENROLL_GATE: QualityGate = {
   maxBrightness: 225,
 };
 
+/** A face this many times narrower than the widest one in a photo is not its subject. */
+const DOMINANT_FACE = 1.6;
+
+/**
+ * The faces of an enrollment photo that could be its subject: background faces too small to
+ * enroll do not make a photo ambiguous, and neither does one much smaller than the subject's (a
+ * passer-by behind them). More than one left: the photo is ambiguous.
+ */
+export function subjectCandidates<T extends { quality: FaceQuality }>(faces: readonly T[]): T[] {
+  const big = faces.filter((f) => f.quality.faceSize >= ENROLL_GATE.minFaceSize);
+  const widest = Math.max(0, ...big.map((f) => f.quality.faceSize));
+  return big.filter((f) => f.quality.faceSize * DOMINANT_FACE >= widest);
+}
+
 function grey(crop: RgbImage): Float32Array {
   const g = new Float32Array(crop.width * crop.height);
   for (let i = 0; i < g.length; i++) {

@@ -5,7 +5,7 @@ import { largestFace, analyseImage } from '../../engine/analyze.js';
 import type { Engine } from '../../engine/engine.js';
 import { describeError, VigilError } from '../../errors.js';
 import { recordConsent } from '../../privacy/subject.js';
-import { ENROLL_GATE, gateFailure } from '../../quality/quality.js';
+import { ENROLL_GATE, gateFailure, subjectCandidates } from '../../quality/quality.js';
 import { appendAudit } from '../../store/audit.js';
 import { changeMemberAccess, deleteMember } from '../../services/members.js';
 import { getMember, searchMembers, updateMember, type MemberRow } from '../../store/members.js';
@@ -58,7 +58,7 @@ async function checkPhoto(engine: Engine, name: string, data: string, live: bool
     const models = await engine.loadModels();
     const decoded = await decodeImage(bytesOf(data, 'The photo'), { label: 'the photo' });
     const faces = await analyseImage(models, decoded);
-    const big = faces.filter((f) => f.quality.faceSize >= ENROLL_GATE.minFaceSize);
+    const big = subjectCandidates(faces);
     if (faces.length === 0)
       return {
         name,
