@@ -27,7 +27,7 @@ export async function runCalibrate(
       ...(a.apply && c.threshold !== null ? { applied: a.camera ?? 'global' } : {}),
     };
     if (a.apply && c.threshold !== null)
-      applyThreshold(e.db, e.recognizer.id, c.threshold, {
+      applyThreshold(e, c.threshold, {
         cameraId: a.camera ?? null,
         actor: 'cli',
         far,

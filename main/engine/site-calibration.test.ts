@@ -74,7 +74,7 @@ describeWithAssets('site calibration on real faces', () => {
   }, 600_000);
 
   it('applies a threshold globally through the thresholds setting, audited', () => {
-    applyThreshold(engine.db, engine.recognizer.id, 0.47, { actor: 'test', far: 0.01 });
+    applyThreshold(engine, 0.47, { actor: 'test', far: 0.01 });
     expect(readConfig(engine.db, 'thresholds')[engine.recognizer.id]?.recognition).toBe(0.47);
     expect(engine.thresholds().recognition).toBe(0.47);
     const audit = engine.db
@@ -82,8 +82,6 @@ describeWithAssets('site calibration on real faces', () => {
       .pluck()
       .get() as string;
     expect(JSON.parse(audit)).toMatchObject({ threshold: 0.47, far: 0.01 });
-    expect(() => applyThreshold(engine.db, engine.recognizer.id, 1.5, { actor: 'test' })).toThrow(
-      /between 0 and 1/,
-    );
+    expect(() => applyThreshold(engine, 1.5, { actor: 'test' })).toThrow(/between 0 and 1/);
   });
 });

@@ -11,6 +11,7 @@ import { dot } from '../match/similarity.js';
 import { appendAudit } from '../store/audit.js';
 import { readConfig, writeConfig } from '../store/config.js';
 import type { VectorStore } from '../store/vectors.js';
+import type { Engine } from './engine.js';
 
 export interface Calibration {
   genuine_pairs: number;
@@ -134,11 +135,12 @@ export function calibrate(scores: ScoreSets, far: number, currentThreshold: numb
  * configuration reads) or on one camera. Audited with the old and new value.
  */
 export function applyThreshold(
-  db: Database.Database,
-  recognizerId: string,
+  engine: Pick<Engine, 'db' | 'recognizer' | 'settings'>,
   threshold: number,
   opts: { cameraId?: string | null; actor: string; far?: number },
 ): void {
+  const db = engine.db;
+  const recognizerId = engine.recognizer.id;
   if (!(threshold > 0 && threshold < 1))
     throw new VigilError('INVALID_ARGUMENT', 'A recognition threshold must be between 0 and 1.');
   db.transaction(() => {
@@ -168,4 +170,6 @@ export function applyThreshold(
       details: { previous, threshold, ...(opts.far !== undefined ? { far: opts.far } : {}) },
     });
   }).immediate();
+  // Applied at once in this process; a server elsewhere notices the stored change within 2 s.
+  engine.settings.refresh();
 }

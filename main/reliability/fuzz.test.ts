@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
+import { schemaExample } from '../testing/schema-example.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { z } from 'zod';
 import { addUser } from '../accounts/users.js';
 import { sessionUser } from '../accounts/sessions.js';
 import type { ApiContext } from '../api/context.js';
@@ -104,49 +104,6 @@ function deep(depth: number, kind: 'array' | 'object'): unknown {
   let v: unknown = 1;
   for (let i = 0; i < depth; i++) v = kind === 'array' ? [v] : { a: v };
   return v;
-}
-
-type Def = { typeName: string; [k: string]: unknown };
-const defOf = (s: z.ZodTypeAny) => s._def as Def;
-
-/** A value the schema accepts, built from the schema itself. */
-function example(s: z.ZodTypeAny): unknown {
-  const d = defOf(s);
-  switch (d.typeName) {
-    case 'ZodObject': {
-      const shape = (s as z.AnyZodObject).shape as Record<string, z.ZodTypeAny>;
-      return Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, example(v)]));
-    }
-    case 'ZodString': {
-      const min = (d.checks as { kind: string; value?: number }[]).find((c) => c.kind === 'min')?.value ?? 1;
-      return 'a'.repeat(Math.max(1, min));
-    }
-    case 'ZodNumber': {
-      const checks = d.checks as { kind: string; value: number; inclusive?: boolean }[];
-      const min = checks.find((c) => c.kind === 'min');
-      const max = checks.find((c) => c.kind === 'max');
-      const int = checks.some((c) => c.kind === 'int');
-      // Inside both bounds (an open interval such as a false-accept rate in (0, 1) has no integer).
-      if (min && max) return int ? Math.ceil((min.value + max.value) / 2) : (min.value + max.value) / 2;
-      if (min) return min.value + (min.inclusive ? 0 : 1);
-      if (max) return max.inclusive ? max.value : max.value - 1;
-      return 1;
-    }
-    case 'ZodBoolean':
-      return true;
-    case 'ZodEnum':
-      return (d.values as string[])[0];
-    case 'ZodOptional':
-    case 'ZodNullable':
-    case 'ZodDefault':
-      return example(d.innerType as z.ZodTypeAny);
-    case 'ZodArray':
-      return [example(d.type as z.ZodTypeAny)];
-    case 'ZodEffects':
-      return ['2024-01-01T00:00:00Z', example(d.schema as z.ZodTypeAny)].find((c) => s.safeParse(c).success);
-    default:
-      return 1;
-  }
 }
 
 /** Paths to every value inside a params object. */
@@ -298,7 +255,7 @@ describeWithAssets('fuzzing the request validator and the dispatcher', () => {
 
   it('builds a valid example of every method’s parameters from its schema', () => {
     for (const [m, def] of Object.entries(methods)) {
-      const r = def.input.safeParse(example(def.input));
+      const r = def.input.safeParse(schemaExample(def.input));
       expect(r.success, `${m}: ${r.success ? '' : r.error.issues[0]?.message}`).toBe(true);
     }
   });
@@ -361,7 +318,7 @@ describeWithAssets('fuzzing the request validator and the dispatcher', () => {
     // may do anything), or valid but hostile, which a viewer sends to the handlers.
     for (const [name, def] of Object.entries(methods)) {
       const m = name as MethodName;
-      const valid = example(def.input) as Record<string, unknown>;
+      const valid = schemaExample(def.input) as Record<string, unknown>;
       await send(viewer, { method: m, params: valid }, false);
       for (let i = 0; i < 40; i++) {
         const params = mutate(valid);

@@ -16,10 +16,15 @@ export function schemaExample(s: z.ZodTypeAny): unknown {
       return 'a'.repeat(Math.max(1, min));
     }
     case 'ZodNumber': {
-      const min = (d.checks as { kind: string; value: number; inclusive?: boolean }[]).find(
-        (c) => c.kind === 'min',
-      );
-      return min ? min.value + (min.inclusive ? 0 : 1) : 1;
+      const checks = d.checks as { kind: string; value: number; inclusive?: boolean }[];
+      const min = checks.find((c) => c.kind === 'min');
+      const max = checks.find((c) => c.kind === 'max');
+      const int = checks.some((c) => c.kind === 'int');
+      // Inside both bounds (an open interval such as a false-accept rate in (0, 1) has no integer).
+      if (min && max) return int ? Math.ceil((min.value + max.value) / 2) : (min.value + max.value) / 2;
+      if (min) return min.value + (min.inclusive ? 0 : 1);
+      if (max) return max.inclusive ? max.value : max.value - 1;
+      return 1;
     }
     case 'ZodBoolean':
       return true;

@@ -8,7 +8,7 @@ export const recognitionHandlers: Pick<Handlers, 'recognition.calibrate'> = {
     const c = calibrate(siteScores(engine.db, engine.vectors), p.far, engine.thresholds(camera).recognition);
     let applied: string | null = null;
     if (p.apply && c.threshold !== null) {
-      applyThreshold(engine.db, engine.recognizer.id, c.threshold, {
+      applyThreshold(engine, c.threshold, {
         cameraId: camera ?? null,
         actor: actorOf(ctx),
         far: p.far,
