@@ -4,6 +4,7 @@ import { resolveDataDir } from '../config/data-dir.js';
 import { passphraseFromEnvironment } from '../privacy/keys.js';
 import { fail, makeOut, UsageError, type Out } from './output.js';
 import { runAlerts, runConfig } from './alerts-command.js';
+import { runBackup, runRestore } from './backup-command.js';
 import { runCameras } from './cameras-command.js';
 import { runDoctor } from './doctor.js';
 import { runAppearances, runCameraStatus, runEvents, runServe } from './serve-command.js';
@@ -33,6 +34,8 @@ Commands:
   consent record ID --text T | withdraw ID                              consent; withdrawing it erases the person's data
   audit verify                                                          check the audit log's hash chain (exit 1: tampered)
   users add NAME --role ROLE | list | passwd NAME | remove NAME         console accounts (password: --password-file F, $VIGIL_USER_PASSWORD or stdin)
+  backup --out FILE                                                     encrypted online backup of the store, keys and audit anchor
+  restore FILE --data-dir DIR [--device-key F]                          restore a backup into an empty folder and verify it
 
 Options for every command:
   --data-dir DIR   data folder (default: $VIGIL_DATA_DIR, else the OS user-data folder)
@@ -80,6 +83,7 @@ async function main(argv: string[]): Promise<number> {
       text: { type: 'string' },
       role: { type: 'string' },
       'password-file': { type: 'string' },
+      'device-key': { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -139,6 +143,13 @@ async function main(argv: string[]): Promise<number> {
       return runAudit(g, rest);
     case 'models':
       return runModels(g, rest, values['accept-non-commercial']);
+    case 'backup':
+      return runBackup(g, values.out);
+    case 'restore':
+      return runRestore(g, rest, {
+        dataDirGiven: values['data-dir'] !== undefined,
+        deviceKey: values['device-key'],
+      });
     default:
       throw new UsageError(`unknown command "${command}"; run "vigil --help"`);
   }

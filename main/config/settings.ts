@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { VigilError } from '../errors.js';
 import type { ConfigKey, ConfigValue } from '../store/config.js';
@@ -46,6 +47,18 @@ const schemas: Partial<Record<ConfigKey, z.ZodTypeAny>> = {
   alert_channels: channelsSchema,
   detection_tiles: z.boolean(),
   kiosk: z.boolean(),
+  backup_schedule: z
+    .object({
+      enabled: z.boolean(),
+      folder: z
+        .string()
+        .min(1)
+        .refine((f) => isAbsolute(f), 'must be an absolute path')
+        .nullable(),
+      keep: z.number().int().min(1).max(365),
+      hour: z.number().int().min(0).max(23),
+    })
+    .strict(),
   alert_rules: z
     .object({
       recurringThreshold: z.number().int().min(1).optional(),

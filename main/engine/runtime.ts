@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import { runScheduledBackup } from '../backup/schedule.js';
+import { describeError } from '../errors.js';
 import { log } from '../log.js';
 import { AlertEngine } from '../notify/alerts.js';
 import { channelsFrom } from '../notify/channels.js';
@@ -18,6 +20,8 @@ export interface RuntimeOptions {
   ffmpeg?: FfmpegLocation | null;
   /** How often stats are emitted; 5 s like `vigil serve`. */
   statsMs?: number;
+  /** How often a due scheduled backup is looked for (backup_schedule); 15 min. */
+  backupCheckMs?: number;
 }
 
 export interface Runtime {
@@ -92,9 +96,18 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
   }
 
   const live = pipeline;
+  let backingUp: Promise<unknown> | null = null;
   const timers = [
     every(3_600_000, 'purge_expired', () => engine.purgeExpired()),
     every(600_000, 'merge_unknowns', () => engine.mergeUnknowns()),
+    every(opts.backupCheckMs ?? 900_000, 'scheduled_backup', () => {
+      if (backingUp) return;
+      backingUp = runScheduledBackup(engine, opts.dataDir)
+        .catch((e: unknown) =>
+          log('error', 'runtime_chore_failed', { chore: 'scheduled_backup', error: describeError(e) }),
+        )
+        .finally(() => (backingUp = null));
+    }),
   ];
   if (live) {
     timers.push(every(2000, 'sync_cameras', () => live.sync()));
@@ -110,6 +123,7 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
   let stopping: Promise<void> | null = null;
   const stop = async (): Promise<void> => {
     for (const t of timers) clearInterval(t);
+    await backingUp;
     // Finalise open tracks before anything closes: what was seen is written, not dropped.
     if (live) await live.stop();
     try {

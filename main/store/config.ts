@@ -17,6 +17,8 @@ export const DEFAULT_CONFIG = {
   detection_tiles: false,
   /** The desktop app opens as the locked enrollment kiosk (as with --kiosk). */
   kiosk: false,
+  /** Daily encrypted backups made by the running engine (see backup/schedule.ts). */
+  backup_schedule: { enabled: false, folder: null as string | null, keep: 7, hour: 2 },
 };
 
 export type ConfigKey = keyof typeof DEFAULT_CONFIG;
