@@ -116,7 +116,7 @@ describe('backup while a camera runs, then restore', () => {
 
     const altered = join(work, 'altered.vbak');
     const bytes = readFileSync(file);
-    bytes[bytes.length - 1000] ^= 0x01;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 1000) ^ 0x01, bytes.length - 1000);
     writeFileSync(altered, bytes);
     const a = await vigil(['restore', altered, '--data-dir', join(work, 'altered')], {
       VIGIL_PASSPHRASE: PASSPHRASE,
