@@ -1,6 +1,8 @@
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createBackup, restoreBackup } from '../backup/archive.js';
 import { Engine } from '../engine/engine.js';
+import { metricsToken, metricsTokenPath } from '../metrics/endpoint.js';
 import { readKeyFile } from '../privacy/key-file.js';
 import { VigilError } from '../errors.js';
 import { verifyAudit } from '../store/audit.js';
@@ -68,4 +70,15 @@ export async function runRestore(
   } finally {
     engine.close();
   }
+}
+
+/** `vigil metrics token [--rotate]`: what a Prometheus scrape job sends as its bearer token. */
+export async function runMetricsToken(g: GlobalOptions, args: string[], rotate: boolean): Promise<number> {
+  if (args[0] !== 'token') throw new UsageError('metrics takes one subcommand: token [--rotate]');
+  mkdirSync(g.dataDir, { recursive: true, mode: 0o700 });
+  const token = metricsToken(g.dataDir, rotate);
+  g.out.result({ token, file: metricsTokenPath(g.dataDir) }, () =>
+    rotate ? `${token}\n(rotated: the old token is refused from now on)` : token,
+  );
+  return 0;
 }

@@ -8,6 +8,8 @@ import { Engine } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
 import { startRuntime } from '../engine/runtime.js';
 import { VigilError } from '../errors.js';
+import { metricsHandler, metricsToken, metricsTokenPath } from '../metrics/endpoint.js';
+import { EngineMetrics } from '../metrics/metrics.js';
 import { VigilServer } from '../serve/server.js';
 import { newToken, readServeInfo, removeServeInfo, writeServeInfo } from '../serve/session-file.js';
 import { findFfmpeg } from '../source/ffmpeg.js';
@@ -49,10 +51,12 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
   }
   // Events flow to consoles once the server exists (it needs the running pipeline first).
   const sink: { server?: VigilServer } = {};
+  const metrics = new EngineMetrics(g.dataDir);
   const runtime = await startRuntime(engine, {
     pack: g.pack,
     dataDir: g.dataDir,
     ffmpeg,
+    metrics,
     onEvent: (e) => sink.server?.broadcast(e),
   });
   const token = newToken();
@@ -64,8 +68,11 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
     rendererDir: join(packageRoot(), 'dist', 'renderer'),
     pack: g.pack,
     version: packageVersion(),
+    metrics: metricsHandler(metrics, g.dataDir),
   });
   sink.server = server;
+  // Made before the first scrape, so the file exists to be copied into Prometheus's configuration.
+  metricsToken(g.dataDir);
   const bound = await server.listen();
   writeServeInfo(g.dataDir, {
     pid: process.pid,
@@ -75,6 +82,9 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
     started_at: new Date().toISOString(),
   });
   process.stdout.write(`listening on http://${host}:${bound}\n`);
+  process.stdout.write(
+    `metrics: GET http://${host}:${bound}/metrics with the bearer token in ${metricsTokenPath(g.dataDir)} (vigil metrics token)\n`,
+  );
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGTERM', stop);

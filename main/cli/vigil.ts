@@ -4,7 +4,7 @@ import { resolveDataDir } from '../config/data-dir.js';
 import { passphraseFromEnvironment } from '../privacy/keys.js';
 import { fail, makeOut, UsageError, type Out } from './output.js';
 import { runAlerts, runConfig } from './alerts-command.js';
-import { runBackup, runRestore } from './backup-command.js';
+import { runBackup, runMetricsToken, runRestore } from './backup-command.js';
 import { runCameras } from './cameras-command.js';
 import { runDoctor } from './doctor.js';
 import { runAppearances, runCameraStatus, runEvents, runServe } from './serve-command.js';
@@ -36,6 +36,7 @@ Commands:
   users add NAME --role ROLE | list | passwd NAME | remove NAME         console accounts (password: --password-file F, $VIGIL_USER_PASSWORD or stdin)
   backup --out FILE                                                     encrypted online backup of the store, keys and audit anchor
   restore FILE --data-dir DIR [--device-key F]                          restore a backup into an empty folder and verify it
+  metrics token [--rotate]                                              the read-only bearer token of GET /metrics (Prometheus)
 
 Options for every command:
   --data-dir DIR   data folder (default: $VIGIL_DATA_DIR, else the OS user-data folder)
@@ -84,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
       role: { type: 'string' },
       'password-file': { type: 'string' },
       'device-key': { type: 'string' },
+      rotate: { type: 'boolean', default: false },
     },
   });
   const [command, ...rest] = positionals;
@@ -143,6 +145,8 @@ async function main(argv: string[]): Promise<number> {
       return runAudit(g, rest);
     case 'models':
       return runModels(g, rest, values['accept-non-commercial']);
+    case 'metrics':
+      return runMetricsToken(g, rest, values.rotate);
     case 'backup':
       return runBackup(g, values.out);
     case 'restore':

@@ -106,6 +106,11 @@ export class InferencePool implements Analyzer {
   }
 
   /** Waits for requests in flight, lets each worker release its sessions, then ends it. */
+  /** Requests sent to the workers and not yet answered. */
+  get pending(): number {
+    return this.workers.reduce((n, w) => n + w.pending.size, 0);
+  }
+
   async close(): Promise<void> {
     await Promise.all(
       this.workers.map(async (w) => {

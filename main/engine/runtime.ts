@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { runScheduledBackup } from '../backup/schedule.js';
 import { describeError } from '../errors.js';
 import { log } from '../log.js';
+import type { EngineMetrics } from '../metrics/metrics.js';
 import { AlertEngine } from '../notify/alerts.js';
 import { channelsFrom } from '../notify/channels.js';
 import { findFfmpeg, type FfmpegLocation } from '../source/ffmpeg.js';
@@ -20,6 +21,8 @@ export interface RuntimeOptions {
   ffmpeg?: FfmpegLocation | null;
   /** How often stats are emitted; 5 s like `vigil serve`. */
   statsMs?: number;
+  /** Prometheus metrics (`GET /metrics`): the pipeline's analyzer is timed and its frames counted. */
+  metrics?: EngineMetrics;
   /** How often a due scheduled backup is looked for (backup_schedule); 15 min. */
   backupCheckMs?: number;
 }
@@ -63,26 +66,34 @@ function every(ms: number, chore: string, fn: () => unknown): NodeJS.Timeout {
  * stop the cameras, which finalises open tracks, merge fragments, then deliver pending alerts.
  */
 export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promise<Runtime> {
+  const emit = (e: EngineEvent): void => {
+    opts.metrics?.observe(e);
+    opts.onEvent(e);
+  };
   const ffmpeg = opts.ffmpeg === undefined ? (findFfmpeg() ?? null) : opts.ffmpeg;
   const alerts = new AlertEngine(
     engine.db,
     channelsFrom(readConfig(engine.db, 'alert_channels')),
     readConfig(engine.db, 'alert_rules'),
   );
-  alerts.on('alert', (a) => opts.onEvent({ ...a, type: 'alert', alert_type: a.type }));
+  alerts.on('alert', (a) => emit({ ...a, type: 'alert', alert_type: a.type }));
 
   let pool: InferencePool | null = null;
   let pipeline: Pipeline | null = null;
   if (ffmpeg) {
     pool = defaultPool(opts.pack, opts.dataDir);
+    const metrics = opts.metrics;
     pipeline = new Pipeline(engine, {
       ffmpegPath: ffmpeg.path,
-      analyzer: pool,
+      analyzer: metrics ? metrics.wrapAnalyzer(pool) : pool,
       tiles: readConfig(engine.db, 'detection_tiles'),
+      ...(metrics ? { onFrameAnalysed: metrics.onFrameAnalysed.bind(metrics) } : {}),
     });
+    const running = pool;
+    metrics?.attach({ pipeline, queueDepth: () => running.pending });
     pipeline.on('event', (e) => {
       alerts.handle(e);
-      opts.onEvent(e);
+      emit(e);
     });
     try {
       await pipeline.start();
@@ -113,9 +124,9 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
     timers.push(every(2000, 'sync_cameras', () => live.sync()));
     timers.push(
       every(opts.statsMs ?? 5000, 'stats', () => {
-        opts.onEvent(live.stats());
+        emit(live.stats());
         // Status changes are sent as they happen; fps and last frame are refreshed with the stats.
-        for (const c of live.status()) opts.onEvent({ type: 'camera_status', ...c });
+        for (const c of live.status()) emit({ type: 'camera_status', ...c });
       }),
     );
   }

@@ -25,6 +25,8 @@ export interface ServerOptions {
   rendererDir: string;
   pack: string;
   version: string;
+  /** GET /metrics (Prometheus), behind its own read-only token; absent: 404. */
+  metrics?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 /** Requests and uploads (enrollment photos in base64) are bounded: 64 MiB a message. */
@@ -166,6 +168,7 @@ export class VigilServer {
   private async onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path === '/healthz') return json(res, 200, { ok: true });
+    if (path === '/metrics' && this.opts.metrics) return this.opts.metrics(req, res);
     if (path === '/api/rpc') {
       if (req.method !== 'POST') return json(res, 405, { error: 'POST only.' });
       return this.onRpc(req, res);
