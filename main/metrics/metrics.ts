@@ -74,7 +74,12 @@ export class EngineMetrics {
   });
 
   constructor(private readonly dataDir: string) {
-    const self = this;
+    // collect() runs with the metric as `this`; the engine's state is reached through these.
+    const status = () => this.pipeline?.status() ?? [];
+    const decoders = () => this.pipeline?.decoders() ?? [];
+    const decoderCpu = this.decoderCpu;
+    const queueDepth = () => this.queueDepth();
+    const dataDir = this.dataDir;
     new Gauge({
       name: 'vigil_camera_state',
       help: '1 for the state each camera is in, 0 for the others',
@@ -82,7 +87,7 @@ export class EngineMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const s of self.pipeline?.status() ?? [])
+        for (const s of status())
           for (const st of CAMERA_STATES) this.set({ camera: s.cameraId, state: st }, s.state === st ? 1 : 0);
       },
     });
@@ -93,7 +98,7 @@ export class EngineMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const s of self.pipeline?.status() ?? []) this.set({ camera: s.cameraId }, s.fps);
+        for (const s of status()) this.set({ camera: s.cameraId }, s.fps);
       },
     });
     // Totals kept by the camera sources themselves: exposed as counters, set at scrape time.
@@ -109,7 +114,7 @@ export class EngineMetrics {
         registers: [this.registry],
         collect() {
           this.reset();
-          for (const s of self.pipeline?.status() ?? []) this.inc({ camera: s.cameraId }, pick(s));
+          for (const s of status()) this.inc({ camera: s.cameraId }, pick(s));
         },
       });
     sourceCounter(
@@ -130,13 +135,13 @@ export class EngineMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const d of self.pipeline?.decoders() ?? []) {
+        for (const d of decoders()) {
           const cpu = cpuSeconds(d.pid);
           // A restarted decoder starts from zero: keep the total monotonic per camera.
-          if (cpu !== null) self.decoderCpu.set(`${d.cameraId}:${d.pid}`, cpu);
+          if (cpu !== null) decoderCpu.set(`${d.cameraId}:${d.pid}`, cpu);
         }
         const perCamera = new Map<string, number>();
-        for (const [k, v] of self.decoderCpu) {
+        for (const [k, v] of decoderCpu) {
           const cam = k.slice(0, k.lastIndexOf(':'));
           perCamera.set(cam, (perCamera.get(cam) ?? 0) + v);
         }
@@ -148,7 +153,7 @@ export class EngineMetrics {
       help: 'Inference requests waiting in or running on the worker pool',
       registers: [this.registry],
       collect() {
-        this.set(self.queueDepth());
+        this.set(queueDepth());
       },
     });
     new Gauge({
@@ -159,7 +164,7 @@ export class EngineMetrics {
         let n = 0;
         for (const f of [DB_FILE, `${DB_FILE}-wal`]) {
           try {
-            n += statSync(join(self.dataDir, f)).size;
+            n += statSync(join(dataDir, f)).size;
           } catch {
             // No WAL at this moment.
           }
