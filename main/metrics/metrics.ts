@@ -79,7 +79,6 @@ export class EngineMetrics {
     const decoders = () => this.pipeline?.decoders() ?? [];
     const decoderCpu = this.decoderCpu;
     const queueDepth = () => this.queueDepth();
-    const dataDir = this.dataDir;
     new Gauge({
       name: 'vigil_camera_state',
       help: '1 for the state each camera is in, 0 for the others',
