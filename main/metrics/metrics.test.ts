@@ -208,3 +208,16 @@ describe('the strict exposition parser', () => {
     ).toBe(1500);
   });
 });
+
+describe('the example Grafana dashboard', () => {
+  it('queries only metrics the engine exposes', async () => {
+    const dash = JSON.parse(readFileSync(join(packageRoot(), 'assets', 'grafana', 'vigil.json'), 'utf8')) as {
+      panels: { targets: { expr: string }[] }[];
+    };
+    const { EngineMetrics } = await import('./metrics.js');
+    const families = parseExposition((await new EngineMetrics(tmpdir()).render()).body).types;
+    const used = dash.panels.flatMap((p) => p.targets.flatMap((t) => t.expr.match(/vigil_[a-z_]+/g) ?? []));
+    expect(used.length).toBeGreaterThan(10);
+    for (const name of used) expect(families.has(name.replace(/_(bucket|sum|count)$/, ''))).toBe(true);
+  });
+});
