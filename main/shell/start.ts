@@ -1,7 +1,5 @@
 #!/usr/bin/env node
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -10,6 +8,7 @@ import { describeError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { passphraseFromEnvironment } from '../privacy/keys.js';
 import { findFfmpeg } from '../source/ffmpeg.js';
+import { electronBinaryPath } from '../packaging/electron-binary.js';
 import { openBrowser } from './start-open.js';
 
 /**
@@ -19,15 +18,7 @@ import { openBrowser } from './start-open.js';
  */
 
 /** The Electron executable, or null when the package was installed without its binary. */
-export function electronBinary(): string | null {
-  try {
-    // The electron package's main export is the binary's path; it throws without path.txt.
-    const p = createRequire(import.meta.url)('electron') as unknown;
-    return typeof p === 'string' && existsSync(p) ? p : null;
-  } catch {
-    return null;
-  }
-}
+export const electronBinary = electronBinaryPath;
 
 /** A data folder for the demo beside the real one, so demo people never mix with a site's. */
 function demoDataDir(): string {
