@@ -8,6 +8,7 @@ import { Engine } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
 import { startRuntime } from '../engine/runtime.js';
 import { VigilError } from '../errors.js';
+import { attachLogFile } from '../logs/log-file.js';
 import { metricsHandler, metricsToken, metricsTokenPath } from '../metrics/endpoint.js';
 import { EngineMetrics } from '../metrics/metrics.js';
 import { VigilServer } from '../serve/server.js';
@@ -37,6 +38,8 @@ export async function runServe(g: GlobalOptions, opts: { port?: string; host?: s
       'INVALID_ARGUMENT',
       'ffmpeg was not found: install it (apt-get install ffmpeg) or set VIGIL_FFMPEG.',
     );
+  // Structured log, rotated and size-capped, in the data folder (the console's Settings → Logs).
+  attachLogFile(g.dataDir);
   const passphrase = g.passphrase();
   const engine = Engine.open({
     dataDir: g.dataDir,

@@ -45,6 +45,10 @@ export const methods = {
     input: z.object({ current: z.string().max(256), next: z.string().min(1).max(256) }).strict(),
   },
   'system.info': { permission: null, input: z.object({}).strict() },
+  'system.logProblems': {
+    permission: 'settings.manage',
+    input: z.object({ limit: z.number().int().min(1).max(200).optional() }).strict(),
+  },
 
   // Cameras
   'cameras.list': { permission: 'live.view', input: z.object({}).strict() },
@@ -460,6 +464,14 @@ export interface Ok {
   ok: true;
 }
 
+/** A warning or error from the engine's log file (DATA_DIR/vigil.log), newest first. */
+export interface LogProblem {
+  t: string;
+  level: 'warn' | 'error';
+  event: string;
+  fields: Record<string, string | number | boolean | null>;
+}
+
 export interface Results {
   'auth.status': AuthStatus;
   'auth.setup': LoginResult;
@@ -467,6 +479,7 @@ export interface Results {
   'auth.logout': Ok;
   'auth.changePassword': Ok;
   'system.info': SystemInfo;
+  'system.logProblems': LogProblem[];
   'cameras.list': CameraView[];
   'cameras.add': CameraView;
   'cameras.update': CameraView;

@@ -132,6 +132,9 @@ describe('GET /metrics on vigil serve', () => {
     expect((await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${machine}` } })).status).toBe(
       401,
     );
+    // Refusals land in the data folder's log file, which vigil serve writes.
+    const logged = readFileSync(join(dir, 'vigil.log'), 'utf8');
+    expect(logged).toMatch(/"event":"metrics_refused"/);
     // And the metrics token opens nothing else.
     const api = await fetch(`${base}/api/cameras/status`, {
       headers: { authorization: `Bearer ${token()}` },

@@ -4,6 +4,7 @@ import { alertsHandlers } from './alerts.js';
 import { authHandlers } from './auth.js';
 import { camerasHandlers } from './cameras.js';
 import { dashboardHandlers } from './dashboard.js';
+import { logsHandlers } from './logs.js';
 import { membersHandlers } from './members.js';
 import { reportsHandlers } from './reports.js';
 import { subjectsHandlers } from './subjects.js';
@@ -20,4 +21,5 @@ export const handlers: Handlers = {
   ...reportsHandlers,
   ...adminHandlers,
   ...subjectsHandlers,
+  ...logsHandlers,
 };

@@ -13,10 +13,11 @@ import { ErrorState, Loading } from '../components/states.js';
 import { useCall } from '../hooks/useCall.js';
 import { CamerasTab } from './settings/CamerasTab.js';
 import { ChannelsTab } from './settings/ChannelsTab.js';
+import { LogsTab } from './settings/LogsTab.js';
 import { Section } from './settings/parts.js';
 import { RecognitionTab } from './settings/RecognitionTab.js';
 
-const TABS = ['cameras', 'recognition', 'channels', 'models', 'data'] as const;
+const TABS = ['cameras', 'recognition', 'channels', 'models', 'data', 'logs'] as const;
 type TabId = (typeof TABS)[number];
 const LABEL: Record<TabId, string> = {
   cameras: 'Cameras',
@@ -24,6 +25,7 @@ const LABEL: Record<TabId, string> = {
   channels: 'Alert channels',
   models: 'Models',
   data: 'Data',
+  logs: 'Logs',
 };
 
 export default function SettingsPage() {
@@ -63,6 +65,7 @@ export default function SettingsPage() {
         {tab === 'channels' && needsSettings((s) => <ChannelsTab settings={s} />)}
         {tab === 'models' && needsSettings((s) => <ModelsTab settings={s} />)}
         {tab === 'data' && needsSettings((s) => <DataTab settings={s} />)}
+        {tab === 'logs' && <LogsTab />}
       </Box>
     </Box>
   );
