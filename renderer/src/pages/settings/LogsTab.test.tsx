@@ -26,7 +26,7 @@ it("lists the engine's recent errors and warnings", async () => {
 });
 
 it('says when nothing was logged', async () => {
-  const problems: LogProblem[] = []);
+  handle('system.logProblems', () => []);
   render(<LogsTab />);
   expect(await screen.findByText('No errors or warnings logged.')).toBeTruthy();
 });
