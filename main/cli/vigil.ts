@@ -6,6 +6,7 @@ import { fail, makeOut, UsageError, type Out } from './output.js';
 import { runAlerts, runConfig } from './alerts-command.js';
 import { runBackup, runMetricsToken, runRestore } from './backup-command.js';
 import { runCameras } from './cameras-command.js';
+import { runDiscover } from './discover-command.js';
 import { runDoctor } from './doctor.js';
 import { runAppearances, runCameraStatus, runEvents, runServe } from './serve-command.js';
 import { runModels } from './models-command.js';
@@ -23,6 +24,7 @@ Commands:
   unknowns list | dismiss ID | crop ID --out FILE                       list unknown persons, close one, decrypt its face crop
   cameras add --id ID --name NAME --url URL [--location L] [--loop]     add a camera (rtsp://, http(s)://, file:// or a path)
   cameras list | remove ID | status                                     list, remove cameras; live status from a running server
+  cameras discover [--timeout MS] [--user U --password-file F]          ONVIF cameras on the network (WS-Discovery) and their stream URIs
   serve [--port P] [--host H]                                           run the engine headless and serve the console (browser)
   events --follow                                                       stream a running server's events
   appearances [--since T]                                               the appearance log
@@ -86,6 +88,8 @@ async function main(argv: string[]): Promise<number> {
       'password-file': { type: 'string' },
       'device-key': { type: 'string' },
       rotate: { type: 'boolean', default: false },
+      timeout: { type: 'string' },
+      user: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -128,6 +132,12 @@ async function main(argv: string[]): Promise<number> {
       return runAppearances(g, values.since);
     case 'cameras':
       if (rest[0] === 'status') return runCameraStatus(g);
+      if (rest[0] === 'discover')
+        return runDiscover(g, {
+          timeout: values.timeout,
+          user: values.user,
+          passwordFile: values['password-file'],
+        });
       return runCameras(g, rest, {
         id: values.id,
         name: values.name,
