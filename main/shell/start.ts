@@ -74,8 +74,19 @@ async function headless(args: string[]): Promise<number> {
     }
   }
   const cli = join(packageRoot(), 'dist', 'main', 'cli', 'vigil.js');
-  const child = spawn(process.execPath, [cli, ...serveArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+  // Its own process group (POSIX): Ctrl-C reaches this process only, and is passed on once. A
+  // second SIGINT during serve's orderly shutdown would end it before open tracks are written.
+  const child = spawn(process.execPath, [cli, ...serveArgs], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: process.platform !== 'win32',
+  });
+  let forwarded = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.on(signal, () => {
+      if (forwarded) return;
+      forwarded = true;
+      child.kill(signal);
+    });
   // Everything serve prints (the URL, the first-run code) is passed on; the URL is also opened.
   createInterface({ input: child.stdout }).on('line', (line) => {
     process.stdout.write(`${line}\n`);
