@@ -13,6 +13,7 @@ import { verifyAudit } from '../store/audit.js';
 import { writeConfig } from '../store/config.js';
 import { listMembers } from '../store/members.js';
 import { listUnknowns } from '../store/unknowns.js';
+import { restoreBackup } from './archive.js';
 import { runScheduledBackup } from './schedule.js';
 
 const CLI = join(packageRoot(), 'dist', 'main', 'cli', 'vigil.js');
@@ -153,5 +154,17 @@ describe('backup while a camera runs, then restore', () => {
       'vigil-backup-2026-01-03.vbak',
       'vigil-backup-2026-01-04.vbak',
     ]);
+    // Made on the backup thread with its own read-only connection: a complete, restorable backup.
+    const target = join(work, 'from-schedule');
+    await restoreBackup(join(folder, 'vigil-backup-2026-01-04.vbak'), target, { passphrase: PASSPHRASE });
+    const restored = Engine.open({ dataDir: target, passphrase: PASSPHRASE });
+    try {
+      expect(listMembers(restored.db).map((m) => m.member_id)).toEqual(
+        listMembers(engine.db).map((m) => m.member_id),
+      );
+      expect(verifyAudit(restored.db).ok).toBe(true);
+    } finally {
+      restored.close();
+    }
   }, 60_000);
 });

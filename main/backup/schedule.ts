@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import type { Engine } from '../engine/engine.js';
 import { log } from '../log.js';
 import { readConfig } from '../store/config.js';
-import { createBackup } from './archive.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { VigilError } from '../errors.js';
+import { packageRoot } from '../paths.js';
+import type { BackupResult } from './archive.js';
+import type { BackupJob } from './backup-worker.js';
 
 /** The `backup_schedule` setting: one backup a day from `hour` (local time), the newest `keep` kept. */
 export interface BackupSchedule {
@@ -15,6 +21,38 @@ export interface BackupSchedule {
 }
 
 const NAME = /^vigil-backup-(\d{4}-\d{2}-\d{2})\.vbak$/;
+
+function workerScript(): string {
+  const here = fileURLToPath(import.meta.url);
+  // Under the test runner this module is TypeScript; the worker must be the built JavaScript.
+  const js = here.endsWith('.ts')
+    ? join(packageRoot(), 'dist', 'main', 'backup', 'backup-worker.js')
+    : here.replace(/schedule\.js$/, 'backup-worker.js');
+  if (!existsSync(js)) throw new Error(`backup worker not built: ${js} (run npm run build)`);
+  return js;
+}
+
+/** createBackup on a thread of its own with its own read-only connection (see backup-worker.ts). */
+export function backupInWorker(engine: Engine, dataDir: string, out: string): Promise<BackupResult> {
+  const job: BackupJob = {
+    dataDir,
+    masterKey: new Uint8Array(engine.masterKey),
+    recognizerId: engine.recognizer.id,
+    embeddingDim: Number(engine.recognizer.output.size),
+    out,
+  };
+  return new Promise((resolve, reject) => {
+    const w = new Worker(workerScript(), { workerData: job });
+    job.masterKey.fill(0);
+    w.once('message', (m: { ok: true; result: BackupResult } | { ok: false; error: string }) =>
+      m.ok ? resolve(m.result) : reject(new VigilError('DATA_DIR', m.error)),
+    );
+    w.once('error', (e) => reject(new VigilError('DATA_DIR', `The backup thread failed: ${e.message}`)));
+    w.once('exit', (code) => {
+      if (code !== 0) reject(new VigilError('DATA_DIR', `The backup thread stopped (exit ${code}).`));
+    });
+  });
+}
 
 function day(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -42,7 +80,7 @@ export async function runScheduledBackup(
   const existing = readdirSync(folder).filter((f) => NAME.test(f));
   let written: string | null = null;
   if (!existing.includes(today)) {
-    const r = await createBackup(engine.db, dataDir, engine.masterKey, join(folder, today));
+    const r = await backupInWorker(engine, dataDir, join(folder, today));
     log('info', 'backup_written', { file: r.file, bytes: r.bytes });
     existing.push(today);
     written = r.file;
