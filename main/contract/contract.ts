@@ -85,6 +85,17 @@ export const methods = {
     permission: 'cameras.manage',
     input: z.object({ url: z.string().min(1).max(2000) }).strict(),
   },
+  /** ONVIF cameras on the local network (WS-Discovery); with credentials, their RTSP stream URIs. */
+  'cameras.discover': {
+    permission: 'cameras.manage',
+    input: z
+      .object({
+        timeout_ms: z.number().int().min(500).max(10_000).optional(),
+        username: z.string().max(200).optional(),
+        password: z.string().max(200).optional(),
+      })
+      .strict(),
+  },
 
   // Members
   'members.list': {
@@ -317,6 +328,15 @@ export interface CameraView {
   detections_today: number;
 }
 
+export interface DiscoveredCameraView {
+  urn: string;
+  name: string | null;
+  hardware: string | null;
+  xaddrs: string[];
+  streams?: { profile: string; uri: string }[];
+  error?: string;
+}
+
 export interface CameraTestResult {
   ok: boolean;
   message: string;
@@ -485,6 +505,7 @@ export interface Results {
   'cameras.update': CameraView;
   'cameras.remove': Ok;
   'cameras.test': CameraTestResult;
+  'cameras.discover': DiscoveredCameraView[];
   'members.list': { total: number; items: MemberView[] };
   'members.get': { member: MemberView; appearances: AppearanceView[] };
   'members.checkPhoto': PhotoCheck;

@@ -1,5 +1,14 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sessionUser } from '../accounts/sessions.js';
+import { Api } from '../api/dispatch.js';
+import type { DiscoveredCameraView } from '../contract/contract.js';
+import { handlers } from '../api/handlers/index.js';
+import { Engine } from '../engine/engine.js';
+import { testContext } from '../testing/api-context.js';
 import { discoverCameras, parseProbeMatch } from './discover.js';
 
 const GROUP = '239.255.255.250';
@@ -60,6 +69,30 @@ describe('ONVIF WS-Discovery', () => {
       hardware: 'LoopCam-1',
       xaddrs: ['http://127.0.0.1:18080/onvif/device_service'],
     });
+  });
+
+  it('is offered to the console as cameras.discover (administrators), audited', async () => {
+    const engine = Engine.open({ dataDir: mkdtempSync(join(tmpdir(), 'vigil-discover-')) });
+    try {
+      const api = new Api(handlers);
+      const admin = await api.call(testContext(engine, sessionUser('a', 'admin')), {
+        method: 'cameras.discover',
+        params: { timeout_ms: 1000 },
+      });
+      const found = (admin.ok ? admin.result : []) as DiscoveredCameraView[];
+      expect(found.some((c) => c.name === 'Loop Door Cam')).toBe(true);
+      const viewer = await api.call(testContext(engine, sessionUser('v', 'viewer')), {
+        method: 'cameras.discover',
+        params: {},
+      });
+      expect(viewer.ok ? 'OK' : viewer.error.code).toBe('FORBIDDEN');
+      const rows = engine.db
+        .prepare("SELECT details FROM audit_log WHERE action = 'cameras_discovered'")
+        .all();
+      expect(rows).toHaveLength(1);
+    } finally {
+      engine.close();
+    }
   });
 
   it('skips answers that are not usable probe matches', () => {
