@@ -73,7 +73,8 @@ describe('npm start without Electron', () => {
   });
 });
 
-describe.skipIf(!findFfmpeg())('npm start -- --demo', () => {
+// Under CI a missing ffmpeg fails the test (npm start -- --demo refuses with its sentence).
+describe.skipIf(!findFfmpeg() && process.env.CI !== 'true')('npm start -- --demo', () => {
   it('shows a recognised member and a stranger (with its alert) within 60 s', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-demo-'));
     const { url } = start(['--demo'], dir);
