@@ -103,7 +103,9 @@ async function headless(args: string[]): Promise<number> {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const electron = electronBinary();
+  // The demo runs headless even where Electron is installed: its folder is device-keyed, which the
+  // desktop app (master key in the OS key store) does not open.
+  const electron = args.includes('--demo') ? null : electronBinary();
   if (electron) {
     const env = { ...process.env };
     // Set, it would make Electron a plain Node and skip the app.
@@ -114,7 +116,9 @@ async function main(): Promise<void> {
     return;
   }
   process.stdout.write(
-    'Electron is not installed on this machine, so the console runs in your browser instead, served by the same engine headless.\n',
+    args.includes('--demo')
+      ? 'The demo runs the engine headless and serves the console to your browser.\n'
+      : 'Electron is not installed on this machine, so the console runs in your browser instead, served by the same engine headless.\n',
   );
   process.exitCode = await headless(args);
 }
