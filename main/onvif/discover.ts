@@ -97,6 +97,13 @@ export async function streamUris(
 ): Promise<{ profile: string; uri: string }[]> {
   const url = new URL(xaddr);
   const cam = await new Promise<onvif.Cam>((resolve, reject) => {
+    // Some cameras answer in ways the library cannot finish with (it throws inside its own
+    // callbacks and never calls back): give up with a sentence instead of waiting for ever.
+    const timer = setTimeout(
+      () =>
+        reject(new VigilError('NOT_FOUND', `The camera at ${url.host} did not finish answering in time.`)),
+      timeoutMs * 3,
+    );
     const c: onvif.Cam = new onvif.Cam(
       {
         hostname: url.hostname,
@@ -107,15 +114,14 @@ export async function streamUris(
           ? { username: credentials.username, password: credentials.password ?? '' }
           : {}),
       },
-      (err) =>
-        err
-          ? reject(
-              new VigilError(
-                'AUTH_FAILED',
-                `The camera at ${url.host} refused the connection: ${err.message}`,
-              ),
-            )
-          : resolve(c),
+      (err) => {
+        clearTimeout(timer);
+        if (err)
+          reject(
+            new VigilError('AUTH_FAILED', `The camera at ${url.host} refused the connection: ${err.message}`),
+          );
+        else resolve(c);
+      },
     );
   });
   const out: { profile: string; uri: string }[] = [];
