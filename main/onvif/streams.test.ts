@@ -25,4 +25,20 @@ describe('ONVIF stream URIs', () => {
       /The camera at 127\.0\.0\.1:\d+ refused the connection/,
     );
   });
+
+  it('gives up with a sentence when a camera answers in a way the library cannot finish', async () => {
+    const odd = new FakeOnvifDevice(
+      'operator',
+      [{ token: 'main', name: 'Main', uri: 'rtsp://127.0.0.1/x' }],
+      false,
+    );
+    const at = await odd.start();
+    try {
+      await expect(streamUris(at, { username: 'operator', password: 'secret' }, 300)).rejects.toThrow(
+        /did not finish answering in time/,
+      );
+    } finally {
+      await odd.close();
+    }
+  });
 });

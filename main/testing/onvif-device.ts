@@ -13,6 +13,8 @@ export class FakeOnvifDevice {
   constructor(
     private readonly user: string,
     private readonly profiles: { token: string; name: string; uri: string }[],
+    /** False: profiles without a video encoder, as some cameras send (the library stalls on them). */
+    private readonly encoder = true,
   ) {}
 
   private envelope(body: string): string {
@@ -59,7 +61,7 @@ export class FakeOnvifDevice {
           `<trt:GetProfilesResponse>${this.profiles
             .map(
               (p) =>
-                `<trt:Profiles token="${p.token}" fixed="true"><tt:Name>${p.name}</tt:Name><tt:VideoSourceConfiguration token="vsc0"><tt:Name>vsc</tt:Name><tt:UseCount>1</tt:UseCount><tt:SourceToken>vs0</tt:SourceToken><tt:Bounds x="0" y="0" width="1920" height="1080"/></tt:VideoSourceConfiguration><tt:VideoEncoderConfiguration token="vec-${p.token}"><tt:Name>enc</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>H264</tt:Encoding><tt:Resolution><tt:Width>1920</tt:Width><tt:Height>1080</tt:Height></tt:Resolution></tt:VideoEncoderConfiguration></trt:Profiles>`,
+                `<trt:Profiles token="${p.token}" fixed="true"><tt:Name>${p.name}</tt:Name><tt:VideoSourceConfiguration token="vsc0"><tt:Name>vsc</tt:Name><tt:UseCount>1</tt:UseCount><tt:SourceToken>vs0</tt:SourceToken><tt:Bounds x="0" y="0" width="1920" height="1080"/></tt:VideoSourceConfiguration>${!this.encoder ? '' : `<tt:VideoEncoderConfiguration token="vec-${p.token}"><tt:Name>enc</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>H264</tt:Encoding><tt:Resolution><tt:Width>1920</tt:Width><tt:Height>1080</tt:Height></tt:Resolution></tt:VideoEncoderConfiguration>`}</trt:Profiles>`,
             )
             .join('')}</trt:GetProfilesResponse>`,
         ),
