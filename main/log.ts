@@ -13,9 +13,24 @@ export function setLogLevel(level: LogLevel): void {
 
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
+/** A second destination (the data folder's log file, see logs/log-file.ts) with its own level. */
+export interface LogSink {
+  level: LogLevel;
+  write(line: string): void;
+}
+let sink: LogSink | null = null;
+
+export function setLogSink(s: LogSink | null): void {
+  sink = s;
+}
+
 export function log(level: LogLevel, event: string, fields: LogFields = {}): void {
-  if (order[level] < order[threshold]) return;
-  process.stderr.write(JSON.stringify({ t: new Date().toISOString(), level, event, ...fields }) + '\n');
+  const toStderr = order[level] >= order[threshold];
+  const toSink = !!sink && order[level] >= order[sink.level];
+  if (!toStderr && !toSink) return;
+  const line = JSON.stringify({ t: new Date().toISOString(), level, event, ...fields }) + '\n';
+  if (toStderr) process.stderr.write(line);
+  if (toSink) sink!.write(line);
 }
 
 /** Strips user:password from a URL so a camera address can be logged. */

@@ -1,9 +1,10 @@
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError } from '../errors.js';
 import { loadManifest, modelById, packByName, param } from '../models/manifest.js';
 import { locateModel, resolveModel } from '../models/resolve.js';
 import { loadLiveness, loadModels } from '../models/zoo.js';
+import { gpuProviders, type GpuProviderReport } from '../runtime/gpu.js';
 import { executionProvider, threadsPerSession } from '../runtime/session.js';
 import { ffmpegCapabilities, findFfmpeg } from '../source/ffmpeg.js';
 import { verifyAudit } from '../store/audit.js';
@@ -89,6 +90,20 @@ export async function runDoctor(g: GlobalOptions): Promise<number> {
     detail: `${ep.provider}, ${threadsPerSession()} threads${ep.fallbackReason ? ` (${ep.fallbackReason})` : ''}`,
   });
 
+  // GPU providers, each tried with the pack's detector (a real model, no CPU fallback).
+  let gpu: GpuProviderReport[] = [];
+  const detector = models.find((m) => m.role === 'detector' && m.sha256_ok && m.path);
+  if (detector?.path) {
+    gpu = await gpuProviders(new Uint8Array(readFileSync(detector.path)));
+    for (const p of gpu)
+      checks.push({
+        name: `gpu ${p.provider}`,
+        // A missing GPU is not a failure: the CPU runs everything, only slower.
+        ok: true,
+        detail: p.fix ? `${p.detail}; to enable: ${p.fix}` : p.detail,
+      });
+  }
+
   const ff = findFfmpeg();
   const caps = ff ? ffmpegCapabilities(ff.path) : null;
   checks.push({
@@ -168,6 +183,7 @@ export async function runDoctor(g: GlobalOptions): Promise<number> {
       models,
       execution_provider: ep.provider,
       execution_provider_fallback: ep.fallbackReason ?? null,
+      gpu_providers: gpu,
       threads: threadsPerSession(),
       ffmpeg: ff ? { path: ff.path, origin: ff.origin, version: ff.version, ...caps } : null,
       data_dir: g.dataDir,

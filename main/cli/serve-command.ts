@@ -24,6 +24,9 @@ import {
   writeServeInfo,
   type ServeInfo,
 } from '../serve/session-file.js';
+import { attachLogFile } from '../logs/log-file.js';
+import { metricsHandler, metricsToken, metricsTokenPath } from '../metrics/endpoint.js';
+import { EngineMetrics } from '../metrics/metrics.js';
 import { findFfmpeg } from '../source/ffmpeg.js';
 import { listAppearances } from '../store/appearances.js';
 import { listCameras, publicCamera } from '../store/cameras.js';
@@ -96,6 +99,8 @@ export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<numb
       'INVALID_ARGUMENT',
       'ffmpeg was not found: install it (apt-get install ffmpeg) or set VIGIL_FFMPEG.',
     );
+  // Structured log, rotated and size-capped, in the data folder (the console's Settings → Logs).
+  attachLogFile(g.dataDir);
   const passphrase = g.passphrase();
   const engine = Engine.open({
     dataDir: g.dataDir,
@@ -111,10 +116,12 @@ export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<numb
   if (opts.auditForward) forwardAuditAnchor(engine.db, anchorForwarder(opts.auditForward));
   // Events flow to consoles once the server exists (it needs the running pipeline first).
   const sink: { server?: VigilServer } = {};
+  const metrics = new EngineMetrics(g.dataDir);
   const runtime = await startRuntime(engine, {
     pack: g.pack,
     dataDir: g.dataDir,
     ffmpeg,
+    metrics,
     onEvent: (e) => sink.server?.broadcast(e),
   });
   const token = newToken();
@@ -130,10 +137,13 @@ export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<numb
     allowedHosts: list(opts.allowHost),
     allowedOrigins: list(opts.allowOrigin),
     setupCode,
+    metrics: metricsHandler(metrics, g.dataDir),
     ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
   });
   sink.server = server;
   const stopKeepServing = keepServing();
+  // Made before the first scrape, so the file exists to be copied into Prometheus's configuration.
+  metricsToken(g.dataDir);
   const bound = await server.listen();
   writeServeInfo(g.dataDir, {
     pid: process.pid,
@@ -148,6 +158,9 @@ export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<numb
     process.stdout.write(
       `tls certificate${tls.selfSigned ? ' (self-signed)' : ''} sha256 fingerprint: ${tls.fingerprint}\n`,
     );
+  process.stdout.write(
+    `metrics: GET ${tls ? 'https' : 'http'}://${host}:${bound}/metrics with the bearer token in ${metricsTokenPath(g.dataDir)} (vigil metrics token)\n`,
+  );
   // Whoever started the server reads this to create the first administrator; nobody else can.
   const code = setupCode.current();
   if (code) process.stdout.write(`first-run code: ${code}\n`);

@@ -4,7 +4,9 @@ import { resolveDataDir } from '../config/data-dir.js';
 import { passphraseFromEnvironment } from '../privacy/keys.js';
 import { fail, makeOut, UsageError, type Out } from './output.js';
 import { runAlerts, runConfig } from './alerts-command.js';
+import { runBackup, runMetricsToken, runRestore } from './backup-command.js';
 import { runCameras } from './cameras-command.js';
+import { runDiscover } from './discover-command.js';
 import { runDoctor } from './doctor.js';
 import { runAppearances, runCameraStatus, runEvents, runServe } from './serve-command.js';
 import { runModels } from './models-command.js';
@@ -24,6 +26,7 @@ Commands:
   unknowns list | dismiss ID | crop ID --out FILE                       list unknown persons, close one, decrypt its face crop
   cameras add --id ID --name NAME --url URL [--location L] [--loop]     add a camera (rtsp://, http(s)://, file:// or a path)
   cameras list | remove ID | status                                     list, remove cameras; live status from a running server
+  cameras discover [--timeout MS] [--user U --password-file F]          ONVIF cameras on the network (WS-Discovery) and their stream URIs
   serve [--port P] [--host H]                                           run the engine headless and serve the console (browser)
         [--tls-cert F --tls-key F] [--allow-host NAMES] [--allow-origin URLS]   HTTPS (self-signed when --host is not loopback); extra names
         [--audit-forward syslog://HOST:PORT|URL]                      copy each audit-chain head to syslog or a webhook
@@ -37,6 +40,9 @@ Commands:
   consent record ID --text T | withdraw ID                              consent; withdrawing it erases the person's data
   audit verify                                                          check the audit log's hash chain (exit 1: tampered)
   users add NAME --role ROLE | list | passwd NAME | remove NAME         console accounts (password: --password-file F, $VIGIL_USER_PASSWORD or stdin)
+  backup --out FILE                                                     encrypted online backup of the store, keys and audit anchor
+  restore FILE --data-dir DIR [--device-key F]                          restore a backup into an empty folder and verify it
+  metrics token [--rotate]                                              the read-only bearer token of GET /metrics (Prometheus)
 
 Options for every command:
   --data-dir DIR   data folder (default: $VIGIL_DATA_DIR, else the OS user-data folder)
@@ -91,6 +97,10 @@ async function main(argv: string[]): Promise<number> {
       'password-file': { type: 'string' },
       far: { type: 'string' },
       apply: { type: 'boolean', default: false },
+      'device-key': { type: 'string' },
+      rotate: { type: 'boolean', default: false },
+      timeout: { type: 'string' },
+      user: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -143,6 +153,12 @@ async function main(argv: string[]): Promise<number> {
       return runAppearances(g, values.since);
     case 'cameras':
       if (rest[0] === 'status') return runCameraStatus(g);
+      if (rest[0] === 'discover')
+        return runDiscover(g, {
+          timeout: values.timeout,
+          user: values.user,
+          passwordFile: values['password-file'],
+        });
       return runCameras(g, rest, {
         id: values.id,
         name: values.name,
@@ -160,6 +176,15 @@ async function main(argv: string[]): Promise<number> {
       return runAudit(g, rest);
     case 'models':
       return runModels(g, rest, values['accept-non-commercial']);
+    case 'metrics':
+      return runMetricsToken(g, rest, values.rotate);
+    case 'backup':
+      return runBackup(g, values.out);
+    case 'restore':
+      return runRestore(g, rest, {
+        dataDirGiven: values['data-dir'] !== undefined,
+        deviceKey: values['device-key'],
+      });
     default:
       throw new UsageError(`unknown command "${command}"; run "vigil --help"`);
   }

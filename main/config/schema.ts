@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -75,6 +76,20 @@ export const settingsSchema = z
     dismissed_suppression_days: z.number().int().min(0).max(3650).default(30),
     /** The desktop app opens as the locked enrollment kiosk (as with --kiosk). */
     kiosk: z.boolean().default(false),
+    /** Daily encrypted backups made by the running engine (see backup/schedule.ts). */
+    backup_schedule: z
+      .object({
+        enabled: z.boolean(),
+        folder: z
+          .string()
+          .min(1)
+          .refine((f) => isAbsolute(f), 'must be an absolute path')
+          .nullable(),
+        keep: z.number().int().min(1).max(365),
+        hour: z.number().int().min(0).max(23),
+      })
+      .strict()
+      .default({ enabled: false, folder: null, keep: 7, hour: 2 }),
   })
   .strict();
 
@@ -94,6 +109,7 @@ export const EDITABLE_SETTINGS: readonly SettingKey[] = [
   'detection_tiles',
   'dismissed_suppression_days',
   'kiosk',
+  'backup_schedule',
 ];
 
 export const SETTING_DEFAULTS: StoredSettings = settingsSchema.parse({});

@@ -59,6 +59,10 @@ export const methods = {
     input: z.object({ current: z.string().max(256), next: z.string().min(1).max(256) }).strict(),
   },
   'system.info': { permission: null, input: z.object({}).strict() },
+  'system.logProblems': {
+    permission: 'settings.manage',
+    input: z.object({ limit: z.number().int().min(1).max(200).optional() }).strict(),
+  },
 
   // Cameras
   'cameras.list': { permission: 'live.view', input: z.object({}).strict() },
@@ -94,6 +98,17 @@ export const methods = {
   'cameras.test': {
     permission: 'cameras.manage',
     input: z.object({ url: z.string().min(1).max(2000) }).strict(),
+  },
+  /** ONVIF cameras on the local network (WS-Discovery); with credentials, their RTSP stream URIs. */
+  'cameras.discover': {
+    permission: 'cameras.manage',
+    input: z
+      .object({
+        timeout_ms: z.number().int().min(500).max(10_000).optional(),
+        username: z.string().max(200).optional(),
+        password: z.string().max(200).optional(),
+      })
+      .strict(),
   },
 
   // Members
@@ -395,6 +410,15 @@ export interface CameraView {
   last_error_at?: string | null;
 }
 
+export interface DiscoveredCameraView {
+  urn: string;
+  name: string | null;
+  hardware: string | null;
+  xaddrs: string[];
+  streams?: { profile: string; uri: string }[];
+  error?: string;
+}
+
 export interface CameraTestResult {
   ok: boolean;
   message: string;
@@ -618,6 +642,14 @@ export interface CalibrationView {
   applied: string | null;
 }
 
+/** A warning or error from the engine's log file (DATA_DIR/vigil.log), newest first. */
+export interface LogProblem {
+  t: string;
+  level: 'warn' | 'error';
+  event: string;
+  fields: Record<string, string | number | boolean | null>;
+}
+
 export interface Results {
   'auth.status': AuthStatus;
   'auth.setup': LoginResult;
@@ -625,11 +657,13 @@ export interface Results {
   'auth.logout': Ok;
   'auth.changePassword': Ok;
   'system.info': SystemInfo;
+  'system.logProblems': LogProblem[];
   'cameras.list': CameraView[];
   'cameras.add': CameraView;
   'cameras.update': CameraView;
   'cameras.remove': Ok;
   'cameras.test': CameraTestResult;
+  'cameras.discover': DiscoveredCameraView[];
   'members.list': { total: number; items: MemberView[] };
   'members.get': { member: MemberView; appearances: AppearanceView[] };
   'members.checkPhoto': PhotoCheck;

@@ -240,6 +240,11 @@ export class InferencePool extends EventEmitter<{ fault: [PoolFault] }> implemen
     return this.request({ op: 'embed', crops });
   }
 
+  /** Requests sent to the workers and not yet answered. */
+  get pending(): number {
+    return this.slots.reduce((n, w) => n + w.pending.size, 0);
+  }
+
   /** Waits for requests in flight, lets each worker release its sessions, then ends it. */
   async close(): Promise<void> {
     this.closing = true;

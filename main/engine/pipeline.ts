@@ -270,6 +270,13 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     return [...this.cameras.values()].map((c) => c.source?.pid).filter((p): p is number => p !== undefined);
   }
 
+  /** Decoder process ids by camera (metrics read their CPU time). */
+  decoders(): { cameraId: string; pid: number }[] {
+    return [...this.cameras.entries()].flatMap(([cameraId, c]) =>
+      c.source?.pid === undefined ? [] : [{ cameraId, pid: c.source.pid }],
+    );
+  }
+
   status() {
     return [...this.cameras.values()].flatMap((c) => (c.source ? [c.source.current] : []));
   }

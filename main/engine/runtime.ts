@@ -1,5 +1,8 @@
 import type Database from 'better-sqlite3';
+import { runScheduledBackup } from '../backup/schedule.js';
+import { describeError } from '../errors.js';
 import { log } from '../log.js';
+import type { EngineMetrics } from '../metrics/metrics.js';
 import { AlertEngine } from '../notify/alerts.js';
 import { channelsFrom } from '../notify/channels.js';
 import { findFfmpeg, type FfmpegLocation } from '../source/ffmpeg.js';
@@ -19,6 +22,10 @@ export interface RuntimeOptions {
   ffmpeg?: FfmpegLocation | null;
   /** How often stats are emitted; 5 s like `vigil serve`. */
   statsMs?: number;
+  /** Prometheus metrics (`GET /metrics`): the pipeline's analyzer is timed and its frames counted. */
+  metrics?: EngineMetrics;
+  /** How often a due scheduled backup is looked for (backup_schedule); 15 min. */
+  backupCheckMs?: number;
 }
 
 export interface Runtime {
@@ -64,13 +71,17 @@ function every(ms: number, chore: string, fn: () => unknown): NodeJS.Timeout {
  * stop the cameras, which finalises open tracks, merge fragments, then deliver pending alerts.
  */
 export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promise<Runtime> {
+  const emit = (e: EngineEvent): void => {
+    opts.metrics?.observe(e);
+    opts.onEvent(e);
+  };
   const ffmpeg = opts.ffmpeg === undefined ? (findFfmpeg() ?? null) : opts.ffmpeg;
   const settings = engine.settings;
   // The store may have changed since the engine opened (a CLI write): start from what is stored now.
   settings.refresh();
   const initial = settings.current;
   const alerts = new AlertEngine(engine.db, channelsFrom(initial.alert_channels), initial.alert_rules);
-  alerts.on('alert', (a) => opts.onEvent({ ...a, type: 'alert', alert_type: a.type }));
+  alerts.on('alert', (a) => emit({ ...a, type: 'alert', alert_type: a.type }));
 
   let pool: InferencePool | null = null;
   let pipeline: Pipeline | null = null;
@@ -78,15 +89,19 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
     pool = defaultPool(opts.pack, opts.dataDir);
     // A replaced worker is the pool's business; people learn that it happened, once per cooldown.
     pool.on('fault', (f) => alerts.raiseSystemError(`inference:${f.kind}`, f.message));
+    const metrics = opts.metrics;
     pipeline = new Pipeline(engine, {
       ffmpegPath: ffmpeg.path,
-      analyzer: pool,
+      analyzer: metrics ? metrics.wrapAnalyzer(pool) : pool,
       tiles: initial.detection_tiles,
+      ...(metrics ? { onFrameAnalysed: metrics.onFrameAnalysed.bind(metrics) } : {}),
     });
+    const running = pool;
+    metrics?.attach({ pipeline, queueDepth: () => running.pending });
     pipeline.on('event', (e) => {
       alerts.handle(e);
       // System alerts reach listeners through the alert engine, which stores them first.
-      if (e.type !== 'alert') opts.onEvent(e);
+      if (e.type !== 'alert') emit(e);
     });
     try {
       await pipeline.start();
@@ -116,17 +131,26 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
   };
   const unsubscribe = settings.subscribe(apply);
   settings.watch(1000);
+  let backingUp: Promise<unknown> | null = null;
   const timers = [
     every(3_600_000, 'purge_expired', () => engine.purgeExpired()),
     every(600_000, 'merge_unknowns', () => engine.mergeUnknowns()),
+    every(opts.backupCheckMs ?? 900_000, 'scheduled_backup', () => {
+      if (backingUp) return;
+      backingUp = runScheduledBackup(engine, opts.dataDir)
+        .catch((e: unknown) =>
+          log('error', 'runtime_chore_failed', { chore: 'scheduled_backup', error: describeError(e) }),
+        )
+        .finally(() => (backingUp = null));
+    }),
   ];
   if (live) {
     timers.push(every(2000, 'sync_cameras', () => live.sync()));
     timers.push(
       every(opts.statsMs ?? 5000, 'stats', () => {
-        opts.onEvent(live.stats());
+        emit(live.stats());
         // Status changes are sent as they happen; fps and last frame are refreshed with the stats.
-        for (const c of live.status()) opts.onEvent({ type: 'camera_status', ...c });
+        for (const c of live.status()) emit({ type: 'camera_status', ...c });
       }),
     );
   }
@@ -134,6 +158,7 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
   let stopping: Promise<void> | null = null;
   const stop = async (): Promise<void> => {
     for (const t of timers) clearInterval(t);
+    await backingUp;
     settings.close();
     unsubscribe();
     // Finalise open tracks before anything closes: what was seen is written, not dropped.

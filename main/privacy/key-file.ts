@@ -44,6 +44,12 @@ const keyFileSchema = z.object({
 export type KeyFile = z.infer<typeof keyFileSchema>;
 export type SealedText = z.infer<typeof sealedSchema>;
 
+/** keys.json's content (also as carried in a backup), or undefined when it is not one. */
+export function parseKeyFile(value: unknown): KeyFile | undefined {
+  const r = keyFileSchema.safeParse(value);
+  return r.success ? r.data : undefined;
+}
+
 export function readKeyFile(dataDir: string): KeyFile | undefined {
   const path = join(dataDir, KEY_FILE);
   let text: string;

@@ -53,6 +53,8 @@ export interface ServerOptions {
   attempts?: { burst: number; refillMs: number };
   /** Slow-client limits in milliseconds (tests shorten them). */
   timeouts?: Partial<Timeouts>;
+  /** GET /metrics (Prometheus), behind its own read-only token; absent: 404. */
+  metrics?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 interface Timeouts {
@@ -395,6 +397,7 @@ export class VigilServer {
     const path = requestPath(req.url);
     if (path === null) return json(res, 400, { error: 'The request target is malformed.' });
     if (path === '/healthz') return json(res, 200, { ok: true });
+    if (path === '/metrics' && this.opts.metrics) return this.opts.metrics(req, res);
     // DNS rebinding: a page of another site reached through a name that resolves here.
     if (!hostAllowed(req.headers.host, this.policy))
       return json(res, 403, { error: 'This server does not answer to that host name.' });

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { app } from 'electron';
 import { resolveDataDir } from '../config/data-dir.js';
+import { attachLogFile } from '../logs/log-file.js';
 import { parseShellArgs } from './policy.js';
 import { registerAppScheme } from './protocol.js';
 
@@ -26,3 +27,6 @@ registerAppScheme();
 
 /** False in a second instance on the same data folder: it hands over to the first and quits. */
 export const primary = app.requestSingleInstanceLock();
+
+// The desktop app's structured log, rotated and size-capped in the data folder (Settings → Logs).
+if (primary) attachLogFile(dataDir);

@@ -4,6 +4,8 @@ import { alertsHandlers } from './alerts.js';
 import { authHandlers } from './auth.js';
 import { camerasHandlers } from './cameras.js';
 import { dashboardHandlers } from './dashboard.js';
+import { discoveryHandlers } from './discovery.js';
+import { logsHandlers } from './logs.js';
 import { membersHandlers } from './members.js';
 import { recognitionHandlers } from './recognition.js';
 import { reportsHandlers } from './reports.js';
@@ -22,4 +24,6 @@ export const handlers: Handlers = {
   ...adminHandlers,
   ...subjectsHandlers,
   ...recognitionHandlers,
+  ...logsHandlers,
+  ...discoveryHandlers,
 };

@@ -12,11 +12,13 @@ import type { SettingsView } from '../../../main/contract/contract.js';
 import { ErrorState, Loading } from '../components/states.js';
 import { useCall } from '../hooks/useCall.js';
 import { CamerasTab } from './settings/CamerasTab.js';
+import { BackupSection } from './settings/BackupSection.js';
 import { ChannelsTab } from './settings/ChannelsTab.js';
+import { LogsTab } from './settings/LogsTab.js';
 import { Section } from './settings/parts.js';
 import { RecognitionTab } from './settings/RecognitionTab.js';
 
-const TABS = ['cameras', 'recognition', 'channels', 'models', 'data'] as const;
+const TABS = ['cameras', 'recognition', 'channels', 'models', 'data', 'logs'] as const;
 type TabId = (typeof TABS)[number];
 const LABEL: Record<TabId, string> = {
   cameras: 'Cameras',
@@ -24,6 +26,7 @@ const LABEL: Record<TabId, string> = {
   channels: 'Alert channels',
   models: 'Models',
   data: 'Data',
+  logs: 'Logs',
 };
 
 export default function SettingsPage() {
@@ -62,7 +65,8 @@ export default function SettingsPage() {
           needsSettings((s) => <RecognitionTab settings={s} onSaved={settings.reload} />)}
         {tab === 'channels' && needsSettings((s) => <ChannelsTab settings={s} />)}
         {tab === 'models' && needsSettings((s) => <ModelsTab settings={s} />)}
-        {tab === 'data' && needsSettings((s) => <DataTab settings={s} />)}
+        {tab === 'data' && needsSettings((s) => <DataTab settings={s} onSaved={settings.reload} />)}
+        {tab === 'logs' && <LogsTab />}
       </Box>
     </Box>
   );
@@ -94,7 +98,7 @@ function ModelsTab({ settings }: { settings: SettingsView }) {
   );
 }
 
-function DataTab({ settings }: { settings: SettingsView }) {
+function DataTab({ settings, onSaved }: { settings: SettingsView; onSaved: () => void }) {
   return (
     <Stack spacing={2} sx={{ maxWidth: 760 }}>
       <Section
@@ -105,6 +109,7 @@ function DataTab({ settings }: { settings: SettingsView }) {
           {settings.data_dir}
         </Typography>
       </Section>
+      <BackupSection initial={settings.values.backup_schedule} onSaved={onSaved} />
     </Stack>
   );
 }
