@@ -15,12 +15,14 @@ import { asset, describeWithAssets } from '../testing/assets.js';
 
 /**
  * Sixteen cameras on a 2-core machine: one real ffmpeg per camera decoding the 640×360 clip at its
- * own frame rate, analysed at 5 fps each (80 frames/s asked for, far more than two cores analyse)
+ * own frame rate, analysed at 15 fps each (240 frames/s asked for, far more than two cores analyse:
+ * at 5 fps the engine, which stops embedding a visit once it is decided, nearly keeps up)
  * by the server's inference pool. The load must be shed as counted dropped frames, never queued:
  * the pool holds at most one request per camera, and memory stays flat.
  */
 const CAMERAS = 16;
 const SECONDS = 20;
+const FPS = 15;
 /**
  * Peak RSS of the engine process (main thread, two inference workers with their onnxruntime
  * sessions, frame buffers): measured 451–461 MB over three runs on the 2-core machine (2026-11),
@@ -94,7 +96,7 @@ describeWithAssets(`${CAMERAS}-camera storm`, () => {
         loop: true,
       });
     analyzer = new CountingAnalyzer(defaultPool('default', dataDir));
-    pipeline = new Pipeline(engine, { ffmpegPath: ffmpeg.path, analyzer, preview: null });
+    pipeline = new Pipeline(engine, { ffmpegPath: ffmpeg.path, analyzer, preview: null, analysisFps: FPS });
     await pipeline.start();
     const t0 = Date.now();
     while (pipeline.status().some((s) => s.state !== 'online') && Date.now() - t0 < 30_000)
@@ -112,8 +114,8 @@ describeWithAssets(`${CAMERAS}-camera storm`, () => {
       await new Promise((r) => setTimeout(r, 250));
     }
     after = pipeline.stats() as StatsEvent;
-    // Every decoded frame was either handed to analysis or dropped; at most one per camera is
-    // still being analysed at this instant.
+    // Every decoded frame was either handed to analysis or dropped; at most two per camera (one
+    // analysed, one waiting) are neither at this instant.
     const st = pipeline.status();
     accounting = {
       decoded: st.reduce((n, s) => n + s.framesDecoded, 0),
@@ -139,14 +141,15 @@ describeWithAssets(`${CAMERAS}-camera storm`, () => {
     expect(pipeline.status()).toHaveLength(CAMERAS);
     expect(pipeline.status().every((s) => s.state === 'online')).toBe(true);
     expect(analysed).toBeGreaterThan(0);
-    // More is asked (16 × 5 fps) than two cores analyse: the rest is dropped and counted.
+    // More is asked (16 × 15 fps) than two cores analyse: the rest is dropped and counted.
     expect(dropped).toBeGreaterThan(0);
-    expect(analysed).toBeLessThan(CAMERAS * 5 * SECONDS);
+    expect(analysed).toBeLessThan(CAMERAS * FPS * SECONDS);
     expect(analyzer.maxInFlight).toBeLessThanOrEqual(CAMERAS);
     expect(Math.max(...samples.map((s) => s.inFlight))).toBeLessThanOrEqual(CAMERAS);
     const pending = accounting.decoded - accounting.dropped - accounting.analysed;
     expect(pending).toBeGreaterThanOrEqual(0);
-    expect(pending).toBeLessThanOrEqual(CAMERAS);
+    // Per camera, one frame in analysis and one in its waiting slot: never a queue.
+    expect(pending).toBeLessThanOrEqual(2 * CAMERAS);
   });
 
   it(`keeps memory bounded: engine under ${RSS_LIMIT_MB} MB, decoders under ${DECODERS_RSS_LIMIT_MB} MB, no growth`, () => {
