@@ -12,6 +12,7 @@ const VIEWER = { username: 'night-viewer', password: 'only looking 9' };
 const KIOSK = { username: 'lobby-kiosk', password: 'kiosk station 7' };
 const CLIP = asset('videos', 'short_hamilton_clip.mp4');
 const LIN = asset('faces', 'face_recognition_knn', 'gallery_hamilton', 'lin-manuel-miranda.png');
+const PEDESTRIANS = asset('videos', 'facenet_pytorch_video.mp4');
 const ALEX = asset('faces', 'face_recognition_knn', 'gallery_hamilton', 'alex-lacamoire.png');
 
 /** Polls until the check passes: the engine works in real time, the browser shows it later. */
@@ -160,7 +161,6 @@ describeWithAssets('security console (browser, real engine)', () => {
   });
 
   let alertId = 0;
-  let linId = '';
   let unknownId = '';
   it('names the person and the camera of an alert, with the face, and acknowledges it with a note', async () => {
     const { page } = ui;
@@ -288,7 +288,6 @@ describeWithAssets('security console (browser, real engine)', () => {
     await wizard.getByRole('button', { name: 'Enroll', exact: true }).click();
     const memberId = await wizard.getByTestId('enroll-member-id').textContent();
     expect(memberId).toMatch(/^MEMBER_/);
-    linId = memberId!;
     await screenshot(page, 'members');
     await page.keyboard.press('Escape');
 
@@ -492,6 +491,68 @@ describeWithAssets('security console (browser, real engine)', () => {
       .click();
     await page.getByTestId('page-kiosk').waitFor({ state: 'detached' });
     await page.close();
+  });
+
+  it('remembers a dismissed stranger: seen again, they get no new identity and no alert', async () => {
+    const { page } = ui;
+    // A second camera on an arcade where strangers walk towards it, looped: the same people return
+    // every few seconds.
+    camera.rtsp.publish('arcade', PEDESTRIANS);
+    await engine.rpc(
+      'cameras.add',
+      { id: 'arcade', name: 'Arcade', url: camera.rtsp.url('arcade') },
+      session,
+    );
+    try {
+      const stranger = await eventually(
+        'a stranger on the arcade camera with a new_unknown alert',
+        async () => {
+          const alerts = await engine.rpc<AlertView[]>('alerts.list', {}, session);
+          const people = await engine.rpc<UnknownView[]>('unknowns.list', { status: 'active' }, session);
+          return people.find(
+            (u) =>
+              u.cameras.includes('arcade') &&
+              alerts.some((a) => a.type === 'new_unknown' && a.person_id === u.unknown_id),
+          );
+        },
+        90_000,
+      );
+      const id = stranger.unknown_id;
+      await page.goto(`${engine.url}/#/review/${id}`);
+      await page.getByTestId('page-review').waitFor();
+      const row = page.locator(`[data-testid="unknown-row"][data-id="${id}"]`);
+      await expect.poll(() => row.getAttribute('class')).toMatch(/Mui-selected/);
+      await page.getByRole('button', { name: 'Dismiss (d)' }).click();
+      await page.getByRole('dialog').getByLabel('Notes').fill('Shopper, not a concern');
+      await page.getByRole('dialog').getByRole('button', { name: 'Dismiss' }).click();
+      await row.waitFor({ state: 'detached' });
+      const dismissedAt = new Date().toISOString();
+      const alertsBefore = (await engine.rpc<AlertView[]>('alerts.list', {}, session)).filter(
+        (a) => a.person_id === id,
+      ).length;
+
+      // The clip loops: the same person walks in again, and is recognised as the dismissed case.
+      await eventually(
+        'the dismissed stranger seen again',
+        async () => {
+          const d = await engine.rpc<{ sightings: { last_seen: string }[] }>('unknowns.get', { id }, session);
+          return d.sightings.some((x) => x.last_seen > dismissedAt);
+        },
+        60_000,
+      );
+      const after = await engine.rpc<UnknownView[]>('unknowns.list', { status: 'all' }, session);
+      expect(after.find((u) => u.unknown_id === id)?.status).toBe('dismissed');
+      // No alert about them since, and the review queue did not get them back.
+      const alertsAfter = (await engine.rpc<AlertView[]>('alerts.list', {}, session)).filter(
+        (a) => a.person_id === id,
+      ).length;
+      expect(alertsAfter).toBe(alertsBefore);
+      const active = await engine.rpc<UnknownView[]>('unknowns.list', { status: 'active' }, session);
+      expect(active.some((u) => u.unknown_id === id)).toBe(false);
+    } finally {
+      await engine.rpc('cameras.remove', { id: 'arcade' }, session);
+      camera.rtsp.unpublish('arcade');
+    }
   });
 
   it('regenerates screenshots of every page at 1366×768 and 1024×768', async () => {
