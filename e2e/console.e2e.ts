@@ -110,6 +110,13 @@ describeWithAssets('security console (browser, real engine)', () => {
     await page.getByRole('button', { name: 'Create administrator' }).click();
     await page.getByTestId('nav-live').waitFor();
     session = (await engine.rpc<LoginResult>('auth.login', ADMIN)).session;
+    // A new installation opens the first-run guide: a camera first, then a member.
+    await page.getByTestId('page-welcome').waitFor();
+    expect(page.url()).toMatch(/#\/welcome$/);
+    await expect
+      .poll(() => page.getByTestId('welcome-step-camera').getAttribute('data-status'))
+      .toBe('to do');
+    await screenshot(page, 'welcome');
   });
 
   it('adds a camera after a connection test and shows its tile with face boxes', async () => {

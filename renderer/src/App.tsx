@@ -9,6 +9,7 @@ import { LoginScreen } from './components/LoginScreen.js';
 import { Shell } from './components/Shell.js';
 import { ErrorState, Loading, sentenceOf } from './components/states.js';
 import KioskPage from './pages/KioskPage.js';
+import { navigate } from './router.js';
 import { useSession } from './store/session.js';
 import { theme } from './theme.js';
 
@@ -74,7 +75,11 @@ export function App() {
         kiosk={kiosk}
         onSignedIn={(u) => {
           setUser(u);
-          if (boot.needsSetup) setBoot({ ...boot, needsSetup: false });
+          if (boot.needsSetup) {
+            setBoot({ ...boot, needsSetup: false });
+            // A new installation: the administrator is guided to a camera and a first member.
+            if (!kiosk) navigate('welcome');
+          }
         }}
       />
     );

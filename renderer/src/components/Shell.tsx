@@ -21,6 +21,7 @@ import ReportsPage from '../pages/ReportsPage.js';
 import ReviewPage from '../pages/ReviewPage.js';
 import SettingsPage from '../pages/SettingsPage.js';
 import UsersPage from '../pages/UsersPage.js';
+import WelcomePage from '../pages/WelcomePage.js';
 import { navigate, useRoute } from '../router.js';
 import { startCameraLive } from '../store/cameras.js';
 import { startFeed } from '../store/feed.js';
@@ -40,6 +41,7 @@ const PAGES: Record<PageId, ComponentType> = {
   settings: SettingsPage,
   audit: AuditPage,
   users: UsersPage,
+  welcome: WelcomePage,
 };
 
 const DRAWER = 200;

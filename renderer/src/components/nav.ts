@@ -10,6 +10,7 @@ export const PAGE_IDS = [
   'settings',
   'audit',
   'users',
+  'welcome',
 ] as const;
 export type PageId = (typeof PAGE_IDS)[number];
 
@@ -25,6 +26,7 @@ export const NAV: readonly { id: PageId; label: string; short: string; permissio
   { id: 'settings', label: 'Settings', short: 'St', permission: 'settings.manage' },
   { id: 'audit', label: 'Audit log', short: 'Au', permission: 'audit.view' },
   { id: 'users', label: 'Users', short: 'Us', permission: 'users.manage' },
+  { id: 'welcome', label: 'Getting started', short: 'Go', permission: 'settings.manage' },
 ];
 
 export function allowedPages(can: (p: Permission) => boolean): PageId[] {
