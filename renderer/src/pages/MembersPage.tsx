@@ -1,9 +1,6 @@
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
 import Chip from '@mui/material/Chip';
-import Dialog from '@mui/material/Dialog';
-import DialogContent from '@mui/material/DialogContent';
-import DialogTitle from '@mui/material/DialogTitle';
 import Paper from '@mui/material/Paper';
 import Stack from '@mui/material/Stack';
 import Table from '@mui/material/Table';
@@ -16,7 +13,7 @@ import TableRow from '@mui/material/TableRow';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useEffect, useState } from 'react';
-import { EnrollWizard } from '../components/EnrollWizard.js';
+import { EnrollDialog } from '../components/EnrollDialog.js';
 import { formatTime } from '../components/format.js';
 import { MemberDetailPane } from '../components/MemberDetailPane.js';
 import { EmptyState, ErrorState, Loading } from '../components/states.js';
@@ -158,18 +155,7 @@ export default function MembersPage() {
           )}
         </Paper>
       </Box>
-      <Dialog
-        open={enrolling}
-        onClose={() => setEnrolling(false)}
-        fullWidth
-        maxWidth="md"
-        aria-label="Enroll member"
-      >
-        <DialogTitle>Enroll member</DialogTitle>
-        <DialogContent>
-          <EnrollWizard method="console" onEnrolled={list.reload} onClose={() => setEnrolling(false)} />
-        </DialogContent>
-      </Dialog>
+      <EnrollDialog open={enrolling} onEnrolled={list.reload} onClose={() => setEnrolling(false)} />
     </Box>
   );
 }

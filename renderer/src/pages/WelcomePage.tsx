@@ -1,9 +1,6 @@
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
-import Dialog from '@mui/material/Dialog';
-import DialogContent from '@mui/material/DialogContent';
-import DialogTitle from '@mui/material/DialogTitle';
 import List from '@mui/material/List';
 import ListItem from '@mui/material/ListItem';
 import ListItemText from '@mui/material/ListItemText';
@@ -17,7 +14,7 @@ import Typography from '@mui/material/Typography';
 import { useState } from 'react';
 import type { DiscoveredCameraView } from '../../../main/contract/contract.js';
 import { call } from '../api.js';
-import { EnrollWizard } from '../components/EnrollWizard.js';
+import { EnrollDialog } from '../components/EnrollDialog.js';
 import { sentenceOf } from '../components/states.js';
 import { useCall } from '../hooks/useCall.js';
 import { navigate } from '../router.js';
@@ -162,18 +159,7 @@ export default function WelcomePage() {
           </Step>
         </Stepper>
       </Paper>
-      <Dialog
-        open={enrolling}
-        onClose={() => setEnrolling(false)}
-        fullWidth
-        maxWidth="md"
-        aria-label="Enroll member"
-      >
-        <DialogTitle>Enroll member</DialogTitle>
-        <DialogContent>
-          <EnrollWizard method="console" onEnrolled={members.reload} onClose={() => setEnrolling(false)} />
-        </DialogContent>
-      </Dialog>
+      <EnrollDialog open={enrolling} onEnrolled={members.reload} onClose={() => setEnrolling(false)} />
     </Box>
   );
 }
