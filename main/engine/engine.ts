@@ -26,6 +26,7 @@ import {
 } from '../store/members.js';
 import { openDatabase } from '../store/open.js';
 import { insertUnknown, newUnknownId, recordUnknownSeen } from '../store/unknowns.js';
+import { Store } from '../store/store.js';
 import { VectorStore } from '../store/vectors.js';
 import { analyseImage, largestFace, type AnalysedFace } from './analyze.js';
 
@@ -88,6 +89,8 @@ export class Engine {
   readonly keySource: KeySource;
   /** The configuration object, loaded once; the live runtime watches it for changes. */
   readonly settings: LiveSettings;
+  /** Rows and templates: the only way above `main/store/` to read or change state. */
+  readonly store: Store;
 
   private constructor(
     readonly db: Database.Database,
@@ -99,6 +102,7 @@ export class Engine {
   ) {
     this.masterKey = masterKey;
     this.keySource = keySource;
+    this.store = new Store(db, vectors);
     this.settings = new LiveSettings(db);
     this.purgeExpired();
   }
