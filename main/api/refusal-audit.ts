@@ -1,6 +1,6 @@
-import type Database from 'better-sqlite3';
 import { log } from '../log.js';
-import { appendAudit, auditRequest } from '../store/audit.js';
+import { auditRequest, type AuditEntry } from '../store/audit.js';
+import type { Store } from '../store/store.js';
 import { actorOf, type ApiContext } from './context.js';
 
 /**
@@ -29,18 +29,18 @@ interface State {
   timer: ReturnType<typeof setInterval> | null;
 }
 
-const states = new WeakMap<Database.Database, State>();
+const states = new WeakMap<Store, State>();
 
-function stateOf(db: Database.Database): State {
-  let s = states.get(db);
+function stateOf(store: Store): State {
+  let s = states.get(store);
   if (!s) {
     s = { windows: new Map(), minute: 0, rows: 0, suppressed: 0, timer: null };
-    states.set(db, s);
+    states.set(store, s);
   }
   if (!s.timer) {
     const state = s;
     // The summary of a quiet client is written when its minute is over, not only on its next try.
-    state.timer = setInterval(() => flushRefusals(db, Date.now(), false), REFUSAL_WINDOW_MS);
+    state.timer = setInterval(() => flushRefusals(store, Date.now(), false), REFUSAL_WINDOW_MS);
     state.timer.unref();
   }
   return s;
@@ -55,12 +55,12 @@ export function clientDetails(ctx: ApiContext): Record<string, string> {
   };
 }
 
-function write(db: Database.Database, s: State, now: number, row: Parameters<typeof appendAudit>[1]): void {
+function write(store: Store, s: State, now: number, row: AuditEntry): void {
   const minute = Math.floor(now / 60_000);
   if (minute !== s.minute) {
-    if (s.suppressed > 0 && db.open)
+    if (s.suppressed > 0 && store.open)
       auditRequest.exit(() =>
-        appendAudit(db, {
+        store.audit.append({
           actor: 'engine',
           action: 'audit_refusals_suppressed',
           details: { count: s.suppressed, success: false },
@@ -76,13 +76,13 @@ function write(db: Database.Database, s: State, now: number, row: Parameters<typ
   }
   s.rows++;
   // Its own details only: a summary written during another client's request is not about that client.
-  auditRequest.exit(() => appendAudit(db, row));
+  auditRequest.exit(() => store.audit.append(row));
 }
 
-function closeWindow(db: Database.Database, s: State, key: string, w: Window, now: number): void {
+function closeWindow(store: Store, s: State, key: string, w: Window, now: number): void {
   s.windows.delete(key);
-  if (w.repeated === 0 || !db.open) return;
-  write(db, s, now, {
+  if (w.repeated === 0 || !store.open) return;
+  write(store, s, now, {
     actor: 'anonymous',
     action: `${w.action}_repeated`,
     details: {
@@ -95,12 +95,12 @@ function closeWindow(db: Database.Database, s: State, key: string, w: Window, no
 }
 
 /** Writes the summaries of windows that are over (all of them with `all`, e.g. at shutdown). */
-export function flushRefusals(db: Database.Database, now: number = Date.now(), all = true): void {
-  const s = states.get(db);
-  if (!s || !db.open) return;
+export function flushRefusals(store: Store, now: number = Date.now(), all = true): void {
+  const s = states.get(store);
+  if (!s || !store.open) return;
   try {
     for (const [key, w] of [...s.windows])
-      if (all || now - w.since >= REFUSAL_WINDOW_MS) closeWindow(db, s, key, w, now);
+      if (all || now - w.since >= REFUSAL_WINDOW_MS) closeWindow(store, s, key, w, now);
     if (all && s.timer) {
       clearInterval(s.timer);
       s.timer = null;
@@ -118,8 +118,8 @@ export function auditRefusal(
   reason: string,
   now: number = Date.now(),
 ): void {
-  const db = ctx.engine.db;
-  const s = stateOf(db);
+  const store = ctx.engine.store;
+  const s = stateOf(store);
   const address = ctx.client?.address ?? 'local';
   const key = `${action}\u0000${address}`;
   const open = s.windows.get(key);
@@ -127,13 +127,13 @@ export function auditRefusal(
     open.repeated++;
     return;
   }
-  if (open) closeWindow(db, s, key, open, now);
+  if (open) closeWindow(store, s, key, open, now);
   s.windows.set(key, { action, address, since: now, repeated: 0 });
   while (s.windows.size > MAX_WINDOWS) {
     const [oldKey, oldest] = s.windows.entries().next().value as [string, Window];
-    closeWindow(db, s, oldKey, oldest, now);
+    closeWindow(store, s, oldKey, oldest, now);
   }
-  write(db, s, now, {
+  write(store, s, now, {
     actor: actorOf(ctx),
     action,
     subject,

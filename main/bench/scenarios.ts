@@ -368,7 +368,7 @@ const pipeline = new Pipeline(engine, {
   replayFrom: (camera) => replayAt.get(camera),
   onFrameStart: (_camera, at) => (sceneClock = { at, wall: Date.now() }),
 });
-const alerts = new AlertEngine(engine.db, [], {}, now);
+const alerts = new AlertEngine(engine.store, [], {}, now);
 const alertLog: AlertMessage[] = [];
 alerts.on('alert', (a) => alertLog.push(a));
 const events: RecognitionEvent[] = [];

@@ -1,6 +1,5 @@
 import { VigilError } from '../errors.js';
 import { acknowledgeAlert, resolveAlert } from '../notify/alerts.js';
-import { appendAudit } from '../store/audit.js';
 import { changeSetting, settingKey, shownSettings } from '../services/settings.js';
 import { DEFAULT_CONFIG } from '../store/config.js';
 import { UsageError } from './output.js';
@@ -11,13 +10,7 @@ export function runAlerts(g: GlobalOptions, args: string[], notes?: string): Pro
   const [sub, idArg] = args;
   return withEngine(g, (e) => {
     if (sub === 'list') {
-      const rows = e.db.prepare('SELECT * FROM alerts ORDER BY created_at DESC, alert_id DESC').all() as {
-        alert_id: number;
-        priority: string;
-        status: string;
-        message: string;
-        created_at: string;
-      }[];
+      const rows = e.store.alerts.all();
       g.out.result(rows, () =>
         rows.length === 0
           ? 'No alerts.'
@@ -34,18 +27,17 @@ export function runAlerts(g: GlobalOptions, args: string[], notes?: string): Pro
       throw new UsageError('alerts takes list, ack ID or resolve ID [--notes TEXT]');
     const id = Number(idArg);
     if (!Number.isInteger(id)) throw new UsageError(`alerts ${sub} needs an alert number`);
-    const ok = e.db
-      .transaction(() => {
-        const done = sub === 'ack' ? acknowledgeAlert(e.db, id, 'cli', notes) : resolveAlert(e.db, id, notes);
-        if (done)
-          appendAudit(e.db, {
-            actor: 'cli',
-            action: `alert_${sub === 'ack' ? 'acknowledged' : 'resolved'}`,
-            subject: String(id),
-          });
-        return done;
-      })
-      .immediate();
+    const ok = e.store.transaction(() => {
+      const done =
+        sub === 'ack' ? acknowledgeAlert(e.store, id, 'cli', notes) : resolveAlert(e.store, id, notes);
+      if (done)
+        e.store.audit.append({
+          actor: 'cli',
+          action: `alert_${sub === 'ack' ? 'acknowledged' : 'resolved'}`,
+          subject: String(id),
+        });
+      return done;
+    }, 'immediate');
     if (!ok) throw new VigilError('NOT_FOUND', `No open alert #${id}.`);
     g.out.result(
       { alert_id: id, status: sub === 'ack' ? 'acknowledged' : 'resolved' },

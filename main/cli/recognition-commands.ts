@@ -162,7 +162,7 @@ export async function runUnknowns(g: GlobalOptions, args: string[], out?: string
   if (sub === 'crop') {
     if (!id || !out) throw new UsageError('unknowns crop needs an unknown id and --out FILE');
     return withEngine(g, (e) => {
-      const jpeg = readCrop(e.db, e.masterKey, id);
+      const jpeg = readCrop(e.store, e.masterKey, id);
       writeFileSync(out, jpeg, { mode: 0o600 });
       appendAudit(e.db, { actor: 'cli', action: 'crop_viewed', subject: id });
       g.out.result(

@@ -1,8 +1,6 @@
-import type Database from 'better-sqlite3';
 import { centroid, dot } from '../match/similarity.js';
-import { appendAudit } from '../store/audit.js';
+import type { Store } from '../store/store.js';
 import type { UnknownRow } from '../store/unknowns.js';
-import type { VectorStore } from '../store/vectors.js';
 
 export interface MergeResult {
   kept: string;
@@ -17,13 +15,9 @@ export interface MergeResult {
  * first/last seen and best embeddings. Greedy, highest similarity first, each id used once per pass;
  * a later pass can merge further.
  */
-export function mergeUnknownFragments(
-  db: Database.Database,
-  vectors: VectorStore,
-  threshold: number,
-  maxShots: number,
-): MergeResult[] {
-  const rows = db.prepare("SELECT * FROM unknown_persons WHERE status = 'active'").all() as UnknownRow[];
+export function mergeUnknownFragments(store: Store, threshold: number, maxShots: number): MergeResult[] {
+  const vectors = store.vectors;
+  const rows = store.unknowns.active();
   const templates = new Map<string, Float32Array>();
   for (const r of rows) {
     const vs = vectors.vectorsOf('unknown', r.unknown_id).map((v) => v.vector);
@@ -49,15 +43,15 @@ export function mergeUnknownFragments(
       byId.get(p.a)!.appearance_count >= byId.get(p.b)!.appearance_count
         ? [byId.get(p.a)!, byId.get(p.b)!]
         : [byId.get(p.b)!, byId.get(p.a)!];
-    db.transaction(() => {
-      absorbUnknown(db, vectors, keep, drop, maxShots);
-      appendAudit(db, {
+    store.transaction(() => {
+      absorbUnknown(store, keep, drop, maxShots);
+      store.audit.append({
         actor: 'engine',
         action: 'unknowns_merged',
         subject: keep.unknown_id,
         details: { merged: drop.unknown_id, similarity: Math.round(p.s * 1000) / 1000 },
       });
-    }).immediate();
+    }, 'immediate');
     results.push({ kept: keep.unknown_id, merged: drop.unknown_id, similarity: p.s });
   }
   return results;
@@ -68,53 +62,27 @@ export function mergeUnknownFragments(
  * when the kept one has none, and the best embeddings up to `maxShots`; the dropped row and its
  * vectors are deleted. Call inside the caller's transaction, which also audits the merge.
  */
-export function absorbUnknown(
-  db: Database.Database,
-  vectors: VectorStore,
-  keep: UnknownRow,
-  drop: UnknownRow,
-  maxShots: number,
-): void {
+export function absorbUnknown(store: Store, keep: UnknownRow, drop: UnknownRow, maxShots: number): void {
+  const vectors = store.vectors;
   const cameras = [
     ...new Set([...(JSON.parse(keep.cameras) as string[]), ...(JSON.parse(drop.cameras) as string[])]),
   ];
-  db.prepare(
-    `UPDATE unknown_persons SET appearance_count = appearance_count + ?, cameras = ?,
-       first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?), best_quality = MAX(COALESCE(best_quality, 0), ?)
-     WHERE unknown_id = ?`,
-  ).run(
-    drop.appearance_count,
-    JSON.stringify(cameras),
-    drop.first_seen,
-    drop.last_seen,
-    drop.best_quality ?? 0,
-    keep.unknown_id,
-  );
-  db.prepare("UPDATE appearances SET person_id = ? WHERE person_kind = 'unknown' AND person_id = ?").run(
-    keep.unknown_id,
-    drop.unknown_id,
-  );
-  db.prepare("UPDATE alerts SET person_id = ? WHERE person_kind = 'unknown' AND person_id = ?").run(
-    keep.unknown_id,
-    drop.unknown_id,
-  );
+  store.unknowns.mergeRows({
+    keep: keep.unknown_id,
+    drop: drop.unknown_id,
+    appearances: drop.appearance_count,
+    cameras,
+    firstSeen: drop.first_seen,
+    lastSeen: drop.last_seen,
+    bestQuality: drop.best_quality ?? 0,
+  });
   // Keep the kept person's crop if it has one, else take over the other's.
-  const hasCrop = db.prepare('SELECT 1 FROM unknown_crops WHERE unknown_id = ?').get(keep.unknown_id);
-  if (hasCrop) db.prepare('DELETE FROM unknown_crops WHERE unknown_id = ?').run(drop.unknown_id);
-  else
-    db.prepare('UPDATE unknown_crops SET unknown_id = ? WHERE unknown_id = ?').run(
-      keep.unknown_id,
-      drop.unknown_id,
-    );
+  if (store.crops.has(keep.unknown_id)) store.crops.delete(drop.unknown_id);
+  else store.crops.move(drop.unknown_id, keep.unknown_id);
   const have = vectors.vectorsOf('unknown', keep.unknown_id).length;
-  const moving = db
-    .prepare(
-      "SELECT embedding_id FROM embeddings WHERE person_kind = 'unknown' AND person_id = ? ORDER BY quality DESC",
-    )
-    .pluck()
-    .all(drop.unknown_id) as number[];
+  const moving = store.unknowns.templatesByQuality(drop.unknown_id);
   for (const id of moving.slice(0, Math.max(0, maxShots - have)))
     vectors.add('unknown', keep.unknown_id, vectors.vector(id), {});
   vectors.removePerson('unknown', drop.unknown_id);
-  db.prepare('DELETE FROM unknown_persons WHERE unknown_id = ?').run(drop.unknown_id);
+  store.unknowns.delete(drop.unknown_id);
 }

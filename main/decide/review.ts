@@ -9,19 +9,10 @@ import type {
 import type { Engine } from '../engine/engine.js';
 import { VigilError } from '../errors.js';
 import { centroid } from '../match/similarity.js';
-import { hasCrop, readCrop } from '../privacy/crops.js';
-import type { AppearanceRow } from '../store/appearances.js';
-import { appendAudit } from '../store/audit.js';
-import { readConfig } from '../store/config.js';
-import { getMember, insertMember, newMemberId, type NewMember } from '../store/members.js';
-import {
-  getUnknown,
-  queryUnknowns,
-  recountUnknown,
-  setUnknownNotes,
-  type UnknownRow,
-  type UnknownStatus,
-} from '../store/unknowns.js';
+import { readCrop } from '../privacy/crops.js';
+import { newMemberId, type NewMember } from '../store/members.js';
+import type { Store } from '../store/store.js';
+import type { UnknownRow, UnknownStatus } from '../store/unknowns.js';
 import { absorbUnknown } from './merge-unknowns.js';
 
 /**
@@ -30,9 +21,7 @@ import { absorbUnknown } from './merge-unknowns.js';
  * transaction with its audit row; audit rows carry ids and kinds only, never names or notes.
  */
 
-type Db = Engine['db'];
-
-export function unknownView(db: Db, row: UnknownRow): UnknownView {
+export function unknownView(store: Store, row: UnknownRow): UnknownView {
   return {
     unknown_id: row.unknown_id,
     status: row.status,
@@ -40,13 +29,13 @@ export function unknownView(db: Db, row: UnknownRow): UnknownView {
     last_seen: row.last_seen,
     appearance_count: row.appearance_count,
     cameras: JSON.parse(row.cameras) as string[],
-    has_crop: hasCrop(db, row.unknown_id),
+    has_crop: store.crops.has(row.unknown_id),
     identified_as: row.identified_as,
   };
 }
 
-function mustGet(db: Db, id: string): UnknownRow {
-  const row = getUnknown(db, id);
+function mustGet(store: Store, id: string): UnknownRow {
+  const row = store.unknowns.get(id);
   if (!row) throw new VigilError('NOT_FOUND', `No unknown person with id ${id}.`);
   return row;
 }
@@ -57,14 +46,14 @@ function mustBeActive(row: UnknownRow): void {
 }
 
 export function listUnknownViews(
-  db: Db,
+  store: Store,
   opts: { sort: 'newest' | 'frequent'; status: UnknownStatus | 'all' },
 ): UnknownView[] {
-  return queryUnknowns(db, opts).map((r) => unknownView(db, r));
+  return store.unknowns.query(opts).map((r) => unknownView(store, r));
 }
 
-export function getUnknownView(db: Db, id: string): UnknownView {
-  return unknownView(db, mustGet(db, id));
+export function getUnknownView(store: Store, id: string): UnknownView {
+  return unknownView(store, mustGet(store, id));
 }
 
 /** Members whose stored faces resemble this unknown's, best first (for "possibly NAME?"). */
@@ -82,29 +71,24 @@ export function similarMembers(engine: Engine, id: string, k = 3): SimilarMember
     .sort((a, b) => b[1] - a[1])
     .slice(0, k)
     .flatMap(([memberId, sim]) => {
-      const m = getMember(engine.db, memberId);
+      const m = engine.store.members.get(memberId);
       return m ? [{ member_id: memberId, name: m.name, similarity: Math.round(sim * 1e4) / 1e4 }] : [];
     });
 }
 
 export function unknownDetailWithMatches(engine: Engine, id: string): UnknownDetail {
   return {
-    ...unknownDetail(engine.db, id),
+    ...unknownDetail(engine.store, id),
     similar_members: similarMembers(engine, id),
     recognition_threshold: engine.thresholds().recognition,
   };
 }
 
-export function unknownDetail(db: Db, id: string): UnknownDetail {
-  const row = mustGet(db, id);
-  const sightings = db
-    .prepare(
-      `SELECT * FROM appearances WHERE person_kind = 'unknown' AND person_id = ?
-       ORDER BY last_seen DESC, appearance_id DESC`,
-    )
-    .all(id) as AppearanceRow[];
+export function unknownDetail(store: Store, id: string): UnknownDetail {
+  const row = mustGet(store, id);
+  const sightings = store.appearances.ofUnknown(id);
   return {
-    ...unknownView(db, row),
+    ...unknownView(store, row),
     sightings: sightings.map((a): AppearanceView => ({
       appearance_id: a.appearance_id,
       person_kind: 'unknown',
@@ -125,23 +109,16 @@ export function unknownDetail(db: Db, id: string): UnknownDetail {
  * saying why; returns their ids (for the consoles' toasts). Inside the caller's transaction.
  */
 export function closeAlertsOf(
-  db: Db,
+  store: Store,
   kind: 'member' | 'unknown',
   personId: string,
   note: string,
   actor: string,
 ): number[] {
-  const ids = db
-    .prepare("SELECT alert_id FROM alerts WHERE person_kind = ? AND person_id = ? AND status != 'resolved'")
-    .pluck()
-    .all(kind, personId) as number[];
+  const ids = store.alerts.unresolvedOf(kind, personId);
   if (ids.length === 0) return ids;
-  db.prepare(
-    `UPDATE alerts SET status = 'resolved', resolved_at = ?,
-       notes = CASE WHEN notes IS NULL OR notes = '' THEN ? ELSE notes || ' · ' || ? END
-     WHERE person_kind = ? AND person_id = ? AND status != 'resolved'`,
-  ).run(new Date().toISOString(), note, note, kind, personId);
-  appendAudit(db, {
+  store.alerts.resolveAllOf(kind, personId, note, new Date().toISOString());
+  store.audit.append({
     actor,
     action: 'alerts_resolved_with_case',
     subject: personId,
@@ -150,33 +127,11 @@ export function closeAlertsOf(
   return ids;
 }
 
-/** Hands an unknown's sightings (and all its alerts) to a member; returns how many moved. */
-function moveSightingsToMember(db: Db, unknownId: string, memberId: string): number {
-  const moved = db
-    .prepare(
-      "UPDATE appearances SET person_kind = 'member', person_id = ? WHERE person_kind = 'unknown' AND person_id = ?",
-    )
-    .run(memberId, unknownId).changes;
-  db.prepare(
-    "UPDATE alerts SET person_kind = 'member', person_id = ? WHERE person_kind = 'unknown' AND person_id = ?",
-  ).run(memberId, unknownId);
-  const last = db
-    .prepare("SELECT MAX(last_seen) FROM appearances WHERE person_kind = 'member' AND person_id = ?")
-    .pluck()
-    .get(memberId) as string | null;
-  db.prepare(
-    `UPDATE members SET total_appearances = total_appearances + ?,
-       last_seen = CASE WHEN last_seen IS NULL OR last_seen < ? THEN ? ELSE last_seen END
-     WHERE member_id = ?`,
-  ).run(moved, last ?? '', last, memberId);
-  return moved;
-}
-
 /** The decrypted best-shot crop; viewing it is audited (who and whose, never the image). */
 export function viewCrop(engine: Engine, id: string, actor: string): Buffer {
-  mustGet(engine.db, id);
-  const jpeg = readCrop(engine.db, engine.masterKey, id);
-  appendAudit(engine.db, { actor, action: 'crop_viewed', subject: id });
+  mustGet(engine.store, id);
+  const jpeg = readCrop(engine.store, engine.masterKey, id);
+  engine.store.audit.append({ actor, action: 'crop_viewed', subject: id });
   return jpeg;
 }
 
@@ -186,28 +141,28 @@ export function identifyUnknown(
   who: { name: string; type: string; notes?: string | null },
   actor: string,
 ): UnknownView {
-  const db = engine.db;
-  db.transaction(() => {
-    mustBeActive(mustGet(db, id));
+  const store = engine.store;
+  store.transaction(() => {
+    mustBeActive(mustGet(store, id));
     engine.resolveUnknown(id, 'identified', `${who.name} (${who.type})`, {
       actor,
       details: { type: who.type },
     });
-    setUnknownNotes(db, id, who.notes ?? null);
-    closeAlertsOf(db, 'unknown', id, `Closed: ${id} was identified by ${actor}.`, actor);
-  }).immediate();
-  return getUnknownView(db, id);
+    store.unknowns.setNotes(id, who.notes ?? null);
+    closeAlertsOf(store, 'unknown', id, `Closed: ${id} was identified by ${actor}.`, actor);
+  }, 'immediate');
+  return getUnknownView(store, id);
 }
 
 export function dismissUnknown(engine: Engine, id: string, notes: string | null, actor: string): UnknownView {
-  const db = engine.db;
-  db.transaction(() => {
-    mustBeActive(mustGet(db, id));
+  const store = engine.store;
+  store.transaction(() => {
+    mustBeActive(mustGet(store, id));
     engine.resolveUnknown(id, 'dismissed', undefined, { actor });
-    setUnknownNotes(db, id, notes);
-    closeAlertsOf(db, 'unknown', id, `Closed: ${id} was dismissed by ${actor}.`, actor);
-  }).immediate();
-  return getUnknownView(db, id);
+    store.unknowns.setNotes(id, notes);
+    closeAlertsOf(store, 'unknown', id, `Closed: ${id} was dismissed by ${actor}.`, actor);
+  }, 'immediate');
+  return getUnknownView(store, id);
 }
 
 export type MemberFields = NewMember & {
@@ -227,31 +182,22 @@ export function convertUnknown(
   member: MemberFields,
   actor: string,
 ): { member_id: string; embeddings_count: number } {
-  const db = engine.db;
+  const store = engine.store;
   const memberId = newMemberId();
   let moved = 0;
   try {
-    db.transaction(() => {
-      mustBeActive(mustGet(db, id));
+    store.transaction(() => {
+      mustBeActive(mustGet(store, id));
       const shots = engine.vectors.vectorsOf('unknown', id).filter((v) => !v.isCentroid);
       if (shots.length === 0)
         throw new VigilError(
           'CONFLICT',
           `No face embeddings are stored for ${id}, so no member can be made from it; enroll the person with photos instead.`,
         );
-      const qualities = db
-        .prepare(
-          "SELECT quality FROM embeddings WHERE person_kind = 'unknown' AND person_id = ? AND quality IS NOT NULL",
-        )
-        .pluck()
-        .all(id) as number[];
+      const qualities = store.unknowns.templateQualities(id);
       const quality = qualities.length ? qualities.reduce((s, q) => s + q, 0) / qualities.length : 0;
-      insertMember(db, memberId, member, engine.recognizer.id, quality);
-      db.prepare('UPDATE members SET member_type = ?, notes = ? WHERE member_id = ?').run(
-        member.member_type ?? 'member',
-        member.notes ?? null,
-        memberId,
-      );
+      store.members.insert(memberId, member, engine.recognizer.id, quality);
+      store.members.setTypeAndNotes(memberId, member.member_type ?? 'member', member.notes ?? null);
       moved = engine.vectors.relabel(
         { kind: 'unknown', personId: id },
         { kind: 'member', personId: memberId },
@@ -261,19 +207,19 @@ export function convertUnknown(
         quality,
       });
       engine.resolveUnknown(id, 'identified', memberId, { actor, details: { member: memberId } });
-      const sightings = moveSightingsToMember(db, id, memberId);
-      appendAudit(db, {
+      const sightings = store.unknowns.handToMember(id, memberId);
+      store.audit.append({
         actor,
         action: 'member_registered',
         subject: memberId,
         details: { source: 'unknown', unknown: id, embeddings: moved, sightings },
       });
-      closeAlertsOf(db, 'member', memberId, `Closed: ${id} became member ${memberId} (${actor}).`, actor);
-    }).immediate();
+      closeAlertsOf(store, 'member', memberId, `Closed: ${id} became member ${memberId} (${actor}).`, actor);
+    }, 'immediate');
   } catch (e) {
     // The rollback restored the rows; put the in-memory index back to match them.
     engine.vectors.forget('member', memberId);
-    const row = db.open ? getUnknown(db, id) : undefined;
+    const row = store.open ? store.unknowns.get(id) : undefined;
     if (row?.status === 'active') engine.vectors.reactivate('unknown', id);
     throw e;
   }
@@ -293,23 +239,18 @@ export function assignUnknownToMember(
   notes: string | null,
   actor: string,
 ): AssignOutcome {
-  const db = engine.db;
+  const store = engine.store;
   let added = 0;
   let sightings = 0;
   let alerts: number[] = [];
   try {
-    db.transaction(() => {
-      mustBeActive(mustGet(db, id));
-      const member = getMember(db, memberId);
+    store.transaction(() => {
+      mustBeActive(mustGet(store, id));
+      const member = store.members.get(memberId);
       if (!member) throw new VigilError('NOT_FOUND', `No member with id ${memberId}.`);
-      const max = readConfig(db, 'max_embeddings_per_person');
+      const max = store.config.read('max_embeddings_per_person');
       const have = engine.vectors.vectorsOf('member', memberId).filter((v) => !v.isCentroid).length;
-      const shots = db
-        .prepare(
-          `SELECT embedding_id AS id, quality FROM embeddings
-           WHERE person_kind = 'unknown' AND person_id = ? AND is_centroid = 0 ORDER BY quality DESC`,
-        )
-        .all(id) as { id: number; quality: number | null }[];
+      const shots = store.unknowns.shotsByQuality(id);
       // At least the best face joins: the views the member was missed in are what they lack.
       const room = Math.max(1, max - have);
       for (const shot of shots.slice(0, room)) {
@@ -318,32 +259,32 @@ export function assignUnknownToMember(
       }
       engine.resolveUnknown(id, 'identified', memberId, { actor, details: { member: memberId } });
       engine.vectors.removePerson('unknown', id);
-      setUnknownNotes(db, id, notes);
-      sightings = moveSightingsToMember(db, id, memberId);
+      store.unknowns.setNotes(id, notes);
+      sightings = store.unknowns.handToMember(id, memberId);
       alerts = closeAlertsOf(
-        db,
+        store,
         'member',
         memberId,
         `Closed: ${id} was identified as ${memberId} by ${actor}.`,
         actor,
       );
-      appendAudit(db, {
+      store.audit.append({
         actor,
         action: 'unknown_assigned',
         subject: id,
         details: { member: memberId, embeddings: added, sightings, alerts: alerts.length },
       });
-    }).immediate();
+    }, 'immediate');
   } catch (e) {
     // The rollback restored the rows; put the in-memory index back to match them.
-    if (db.open) {
+    if (store.open) {
       engine.vectors.reactivate('member', memberId);
-      if (getUnknown(db, id)?.status === 'active') engine.vectors.reactivate('unknown', id);
+      if (store.unknowns.get(id)?.status === 'active') engine.vectors.reactivate('unknown', id);
     }
     throw e;
   }
   return {
-    unknown: getUnknownView(db, id),
+    unknown: getUnknownView(store, id),
     member_id: memberId,
     embeddings_added: added,
     sightings_moved: sightings,
@@ -356,22 +297,14 @@ export function assignUnknownToMember(
  * from the audit log (a merged id's row is gone). Searchable by id and by the member's name.
  */
 export function unknownHistory(
-  db: Db,
+  store: Store,
   opts: { query?: string; outcome: 'identified' | 'dismissed' | 'merged' | 'all'; limit: number },
 ): UnknownHistoryEntry[] {
-  const closedAt = db.prepare(
-    "SELECT at, actor FROM audit_log WHERE subject = ? AND action IN ('unknown_identified', 'unknown_dismissed') ORDER BY audit_id DESC LIMIT 1",
-  );
   const out: UnknownHistoryEntry[] = [];
   if (opts.outcome !== 'merged') {
-    const rows = (
-      opts.outcome === 'all'
-        ? db.prepare("SELECT * FROM unknown_persons WHERE status != 'active'").all()
-        : db.prepare('SELECT * FROM unknown_persons WHERE status = ?').all(opts.outcome)
-    ) as UnknownRow[];
-    for (const r of rows) {
-      const closed = closedAt.get(r.unknown_id) as { at: string; actor: string } | undefined;
-      const member = r.identified_as ? getMember(db, r.identified_as) : undefined;
+    for (const r of store.unknowns.closed(opts.outcome)) {
+      const closed = store.audit.latest(r.unknown_id, ['unknown_identified', 'unknown_dismissed']);
+      const member = r.identified_as ? store.members.get(r.identified_as) : undefined;
       out.push({
         unknown_id: r.unknown_id,
         outcome: r.status === 'dismissed' ? 'dismissed' : 'identified',
@@ -385,9 +318,7 @@ export function unknownHistory(
     }
   }
   if (opts.outcome === 'merged' || opts.outcome === 'all') {
-    const merges = db
-      .prepare("SELECT at, actor, subject, details FROM audit_log WHERE action = 'unknowns_merged'")
-      .all() as { at: string; actor: string; subject: string; details: string }[];
+    const merges = store.audit.withAction('unknowns_merged');
     for (const m of merges) {
       let merged: unknown;
       try {
@@ -428,34 +359,27 @@ export function removeSighting(
   appearanceId: number,
   actor: string,
 ): UnknownDetail {
-  const db = engine.db;
-  db.transaction(() => {
-    const row = mustGet(db, id);
-    const found = db
-      .prepare(
-        "SELECT 1 FROM appearances WHERE appearance_id = ? AND person_kind = 'unknown' AND person_id = ?",
-      )
-      .get(appearanceId, id);
-    if (!found) throw new VigilError('NOT_FOUND', `Sighting ${appearanceId} is not one of ${id}'s.`);
-    const left = db
-      .prepare("SELECT COUNT(*) FROM appearances WHERE person_kind = 'unknown' AND person_id = ?")
-      .pluck()
-      .get(id) as number;
+  const store = engine.store;
+  store.transaction(() => {
+    const row = mustGet(store, id);
+    if (!store.appearances.isOfUnknown(appearanceId, id))
+      throw new VigilError('NOT_FOUND', `Sighting ${appearanceId} is not one of ${id}'s.`);
+    const left = store.appearances.countOfUnknown(id);
     if (left <= 1)
       throw new VigilError(
         'CONFLICT',
         `This is the only sighting of ${row.unknown_id}; dismiss the case instead of removing it.`,
       );
-    db.prepare('DELETE FROM appearances WHERE appearance_id = ?').run(appearanceId);
-    recountUnknown(db, id);
-    appendAudit(db, {
+    store.appearances.delete(appearanceId);
+    store.unknowns.recount(id);
+    store.audit.append({
       actor,
       action: 'unknown_sighting_removed',
       subject: id,
       details: { appearance: appearanceId },
     });
-  }).immediate();
-  return unknownDetail(db, id);
+  }, 'immediate');
+  return unknownDetail(store, id);
 }
 
 /** A reviewer's merge of two ids of one stranger: `merge` is absorbed into `keep`. */
@@ -467,14 +391,14 @@ export function mergeUnknownInto(
 ): UnknownView {
   if (keepId === mergeId)
     throw new VigilError('INVALID_ARGUMENT', 'An unknown person cannot be merged into itself.');
-  const db = engine.db;
-  db.transaction(() => {
-    const keep = mustGet(db, keepId);
-    const drop = mustGet(db, mergeId);
+  const store = engine.store;
+  store.transaction(() => {
+    const keep = mustGet(store, keepId);
+    const drop = mustGet(store, mergeId);
     mustBeActive(keep);
     mustBeActive(drop);
-    absorbUnknown(db, engine.vectors, keep, drop, readConfig(db, 'max_embeddings_per_person'));
-    appendAudit(db, { actor, action: 'unknowns_merged', subject: keepId, details: { merged: mergeId } });
-  }).immediate();
-  return getUnknownView(db, keepId);
+    absorbUnknown(store, keep, drop, store.config.read('max_embeddings_per_person'));
+    store.audit.append({ actor, action: 'unknowns_merged', subject: keepId, details: { merged: mergeId } });
+  }, 'immediate');
+  return getUnknownView(store, keepId);
 }

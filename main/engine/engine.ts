@@ -3,7 +3,7 @@ import { decodeImage, type RgbImage } from '../decode/image.js';
 import type { Box } from '../detect/types.js';
 import { cropJpeg, deleteCrop, purgeExpiredCrops, storeCrop } from '../privacy/crops.js';
 import type { KeySource } from '../privacy/key-file.js';
-import { dropLegacyKeyMeta, unlockDataFolder, type MasterKey } from '../privacy/keys.js';
+import { unlockDataFolder, type MasterKey } from '../privacy/keys.js';
 import { resolveThresholds, decideBand, type Thresholds } from '../decide/bands.js';
 import { mergeUnknownFragments, type MergeResult } from '../decide/merge-unknowns.js';
 import { VigilError, describeError } from '../errors.js';
@@ -13,7 +13,8 @@ import { loadLiveness, loadModels, type LoadedModels } from '../models/zoo.js';
 import { centroid, dot } from '../match/similarity.js';
 import { ENROLL_GATE, gateFailure, subjectCandidates } from '../quality/quality.js';
 import { insertAppearance } from '../store/appearances.js';
-import { appendAudit, flushAuditAnchor, type AuditEntry } from '../store/audit.js';
+import { appendAudit, flushAuditAnchor, SqliteAuditLog, type AuditEntry } from '../store/audit.js';
+import { dropLegacyKeyMeta } from '../store/config.js';
 import { LiveSettings } from '../config/live-settings.js';
 import { unlockAuditKey } from '../privacy/audit-key.js';
 import {
@@ -113,7 +114,7 @@ export class Engine {
 
   /** Deletes crops past their retention (also run on a schedule by the server). */
   purgeExpired(now = new Date()): number {
-    const n = purgeExpiredCrops(this.db, now);
+    const n = purgeExpiredCrops(this.store, now);
     if (n > 0) appendAudit(this.db, { actor: 'engine', action: 'crops_expired', details: { count: n } });
     return n;
   }
@@ -129,7 +130,7 @@ export class Engine {
     ) {
       return false;
     }
-    storeCrop(this.db, this.masterKey, unknownId, jpeg, this.settings.current.retention_days);
+    storeCrop(this.store, this.masterKey, unknownId, jpeg, this.settings.current.retention_days);
     return true;
   }
 
@@ -139,7 +140,7 @@ export class Engine {
    */
   mergeUnknowns(): MergeResult[] {
     const maxShots = this.settings.current.max_embeddings_per_person;
-    return mergeUnknownFragments(this.db, this.vectors, this.thresholds().unknown + 0.05, maxShots);
+    return mergeUnknownFragments(this.store, this.thresholds().unknown + 0.05, maxShots);
   }
 
   /**
@@ -160,7 +161,7 @@ export class Engine {
           )
           .run(status, identifiedAs ?? null, new Date().toISOString(), unknownId).changes;
         if (!changed) return false;
-        deleteCrop(this.db, unknownId);
+        deleteCrop(this.store, unknownId);
         this.vectors.forget('unknown', unknownId);
         appendAudit(this.db, {
           actor: audit.actor ?? this.options.actor,
@@ -195,7 +196,7 @@ export class Engine {
     }
     try {
       dropLegacyKeyMeta(db);
-      unlockAuditKey(options.dataDir, keys.masterKey, db);
+      unlockAuditKey(options.dataDir, keys.masterKey, new SqliteAuditLog(db));
     } catch (e) {
       db.close();
       throw e;

@@ -80,7 +80,7 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
   // The store may have changed since the engine opened (a CLI write): start from what is stored now.
   settings.refresh();
   const initial = settings.current;
-  const alerts = new AlertEngine(engine.db, channelsFrom(initial.alert_channels), initial.alert_rules);
+  const alerts = new AlertEngine(engine.store, channelsFrom(initial.alert_channels), initial.alert_rules);
   alerts.on('alert', (a) => emit({ ...a, type: 'alert', alert_type: a.type }));
 
   let pool: InferencePool | null = null;
@@ -121,7 +121,7 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
       alerts.configure({ channels: channelsFrom(next.alert_channels), rules: next.alert_rules });
     if (changed.has('detection_tiles')) live?.applySettings({ tiles: next.detection_tiles });
     if (changed.has('retention_days')) {
-      reapplyRetention(engine.db, next.retention_days);
+      reapplyRetention(engine.store, next.retention_days);
       engine.purgeExpired();
     }
     // Thresholds and per-camera overrides are read from the settings at each decision; a

@@ -292,7 +292,7 @@ export function correctToMember(engine: Engine, c: Correction): boolean {
       const removed = c.created && left === 0;
       if (removed) {
         engine.vectors.removePerson('unknown', c.unknownId);
-        deleteCrop(db, c.unknownId);
+        deleteCrop(engine.store, c.unknownId);
         db.prepare('DELETE FROM unknown_persons WHERE unknown_id = ?').run(c.unknownId);
       } else {
         for (const id of c.vectorsAdded) engine.vectors.removeVector(id);

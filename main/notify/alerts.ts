@@ -1,8 +1,8 @@
-import type Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
 import type { AlertRuleSettings } from '../config/schema.js';
 import type { EngineEvent } from '../engine/events.js';
-import { getMember, withinAllowedHours } from '../store/members.js';
+import { withinAllowedHours } from '../store/members.js';
+import type { Store } from '../store/store.js';
 import { writeGuard } from '../store/write-guard.js';
 import { deliver, type AlertMessage, type Channel } from './channels.js';
 
@@ -37,7 +37,7 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
   private rules: AlertRules;
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly store: Store,
     private channels: Channel[],
     rules: Partial<AlertRules> = {},
     private readonly now: () => number = Date.now,
@@ -87,12 +87,7 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
         );
       } else if (e.kind === 'recurring_unknown') {
         const since = new Date(this.now() - this.rules.recurringWindowMs).toISOString();
-        const count = this.db
-          .prepare(
-            "SELECT COUNT(*) FROM appearances WHERE person_kind = 'unknown' AND person_id = ? AND last_seen >= ?",
-          )
-          .pluck()
-          .get(e.unknown_id, since) as number;
+        const count = this.store.appearances.countOfUnknown(e.unknown_id!, since);
         if (count >= this.rules.recurringThreshold) {
           this.raise(
             'recurring_unknown',
@@ -105,7 +100,7 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
       } else if (e.kind === 'known_member' && e.member_id) {
         if (e.corrects)
           this.resolveCorrected(e.corrects.unknown_id, e.camera_id, e.member_id, e.corrects.since);
-        const m = getMember(this.db, e.member_id);
+        const m = this.store.members.get(e.member_id);
         const why = !m
           ? null
           : m.watchlist === 1
@@ -188,24 +183,19 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
     this.lastRaised.set(key, now);
     const created_at = new Date(now).toISOString();
     // With the disk full the alert is still shown and sent, with id 0: it could not be stored.
-    const stored = writeGuard(this.db).write('alert', () =>
-      this.db
-        .prepare(
-          `INSERT INTO alerts (type, priority, status, person_kind, person_id, camera_id, message, created_at)
-           VALUES (?, ?, 'open', ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          type,
-          priority,
-          personId ? (personId.startsWith('UNKNOWN_') ? 'unknown' : 'member') : null,
-          personId,
-          cameraId,
-          message,
-          created_at,
-        ),
+    const stored = writeGuard(this.store).write('alert', () =>
+      this.store.alerts.insert({
+        type,
+        priority,
+        personKind: personId ? (personId.startsWith('UNKNOWN_') ? 'unknown' : 'member') : null,
+        personId,
+        cameraId,
+        message,
+        createdAt: created_at,
+      }),
     );
     const alert: AlertMessage = {
-      alert_id: stored ? Number(stored.lastInsertRowid) : 0,
+      alert_id: stored ?? 0,
       type,
       priority,
       message,
@@ -223,14 +213,14 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
    */
   private resolveCorrected(unknownId: string, cameraId: string, memberId: string, since: string): void {
     const note = `Resolved by the engine: later views of the same visit identified member ${memberId}.`;
-    writeGuard(this.db).write('alert', () =>
-      this.db
-        .prepare(
-          `UPDATE alerts SET status = 'resolved', resolved_at = ?, notes = COALESCE(notes || ' ', '') || ?
-           WHERE person_kind = 'unknown' AND person_id = ? AND camera_id = ? AND status != 'resolved'
-             AND type IN ('new_unknown', 'recurring_unknown') AND created_at >= ?`,
-        )
-        .run(new Date(this.now()).toISOString(), note, unknownId, cameraId, since),
+    writeGuard(this.store).write('alert', () =>
+      this.store.alerts.resolveStrangerVisit(
+        unknownId,
+        cameraId,
+        since,
+        note,
+        new Date(this.now()).toISOString(),
+      ),
     );
     for (const type of ['new_unknown', 'recurring_unknown'])
       this.lastRaised.delete(`${type}|${unknownId}|${cameraId}`);
@@ -252,22 +242,10 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
   }
 }
 
-export function acknowledgeAlert(db: Database.Database, id: number, by: string, notes?: string): boolean {
-  return (
-    db
-      .prepare(
-        "UPDATE alerts SET status = 'acknowledged', acknowledged_at = ?, acknowledged_by = ?, notes = COALESCE(?, notes) WHERE alert_id = ? AND status = 'open'",
-      )
-      .run(new Date().toISOString(), by, notes ?? null, id).changes > 0
-  );
+export function acknowledgeAlert(store: Store, id: number, by: string, notes?: string): boolean {
+  return store.alerts.acknowledge(id, by, notes ?? null, new Date().toISOString());
 }
 
-export function resolveAlert(db: Database.Database, id: number, notes?: string): boolean {
-  return (
-    db
-      .prepare(
-        "UPDATE alerts SET status = 'resolved', resolved_at = ?, notes = COALESCE(?, notes) WHERE alert_id = ? AND status != 'resolved'",
-      )
-      .run(new Date().toISOString(), notes ?? null, id).changes > 0
-  );
+export function resolveAlert(store: Store, id: number, notes?: string): boolean {
+  return store.alerts.resolve(id, notes ?? null, new Date().toISOString());
 }

@@ -1,8 +1,7 @@
 import { hkdfSync } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import type Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { VigilError } from '../errors.js';
-import { appendAudit, AUDIT_ANCHOR_FILE, useAuditKey } from '../store/audit.js';
+import type { AuditLog } from '../store/repositories.js';
 import { readKeyFile, writeKeyFile } from './key-file.js';
 import { open, seal, type MasterKey } from './keys.js';
 
@@ -14,10 +13,9 @@ const AUDIT_KEY_AAD = 'vigil-audit-key-v1';
  * records where the keyed chain begins, and keys.json the last unkeyed id, so unkeyed rows added
  * later do not verify.
  */
-export function unlockAuditKey(dataDir: string, masterKey: MasterKey, db: Database.Database): void {
+export function unlockAuditKey(dataDir: string, masterKey: MasterKey, audit: AuditLog): void {
   const file = readKeyFile(dataDir);
   if (!file) throw new VigilError('DATA_DIR', `The key file of ${dataDir} is missing.`);
-  const anchorFile = db.memory ? null : join(dirname(db.name), AUDIT_ANCHOR_FILE);
   if (file.audit) {
     let key: Buffer;
     try {
@@ -36,13 +34,13 @@ export function unlockAuditKey(dataDir: string, masterKey: MasterKey, db: Databa
         `The audit key in ${join(dataDir, 'keys.json')} is damaged: restore keys.json from a backup of this folder.`,
       );
     }
-    useAuditKey(db, { key, legacyUntil: file.audit_legacy_until ?? 0, anchorFile });
+    audit.useKey(key, file.audit_legacy_until ?? 0);
     return;
   }
   // Derived rather than random: two processes opening an older folder at once (serve and a CLI
   // command) write the same key, so neither one's rows stop verifying.
   const key = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), AUDIT_KEY_AAD, 32));
-  const legacyUntil = (db.prepare('SELECT MAX(audit_id) FROM audit_log').pluck().get() as number | null) ?? 0;
+  const legacyUntil = audit.lastId();
   const sealed = seal(masterKey, key, AUDIT_KEY_AAD);
   writeKeyFile(dataDir, {
     ...file,
@@ -53,9 +51,9 @@ export function unlockAuditKey(dataDir: string, masterKey: MasterKey, db: Databa
     },
     audit_legacy_until: legacyUntil,
   });
-  useAuditKey(db, { key, legacyUntil, anchorFile });
+  audit.useKey(key, legacyUntil);
   if (legacyUntil > 0)
-    appendAudit(db, {
+    audit.append({
       actor: 'engine',
       action: 'audit_chain_keyed',
       details: { unkeyed_rows_until: legacyUntil },

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type Database from 'better-sqlite3';
 import sharp from 'sharp';
 import type { RgbImage } from '../decode/image.js';
 import type { Box } from '../detect/types.js';
 import { VigilError } from '../errors.js';
+import type { Store } from '../store/store.js';
 import { open, seal, type MasterKey } from './keys.js';
 
 /**
@@ -28,7 +28,7 @@ export async function cropJpeg(frame: RgbImage, box: Box): Promise<Buffer> {
 }
 
 export function storeCrop(
-  db: Database.Database,
+  store: Store,
   key: MasterKey,
   unknownId: string,
   jpeg: Buffer,
@@ -40,36 +40,23 @@ export function storeCrop(
   const wrapped = seal(key, dataKey, `key:${unknownId}`);
   dataKey.fill(0);
   const expires = new Date(now.getTime() + retentionDays * 86_400_000).toISOString();
-  db.prepare(
-    `INSERT INTO unknown_crops (unknown_id, key_iv, key_tag, wrapped_key, iv, tag, ciphertext, created_at, expires_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (unknown_id) DO UPDATE SET key_iv = excluded.key_iv, key_tag = excluded.key_tag, wrapped_key = excluded.wrapped_key,
-       iv = excluded.iv, tag = excluded.tag, ciphertext = excluded.ciphertext, created_at = excluded.created_at, expires_at = excluded.expires_at`,
-  ).run(
+  store.crops.put(
     unknownId,
-    wrapped.iv,
-    wrapped.tag,
-    wrapped.data,
-    body.iv,
-    body.tag,
-    body.data,
+    {
+      key_iv: wrapped.iv,
+      key_tag: wrapped.tag,
+      wrapped_key: wrapped.data,
+      iv: body.iv,
+      tag: body.tag,
+      ciphertext: body.data,
+    },
     now.toISOString(),
     expires,
   );
 }
 
-interface CropRow {
-  key_iv: Buffer;
-  key_tag: Buffer;
-  wrapped_key: Buffer;
-  iv: Buffer;
-  tag: Buffer;
-  ciphertext: Buffer;
-}
-
-export function readCrop(db: Database.Database, key: MasterKey, unknownId: string): Buffer {
-  const row = db.prepare('SELECT * FROM unknown_crops WHERE unknown_id = ?').get(unknownId) as
-    CropRow | undefined;
+export function readCrop(store: Store, key: MasterKey, unknownId: string): Buffer {
+  const row = store.crops.get(unknownId);
   if (!row)
     throw new VigilError(
       'NOT_FOUND',
@@ -83,24 +70,20 @@ export function readCrop(db: Database.Database, key: MasterKey, unknownId: strin
   }
 }
 
-export function deleteCrop(db: Database.Database, unknownId: string): boolean {
-  return db.prepare('DELETE FROM unknown_crops WHERE unknown_id = ?').run(unknownId).changes > 0;
+export function deleteCrop(store: Store, unknownId: string): boolean {
+  return store.crops.delete(unknownId);
+}
+
+/** A changed retention applies to the crops already kept too: each expires `days` after it was taken. */
+export function reapplyRetention(store: Store, days: number): number {
+  return store.crops.reapplyRetention(days);
 }
 
 /** Deletes every crop past its retention date; returns how many. */
-/** A changed retention applies to the crops already kept too: each expires `days` after it was taken. */
-export function reapplyRetention(db: Database.Database, days: number): number {
-  return db
-    .prepare(
-      "UPDATE unknown_crops SET expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '+' || ? || ' days')",
-    )
-    .run(days).changes;
+export function purgeExpiredCrops(store: Store, now = new Date()): number {
+  return store.crops.purgeExpired(now.toISOString());
 }
 
-export function purgeExpiredCrops(db: Database.Database, now = new Date()): number {
-  return db.prepare('DELETE FROM unknown_crops WHERE expires_at <= ?').run(now.toISOString()).changes;
-}
-
-export function hasCrop(db: Database.Database, unknownId: string): boolean {
-  return !!db.prepare('SELECT 1 FROM unknown_crops WHERE unknown_id = ?').get(unknownId);
+export function hasCrop(store: Store, unknownId: string): boolean {
+  return store.crops.has(unknownId);
 }

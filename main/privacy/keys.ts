@@ -8,11 +8,9 @@ import {
 } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { VigilError } from '../errors.js';
 import { log } from '../log.js';
-import { readMeta } from '../store/config.js';
-import { DB_FILE, databaseFileState, ownerOnly } from '../store/open.js';
+import { databaseFileState, ownerOnly, readLegacyKeyMeta } from '../store/open.js';
 import {
   createDeviceKey,
   DEVICE_KEY_FILE,
@@ -119,11 +117,6 @@ export function storeKeyForReading(
   }
 }
 
-/** The crop key salt and check that lived in the database before keys.json; keys.json holds them now. */
-export function dropLegacyKeyMeta(db: Database.Database): void {
-  db.prepare("DELETE FROM system_config WHERE key IN ('meta.kdf_salt', 'meta.key_check')").run();
-}
-
 function masterKeyFor(dataDir: string, file: KeyFile, opts: UnlockOptions): MasterKey {
   let key: MasterKey;
   if (opts.masterKey) {
@@ -170,7 +163,7 @@ function masterKeyFor(dataDir: string, file: KeyFile, opts: UnlockOptions): Mast
 function newKeyFile(dataDir: string, opts: UnlockOptions): { file: KeyFile; masterKey: MasterKey } {
   const state = databaseFileState(dataDir);
   if (state === 'encrypted') throw missingKeyFile(dataDir);
-  const legacy = state === 'plaintext' ? legacyKeyMeta(dataDir) : {};
+  const legacy = state === 'plaintext' ? readLegacyKeyMeta(dataDir) : {};
   let source: KeySource;
   let masterKey: MasterKey;
   let kdf: KeyFile['kdf'];
@@ -240,20 +233,6 @@ function unwrapStoreKey(dataDir: string, masterKey: MasterKey, file: KeyFile): B
       'STORE_CORRUPT',
       `The database key in ${join(dataDir, 'keys.json')} is damaged: restore keys.json from a backup of this folder.`,
     );
-  }
-}
-
-/** The crop key salt and check a folder kept in its (then plaintext) database before keys.json. */
-function legacyKeyMeta(dataDir: string): { salt?: string; keyCheck?: string } {
-  let db: Database.Database | undefined;
-  try {
-    db = new Database(join(dataDir, DB_FILE), { readonly: true, fileMustExist: true });
-    return { salt: readMeta(db, 'kdf_salt'), keyCheck: readMeta(db, 'key_check') };
-  } catch {
-    // No system_config yet (a database created but never migrated): nothing was sealed.
-    return {};
-  } finally {
-    db?.close();
   }
 }
 

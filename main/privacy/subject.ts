@@ -1,10 +1,10 @@
-import type Database from 'better-sqlite3';
 import type { Engine } from '../engine/engine.js';
 import { VigilError } from '../errors.js';
 import { log } from '../log.js';
 import { renderPdf } from '../reports/pdf.js';
-import { appendAudit } from '../store/audit.js';
-import { deleteMemberRow, getMember, setMemberStatus, type MemberRow } from '../store/members.js';
+import type { MemberRow } from '../store/members.js';
+import type { ConsentRecord, SubjectScalar } from '../store/repositories.js';
+import type { Store } from '../store/store.js';
 import type { PersonKind } from '../store/vectors.js';
 import { deleteCrop } from './crops.js';
 
@@ -15,7 +15,7 @@ import { deleteCrop } from './crops.js';
 
 export type SubjectKind = PersonKind;
 
-type Scalar = string | number | boolean | null;
+type Scalar = SubjectScalar;
 
 export interface SubjectData {
   subject_id: string;
@@ -51,15 +51,7 @@ export interface SubjectData {
   consents: ConsentRecord[];
 }
 
-export interface ConsentRecord {
-  consent_id: number;
-  subject_id: string;
-  text: string;
-  method: string;
-  given_at: string;
-  given_by: string;
-  withdrawn_at: string | null;
-}
+export type { ConsentRecord };
 
 export interface ErasureResult {
   subject_id: string;
@@ -82,25 +74,10 @@ export function subjectKind(id: string): SubjectKind {
 }
 
 /** A member plus the closed unknown cases converted into them; an unknown person alone. */
-function personIds(
-  db: Database.Database,
-  id: string,
-  kind: SubjectKind,
-): { kind: SubjectKind; id: string }[] {
+function personIds(store: Store, id: string, kind: SubjectKind): { kind: SubjectKind; id: string }[] {
   if (kind === 'unknown') return [{ kind, id }];
-  const linked = db
-    .prepare('SELECT unknown_id FROM unknown_persons WHERE identified_as = ? ORDER BY unknown_id')
-    .pluck()
-    .all(id) as string[];
+  const linked = store.subjects.linkedUnknowns(id);
   return [{ kind, id }, ...linked.map((u) => ({ kind: 'unknown' as const, id: u }))];
-}
-
-function personalRow(db: Database.Database, id: string, kind: SubjectKind): Record<string, Scalar> | null {
-  const row =
-    kind === 'member'
-      ? db.prepare('SELECT * FROM members WHERE member_id = ?').get(id)
-      : db.prepare('SELECT * FROM unknown_persons WHERE unknown_id = ?').get(id);
-  return (row as Record<string, Scalar> | undefined) ?? null;
 }
 
 /**
@@ -109,31 +86,16 @@ function personalRow(db: Database.Database, id: string, kind: SubjectKind): Reco
  * With `actor` the export is audited.
  */
 export function exportSubject(engine: Engine, id: string, actor?: string): SubjectData {
-  const db = engine.db;
+  const store = engine.store;
   const kind = subjectKind(id);
-  const people = personIds(db, id, kind);
+  const people = personIds(store, id, kind);
   const ids = people.map((p) => p.id);
-  const idsJson = JSON.stringify(ids);
-  const inIds = (col: string) => `${col} IN (SELECT value FROM json_each(?))`;
-  const data = db
-    .transaction((): SubjectData => {
-      const personal = personalRow(db, id, kind);
-      const embeddings = db
-        .prepare(
-          `SELECT created_at, is_centroid FROM embeddings WHERE ${inIds('person_id')} ORDER BY created_at, embedding_id`,
-        )
-        .all(idsJson) as { created_at: string; is_centroid: number }[];
-      const crop = db
-        .prepare('SELECT created_at, expires_at FROM unknown_crops WHERE unknown_id = ?')
-        .get(id) as { created_at: string; expires_at: string } | undefined;
-      const consents = db
-        .prepare('SELECT * FROM consents WHERE subject_id = ? ORDER BY consent_id')
-        .all(id) as ConsentRecord[];
-      const audit = db
-        .prepare(
-          `SELECT audit_id, at, actor, action, details FROM audit_log WHERE ${inIds('subject')} ORDER BY audit_id`,
-        )
-        .all(idsJson) as SubjectData['audit'];
+  const data = store.transaction((): SubjectData => {
+      const personal = store.subjects.personal(kind, id);
+      const embeddings = store.subjects.templates(ids);
+      const crop = store.crops.dates(id);
+      const consents = store.subjects.consents(id);
+      const audit = store.audit.about(ids);
       if (!personal && consents.length === 0 && audit.length === 0)
         throw new VigilError('NOT_FOUND', `Nothing is held about ${id}.`);
       return {
@@ -151,25 +113,14 @@ export function exportSubject(engine: Engine, id: string, actor?: string): Subje
           created_at: crop?.created_at ?? null,
           expires_at: crop?.expires_at ?? null,
         },
-        appearances: db
-          .prepare(
-            `SELECT appearance_id, person_id, camera_id, source, first_seen, last_seen, confidence
-             FROM appearances WHERE ${inIds('person_id')} ORDER BY first_seen, appearance_id`,
-          )
-          .all(idsJson) as SubjectData['appearances'],
-        alerts: db
-          .prepare(
-            `SELECT alert_id, type, priority, status, camera_id, message, created_at
-             FROM alerts WHERE ${inIds('person_id')} ORDER BY created_at, alert_id`,
-          )
-          .all(idsJson) as SubjectData['alerts'],
+        appearances: store.subjects.appearances(ids),
+        alerts: store.subjects.alerts(ids),
         audit,
         consents,
       };
-    })
-    .deferred();
+    });
   if (actor) {
-    appendAudit(db, {
+    store.audit.append({
       actor,
       action: 'subject_exported',
       subject: id,
@@ -285,15 +236,13 @@ export function subjectPdf(data: SubjectData): Promise<Buffer> {
 
 /** Deletes one unknown person's row, vectors, crop, sightings and alerts (inside a transaction). */
 function eraseUnknown(engine: Engine, id: string, counts: ErasureResult): boolean {
-  const db = engine.db;
+  const store = engine.store;
   counts.vectors += engine.vectors.removePerson('unknown', id);
   // Crypto-shredding: the row holds the wrapped data key, so the ciphertext dies with it.
-  counts.crops += deleteCrop(db, id) ? 1 : 0;
-  counts.appearances += db
-    .prepare("DELETE FROM appearances WHERE person_kind = 'unknown' AND person_id = ?")
-    .run(id).changes;
-  counts.alerts += db.prepare('DELETE FROM alerts WHERE person_id = ?').run(id).changes;
-  return db.prepare('DELETE FROM unknown_persons WHERE unknown_id = ?').run(id).changes > 0;
+  counts.crops += deleteCrop(store, id) ? 1 : 0;
+  counts.appearances += store.subjects.deleteUnknownSightings(id);
+  counts.alerts += store.subjects.deleteAlerts(id);
+  return store.subjects.deleteUnknown(id);
 }
 
 function eraseInTransaction(
@@ -302,7 +251,7 @@ function eraseInTransaction(
   actor: string,
   opts: { keepConsents: boolean; mustExist: boolean },
 ): ErasureResult | null {
-  const db = engine.db;
+  const store = engine.store;
   const kind = subjectKind(id);
   const counts: ErasureResult = {
     subject_id: id,
@@ -316,20 +265,14 @@ function eraseInTransaction(
   };
   let found: boolean;
   if (kind === 'member') {
-    const linked = personIds(db, id, kind).slice(1);
-    found = !!getMember(db, id);
+    const linked = personIds(store, id, kind).slice(1);
+    found = !!store.members.get(id);
     if (found) {
       counts.vectors += engine.vectors.removePerson('member', id);
-      counts.appearances += db
-        .prepare("SELECT COUNT(*) FROM appearances WHERE person_kind = 'member' AND person_id = ?")
-        .pluck()
-        .get(id) as number;
-      counts.alerts += db
-        .prepare('SELECT COUNT(*) FROM alerts WHERE person_id = ?')
-        .pluck()
-        .get(id) as number;
-      deleteMemberRow(db, id);
-      db.prepare('DELETE FROM alerts WHERE person_id = ?').run(id);
+      counts.appearances += store.subjects.memberSightingCount(id);
+      counts.alerts += store.subjects.alertCount(id);
+      store.members.delete(id);
+      store.subjects.deleteAlerts(id);
     }
     for (const u of linked) if (eraseUnknown(engine, u.id, counts)) counts.linked_unknowns++;
   } else {
@@ -337,11 +280,11 @@ function eraseInTransaction(
   }
   if (!found && opts.mustExist) throw new VigilError('NOT_FOUND', `No person with id ${id}.`);
   if (!opts.keepConsents)
-    counts.consents = db.prepare('DELETE FROM consents WHERE subject_id = ?').run(id).changes;
+    counts.consents = store.subjects.deleteConsents(id);
   if (!found) return null;
   // The audit trail keeps the pseudonymous id and counts (accountability, and the hash chain
   // cannot lose rows); no name or other field of the person is ever written to it.
-  appendAudit(db, {
+  store.audit.append({
     actor,
     action: 'subject_erased',
     subject: id,
@@ -364,16 +307,13 @@ function eraseInTransaction(
  */
 function withVectorRollback<T>(engine: Engine, ids: { kind: SubjectKind; id: string }[], fn: () => T): T {
   try {
-    return engine.db.transaction(fn).immediate();
+    return engine.store.transaction(fn, 'immediate');
   } catch (e) {
     for (const p of ids) {
       const status =
         p.kind === 'member'
-          ? getMember(engine.db, p.id)?.status
-          : (engine.db
-              .prepare('SELECT status FROM unknown_persons WHERE unknown_id = ?')
-              .pluck()
-              .get(p.id) as string | undefined);
+          ? engine.store.members.get(p.id)?.status
+          : engine.store.subjects.unknownStatus(p.id);
       if (status === 'active' || status === 'suspended') engine.vectors.reactivate(p.kind, p.id);
       else engine.vectors.forget(p.kind, p.id);
     }
@@ -386,9 +326,9 @@ function withVectorRollback<T>(engine: Engine, ids: { kind: SubjectKind; id: str
  * exist nowhere but as the zeroed pages secure_delete wrote. A reader on another connection can
  * hold the WAL open; that is logged, and the next checkpoint finishes the job.
  */
-function checkpoint(db: Database.Database): void {
-  const [r] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
-  if (r && r.busy !== 0) log('warn', 'erasure_checkpoint_busy', { log: r.log, checkpointed: r.checkpointed });
+function checkpoint(store: Store): void {
+  const r = store.subjects.purgeJournal();
+  if (r.busy) log('warn', 'erasure_checkpoint_busy', { log: r.log, checkpointed: r.checkpointed });
 }
 
 /**
@@ -398,11 +338,11 @@ function checkpoint(db: Database.Database): void {
  * checkpointed and truncated. The database runs with secure_delete, so freed space is zeroed.
  */
 export function eraseSubject(engine: Engine, id: string, actor: string): ErasureResult {
-  const people = personIds(engine.db, id, subjectKind(id));
+  const people = personIds(engine.store, id, subjectKind(id));
   const result = withVectorRollback(engine, people, () =>
     eraseInTransaction(engine, id, actor, { keepConsents: false, mustExist: true }),
   );
-  checkpoint(engine.db);
+  checkpoint(engine.store);
   return result!;
 }
 
@@ -417,14 +357,14 @@ export function restrictSubject(engine: Engine, id: string, restricted: boolean,
       'Only a member can be restricted; an unknown person can be dismissed or erased instead.',
     );
   }
-  const db = engine.db;
+  const store = engine.store;
   withVectorRollback(engine, [{ kind: 'member', id }], () => {
-    const m = getMember(db, id);
+    const m = store.members.get(id);
     if (!m) throw new VigilError('NOT_FOUND', `No member with id ${id}.`);
     const next: MemberRow['status'] = restricted ? 'restricted' : 'active';
-    setMemberStatus(db, id, next);
+    store.members.setStatus(id, next);
     engine.vectors.setActive('member', id, !restricted);
-    appendAudit(db, {
+    store.audit.append({
       actor,
       action: restricted ? 'subject_restricted' : 'subject_restriction_lifted',
       subject: id,
@@ -435,28 +375,20 @@ export function restrictSubject(engine: Engine, id: string, restricted: boolean,
 
 /** Records consent given by (or for) a person; returns the consent id. */
 export function recordConsent(engine: Engine, id: string, text: string, method: string, by: string): number {
-  const db = engine.db;
+  const store = engine.store;
   const kind = subjectKind(id);
   if (!text.trim()) throw new VigilError('INVALID_ARGUMENT', 'The consent text is empty.');
-  return db
-    .transaction(() => {
-      if (!personalRow(db, id, kind)) throw new VigilError('NOT_FOUND', `No person with id ${id}.`);
-      const consentId = Number(
-        db
-          .prepare(
-            'INSERT INTO consents (subject_id, text, method, given_at, given_by) VALUES (?, ?, ?, ?, ?)',
-          )
-          .run(id, text, method, new Date().toISOString(), by).lastInsertRowid,
-      );
-      appendAudit(db, {
-        actor: by,
-        action: 'consent_recorded',
-        subject: id,
-        details: { consent_id: consentId, method },
-      });
-      return consentId;
-    })
-    .immediate();
+  return store.transaction(() => {
+    if (!store.subjects.personal(kind, id)) throw new VigilError('NOT_FOUND', `No person with id ${id}.`);
+    const consentId = store.subjects.addConsent(id, text, method, new Date().toISOString(), by);
+    store.audit.append({
+      actor: by,
+      action: 'consent_recorded',
+      subject: id,
+      details: { consent_id: consentId, method },
+    });
+    return consentId;
+  }, 'immediate');
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -474,23 +406,20 @@ export function withdrawConsent(
   id: string,
   by: string,
 ): { withdrawn: number; erased: ErasureResult | null } {
-  const db = engine.db;
+  const store = engine.store;
   const kind = subjectKind(id);
-  const people = personIds(db, id, kind);
+  const people = personIds(store, id, kind);
   const result = withVectorRollback(engine, people, () => {
-    const open = db
-      .prepare('SELECT consent_id, text FROM consents WHERE subject_id = ? AND withdrawn_at IS NULL')
-      .all(id) as { consent_id: number; text: string }[];
+    const open = store.subjects.openConsents(id);
     if (open.length === 0)
       throw new VigilError('NOT_FOUND', `No consent of ${id} is on record that has not been withdrawn.`);
-    const m = kind === 'member' ? getMember(db, id) : undefined;
+    const m = kind === 'member' ? store.members.get(id) : undefined;
     const identifying = [m?.name, m?.email, m?.phone].filter((v): v is string => !!v && v.trim().length > 1);
     const redact = (t: string) =>
       identifying.reduce((s, v) => s.replace(new RegExp(escapeRegExp(v.trim()), 'giu'), '[erased]'), t);
     const at = new Date().toISOString();
-    const update = db.prepare('UPDATE consents SET withdrawn_at = ?, text = ? WHERE consent_id = ?');
-    for (const c of open) update.run(at, redact(c.text), c.consent_id);
-    appendAudit(db, {
+    for (const c of open) store.subjects.withdrawConsent(c.consent_id, at, redact(c.text));
+    store.audit.append({
       actor: by,
       action: 'consent_withdrawn',
       subject: id,
@@ -499,6 +428,6 @@ export function withdrawConsent(
     const erased = eraseInTransaction(engine, id, by, { keepConsents: true, mustExist: false });
     return { withdrawn: open.length, erased };
   });
-  checkpoint(db);
+  checkpoint(store);
   return result;
 }

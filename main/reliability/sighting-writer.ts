@@ -28,7 +28,7 @@ export class SightingWriter {
     readonly cameraId = 'crash-cam',
   ) {
     // No cooldown and a low bar, so the storm writes alerts too.
-    this.alerts = new AlertEngine(engine.db, [], { cooldownMs: 0, recurringThreshold: 2 });
+    this.alerts = new AlertEngine(engine.store, [], { cooldownMs: 0, recurringThreshold: 2 });
     this.alerts.on('alert', (a) => {
       if (a.alert_id > 0) ack(`ACK alert ${a.alert_id} ${a.person_id ?? '-'}`);
     });

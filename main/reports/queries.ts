@@ -1,8 +1,9 @@
-import type Database from 'better-sqlite3';
 import { VigilError } from '../errors.js';
+import type { ReportKind } from '../store/repositories.js';
+import type { Store } from '../store/store.js';
 import type { Cell } from './csv.js';
 
-export type ReportKind = 'appearances' | 'unknowns' | 'alerts' | 'audit';
+export type { ReportKind };
 
 export interface ReportRange {
   /** Dates or times; a bare date as `to` means the end of that day (UTC). */
@@ -47,17 +48,12 @@ export function normaliseRange(from: string, to: string): { from: string; to: st
   return { from: new Date(f).toISOString(), to: new Date(t).toISOString() };
 }
 
+/** How a report reads: its title, columns and how a stored row becomes cells (the rows are the store's). */
 interface Spec {
   title: string;
   columns: ReportColumn[];
-  /** FROM ... WHERE ... shared by the count and the rows; binds @from, @to and @cameras. */
-  body(cameras: boolean): string;
-  select: string;
-  order: string;
   map(r: Record<string, unknown>): Cell[];
 }
-
-const cameraIn = (col: string) => `${col} IN (SELECT value FROM json_each(@cameras))`;
 const str = (v: unknown): Cell => (v === null || v === undefined ? null : (v as string | number));
 
 /** Audit details are ids and counts by contract; anything else (a long or nested value) is dropped. */
@@ -91,12 +87,6 @@ const SPECS: Record<ReportKind, Spec> = {
       { header: 'Name', weight: 1.8 },
       { header: 'Confidence', weight: 0.8 },
     ],
-    select: `a.appearance_id, a.first_seen, a.last_seen, a.camera_id, a.person_kind, a.person_id, a.confidence,
-      m.name AS name, m.status AS member_status`,
-    body: (cameras) => `FROM appearances a
-      LEFT JOIN members m ON a.person_kind = 'member' AND m.member_id = a.person_id
-      WHERE a.first_seen <= @to AND a.last_seen >= @from${cameras ? ` AND ${cameraIn('a.camera_id')}` : ''}`,
-    order: 'a.first_seen, a.appearance_id',
     map: (r) => [
       str(r.appearance_id),
       str(r.first_seen),
@@ -125,14 +115,6 @@ const SPECS: Record<ReportKind, Spec> = {
       { header: 'Cameras', weight: 1.4 },
       { header: 'Identified as', weight: 1.4 },
     ],
-    select: `u.unknown_id, u.status, u.first_seen, u.last_seen, u.appearance_count, u.cameras, u.identified_as,
-      (SELECT COUNT(*) FROM appearances a WHERE a.person_kind = 'unknown' AND a.person_id = u.unknown_id
-        AND a.first_seen <= @to AND a.last_seen >= @from AND (@cameras IS NULL OR ${cameraIn('a.camera_id')})) AS in_range`,
-    body: (cameras) =>
-      `FROM unknown_persons u WHERE u.first_seen <= @to AND u.last_seen >= @from${
-        cameras ? ` AND EXISTS (SELECT 1 FROM json_each(u.cameras) c WHERE ${cameraIn('c.value')})` : ''
-      }`,
-    order: 'u.first_seen, u.unknown_id',
     map: (r) => [
       str(r.unknown_id),
       str(r.status),
@@ -158,10 +140,6 @@ const SPECS: Record<ReportKind, Spec> = {
       { header: 'Acknowledged by', weight: 1.2 },
       { header: 'Resolved', weight: 1.6 },
     ],
-    select: 'al.*',
-    body: (cameras) =>
-      `FROM alerts al WHERE al.created_at >= @from AND al.created_at <= @to${cameras ? ` AND ${cameraIn('al.camera_id')}` : ''}`,
-    order: 'al.created_at, al.alert_id',
     map: (r) => [
       str(r.alert_id),
       str(r.created_at),
@@ -185,9 +163,6 @@ const SPECS: Record<ReportKind, Spec> = {
       { header: 'Subject', weight: 1.9 },
       { header: 'Details', weight: 3.2 },
     ],
-    select: 'l.audit_id, l.at, l.actor, l.action, l.subject, l.details',
-    body: () => 'FROM audit_log l WHERE l.at >= @from AND l.at <= @to',
-    order: 'l.audit_id',
     map: (r) => [
       str(r.audit_id),
       str(r.at),
@@ -205,7 +180,7 @@ const SPECS: Record<ReportKind, Spec> = {
  * rows and at the end; more than `maxRows` rows are refused before any is read.
  */
 export function buildReport(
-  db: Database.Database,
+  store: Store,
   kind: ReportKind,
   range: ReportRange,
   opts: { onProgress?: (done: number, total: number) => void; maxRows?: number } = {},
@@ -213,10 +188,8 @@ export function buildReport(
   const { onProgress, maxRows = MAX_REPORT_ROWS } = opts;
   const spec = SPECS[kind];
   const { from, to } = normaliseRange(range.from, range.to);
-  const cameras = range.cameras?.length ? JSON.stringify(range.cameras) : null;
-  const params = { from, to, cameras };
-  const body = spec.body(cameras !== null);
-  const total = db.prepare(`SELECT COUNT(*) ${body}`).pluck().get(params) as number;
+  const query = { from, to, cameras: range.cameras?.length ? range.cameras : null };
+  const total = store.reports.count(kind, query);
   if (total > maxRows) {
     throw new VigilError(
       'INVALID_ARGUMENT',
@@ -224,10 +197,7 @@ export function buildReport(
     );
   }
   const rows: Cell[][] = [];
-  const iter = db.prepare(`SELECT ${spec.select} ${body} ORDER BY ${spec.order}`).iterate(params) as Iterable<
-    Record<string, unknown>
-  >;
-  for (const r of iter) {
+  for (const r of store.reports.rows(kind, query)) {
     rows.push(spec.map(r));
     if (onProgress && rows.length % PROGRESS_EVERY === 0) onProgress(rows.length, total);
   }

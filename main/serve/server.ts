@@ -557,7 +557,7 @@ export class VigilServer {
     this.wss.close();
     this.wssUpload.close();
     // The counts of refused attempts still being aggregated are written before the store closes.
-    flushRefusals(this.engine.db);
+    flushRefusals(this.engine.store);
     this.http.closeAllConnections();
     await new Promise<void>((r) => this.http.close(() => r()));
   }

@@ -1,13 +1,5 @@
 import type { Engine } from '../engine/engine.js';
-import { appendAudit } from '../store/audit.js';
-import {
-  addCamera,
-  removeCamera,
-  updateCamera,
-  type CameraChanges,
-  type CameraRow,
-  type NewCamera,
-} from '../store/cameras.js';
+import type { CameraChanges, CameraRow, NewCamera } from '../store/cameras.js';
 
 /*
  * Camera changes, whoever makes them (console, `vigil cameras`): validated by the store (URL,
@@ -17,41 +9,37 @@ import {
  */
 
 export function addCameraRecord(engine: Engine, actor: string, camera: NewCamera): CameraRow {
-  const db = engine.db;
-  const row = db
-    .transaction(() => {
-      const c = addCamera(db, camera);
-      appendAudit(db, { actor, action: 'camera_added', subject: c.camera_id });
-      return c;
-    })
-    .immediate();
+  const store = engine.store;
+  const row = store.transaction(() => {
+    const c = store.cameras.add(camera);
+    store.audit.append({ actor, action: 'camera_added', subject: c.camera_id });
+    return c;
+  }, 'immediate');
   engine.settings.refresh();
   return row;
 }
 
 export function changeCamera(engine: Engine, actor: string, id: string, changes: CameraChanges): CameraRow {
-  const db = engine.db;
-  const row = db
-    .transaction(() => {
-      const c = updateCamera(db, id, changes);
-      appendAudit(db, {
-        actor,
-        action: 'camera_changed',
-        subject: id,
-        details: { fields: Object.keys(changes).join(',') },
-      });
-      return c;
-    })
-    .immediate();
+  const store = engine.store;
+  const row = store.transaction(() => {
+    const c = store.cameras.update(id, changes);
+    store.audit.append({
+      actor,
+      action: 'camera_changed',
+      subject: id,
+      details: { fields: Object.keys(changes).join(',') },
+    });
+    return c;
+  }, 'immediate');
   engine.settings.refresh();
   return row;
 }
 
 export function removeCameraRecord(engine: Engine, actor: string, id: string): void {
-  const db = engine.db;
-  db.transaction(() => {
-    removeCamera(db, id);
-    appendAudit(db, { actor, action: 'camera_removed', subject: id });
-  }).immediate();
+  const store = engine.store;
+  store.transaction(() => {
+    store.cameras.remove(id);
+    store.audit.append({ actor, action: 'camera_removed', subject: id });
+  }, 'immediate');
   engine.settings.refresh();
 }

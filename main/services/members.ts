@@ -1,14 +1,7 @@
 import type { Engine } from '../engine/engine.js';
 import { VigilError } from '../errors.js';
 import { eraseSubject, type ErasureResult } from '../privacy/subject.js';
-import { appendAudit } from '../store/audit.js';
-import {
-  getMember,
-  parseAllowedHours,
-  setMemberAccess,
-  setMemberStatus,
-  type MemberRow,
-} from '../store/members.js';
+import { parseAllowedHours, type MemberRow } from '../store/members.js';
 
 /** What an operator may change about a member's access (console status controls, `vigil members`). */
 export interface AccessChange {
@@ -19,7 +12,7 @@ export interface AccessChange {
 }
 
 function mustGet(engine: Engine, id: string): MemberRow {
-  const m = getMember(engine.db, id);
+  const m = engine.store.members.get(id);
   if (!m) throw new VigilError('NOT_FOUND', `No member with id ${id}.`);
   return m;
 }
@@ -36,22 +29,22 @@ export function changeMemberAccess(
   id: string,
   change: AccessChange,
 ): MemberRow {
-  const db = engine.db;
+  const store = engine.store;
   const hours = change.allowedHours === undefined ? undefined : parseAllowedHours(change.allowedHours);
-  db.transaction(() => {
+  store.transaction(() => {
     const m = mustGet(engine, id);
     if (m.status === 'restricted' && change.status)
       throw new VigilError(
         'CONFLICT',
         'This member’s processing is restricted (data-subject request); lift the restriction first.',
       );
-    if (change.status) setMemberStatus(db, id, change.status);
+    if (change.status) store.members.setStatus(id, change.status);
     if (change.watchlist !== undefined || hours !== undefined)
-      setMemberAccess(db, id, {
+      store.members.setAccess(id, {
         ...(change.watchlist === undefined ? {} : { watchlist: change.watchlist }),
         ...(hours === undefined ? {} : { allowedHours: hours }),
       });
-    appendAudit(db, {
+    store.audit.append({
       actor,
       action: 'member_updated',
       subject: id,
@@ -61,7 +54,7 @@ export function changeMemberAccess(
         allowed_hours: hours === undefined ? null : (hours ?? 'any'),
       },
     });
-  }).immediate();
+  }, 'immediate');
   return mustGet(engine, id);
 }
 

@@ -3,8 +3,6 @@ import { redactSecrets, validateSetting } from '../config/settings.js';
 import type { Engine } from '../engine/engine.js';
 import { VigilError } from '../errors.js';
 import type { ChannelConfig } from '../notify/channels.js';
-import { appendAudit } from '../store/audit.js';
-import { readConfig, writeConfig } from '../store/config.js';
 
 export interface SettingChange {
   key: SettingKey;
@@ -48,30 +46,30 @@ function keepMaskedSecrets(next: ChannelConfig, current: ChannelConfig): Channel
 export function changeSetting(engine: Engine, actor: string, name: string, value: unknown): SettingChange {
   const key = settingKey(name);
   let valid = validateSetting(key, value);
-  const db = engine.db;
+  const store = engine.store;
   if (key === 'alert_channels')
     valid = keepMaskedSecrets(
       valid as ChannelConfig,
       engine.settings.current.alert_channels,
     ) as StoredSettings[typeof key];
-  db.transaction(() => {
+  store.transaction(() => {
     // Before and after, so the audit log reads "0.42 → 0.45"; channel settings hold secrets and
     // are recorded by name only.
     const details =
       key === 'alert_channels'
         ? undefined
         : {
-            before: JSON.stringify(readConfig(db, key)).slice(0, 500),
+            before: JSON.stringify(store.config.read(key)).slice(0, 500),
             after: JSON.stringify(valid).slice(0, 500),
           };
-    writeConfig(db, key, valid);
-    appendAudit(db, {
+    store.config.write(key, valid);
+    store.audit.append({
       actor,
       action: 'configuration_changed',
       subject: key,
       ...(details ? { details } : {}),
     });
-  }).immediate();
+  }, 'immediate');
   engine.settings.refresh();
   if (engine.settings.current.sources[key] === 'environment')
     return {

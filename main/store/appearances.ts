@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { AppearanceRepository, MemberSighting } from './repositories.js';
 import type { PersonKind } from './vectors.js';
 
 export interface AppearanceRow {
@@ -41,4 +42,61 @@ export function listAppearances(db: Database.Database, since?: string): Appearan
         .prepare('SELECT * FROM appearances WHERE last_seen >= ? ORDER BY first_seen')
         .all(since) as AppearanceRow[])
     : (db.prepare('SELECT * FROM appearances ORDER BY first_seen').all() as AppearanceRow[]);
+}
+
+/** The sightings of one SQLite store. */
+export class SqliteAppearances implements AppearanceRepository {
+  constructor(private readonly db: Database.Database) {}
+
+  insert(a: Omit<AppearanceRow, 'appearance_id' | 'bbox'> & { bbox: number[] }): number {
+    return insertAppearance(this.db, a);
+  }
+
+  list(since?: string): AppearanceRow[] {
+    return listAppearances(this.db, since);
+  }
+
+  ofMember(memberId: string, limit: number): MemberSighting[] {
+    return this.db
+      .prepare(
+        `SELECT appearance_id, person_kind, person_id, camera_id, first_seen, last_seen, confidence
+         FROM appearances WHERE person_kind = 'member' AND person_id = ? ORDER BY first_seen DESC LIMIT ?`,
+      )
+      .all(memberId, limit) as MemberSighting[];
+  }
+
+  ofUnknown(unknownId: string): AppearanceRow[] {
+    return this.db
+      .prepare(
+        `SELECT * FROM appearances WHERE person_kind = 'unknown' AND person_id = ?
+       ORDER BY last_seen DESC, appearance_id DESC`,
+      )
+      .all(unknownId) as AppearanceRow[];
+  }
+
+  isOfUnknown(appearanceId: number, unknownId: string): boolean {
+    return !!this.db
+      .prepare(
+        "SELECT 1 FROM appearances WHERE appearance_id = ? AND person_kind = 'unknown' AND person_id = ?",
+      )
+      .get(appearanceId, unknownId);
+  }
+
+  countOfUnknown(unknownId: string, since?: string): number {
+    return since === undefined
+      ? (this.db
+          .prepare("SELECT COUNT(*) FROM appearances WHERE person_kind = 'unknown' AND person_id = ?")
+          .pluck()
+          .get(unknownId) as number)
+      : (this.db
+          .prepare(
+            "SELECT COUNT(*) FROM appearances WHERE person_kind = 'unknown' AND person_id = ? AND last_seen >= ?",
+          )
+          .pluck()
+          .get(unknownId, since) as number);
+  }
+
+  delete(appearanceId: number): void {
+    this.db.prepare('DELETE FROM appearances WHERE appearance_id = ?').run(appearanceId);
+  }
 }

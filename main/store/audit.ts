@@ -1,8 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { log } from '../log.js';
+import type { AuditFilter, AuditLog, AuditRecord } from './repositories.js';
 
 export interface AuditEntry {
   actor: string;
@@ -266,4 +268,85 @@ export function verifyAudit(db: Database.Database): AuditVerification {
       anchor: 'mismatch',
     };
   return { ok: true, rows, firstBad: null, anchor: 'ok' };
+}
+
+/** The audit log of one SQLite store. */
+export class SqliteAuditLog implements AuditLog {
+  constructor(private readonly db: Database.Database) {}
+
+  append(entry: AuditEntry, at?: string): void {
+    appendAudit(this.db, entry, at);
+  }
+
+  verify(): AuditVerification {
+    return verifyAudit(this.db);
+  }
+
+  list(filter: AuditFilter): AuditRecord[] {
+    const where: string[] = [];
+    const args: string[] = [];
+    for (const [col, v] of [
+      ['actor', filter.actor],
+      ['action', filter.action],
+      ['subject', filter.subject],
+    ] as const) {
+      if (v) {
+        where.push(`${col} LIKE ? ESCAPE '\\'`);
+        args.push(`%${v.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      }
+    }
+    if (filter.from) {
+      where.push('at >= ?');
+      args.push(filter.from);
+    }
+    if (filter.to) {
+      where.push('at <= ?');
+      args.push(filter.to);
+    }
+    return this.db
+      .prepare(
+        `SELECT audit_id, at, actor, action, subject, details FROM audit_log
+         ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY audit_id DESC LIMIT ?`,
+      )
+      .all(...args, filter.limit) as AuditRecord[];
+  }
+
+  about(subjects: readonly string[]): Omit<AuditRecord, 'subject'>[] {
+    return this.db
+      .prepare(
+        'SELECT audit_id, at, actor, action, details FROM audit_log WHERE subject IN (SELECT value FROM json_each(?)) ORDER BY audit_id',
+      )
+      .all(JSON.stringify(subjects)) as Omit<AuditRecord, 'subject'>[];
+  }
+
+  latest(subject: string, actions: readonly string[]): { at: string; actor: string } | undefined {
+    return this.db
+      .prepare(
+        `SELECT at, actor FROM audit_log WHERE subject = ? AND action IN (${actions.map(() => '?').join(', ')}) ORDER BY audit_id DESC LIMIT 1`,
+      )
+      .get(subject, ...actions) as { at: string; actor: string } | undefined;
+  }
+
+  withAction(action: string): { at: string; actor: string; subject: string; details: string }[] {
+    return this.db
+      .prepare('SELECT at, actor, subject, details FROM audit_log WHERE action = ?')
+      .all(action) as { at: string; actor: string; subject: string; details: string }[];
+  }
+
+  lastId(): number {
+    return (this.db.prepare('SELECT MAX(audit_id) FROM audit_log').pluck().get() as number | null) ?? 0;
+  }
+
+  useKey(key: Buffer, legacyUntil: number): void {
+    const anchorFile = this.db.memory ? null : join(dirname(this.db.name), AUDIT_ANCHOR_FILE);
+    useAuditKey(this.db, { key, legacyUntil, anchorFile });
+  }
+
+  forwardAnchor(forward: ((anchor: AuditAnchor) => void) | null): void {
+    forwardAuditAnchor(this.db, forward);
+  }
+
+  flushAnchor(): void {
+    flushAuditAnchor(this.db);
+  }
 }

@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type Database from 'better-sqlite3';
 import { VigilError } from '../errors.js';
 import { redactUrl } from '../log.js';
+import type { CameraRepository } from './repositories.js';
 
 export interface CameraRow {
   camera_id: string;
@@ -202,4 +203,29 @@ export function updateCamera(db: Database.Database, id: string, ch: CameraChange
     id,
   );
   return getCamera(db, id)!;
+}
+
+/** The cameras of one SQLite store. */
+export class SqliteCameras implements CameraRepository {
+  constructor(private readonly db: Database.Database) {}
+
+  add(camera: NewCamera): CameraRow {
+    return addCamera(this.db, camera);
+  }
+
+  get(id: string): CameraRow | undefined {
+    return getCamera(this.db, id);
+  }
+
+  list(): CameraRow[] {
+    return listCameras(this.db);
+  }
+
+  update(id: string, changes: CameraChanges): CameraRow {
+    return updateCamera(this.db, id, changes);
+  }
+
+  remove(id: string): void {
+    removeCamera(this.db, id);
+  }
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { SETTING_DEFAULTS, type SettingKey, type StoredSettings } from '../config/schema.js';
+import type { ConfigRepository } from './repositories.js';
 
 /** The seed's defaults (from the settings schema); a data folder's system_config rows override them. */
 export const DEFAULT_CONFIG: StoredSettings = SETTING_DEFAULTS;
@@ -42,4 +43,22 @@ export function writeMeta(db: Database.Database, key: string, value: string): vo
   db.prepare(
     'INSERT INTO system_config (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
   ).run(`meta.${key}`, JSON.stringify(value));
+}
+
+/** The crop key salt and check that lived in the database before keys.json; keys.json holds them now. */
+export function dropLegacyKeyMeta(db: Database.Database): void {
+  db.prepare("DELETE FROM system_config WHERE key IN ('meta.kdf_salt', 'meta.key_check')").run();
+}
+
+/** The stored settings of one SQLite store. */
+export class SqliteConfig implements ConfigRepository {
+  constructor(private readonly db: Database.Database) {}
+
+  read<K extends ConfigKey>(key: K): ConfigValue<K> {
+    return readConfig(this.db, key);
+  }
+
+  write<K extends ConfigKey>(key: K, value: ConfigValue<K>): void {
+    writeConfig(this.db, key, value);
+  }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { VigilError } from '../errors.js';
+import type { MemberRepository } from './repositories.js';
 
 export interface MemberRow {
   member_id: string;
@@ -178,4 +179,59 @@ export function searchMembers(
     )
     .all({ q: like, limit, offset }) as MemberRow[];
   return { total, items };
+}
+
+/** The members of one SQLite store. */
+export class SqliteMembers implements MemberRepository {
+  constructor(private readonly db: Database.Database) {}
+
+  insert(id: string, member: NewMember, recognizer: string, quality: number): void {
+    insertMember(this.db, id, member, recognizer, quality);
+  }
+
+  get(id: string): MemberRow | undefined {
+    return getMember(this.db, id);
+  }
+
+  list(): MemberRow[] {
+    return listMembers(this.db);
+  }
+
+  search(query: string, offset: number, limit: number): { total: number; items: MemberRow[] } {
+    return searchMembers(this.db, query, offset, limit);
+  }
+
+  update(id: string, changes: MemberChanges): boolean {
+    return updateMember(this.db, id, changes);
+  }
+
+  setStatus(id: string, status: MemberRow['status']): boolean {
+    return setMemberStatus(this.db, id, status);
+  }
+
+  setAccess(id: string, change: { watchlist?: boolean; allowedHours?: string | null }): boolean {
+    return setMemberAccess(this.db, id, change);
+  }
+
+  setTypeAndNotes(id: string, memberType: string, notes: string | null): void {
+    this.db.prepare('UPDATE members SET member_type = ?, notes = ? WHERE member_id = ?').run(memberType, notes, id);
+  }
+
+  delete(id: string): boolean {
+    return deleteMemberRow(this.db, id);
+  }
+
+  recordSeen(id: string, at: string): void {
+    recordMemberSeen(this.db, id, at);
+  }
+
+  templateCount(id: string): number {
+    return (
+      this.db
+        .prepare(
+          "SELECT COUNT(*) AS n FROM embeddings WHERE person_kind = 'member' AND person_id = ? AND is_centroid = 0",
+        )
+        .get(id) as { n: number }
+    ).n;
+  }
 }

@@ -202,3 +202,17 @@ export function schemaVersion(db: Database.Database): number {
 export function integrityCheck(db: Database.Database): string {
   return String(db.pragma('integrity_check', { simple: true }));
 }
+
+/** The crop key salt and check a folder kept in its (then plaintext) database before keys.json. */
+export function readLegacyKeyMeta(dataDir: string): { salt?: string; keyCheck?: string } {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(join(dataDir, DB_FILE), { readonly: true, fileMustExist: true });
+    return { salt: readMeta(db, 'kdf_salt'), keyCheck: readMeta(db, 'key_check') };
+  } catch {
+    // No system_config yet (a database created but never migrated): nothing was sealed.
+    return {};
+  } finally {
+    db?.close();
+  }
+}

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import type { UnknownMerge, UnknownRepository } from './repositories.js';
 
 export interface UnknownRow {
   unknown_id: string;
@@ -112,4 +113,118 @@ export function recountUnknown(db: Database.Database, id: string): void {
        first_seen = COALESCE(?, first_seen), last_seen = COALESCE(?, last_seen)
      WHERE unknown_id = ?`,
   ).run(totals.n, JSON.stringify(cameras), totals.first, totals.last, id);
+}
+
+/** The unknown persons of one SQLite store. */
+export class SqliteUnknowns implements UnknownRepository {
+  constructor(private readonly db: Database.Database) {}
+
+  insert(id: string, at: string, cameraId: string | null, quality: number, recognizer: string): void {
+    insertUnknown(this.db, id, at, cameraId, quality, recognizer);
+  }
+
+  recordSeen(id: string, at: string, cameraId: string | null, quality: number): void {
+    recordUnknownSeen(this.db, id, at, cameraId, quality);
+  }
+
+  get(id: string): UnknownRow | undefined {
+    return getUnknown(this.db, id);
+  }
+
+  list(): UnknownRow[] {
+    return listUnknowns(this.db);
+  }
+
+  query(opts: { sort: 'newest' | 'frequent'; status: UnknownStatus | 'all' }): UnknownRow[] {
+    return queryUnknowns(this.db, opts);
+  }
+
+  active(): UnknownRow[] {
+    return this.db.prepare("SELECT * FROM unknown_persons WHERE status = 'active'").all() as UnknownRow[];
+  }
+
+  closed(outcome: 'identified' | 'dismissed' | 'all'): UnknownRow[] {
+    return (
+      outcome === 'all'
+        ? this.db.prepare("SELECT * FROM unknown_persons WHERE status != 'active'").all()
+        : this.db.prepare('SELECT * FROM unknown_persons WHERE status = ?').all(outcome)
+    ) as UnknownRow[];
+  }
+
+  setNotes(id: string, notes: string | null): void {
+    setUnknownNotes(this.db, id, notes);
+  }
+
+  recount(id: string): void {
+    recountUnknown(this.db, id);
+  }
+
+  templateQualities(id: string): number[] {
+    return this.db
+      .prepare(
+        "SELECT quality FROM embeddings WHERE person_kind = 'unknown' AND person_id = ? AND quality IS NOT NULL",
+      )
+      .pluck()
+      .all(id) as number[];
+  }
+
+  shotsByQuality(id: string): { id: number; quality: number | null }[] {
+    return this.db
+      .prepare(
+        `SELECT embedding_id AS id, quality FROM embeddings
+           WHERE person_kind = 'unknown' AND person_id = ? AND is_centroid = 0 ORDER BY quality DESC`,
+      )
+      .all(id) as { id: number; quality: number | null }[];
+  }
+
+  templatesByQuality(id: string): number[] {
+    return this.db
+      .prepare(
+        "SELECT embedding_id FROM embeddings WHERE person_kind = 'unknown' AND person_id = ? ORDER BY quality DESC",
+      )
+      .pluck()
+      .all(id) as number[];
+  }
+
+  mergeRows(m: UnknownMerge): void {
+    this.db
+      .prepare(
+        `UPDATE unknown_persons SET appearance_count = appearance_count + ?, cameras = ?,
+       first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?), best_quality = MAX(COALESCE(best_quality, 0), ?)
+     WHERE unknown_id = ?`,
+      )
+      .run(m.appearances, JSON.stringify(m.cameras), m.firstSeen, m.lastSeen, m.bestQuality, m.keep);
+    this.db
+      .prepare("UPDATE appearances SET person_id = ? WHERE person_kind = 'unknown' AND person_id = ?")
+      .run(m.keep, m.drop);
+    this.db
+      .prepare("UPDATE alerts SET person_id = ? WHERE person_kind = 'unknown' AND person_id = ?")
+      .run(m.keep, m.drop);
+  }
+
+  delete(id: string): boolean {
+    return this.db.prepare('DELETE FROM unknown_persons WHERE unknown_id = ?').run(id).changes > 0;
+  }
+
+  handToMember(unknownId: string, memberId: string): number {
+    const db = this.db;
+    const moved = db
+      .prepare(
+        "UPDATE appearances SET person_kind = 'member', person_id = ? WHERE person_kind = 'unknown' AND person_id = ?",
+      )
+      .run(memberId, unknownId).changes;
+    db.prepare(
+      "UPDATE alerts SET person_kind = 'member', person_id = ? WHERE person_kind = 'unknown' AND person_id = ?",
+    ).run(memberId, unknownId);
+    const last = db
+      .prepare("SELECT MAX(last_seen) FROM appearances WHERE person_kind = 'member' AND person_id = ?")
+      .pluck()
+      .get(memberId) as string | null;
+    db.prepare(
+      `UPDATE members SET total_appearances = total_appearances + ?,
+       last_seen = CASE WHEN last_seen IS NULL OR last_seen < ? THEN ? ELSE last_seen END
+     WHERE member_id = ?`,
+    ).run(moved, last ?? '', last, memberId);
+    return moved;
+  }
 }

@@ -1,8 +1,6 @@
-import type { AuditView } from '../../contract/contract.js';
 import { loadManifest } from '../../models/manifest.js';
 import { channelsFrom, deliver, type ChannelConfig } from '../../notify/channels.js';
 import { executionProvider } from '../../runtime/session.js';
-import { appendAudit, verifyAudit } from '../../store/audit.js';
 import { changeSetting, shownSettings } from '../../services/settings.js';
 import { actorOf, type Handlers } from '../context.js';
 
@@ -10,37 +8,18 @@ export const adminHandlers: Pick<
   Handlers,
   'audit.list' | 'audit.verify' | 'settings.get' | 'settings.set' | 'settings.testChannel'
 > = {
-  'audit.list': (ctx, p) => {
+  'audit.list': (ctx, p) =>
     // Substring filters (the guard types "alice" or "unknown_"), times as bounds on `at`.
-    const where: string[] = [];
-    const args: string[] = [];
-    for (const [col, v] of [
-      ['actor', p.actor],
-      ['action', p.action],
-      ['subject', p.subject],
-    ] as const) {
-      if (v?.trim()) {
-        where.push(`${col} LIKE ? ESCAPE '\\'`);
-        args.push(`%${v.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-      }
-    }
-    if (p.from) {
-      where.push('at >= ?');
-      args.push(new Date(p.from).toISOString());
-    }
-    if (p.to) {
-      where.push('at <= ?');
-      args.push(new Date(p.to).toISOString());
-    }
-    return ctx.engine.db
-      .prepare(
-        `SELECT audit_id, at, actor, action, subject, details FROM audit_log
-         ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY audit_id DESC LIMIT ?`,
-      )
-      .all(...args, p.limit) as AuditView[];
-  },
+    ctx.engine.store.audit.list({
+      actor: p.actor?.trim() || undefined,
+      action: p.action?.trim() || undefined,
+      subject: p.subject?.trim() || undefined,
+      from: p.from ? new Date(p.from).toISOString() : undefined,
+      to: p.to ? new Date(p.to).toISOString() : undefined,
+      limit: p.limit,
+    }),
   'audit.verify': (ctx) => {
-    const v = verifyAudit(ctx.engine.db);
+    const v = ctx.engine.store.audit.verify();
     return { ok: v.ok, rows: v.rows, first_bad: v.firstBad };
   },
   'settings.get': (ctx) => ({
@@ -70,7 +49,7 @@ export const adminHandlers: Pick<
       person_id: null,
       created_at: new Date().toISOString(),
     });
-    appendAudit(ctx.engine.db, { actor: actorOf(ctx), action: 'alert_channel_tested', subject: p.channel });
+    ctx.engine.store.audit.append({ actor: actorOf(ctx), action: 'alert_channel_tested', subject: p.channel });
     return r?.ok
       ? { ok: true, message: `Test alert sent through ${p.channel}.` }
       : { ok: false, message: `The ${p.channel} channel failed: ${r?.error ?? 'unknown error'}.` };

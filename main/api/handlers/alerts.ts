@@ -1,29 +1,16 @@
 import type { AlertView } from '../../contract/contract.js';
 import { VigilError } from '../../errors.js';
 import { acknowledgeAlert, resolveAlert } from '../../notify/alerts.js';
-import { appendAudit } from '../../store/audit.js';
 import { actorOf, type ApiContext, type Handlers } from '../context.js';
 
 /**
  * Alerts with who and where in words: the member's name (the unknown's id), the camera's name and
  * whether the unknown's face crop exists. Crops themselves are fetched (and audited) one by one.
  */
-const ALERT_VIEW = `SELECT a.*,
-    CASE WHEN a.person_kind = 'member' THEN COALESCE(m.name, a.person_id) ELSE a.person_id END AS person_name,
-    CASE WHEN a.camera_id IS NULL THEN NULL ELSE COALESCE(c.name, a.camera_id) END AS camera_name,
-    CASE WHEN a.person_kind = 'unknown' AND EXISTS (SELECT 1 FROM unknown_crops k WHERE k.unknown_id = a.person_id)
-      THEN 1 ELSE 0 END AS has_crop
-  FROM alerts a
-  LEFT JOIN members m ON a.person_kind = 'member' AND m.member_id = a.person_id
-  LEFT JOIN cameras c ON c.camera_id = a.camera_id`;
-
-type AlertRow = Omit<AlertView, 'has_crop'> & { has_crop: number };
-const toView = (r: AlertRow): AlertView => ({ ...r, has_crop: r.has_crop === 1 });
-
 function getAlert(ctx: ApiContext, id: number): AlertView {
-  const a = ctx.engine.db.prepare(`${ALERT_VIEW} WHERE a.alert_id = ?`).get(id) as AlertRow | undefined;
+  const a = ctx.engine.store.alerts.get(id);
   if (!a) throw new VigilError('NOT_FOUND', `No alert #${id}.`);
-  return toView(a);
+  return a;
 }
 
 function change(
@@ -32,23 +19,21 @@ function change(
   notes: string | null | undefined,
   to: 'acknowledged' | 'resolved',
 ) {
-  const db = ctx.engine.db;
+  const store = ctx.engine.store;
   const actor = actorOf(ctx);
-  const done = db
-    .transaction(() => {
-      const ok =
-        to === 'acknowledged'
-          ? acknowledgeAlert(db, id, ctx.user?.username ?? actor, notes ?? undefined)
-          : resolveAlert(db, id, notes ?? undefined);
-      if (ok)
-        appendAudit(db, {
-          actor,
-          action: to === 'acknowledged' ? 'alert_acknowledged' : 'alert_resolved',
-          subject: String(id),
-        });
-      return ok;
-    })
-    .immediate();
+  const done = store.transaction(() => {
+    const ok =
+      to === 'acknowledged'
+        ? acknowledgeAlert(store, id, ctx.user?.username ?? actor, notes ?? undefined)
+        : resolveAlert(store, id, notes ?? undefined);
+    if (ok)
+      store.audit.append({
+        actor,
+        action: to === 'acknowledged' ? 'alert_acknowledged' : 'alert_resolved',
+        subject: String(id),
+      });
+    return ok;
+  }, 'immediate');
   const current = getAlert(ctx, id);
   if (done) ctx.broadcast({ type: 'alert_status', alert_ids: [id], status: to });
   if (!done)
@@ -66,28 +51,26 @@ function bulk(
   action: 'acknowledge' | 'resolve',
   notes: string | null | undefined,
 ) {
-  const db = ctx.engine.db;
+  const store = ctx.engine.store;
   const actor = actorOf(ctx);
-  const changed = db
-    .transaction(() => {
-      const done: number[] = [];
-      for (const id of new Set(ids)) {
-        const ok =
-          action === 'acknowledge'
-            ? acknowledgeAlert(db, id, ctx.user?.username ?? actor, notes ?? undefined)
-            : resolveAlert(db, id, notes ?? undefined);
-        if (ok) done.push(id);
-      }
-      if (done.length)
-        appendAudit(db, {
-          actor,
-          action: action === 'acknowledge' ? 'alerts_acknowledged' : 'alerts_resolved',
-          subject: null,
-          details: { count: done.length, alerts: done.slice(0, 50).join(',') },
-        });
-      return done;
-    })
-    .immediate();
+  const changed = store.transaction(() => {
+    const done: number[] = [];
+    for (const id of new Set(ids)) {
+      const ok =
+        action === 'acknowledge'
+          ? acknowledgeAlert(store, id, ctx.user?.username ?? actor, notes ?? undefined)
+          : resolveAlert(store, id, notes ?? undefined);
+      if (ok) done.push(id);
+    }
+    if (done.length)
+      store.audit.append({
+        actor,
+        action: action === 'acknowledge' ? 'alerts_acknowledged' : 'alerts_resolved',
+        subject: null,
+        details: { count: done.length, alerts: done.slice(0, 50).join(',') },
+      });
+    return done;
+  }, 'immediate');
   if (changed.length)
     ctx.broadcast({
       type: 'alert_status',
@@ -101,24 +84,14 @@ export const alertsHandlers: Pick<
   Handlers,
   'alerts.list' | 'alerts.acknowledge' | 'alerts.resolve' | 'alerts.bulk'
 > = {
-  'alerts.list': (ctx, p) => {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    for (const [col, v] of [
-      ['a.type', p.type],
-      ['a.priority', p.priority],
-      ['a.status', p.status],
-      ['a.camera_id', p.camera_id],
-    ] as const) {
-      if (v) {
-        where.push(`${col} = ?`);
-        args.push(v);
-      }
-    }
-    const sql = `${ALERT_VIEW} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY a.created_at DESC, a.alert_id DESC LIMIT ?`;
-    return (ctx.engine.db.prepare(sql).all(...args, p.limit) as AlertRow[]).map(toView);
-  },
+  'alerts.list': (ctx, p) =>
+    ctx.engine.store.alerts.list({
+      type: p.type,
+      priority: p.priority,
+      status: p.status,
+      camera_id: p.camera_id,
+      limit: p.limit,
+    }),
   'alerts.bulk': (ctx, p) => bulk(ctx, p.ids, p.action, p.notes),
   'alerts.acknowledge': (ctx, p) => change(ctx, p.id, p.notes, 'acknowledged'),
   'alerts.resolve': (ctx, p) => change(ctx, p.id, p.notes, 'resolved'),

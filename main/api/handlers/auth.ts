@@ -13,7 +13,6 @@ import type { LoginResult } from '../../contract/contract.js';
 import type { Role } from '../../contract/roles.js';
 import { VigilError } from '../../errors.js';
 import { log } from '../../log.js';
-import { appendAudit } from '../../store/audit.js';
 import { actorOf, type ApiContext, type Handlers } from '../context.js';
 import { auditRefusal, clientDetails } from '../refusal-audit.js';
 
@@ -29,7 +28,7 @@ function startSession(ctx: ApiContext, username: string, role: Role): LoginResul
   const db = ctx.engine.db;
   purgeExpiredSessions(db);
   const s = createSession(db, username);
-  appendAudit(db, {
+  ctx.engine.store.audit.append({
     actor: `user:${username}`,
     action: 'login_succeeded',
     subject: username,
@@ -103,7 +102,7 @@ export const authHandlers: Pick<
   'auth.logout': (ctx) => {
     const revoked = ctx.session ? revokeSession(ctx.engine.db, ctx.session) : false;
     if (ctx.user || revoked)
-      appendAudit(ctx.engine.db, {
+      ctx.engine.store.audit.append({
         actor: actorOf(ctx),
         action: 'logout',
         subject: ctx.user?.username ?? null,
@@ -118,7 +117,7 @@ export const authHandlers: Pick<
     // The current password is checked like a sign-in, so guessing it here counts toward the lockout.
     const outcome = await authenticate(db, user.username, p.current);
     if (!outcome.ok) {
-      appendAudit(db, {
+      ctx.engine.store.audit.append({
         actor: actorOf(ctx),
         action: 'password_change_failed',
         subject: user.username,
@@ -167,7 +166,7 @@ export const authHandlers: Pick<
       log('warn', 'kiosk_unlock_failed', { reason: outcome.reason });
       throw new VigilError('AUTH_FAILED', outcome.message);
     }
-    appendAudit(db, {
+    ctx.engine.store.audit.append({
       actor: actorOf(ctx),
       action: 'kiosk_unlocked',
       subject: outcome.username,

@@ -2,9 +2,8 @@ import type { CameraView } from '../../contract/contract.js';
 import { VigilError } from '../../errors.js';
 import { findFfmpeg } from '../../source/ffmpeg.js';
 import { probeCamera } from '../../source/probe.js';
-import { appendAudit } from '../../store/audit.js';
 import { addCameraRecord, changeCamera, removeCameraRecord } from '../../services/cameras.js';
-import { getCamera, listCameras, normaliseCameraUrl, publicCamera } from '../../store/cameras.js';
+import { normaliseCameraUrl, publicCamera } from '../../store/cameras.js';
 import type { CameraRow } from '../../store/cameras.js';
 import { actorOf, type ApiContext, type Handlers } from '../context.js';
 
@@ -15,14 +14,10 @@ function startOfToday(): string {
 }
 
 /** A stored camera with its live status (from the pipeline when one runs in this process). */
-export function cameraViews(ctx: ApiContext, rows: CameraRow[] = listCameras(ctx.engine.db)): CameraView[] {
+export function cameraViews(ctx: ApiContext, rows: CameraRow[] = ctx.engine.store.cameras.list()): CameraView[] {
   const live = new Map((ctx.pipeline?.status() ?? []).map((s) => [s.cameraId, s]));
   const counts = new Map(
-    (
-      ctx.engine.db
-        .prepare('SELECT camera_id, COUNT(*) AS n FROM appearances WHERE first_seen >= ? GROUP BY camera_id')
-        .all(startOfToday()) as { camera_id: string | null; n: number }[]
-    ).map((r) => [r.camera_id, r.n]),
+    ctx.engine.store.dashboard.sightingsPerCamera(startOfToday()).map((r) => [r.camera_id, r.n]),
   );
   return rows.map((c) => {
     const pub = publicCamera(c);
@@ -47,7 +42,7 @@ export function cameraViews(ctx: ApiContext, rows: CameraRow[] = listCameras(ctx
 }
 
 function viewOf(ctx: ApiContext, id: string): CameraView {
-  const row = getCamera(ctx.engine.db, id);
+  const row = ctx.engine.store.cameras.get(id);
   if (!row) throw new VigilError('NOT_FOUND', `No camera with id ${id}.`);
   return cameraViews(ctx, [row])[0]!;
 }
@@ -91,7 +86,7 @@ export const camerasHandlers: Pick<
     } catch (e) {
       return { ok: false, message: e instanceof Error ? e.message : String(e) };
     }
-    appendAudit(ctx.engine.db, { actor: actorOf(ctx), action: 'camera_tested', details: {} });
+    ctx.engine.store.audit.append({ actor: actorOf(ctx), action: 'camera_tested', details: {} });
     return probeCamera(ffmpeg.path, url);
   },
 };

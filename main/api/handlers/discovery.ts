@@ -1,6 +1,5 @@
 import { describeError } from '../../errors.js';
 import { discoverCameras, streamUris } from '../../onvif/discover.js';
-import { appendAudit } from '../../store/audit.js';
 import { actorOf, type Handlers } from '../context.js';
 
 /** ONVIF discovery for the console's camera setup; credentials are used once, never stored. */
@@ -20,7 +19,7 @@ export const discoveryHandlers: Pick<Handlers, 'cameras.discover'> = {
         }
       }
     }
-    appendAudit(ctx.engine.db, {
+    ctx.engine.store.audit.append({
       actor: actorOf(ctx),
       action: 'cameras_discovered',
       details: { found: cams.length },

@@ -1,4 +1,4 @@
-import type { AppearanceView, MemberView, PhotoCheck } from '../../contract/contract.js';
+import type { MemberView, PhotoCheck } from '../../contract/contract.js';
 import type { Box } from '../../detect/types.js';
 import { decodeImage } from '../../decode/image.js';
 import { largestFace, analyseImage } from '../../engine/analyze.js';
@@ -6,20 +6,15 @@ import type { Engine } from '../../engine/engine.js';
 import { describeError, VigilError } from '../../errors.js';
 import { recordConsent } from '../../privacy/subject.js';
 import { ENROLL_GATE, gateFailure, subjectCandidates } from '../../quality/quality.js';
-import { appendAudit } from '../../store/audit.js';
 import { changeMemberAccess, deleteMember } from '../../services/members.js';
-import { getMember, searchMembers, updateMember, type MemberRow } from '../../store/members.js';
+import type { MemberRow } from '../../store/members.js';
 import { actorOf, type ApiContext, type Handlers } from '../context.js';
 import { MEMBER_TYPES, type ParsedParams } from '../../contract/contract.js';
 import { packByName } from '../../models/manifest.js';
 import { RateLimiter, waitSentence } from '../../util/rate-limit.js';
 
 export function memberView(engine: Engine, m: MemberRow): MemberView {
-  const n = engine.db
-    .prepare(
-      "SELECT COUNT(*) AS n FROM embeddings WHERE person_kind = 'member' AND person_id = ? AND is_centroid = 0",
-    )
-    .get(m.member_id) as { n: number };
+  const templates = engine.store.members.templateCount(m.member_id);
   return {
     member_id: m.member_id,
     name: m.name,
@@ -32,7 +27,7 @@ export function memberView(engine: Engine, m: MemberRow): MemberView {
     allowed_hours: m.allowed_hours,
     notes: m.notes,
     quality_score: m.quality_score,
-    embeddings_count: n.n,
+    embeddings_count: templates,
     created_at: m.created_at,
     updated_at: m.updated_at,
     last_seen: m.last_seen,
@@ -41,7 +36,7 @@ export function memberView(engine: Engine, m: MemberRow): MemberView {
 }
 
 function mustGet(engine: Engine, id: string): MemberRow {
-  const m = getMember(engine.db, id);
+  const m = engine.store.members.get(id);
   if (!m) throw new VigilError('NOT_FOUND', `No member with id ${id}.`);
   return m;
 }
@@ -152,18 +147,13 @@ export const membersHandlers: Pick<
   | 'members.delete'
 > = {
   'members.list': (ctx, p) => {
-    const page = searchMembers(ctx.engine.db, p.query ?? '', p.offset, p.limit);
+    const page = ctx.engine.store.members.search(p.query ?? '', p.offset, p.limit);
     return { total: page.total, items: page.items.map((m) => memberView(ctx.engine, m)) };
   },
   'members.get': (ctx, p) => {
     const m = mustGet(ctx.engine, p.id);
-    const appearances = ctx.engine.db
-      .prepare(
-        `SELECT appearance_id, person_kind, person_id, camera_id, first_seen, last_seen, confidence
-         FROM appearances WHERE person_kind = 'member' AND person_id = ? ORDER BY first_seen DESC LIMIT 500`,
-      )
-      .all(p.id) as Omit<AppearanceView, 'name'>[];
-    appendAudit(ctx.engine.db, { actor: actorOf(ctx), action: 'member_viewed', subject: p.id });
+    const appearances = ctx.engine.store.appearances.ofMember(p.id, 500);
+    ctx.engine.store.audit.append({ actor: actorOf(ctx), action: 'member_viewed', subject: p.id });
     return {
       member: memberView(ctx.engine, m),
       appearances: appearances.map((a) => ({ ...a, name: m.name })),
@@ -191,7 +181,7 @@ export const membersHandlers: Pick<
         afterInsert: (memberId) => {
           if (consent) recordConsent(ctx.engine, memberId, consent.text, consent.method, actorOf(ctx));
           if (kiosk)
-            appendAudit(ctx.engine.db, {
+            ctx.engine.store.audit.append({
               actor: actorOf(ctx),
               action: 'kiosk_enrollment',
               subject: memberId,
@@ -206,17 +196,17 @@ export const membersHandlers: Pick<
     );
   },
   'members.update': (ctx, p) => {
-    const db = ctx.engine.db;
-    db.transaction(() => {
+    const store = ctx.engine.store;
+    store.transaction(() => {
       mustGet(ctx.engine, p.id);
-      updateMember(db, p.id, p.fields);
-      appendAudit(db, {
+      store.members.update(p.id, p.fields);
+      store.audit.append({
         actor: actorOf(ctx),
         action: 'member_updated',
         subject: p.id,
         details: { fields: Object.keys(p.fields).join(',') },
       });
-    })();
+    });
     return memberView(ctx.engine, mustGet(ctx.engine, p.id));
   },
   'members.setStatus': (ctx, p) =>

@@ -1,4 +1,3 @@
-import { appendAudit } from '../../store/audit.js';
 import { toCsv } from '../../reports/csv.js';
 import { renderPdf } from '../../reports/pdf.js';
 import { buildReport, MAX_PDF_ROWS, MAX_REPORT_ROWS } from '../../reports/queries.js';
@@ -11,7 +10,7 @@ export const reportsHandlers: Pick<Handlers, 'reports.export'> = {
     const pdf = p.format === 'pdf';
     // Reading rows is quick; drawing a PDF is the slow part, so that is what a PDF's progress follows.
     const report = buildReport(
-      ctx.engine.db,
+      ctx.engine.store,
       p.kind,
       { from: p.from, to: p.to, cameras: p.cameras },
       pdf ? { maxRows: MAX_PDF_ROWS } : { onProgress: progress, maxRows: MAX_REPORT_ROWS },
@@ -43,7 +42,7 @@ export const reportsHandlers: Pick<Handlers, 'reports.export'> = {
           ),
           'utf8',
         );
-    appendAudit(ctx.engine.db, {
+    ctx.engine.store.audit.append({
       actor: actorOf(ctx),
       action: 'data_exported',
       details: {

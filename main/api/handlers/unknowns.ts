@@ -14,23 +14,13 @@ import { actorOf, type ApiContext, type Handlers } from '../context.js';
 
 /** Alerts about an unknown person that are not resolved yet (before its case is closed). */
 function unresolvedAlerts(ctx: ApiContext, unknownId: string): number[] {
-  return ctx.engine.db
-    .prepare(
-      "SELECT alert_id FROM alerts WHERE person_kind = 'unknown' AND person_id = ? AND status != 'resolved'",
-    )
-    .pluck()
-    .all(unknownId) as number[];
+  return ctx.engine.store.alerts.unresolvedOf('unknown', unknownId);
 }
 
 /** Tells every console which of those alerts the closed case resolved, so their toasts go. */
 function announceResolved(ctx: ApiContext, ids: number[]): void {
   if (ids.length === 0) return;
-  const resolved = ctx.engine.db
-    .prepare(
-      `SELECT alert_id FROM alerts WHERE status = 'resolved' AND alert_id IN (${ids.map(() => '?').join(',')})`,
-    )
-    .pluck()
-    .all(...ids) as number[];
+  const resolved = ctx.engine.store.alerts.resolvedAmong(ids);
   if (resolved.length) ctx.broadcast({ type: 'alert_status', alert_ids: resolved, status: 'resolved' });
 }
 
@@ -56,7 +46,7 @@ export const unknownsHandlers: Pick<
   | 'unknowns.assign'
   | 'unknowns.history'
 > = {
-  'unknowns.list': (ctx, p) => listUnknownViews(ctx.engine.db, p),
+  'unknowns.list': (ctx, p) => listUnknownViews(ctx.engine.store, p),
   'unknowns.get': (ctx, p) => unknownDetailWithMatches(ctx.engine, p.id),
   'unknowns.crop': (ctx, p) => ({
     mime: 'image/jpeg',
@@ -76,5 +66,5 @@ export const unknownsHandlers: Pick<
     closing(ctx, p.id, () =>
       assignUnknownToMember(ctx.engine, p.id, p.member_id, p.notes ?? null, actorOf(ctx)),
     ),
-  'unknowns.history': (ctx, p) => unknownHistory(ctx.engine.db, p),
+  'unknowns.history': (ctx, p) => unknownHistory(ctx.engine.store, p),
 };
