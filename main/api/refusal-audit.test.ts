@@ -52,7 +52,7 @@ describe('audit rows of refused attempts', () => {
       (r) => JSON.parse(r.details) as { count: number },
     );
     expect(suppressed.at(-1)!.count).toBe(500 - REFUSAL_ROWS_PER_MINUTE);
-    flushRefusals(engine.db);
+    flushRefusals(engine.store);
     expect(verifyAudit(engine.db).ok).toBe(true);
   });
 });

@@ -140,7 +140,7 @@ describeWithAssets('review queue of unknown persons through the contract', () =>
       identified_as: 'Quentin Marsh (visitor)',
       has_crop: false,
     });
-    expect(hasCrop(engine.db, q)).toBe(false);
+    expect(hasCrop(engine.store, q)).toBe(false);
     expect(getUnknown(engine.db, q)!.notes).toBe('Visited flat 4B');
     const err = await refused('unknowns.crop', { id: q });
     expect(err.code).toBe('NOT_FOUND');
@@ -161,7 +161,7 @@ describeWithAssets('review queue of unknown persons through the contract', () =>
     const kept: UnknownView = await call('unknowns.merge', { keep: p, merge: s });
     expect(kept).toMatchObject({ unknown_id: p, appearance_count: 2 + sCount, cameras: ['hall', 'lobby'] });
     expect(getUnknown(engine.db, s)).toBeUndefined();
-    expect(hasCrop(engine.db, s)).toBe(false);
+    expect(hasCrop(engine.store, s)).toBe(false);
     const detail = await call('unknowns.get', { id: p });
     expect(detail.sightings).toHaveLength(2 + sCount);
     expect(detail.sightings.filter((a) => a.camera_id === 'lobby')).toHaveLength(sCount);
@@ -193,7 +193,7 @@ describeWithAssets('review queue of unknown persons through the contract', () =>
   });
 
   it('dismisses a case with notes; the crop goes with it', async () => {
-    expect(hasCrop(engine.db, p)).toBe(true);
+    expect(hasCrop(engine.store, p)).toBe(true);
     const v = await call('unknowns.dismiss', { id: p, notes: 'delivery driver' });
     expect(v).toMatchObject({ status: 'dismissed', has_crop: false, identified_as: null });
     expect(getUnknown(engine.db, p)!.notes).toBe('delivery driver');
@@ -242,7 +242,7 @@ describeWithAssets('review queue of unknown persons through the contract', () =>
       notes: 'night shift',
     });
     expect(getUnknown(engine.db, t)).toMatchObject({ status: 'identified', identified_as: r.member_id });
-    expect(hasCrop(engine.db, t)).toBe(false);
+    expect(hasCrop(engine.store, t)).toBe(false);
     expect(
       auditRows().find((a) => a.action === 'member_registered' && a.subject === r.member_id),
     ).toMatchObject({

@@ -51,7 +51,7 @@ describe('backup while a camera runs, then restore', () => {
     engine = Engine.open({ dataDir: dir, passphrase: PASSPHRASE });
     runtime = await startRuntime(engine, { pack: 'default', dataDir: dir, ffmpeg, onEvent: () => undefined });
     // Wait for the stranger to be stored with an encrypted crop.
-    for (let i = 0; i < 90 && !listUnknowns(engine.db).some((u) => hasCrop(engine.db, u.unknown_id)); i++)
+    for (let i = 0; i < 90 && !listUnknowns(engine.db).some((u) => hasCrop(engine.store, u.unknown_id)); i++)
       await new Promise((r) => setTimeout(r, 1000));
   }, 150_000);
 
@@ -91,10 +91,10 @@ describe('backup while a camera runs, then restore', () => {
       expect(restoredUnknowns.length).toBeGreaterThan(0);
       const live = new Set(listUnknowns(engine.db).map((u) => u.unknown_id));
       for (const u of restoredUnknowns) expect(live.has(u.unknown_id)).toBe(true);
-      const withCrop = restoredUnknowns.filter((u) => hasCrop(restored.db, u.unknown_id));
+      const withCrop = restoredUnknowns.filter((u) => hasCrop(restored.store, u.unknown_id));
       expect(withCrop.length).toBeGreaterThan(0);
       for (const u of withCrop) {
-        const jpeg = readCrop(restored.db, restored.masterKey, u.unknown_id);
+        const jpeg = readCrop(restored.store, restored.masterKey, u.unknown_id);
         expect(jpeg.subarray(0, 2).toString('hex')).toBe('ffd8');
       }
       const audit = verifyAudit(restored.db);

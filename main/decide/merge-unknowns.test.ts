@@ -7,6 +7,7 @@ import { insertAppearance } from '../store/appearances.js';
 import { verifyAudit } from '../store/audit.js';
 import { openDatabase } from '../store/open.js';
 import { insertUnknown, listUnknowns } from '../store/unknowns.js';
+import { Store } from '../store/store.js';
 import { VectorStore } from '../store/vectors.js';
 import { mulberry32 } from '../util/random.js';
 import { mergeUnknownFragments } from './merge-unknowns.js';
@@ -24,6 +25,7 @@ describe('merging unknown fragments', () => {
       embeddingDim: DIM,
     });
     const vs = new VectorStore(db, DIM);
+    const store = new Store(db, vs);
     const alice = person();
     const bob = person();
     const add = (id: string, cam: string, at: string, shots: Float32Array[], seen: number) => {
@@ -48,7 +50,7 @@ describe('merging unknown fragments', () => {
     add('UNKNOWN_A1', 'hall', '2026-11-28T10:00:00.000Z', [view(alice), view(alice), view(alice)], 3);
     add('UNKNOWN_A2', 'lobby', '2026-11-28T09:00:00.000Z', [view(alice)], 1);
     add('UNKNOWN_B1', 'hall', '2026-11-28T11:00:00.000Z', [view(bob), view(bob)], 2);
-    const merged = mergeUnknownFragments(db, vs, 0.45, 5);
+    const merged = mergeUnknownFragments(store, 0.45, 5);
     expect(merged).toEqual([{ kept: 'UNKNOWN_A1', merged: 'UNKNOWN_A2', similarity: expect.any(Number) }]);
     const rows = listUnknowns(db);
     expect(rows.map((r) => r.unknown_id).sort()).toEqual(['UNKNOWN_A1', 'UNKNOWN_B1']);
@@ -62,7 +64,7 @@ describe('merging unknown fragments', () => {
       0,
     );
     expect(vs.searchPeople('unknown', view(alice), 1)[0]!.personId).toBe('UNKNOWN_A1');
-    expect(mergeUnknownFragments(db, vs, 0.45, 5)).toEqual([]);
+    expect(mergeUnknownFragments(store, 0.45, 5)).toEqual([]);
     expect(verifyAudit(db).ok).toBe(true);
   });
 });

@@ -133,7 +133,7 @@ describeWithAssets('live decisions on a simulated scene clock', () => {
   it('a 10-minute loiterer (with a short occlusion) is one identity and one appearance, alerted while in view', async () => {
     const events: EngineEvent[] = [];
     let now = Date.parse('2026-03-01T09:00:00Z');
-    const alerts = new AlertEngine(engine.db, [], {}, () => now);
+    const alerts = new AlertEngine(engine.store, [], {}, () => now);
     const p = pipelineOn('gate', events, alerts);
     await startFeed(p, 'gate');
     const frames = await variants(heads.get('loiterer')!);
@@ -192,7 +192,7 @@ describeWithAssets('live decisions on a simulated scene clock', () => {
   it('corrects a stranger to a member when later, sharper views of the same visit name them', async () => {
     const events: EngineEvent[] = [];
     let now = Date.parse('2026-03-03T09:00:00Z');
-    const alerts = new AlertEngine(engine.db, [], {}, () => now);
+    const alerts = new AlertEngine(engine.store, [], {}, () => now);
     // A strict camera (recognition at 0.68): out-of-focus views of the member stay below it,
     // while still clearly the same face as the sharp views that follow.
     const p = pipelineOn('door', events, alerts, {}, 0.68);
@@ -238,7 +238,7 @@ describeWithAssets('live decisions on a simulated scene clock', () => {
   it('a tracker swap (another person in the same place) is a new visit, never a correction', async () => {
     const events: EngineEvent[] = [];
     let now = Date.parse('2026-03-04T09:00:00Z');
-    const alerts = new AlertEngine(engine.db, [], {}, () => now);
+    const alerts = new AlertEngine(engine.store, [], {}, () => now);
     const p = pipelineOn('porch', events, alerts);
     await startFeed(p, 'porch');
     const t = await play(p, 'porch', now, 6, await variants(heads.get('swap')!, 2), (at) => (now = at));

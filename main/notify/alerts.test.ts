@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../engine/events.js';
 import { insertAppearance } from '../store/appearances.js';
 import { openDatabase } from '../store/open.js';
+import { Store } from '../store/store.js';
+import { VectorStore } from '../store/vectors.js';
 import { AlertEngine, acknowledgeAlert, resolveAlert } from './alerts.js';
 import { channelsFrom } from './channels.js';
 
@@ -75,8 +77,9 @@ describe('alerts', () => {
       webhook: { url: webhookUrl },
       smtp: { host: '127.0.0.1', port: smtpPort, from: 'vigil@example.test', to: ['guard@example.test'] },
     });
-    const alerts = new AlertEngine(db, channels, rules, () => clock);
-    return { db, alerts, advance: (ms: number) => (clock += ms) };
+    const store = new Store(db, new VectorStore(db, 8));
+    const alerts = new AlertEngine(store, channels, rules, () => clock);
+    return { db, store, alerts, advance: (ms: number) => (clock += ms) };
   }
 
   it('raises new_unknown once per visit, delivers it by webhook and email, and again after the cooldown', async () => {
@@ -116,7 +119,10 @@ describe('alerts', () => {
       recognizerId: 'r',
       embeddingDim: 8,
     });
-    const alerts = new AlertEngine(db, channelsFrom({ mqtt: { url, topic: 'vigil' } }));
+    const alerts = new AlertEngine(
+      new Store(db, new VectorStore(db, 8)),
+      channelsFrom({ mqtt: { url, topic: 'vigil' } }),
+    );
     alerts.handle(sighting('new_unknown', 'UNKNOWN_20261128_00000003'));
     await alerts.flush();
     const msg = await got;
@@ -156,9 +162,9 @@ describe('alerts', () => {
     };
     expect(row.priority).toBe('medium');
     expect(row.message).toMatch(/seen 3 times/);
-    expect(acknowledgeAlert(db, row.alert_id, 'guard1', 'known courier')).toBe(true);
-    expect(acknowledgeAlert(db, row.alert_id, 'guard1')).toBe(false);
-    expect(resolveAlert(db, row.alert_id, 'resolved at the desk')).toBe(true);
+    expect(acknowledgeAlert(store, row.alert_id, 'guard1', 'known courier')).toBe(true);
+    expect(acknowledgeAlert(store, row.alert_id, 'guard1')).toBe(false);
+    expect(resolveAlert(store, row.alert_id, 'resolved at the desk')).toBe(true);
     expect(
       db.prepare('SELECT status, acknowledged_by, notes FROM alerts WHERE alert_id = ?').get(row.alert_id),
     ).toEqual({

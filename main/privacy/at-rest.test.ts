@@ -162,7 +162,7 @@ describeWithAssets('biometric data at rest', () => {
     const { memberId } = await enrollMember(engine);
     const [stranger] = await engine.identify(STRANGER);
     const unknownId = stranger!.unknown_id!;
-    const crop = readCrop(engine.db, engine.masterKey, unknownId);
+    const crop = readCrop(engine.store, engine.masterKey, unknownId);
     // Put the folder back in its pre-keys.json shape: salt and key check inside the database.
     const keys = readKeyFile(dir)!;
     writeMeta(engine.db, 'kdf_salt', keys.kdf!.salt);
@@ -185,8 +185,8 @@ describeWithAssets('biometric data at rest', () => {
     expect(
       engine.db.prepare("SELECT COUNT(*) FROM system_config WHERE key LIKE 'meta.k%'").pluck().get(),
     ).toBe(0);
-    expect(hasCrop(engine.db, unknownId)).toBe(true);
-    expect(readCrop(engine.db, engine.masterKey, unknownId).equals(crop)).toBe(true);
+    expect(hasCrop(engine.store, unknownId)).toBe(true);
+    expect(readCrop(engine.store, engine.masterKey, unknownId).equals(crop)).toBe(true);
     const faces = await engine.identify(A('021650.jpg'));
     expect(faces.find((f) => f.type === 'known_member')?.member_id).toBe(memberId);
     engine.close();

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { Engine } from '../engine/engine.js';
 import { asset, describeWithAssets } from '../testing/assets.js';
 import { openDatabase } from '../store/open.js';
+import { Store } from '../store/store.js';
+import { VectorStore } from '../store/vectors.js';
 import { insertUnknown } from '../store/unknowns.js';
 import { hasCrop, purgeExpiredCrops, readCrop, reapplyRetention, storeCrop } from './crops.js';
 
@@ -21,8 +23,8 @@ describeWithAssets('encrypted face crops of unknown persons', () => {
     let engine = Engine.open({ dataDir: dir, passphrase: 'correct horse battery', encryptStore: false });
     const [face] = await engine.identify(STRANGER);
     const id = face!.unknown_id!;
-    expect(hasCrop(engine.db, id)).toBe(true);
-    const jpeg = readCrop(engine.db, engine.masterKey, id);
+    expect(hasCrop(engine.store, id)).toBe(true);
+    const jpeg = readCrop(engine.store, engine.masterKey, id);
     const meta = await sharp(jpeg).metadata();
     expect(meta.format).toBe('jpeg');
     expect(meta.width).toBeGreaterThan(40);
@@ -31,7 +33,7 @@ describeWithAssets('encrypted face crops of unknown persons', () => {
     const file = readFileSync(join(dir, 'vigil.db'));
     expect(file.includes(Buffer.from([0xff, 0xd8, 0xff]))).toBe(false);
     expect(file.includes(jpeg.subarray(100, 132))).toBe(false);
-    expect(() => readCrop(engine.db, randomBytes(32), id)).toThrow(/cannot be decrypted/);
+    expect(() => readCrop(engine.store, randomBytes(32), id)).toThrow(/cannot be decrypted/);
     engine.close();
 
     expect(() => Engine.open({ dataDir: dir, passphrase: 'wrong horse battery' })).toThrow(
@@ -41,12 +43,12 @@ describeWithAssets('encrypted face crops of unknown persons', () => {
     expect(() => Engine.open({ dataDir: dir })).toThrow(/locked with a passphrase/);
 
     engine = Engine.open({ dataDir: dir, passphrase: 'correct horse battery' });
-    expect(readCrop(engine.db, engine.masterKey, id).equals(jpeg)).toBe(true);
+    expect(readCrop(engine.store, engine.masterKey, id).equals(jpeg)).toBe(true);
     const [other] = await engine.identify(OTHER);
-    expect(hasCrop(engine.db, other!.unknown_id!)).toBe(true);
+    expect(hasCrop(engine.store, other!.unknown_id!)).toBe(true);
     engine.resolveUnknown(id, 'dismissed');
-    expect(hasCrop(engine.db, id)).toBe(false);
-    expect(() => readCrop(engine.db, engine.masterKey, id)).toThrow(/No face crop is kept/);
+    expect(hasCrop(engine.store, id)).toBe(false);
+    expect(() => readCrop(engine.store, engine.masterKey, id)).toThrow(/No face crop is kept/);
     // A dismissed person is no longer matched: the same face becomes a new unknown.
     const [again] = await engine.identify(STRANGER);
     expect(again!.type).toBe('new_unknown');
@@ -54,7 +56,7 @@ describeWithAssets('encrypted face crops of unknown persons', () => {
 
     expect(engine.purgeExpired(new Date(Date.now() + 29 * 86_400_000))).toBe(0);
     expect(engine.purgeExpired(new Date(Date.now() + 31 * 86_400_000))).toBe(2);
-    expect(hasCrop(engine.db, other!.unknown_id!)).toBe(false);
+    expect(hasCrop(engine.store, other!.unknown_id!)).toBe(false);
     engine.close();
   });
 });
@@ -65,16 +67,17 @@ describe('retention changed while crops are kept', () => {
       recognizerId: 'r',
       embeddingDim: 8,
     });
+    const store = new Store(db, new VectorStore(db, 8));
     const taken = new Date('2026-11-01T10:00:00.000Z');
     insertUnknown(db, 'UNKNOWN_old', taken.toISOString(), null, 0.9, 'r');
-    storeCrop(db, randomBytes(32), 'UNKNOWN_old', Buffer.from('not really a jpeg'), 30, taken);
+    storeCrop(store, randomBytes(32), 'UNKNOWN_old', Buffer.from('not really a jpeg'), 30, taken);
     const expires = () =>
       db.prepare("SELECT expires_at FROM unknown_crops WHERE unknown_id = 'UNKNOWN_old'").pluck().get();
     expect(expires()).toBe('2026-12-01T10:00:00.000Z');
-    expect(reapplyRetention(db, 7)).toBe(1);
+    expect(reapplyRetention(store, 7)).toBe(1);
     expect(expires()).toBe('2026-11-08T10:00:00.000Z');
-    expect(purgeExpiredCrops(db, new Date('2026-11-08T09:59:59.000Z'))).toBe(0);
-    expect(purgeExpiredCrops(db, new Date('2026-11-08T10:00:00.000Z'))).toBe(1);
+    expect(purgeExpiredCrops(store, new Date('2026-11-08T09:59:59.000Z'))).toBe(0);
+    expect(purgeExpiredCrops(store, new Date('2026-11-08T10:00:00.000Z'))).toBe(1);
     db.close();
   });
 });

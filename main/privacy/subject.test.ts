@@ -84,7 +84,7 @@ describeWithAssets('data-subject rights on real photos', () => {
     unknown = first!.unknown_id!;
     await engine.identify(B('007444.jpg'));
     setMemberAccess(engine.db, x, { watchlist: true });
-    const alerts = new AlertEngine(engine.db, []);
+    const alerts = new AlertEngine(engine.store, []);
     alerts.handle({
       type: 'recognition',
       camera_id: 'gate',

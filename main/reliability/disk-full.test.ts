@@ -209,7 +209,7 @@ describeWithAssets('the live pipeline on a full disk', () => {
       trackIdleMs: 600,
       preview: null,
     });
-    alerts = new AlertEngine(engine.db, [
+    alerts = new AlertEngine(engine.store, [
       new WebhookChannel(`http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`),
     ]);
     pipeline.on('event', (e) => {

@@ -109,7 +109,7 @@ describe('reports over a real store', () => {
       // A busy day for the progress reports.
       for (let i = 0; i < 1200; i++) seen('MEMBER_aaaaaaaaaa', 'member', 20, 'yard', 10);
     })();
-    const alerts = new AlertEngine(db, [], {}, () => Date.parse(day(4, 13)));
+    const alerts = new AlertEngine(engine.store, [], {}, () => Date.parse(day(4, 13)));
     alerts.handle({
       type: 'recognition',
       camera_id: 'gate',
@@ -231,7 +231,7 @@ describe('reports over a real store', () => {
       ['report', 1200, 1200],
     ]);
     expect(() =>
-      buildReport(engine.db, 'appearances', { from: '2024-05-20', to: '2024-05-20' }, { maxRows: 1000 }),
+      buildReport(engine.store, 'appearances', { from: '2024-05-20', to: '2024-05-20' }, { maxRows: 1000 }),
     ).toThrow(/1200 rows, more than 1000/);
   });
 
@@ -273,7 +273,7 @@ describe('reports over a real store', () => {
   });
 
   it('builds rows directly with the camera filter ignored for the audit log', () => {
-    const r = buildReport(engine.db, 'audit', { from: '2024-05-03', to: '2024-05-03', cameras: ['gate'] });
+    const r = buildReport(engine.store, 'audit', { from: '2024-05-03', to: '2024-05-03', cameras: ['gate'] });
     expect(r.rows.map((x) => x[3])).toEqual(['member_registered']);
   });
 
