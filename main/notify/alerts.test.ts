@@ -134,7 +134,7 @@ describe('alerts', () => {
   });
 
   it('raises recurring_unknown only when appearances reach the threshold in the window', async () => {
-    const { db, alerts } = setup({ recurringThreshold: 3 });
+    const { db, store, alerts } = setup({ recurringThreshold: 3 });
     const id = 'UNKNOWN_20261128_00000002';
     const now = new Date().toISOString();
     const add = () =>
