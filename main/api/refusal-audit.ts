@@ -58,7 +58,7 @@ export function clientDetails(ctx: ApiContext): Record<string, string> {
 function write(store: Store, s: State, now: number, row: AuditEntry): void {
   const minute = Math.floor(now / 60_000);
   if (minute !== s.minute) {
-    if (s.suppressed > 0 && store.open)
+    if (s.suppressed > 0 && store.isOpen)
       auditRequest.exit(() =>
         store.audit.append({
           actor: 'engine',
@@ -81,7 +81,7 @@ function write(store: Store, s: State, now: number, row: AuditEntry): void {
 
 function closeWindow(store: Store, s: State, key: string, w: Window, now: number): void {
   s.windows.delete(key);
-  if (w.repeated === 0 || !store.open) return;
+  if (w.repeated === 0 || !store.isOpen) return;
   write(store, s, now, {
     actor: 'anonymous',
     action: `${w.action}_repeated`,
@@ -97,7 +97,7 @@ function closeWindow(store: Store, s: State, key: string, w: Window, now: number
 /** Writes the summaries of windows that are over (all of them with `all`, e.g. at shutdown). */
 export function flushRefusals(store: Store, now: number = Date.now(), all = true): void {
   const s = states.get(store);
-  if (!s || !store.open) return;
+  if (!s || !store.isOpen) return;
   try {
     for (const [key, w] of [...s.windows])
       if (all || now - w.since >= REFUSAL_WINDOW_MS) closeWindow(store, s, key, w, now);

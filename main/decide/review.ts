@@ -219,7 +219,7 @@ export function convertUnknown(
   } catch (e) {
     // The rollback restored the rows; put the in-memory index back to match them.
     engine.vectors.forget('member', memberId);
-    const row = store.open ? store.unknowns.get(id) : undefined;
+    const row = store.isOpen ? store.unknowns.get(id) : undefined;
     if (row?.status === 'active') engine.vectors.reactivate('unknown', id);
     throw e;
   }
@@ -248,7 +248,7 @@ export function assignUnknownToMember(
       mustBeActive(mustGet(store, id));
       const member = store.members.get(memberId);
       if (!member) throw new VigilError('NOT_FOUND', `No member with id ${memberId}.`);
-      const max = store.config.read('max_embeddings_per_person');
+      const max = store.settings.read('max_embeddings_per_person');
       const have = engine.vectors.vectorsOf('member', memberId).filter((v) => !v.isCentroid).length;
       const shots = store.unknowns.shotsByQuality(id);
       // At least the best face joins: the views the member was missed in are what they lack.
@@ -277,7 +277,7 @@ export function assignUnknownToMember(
     }, 'immediate');
   } catch (e) {
     // The rollback restored the rows; put the in-memory index back to match them.
-    if (store.open) {
+    if (store.isOpen) {
       engine.vectors.reactivate('member', memberId);
       if (store.unknowns.get(id)?.status === 'active') engine.vectors.reactivate('unknown', id);
     }
@@ -397,7 +397,7 @@ export function mergeUnknownInto(
     const drop = mustGet(store, mergeId);
     mustBeActive(keep);
     mustBeActive(drop);
-    absorbUnknown(store, keep, drop, store.config.read('max_embeddings_per_person'));
+    absorbUnknown(store, keep, drop, store.settings.read('max_embeddings_per_person'));
     store.audit.append({ actor, action: 'unknowns_merged', subject: keepId, details: { merged: mergeId } });
   }, 'immediate');
   return getUnknownView(store, keepId);

@@ -3,7 +3,6 @@ import type { AlertRuleSettings } from '../config/schema.js';
 import type { EngineEvent } from '../engine/events.js';
 import { withinAllowedHours } from '../store/members.js';
 import type { Store } from '../store/store.js';
-import { writeGuard } from '../store/write-guard.js';
 import { deliver, type AlertMessage, type Channel } from './channels.js';
 
 /** The alert_rules setting with every rule filled in (its shape is the settings schema's). */
@@ -183,7 +182,7 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
     this.lastRaised.set(key, now);
     const created_at = new Date(now).toISOString();
     // With the disk full the alert is still shown and sent, with id 0: it could not be stored.
-    const stored = writeGuard(this.store).write('alert', () =>
+    const stored = this.store.writeGuard().write('alert', () =>
       this.store.alerts.insert({
         type,
         priority,
@@ -213,15 +212,17 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
    */
   private resolveCorrected(unknownId: string, cameraId: string, memberId: string, since: string): void {
     const note = `Resolved by the engine: later views of the same visit identified member ${memberId}.`;
-    writeGuard(this.store).write('alert', () =>
-      this.store.alerts.resolveStrangerVisit(
-        unknownId,
-        cameraId,
-        since,
-        note,
-        new Date(this.now()).toISOString(),
-      ),
-    );
+    this.store
+      .writeGuard()
+      .write('alert', () =>
+        this.store.alerts.resolveStrangerVisit(
+          unknownId,
+          cameraId,
+          since,
+          note,
+          new Date(this.now()).toISOString(),
+        ),
+      );
     for (const type of ['new_unknown', 'recurring_unknown'])
       this.lastRaised.delete(`${type}|${unknownId}|${cameraId}`);
   }

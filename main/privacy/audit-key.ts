@@ -1,7 +1,7 @@
 import { hkdfSync } from 'node:crypto';
 import { join } from 'node:path';
 import { VigilError } from '../errors.js';
-import type { AuditLog } from '../store/repositories.js';
+import type { AuditRepository } from '../store/repositories.js';
 import { readKeyFile, writeKeyFile } from './key-file.js';
 import { open, seal, type MasterKey } from './keys.js';
 
@@ -13,7 +13,7 @@ const AUDIT_KEY_AAD = 'vigil-audit-key-v1';
  * records where the keyed chain begins, and keys.json the last unkeyed id, so unkeyed rows added
  * later do not verify.
  */
-export function unlockAuditKey(dataDir: string, masterKey: MasterKey, audit: AuditLog): void {
+export function unlockAuditKey(dataDir: string, masterKey: MasterKey, audit: AuditRepository): void {
   const file = readKeyFile(dataDir);
   if (!file) throw new VigilError('DATA_DIR', `The key file of ${dataDir} is missing.`);
   if (file.audit) {

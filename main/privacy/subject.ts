@@ -91,34 +91,34 @@ export function exportSubject(engine: Engine, id: string, actor?: string): Subje
   const people = personIds(store, id, kind);
   const ids = people.map((p) => p.id);
   const data = store.transaction((): SubjectData => {
-      const personal = store.subjects.personal(kind, id);
-      const embeddings = store.subjects.templates(ids);
-      const crop = store.crops.dates(id);
-      const consents = store.subjects.consents(id);
-      const audit = store.audit.about(ids);
-      if (!personal && consents.length === 0 && audit.length === 0)
-        throw new VigilError('NOT_FOUND', `Nothing is held about ${id}.`);
-      return {
-        subject_id: id,
-        kind,
-        generated_at: new Date().toISOString(),
-        personal,
-        embeddings: {
-          count: embeddings.length,
-          items: embeddings.map((e) => ({ created_at: e.created_at, centroid: e.is_centroid === 1 })),
-        },
-        linked_unknowns: ids.slice(1),
-        face_crop: {
-          stored: !!crop,
-          created_at: crop?.created_at ?? null,
-          expires_at: crop?.expires_at ?? null,
-        },
-        appearances: store.subjects.appearances(ids),
-        alerts: store.subjects.alerts(ids),
-        audit,
-        consents,
-      };
-    });
+    const personal = store.subjects.personal(kind, id);
+    const embeddings = store.subjects.templates(ids);
+    const crop = store.crops.dates(id);
+    const consents = store.subjects.consents(id);
+    const audit = store.audit.about(ids);
+    if (!personal && consents.length === 0 && audit.length === 0)
+      throw new VigilError('NOT_FOUND', `Nothing is held about ${id}.`);
+    return {
+      subject_id: id,
+      kind,
+      generated_at: new Date().toISOString(),
+      personal,
+      embeddings: {
+        count: embeddings.length,
+        items: embeddings.map((e) => ({ created_at: e.created_at, centroid: e.is_centroid === 1 })),
+      },
+      linked_unknowns: ids.slice(1),
+      face_crop: {
+        stored: !!crop,
+        created_at: crop?.created_at ?? null,
+        expires_at: crop?.expires_at ?? null,
+      },
+      appearances: store.subjects.appearances(ids),
+      alerts: store.subjects.alerts(ids),
+      audit,
+      consents,
+    };
+  });
   if (actor) {
     store.audit.append({
       actor,
@@ -279,8 +279,7 @@ function eraseInTransaction(
     found = eraseUnknown(engine, id, counts);
   }
   if (!found && opts.mustExist) throw new VigilError('NOT_FOUND', `No person with id ${id}.`);
-  if (!opts.keepConsents)
-    counts.consents = store.subjects.deleteConsents(id);
+  if (!opts.keepConsents) counts.consents = store.subjects.deleteConsents(id);
   if (!found) return null;
   // The audit trail keeps the pseudonymous id and counts (accountability, and the hash chain
   // cannot lose rows); no name or other field of the person is ever written to it.

@@ -59,10 +59,10 @@ export function changeSetting(engine: Engine, actor: string, name: string, value
       key === 'alert_channels'
         ? undefined
         : {
-            before: JSON.stringify(store.config.read(key)).slice(0, 500),
+            before: JSON.stringify(store.settings.read(key)).slice(0, 500),
             after: JSON.stringify(valid).slice(0, 500),
           };
-    store.config.write(key, valid);
+    store.settings.write(key, valid);
     store.audit.append({
       actor,
       action: 'configuration_changed',

@@ -112,6 +112,8 @@ export class SqliteAlerts implements AlertRepository {
   }
 
   all(): StoredAlert[] {
-    return this.db.prepare('SELECT * FROM alerts ORDER BY created_at DESC, alert_id DESC').all() as StoredAlert[];
+    return this.db
+      .prepare('SELECT * FROM alerts ORDER BY created_at DESC, alert_id DESC')
+      .all() as StoredAlert[];
   }
 }

@@ -4,7 +4,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { log } from '../log.js';
-import type { AuditFilter, AuditLog, AuditRecord } from './repositories.js';
+import type { AuditFilter, AuditRepository, AuditRecord } from './repositories.js';
 
 export interface AuditEntry {
   actor: string;
@@ -271,7 +271,7 @@ export function verifyAudit(db: Database.Database): AuditVerification {
 }
 
 /** The audit log of one SQLite store. */
-export class SqliteAuditLog implements AuditLog {
+export class SqliteAuditLog implements AuditRepository {
   constructor(private readonly db: Database.Database) {}
 
   append(entry: AuditEntry, at?: string): void {

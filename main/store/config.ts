@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { SETTING_DEFAULTS, type SettingKey, type StoredSettings } from '../config/schema.js';
-import type { ConfigRepository } from './repositories.js';
+import type { SettingsRepository } from './repositories.js';
 
 /** The seed's defaults (from the settings schema); a data folder's system_config rows override them. */
 export const DEFAULT_CONFIG: StoredSettings = SETTING_DEFAULTS;
@@ -51,7 +51,7 @@ export function dropLegacyKeyMeta(db: Database.Database): void {
 }
 
 /** The stored settings of one SQLite store. */
-export class SqliteConfig implements ConfigRepository {
+export class SqliteSettings implements SettingsRepository {
   constructor(private readonly db: Database.Database) {}
 
   read<K extends ConfigKey>(key: K): ConfigValue<K> {

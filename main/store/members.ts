@@ -214,7 +214,9 @@ export class SqliteMembers implements MemberRepository {
   }
 
   setTypeAndNotes(id: string, memberType: string, notes: string | null): void {
-    this.db.prepare('UPDATE members SET member_type = ?, notes = ? WHERE member_id = ?').run(memberType, notes, id);
+    this.db
+      .prepare('UPDATE members SET member_type = ?, notes = ? WHERE member_id = ?')
+      .run(memberType, notes, id);
   }
 
   delete(id: string): boolean {
@@ -223,6 +225,14 @@ export class SqliteMembers implements MemberRepository {
 
   recordSeen(id: string, at: string): void {
     recordMemberSeen(this.db, id, at);
+  }
+
+  /** Active and suspended members, by id (store-b's MemberRepository asks for it). */
+  matchableIds(): string[] {
+    return this.db
+      .prepare("SELECT member_id FROM members WHERE status IN ('active', 'suspended') ORDER BY member_id")
+      .pluck()
+      .all() as string[];
   }
 
   templateCount(id: string): number {

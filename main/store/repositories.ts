@@ -5,7 +5,7 @@
  * The rules (restriction, consent, last admin, permissions, which audit rows) are the callers';
  * a repository reads and writes what it is told.
  */
-import type { SettingKey, StoredSettings } from '../config/schema.js';
+import type { StoredSettings } from '../config/schema.js';
 import type { AppearanceRow } from './appearances.js';
 import type { AuditAnchor, AuditEntry, AuditVerification } from './audit.js';
 import type { CameraChanges, CameraRow, NewCamera } from './cameras.js';
@@ -36,7 +36,7 @@ export interface AuditFilter {
 }
 
 /** The hash-chained audit log. */
-export interface AuditLog {
+export interface AuditRepository {
   /** Appends one row chained to the last; call inside the transaction it records. */
   append(entry: AuditEntry, at?: string): void;
   verify(): AuditVerification;
@@ -336,10 +336,13 @@ export interface CameraRepository {
   remove(id: string): void;
 }
 
-/** Stored settings (system_config); a missing one reads as its default. */
-export interface ConfigRepository {
-  read<K extends SettingKey>(key: K): StoredSettings[K];
-  write<K extends SettingKey>(key: K, value: StoredSettings[K]): void;
+/**
+ * Stored settings (system_config); a missing one reads as its default. store-b's SettingsRepository
+ * (same name) has these two and more; the two declarations merge.
+ */
+export interface SettingsRepository {
+  read<K extends keyof StoredSettings>(key: K): StoredSettings[K];
+  write<K extends keyof StoredSettings>(key: K, value: StoredSettings[K]): void;
 }
 
 // --- end store-a ---

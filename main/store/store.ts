@@ -3,7 +3,7 @@ import { SqliteAlerts } from './alerts.js';
 import { SqliteAppearances } from './appearances.js';
 import { SqliteAuditLog } from './audit.js';
 import { SqliteCameras } from './cameras.js';
-import { SqliteConfig } from './config.js';
+import { SqliteSettings } from './config.js';
 import { SqliteCrops } from './crops.js';
 import { SqliteDashboard } from './dashboard.js';
 import { SqliteMembers } from './members.js';
@@ -11,9 +11,9 @@ import { SqliteReports } from './reports.js';
 import type {
   AlertRepository,
   AppearanceRepository,
-  AuditLog,
+  AuditRepository,
   CameraRepository,
-  ConfigRepository,
+  SettingsRepository,
   CropRepository,
   DashboardRepository,
   MemberRepository,
@@ -24,6 +24,7 @@ import type {
 import { SqliteSubjects } from './subjects.js';
 import { SqliteUnknowns } from './unknowns.js';
 import type { VectorStore } from './vectors.js';
+import { writeGuard, type WriteGuard } from './write-guard.js';
 
 /**
  * The data folder's store. Everything above `main/store/` reads and writes rows through the
@@ -33,7 +34,7 @@ import type { VectorStore } from './vectors.js';
  */
 export class Store {
   // --- store-a repositories ---
-  readonly audit: AuditLog;
+  readonly audit: AuditRepository;
   readonly members: MemberRepository;
   readonly unknowns: UnknownRepository;
   readonly appearances: AppearanceRepository;
@@ -43,7 +44,8 @@ export class Store {
   readonly reports: ReportRepository;
   readonly dashboard: DashboardRepository;
   readonly cameras: CameraRepository;
-  readonly config: ConfigRepository;
+  /** Stored settings (store-b defines the full SettingsRepository; this is the part store-a's callers use). */
+  readonly settings: SettingsRepository;
   // --- end store-a repositories ---
 
   constructor(
@@ -62,7 +64,7 @@ export class Store {
     this.reports = new SqliteReports(sql);
     this.dashboard = new SqliteDashboard(sql);
     this.cameras = new SqliteCameras(sql);
-    this.config = new SqliteConfig(sql);
+    this.settings = new SqliteSettings(sql);
     // --- end store-a repositories ---
   }
 
@@ -76,8 +78,13 @@ export class Store {
     return mode === 'immediate' ? tx.immediate() : tx();
   }
 
-  /** Whether the store is still open (a closed one is left alone by cleanups after a failure). */
-  get open(): boolean {
+  /** The one guard of this store's writes, shared by every writer of the live pipeline (disk full). */
+  writeGuard(): WriteGuard {
+    return writeGuard(this.sql);
+  }
+
+  /** False once closed (timers that outlive the engine check it). */
+  get isOpen(): boolean {
     return this.sql.open;
   }
 }

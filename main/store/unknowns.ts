@@ -143,6 +143,14 @@ export class SqliteUnknowns implements UnknownRepository {
     return this.db.prepare("SELECT * FROM unknown_persons WHERE status = 'active'").all() as UnknownRow[];
   }
 
+  /** Ids of the active cases (store-b's UnknownRepository asks for it). */
+  activeIds(): string[] {
+    return this.db
+      .prepare("SELECT unknown_id FROM unknown_persons WHERE status = 'active'")
+      .pluck()
+      .all() as string[];
+  }
+
   closed(outcome: 'identified' | 'dismissed' | 'all'): UnknownRow[] {
     return (
       outcome === 'all'

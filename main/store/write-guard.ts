@@ -4,7 +4,6 @@ import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { VigilError } from '../errors.js';
 import { log } from '../log.js';
-import { Store } from './store.js';
 
 /** What a person sees when recording stops, and when it starts again. */
 export const DISK_FULL_MESSAGE = 'Vigil stopped recording: the disk holding the data folder is full.';
@@ -189,8 +188,7 @@ export class WriteGuard extends EventEmitter<{ full: [DiskFullNotice]; resumed: 
 const guards = new WeakMap<Database.Database, WriteGuard>();
 
 /** The one guard of a store connection, shared by every writer of the live pipeline. */
-export function writeGuard(target: Database.Database | Store): WriteGuard {
-  const db = target instanceof Store ? target.sql : target;
+export function writeGuard(db: Database.Database): WriteGuard {
   let g = guards.get(db);
   if (!g) {
     g = new WriteGuard(db);

@@ -49,7 +49,11 @@ export const adminHandlers: Pick<
       person_id: null,
       created_at: new Date().toISOString(),
     });
-    ctx.engine.store.audit.append({ actor: actorOf(ctx), action: 'alert_channel_tested', subject: p.channel });
+    ctx.engine.store.audit.append({
+      actor: actorOf(ctx),
+      action: 'alert_channel_tested',
+      subject: p.channel,
+    });
     return r?.ok
       ? { ok: true, message: `Test alert sent through ${p.channel}.` }
       : { ok: false, message: `The ${p.channel} channel failed: ${r?.error ?? 'unknown error'}.` };

@@ -14,7 +14,10 @@ function startOfToday(): string {
 }
 
 /** A stored camera with its live status (from the pipeline when one runs in this process). */
-export function cameraViews(ctx: ApiContext, rows: CameraRow[] = ctx.engine.store.cameras.list()): CameraView[] {
+export function cameraViews(
+  ctx: ApiContext,
+  rows: CameraRow[] = ctx.engine.store.cameras.list(),
+): CameraView[] {
   const live = new Map((ctx.pipeline?.status() ?? []).map((s) => [s.cameraId, s]));
   const counts = new Map(
     ctx.engine.store.dashboard.sightingsPerCamera(startOfToday()).map((r) => [r.camera_id, r.n]),

@@ -16,19 +16,17 @@ function localDay(d: Date): string {
  * similarity to anyone (see sightings.ts), not a similarity to themselves, so it is given as null.
  */
 function recentRecognitions(store: ApiContext['engine']['store'], limit: number) {
-  return store.dashboard.recentSightings(limit).map(
-    (r): RecentRecognition => ({
-      appearance_id: r.appearance_id,
-      camera_id: r.camera_id,
-      person_kind: r.person_kind,
-      person_id: r.person_id,
-      name: r.member_name ?? r.person_id,
-      similarity: r.first_of_unknown ? null : r.confidence,
-      first_seen: r.first_seen,
-      last_seen: r.last_seen,
-      has_crop: r.has_crop,
-    }),
-  );
+  return store.dashboard.recentSightings(limit).map((r): RecentRecognition => ({
+    appearance_id: r.appearance_id,
+    camera_id: r.camera_id,
+    person_kind: r.person_kind,
+    person_id: r.person_id,
+    name: r.member_name ?? r.person_id,
+    similarity: r.first_of_unknown ? null : r.confidence,
+    first_seen: r.first_seen,
+    last_seen: r.last_seen,
+    has_crop: r.has_crop,
+  }));
 }
 
 export const dashboardHandlers: Pick<Handlers, 'dashboard.summary' | 'system.info' | 'appearances.recent'> = {
