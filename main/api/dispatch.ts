@@ -3,7 +3,7 @@ import { methods } from '../contract/contract.js';
 import { can } from '../contract/roles.js';
 import { isVigilError, type VigilErrorCode } from '../errors.js';
 import { log } from '../log.js';
-import { appendAudit, auditRequest } from '../store/audit.js';
+import { auditRequest } from '../store/audit.js';
 import { diskFullError, isDiskFull } from '../store/write-guard.js';
 import { actorOf, type ApiContext, type Handlers } from './context.js';
 import { clientDetails } from './refusal-audit.js';
@@ -41,7 +41,7 @@ export class Api {
       if (!ctx.user)
         return { ok: false, error: { code: 'UNAUTHENTICATED', message: 'Please sign in first.' } };
       if (!can(ctx.user.role, permission)) {
-        appendAudit(ctx.engine.db, {
+        ctx.engine.store.audit.append({
           actor: actorOf(ctx),
           action: 'permission_denied',
           subject: method,
