@@ -227,7 +227,7 @@ export class SqliteMembers implements MemberRepository {
     recordMemberSeen(this.db, id, at);
   }
 
-  /** Active and suspended members, by id (store-b's MemberRepository asks for it). */
+  /** Active and suspended members, by id. */
   matchableIds(): string[] {
     return this.db
       .prepare("SELECT member_id FROM members WHERE status IN ('active', 'suspended') ORDER BY member_id")

@@ -73,6 +73,8 @@ export interface MemberRepository {
   recordSeen(id: string, at: string): void;
   /** Face templates from photos or sightings (centroids not counted). */
   templateCount(id: string): number;
+  /** Active and suspended members, by id. */
+  matchableIds(): string[];
 }
 
 /** What two unknown ids of one stranger add up to (see decide/merge-unknowns). */
@@ -95,6 +97,8 @@ export interface UnknownRepository {
   query(opts: { sort: 'newest' | 'frequent'; status: UnknownStatus | 'all' }): UnknownRow[];
   /** Active cases, in storage order (the fragment merge's input). */
   active(): UnknownRow[];
+  /** Active cases, by id. */
+  activeIds(): string[];
   /** Closed cases: identified, dismissed, or both ('all'). */
   closed(outcome: 'identified' | 'dismissed' | 'all'): UnknownRow[];
   setNotes(id: string, notes: string | null): void;

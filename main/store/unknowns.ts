@@ -143,7 +143,7 @@ export class SqliteUnknowns implements UnknownRepository {
     return this.db.prepare("SELECT * FROM unknown_persons WHERE status = 'active'").all() as UnknownRow[];
   }
 
-  /** Ids of the active cases (store-b's UnknownRepository asks for it). */
+  /** Ids of the active cases. */
   activeIds(): string[] {
     return this.db
       .prepare("SELECT unknown_id FROM unknown_persons WHERE status = 'active'")
