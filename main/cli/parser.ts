@@ -16,11 +16,13 @@ const quoted = (args: readonly string[]) => args.map((a) => `"${a}"`).join(' ');
  */
 export function usageSentence(cmd: Command, message: string, code: string | undefined): string {
   const path = commandPath(cmd);
+  // As the module's own sentences name it ("members show needs …"), after the "vigil: " of `fail`.
+  const name = cmd.parent ? path.replace(/^\S+ /, '') : path;
   const help = `see "${path} --help"`;
   switch (code) {
     case 'commander.unknownOption': {
       const flag = /unknown option '([^']*)'/.exec(message)?.[1] ?? '';
-      return `Unknown option ${flag}: ${path} does not take it; ${help}.`;
+      return `Unknown option ${flag}: ${name} does not take it; ${help}.`;
     }
     case 'commander.optionMissingArgument': {
       const flags = /option '([^']*)' argument missing/.exec(message)?.[1] ?? '';
@@ -29,7 +31,7 @@ export function usageSentence(cmd: Command, message: string, code: string | unde
     case 'commander.excessArguments': {
       const expected = cmd.registeredArguments.length;
       const extra = cmd.args.slice(expected);
-      return `${path} takes ${expected === 0 ? 'no arguments' : `${expected} argument${expected === 1 ? '' : 's'}`}, not also ${quoted(extra)}; ${help}.`;
+      return `${name} takes ${expected === 0 ? 'no arguments' : `${expected} argument${expected === 1 ? '' : 's'}`}, not also ${quoted(extra)}; ${help}.`;
     }
     case 'commander.unknownCommand':
       return `unknown command "${cmd.args[0] ?? ''}"; run "${path} --help"`;
