@@ -34,13 +34,28 @@ function globalFlags(program: Command): GlobalFlags {
  * the command module's usage sentence, as before; its verbs set their own excess-argument rule.
  */
 function group(parent: Command, name: string, description: string, fallback: Action): Command {
-  return parent.command(name).description(description).allowExcessArguments(true).action(fallback);
+  return parent
+    .command(name)
+    .description(description)
+    .usage('<command> [options]')
+    .allowExcessArguments(true)
+    .action(fallback);
 }
 
+/** A positional argument, optional here: the command modules name a missing one themselves. */
+type Arg = readonly [name: string, description: string];
+
 /** A verb of a group (or a command on its own): refuses extra arguments unless told otherwise. */
-function verb(parent: Command, nameAndArgs: string, description: string): Command {
-  return parent.command(nameAndArgs).description(description).allowExcessArguments(false);
+function verb(parent: Command, name: string, description: string, ...args: Arg[]): Command {
+  const cmd = parent.command(name).description(description).allowExcessArguments(false);
+  for (const [arg, help] of args) cmd.argument(arg, help);
+  return cmd;
 }
+
+const MEMBER: Arg = ['[id]', 'the member id (MEMBER_…)'];
+const UNKNOWN: Arg = ['[id]', 'the unknown person id (UNKNOWN_…)'];
+const PERSON: Arg = ['[id]', 'a member or unknown person id (MEMBER_… or UNKNOWN_…)'];
+const USERNAME: Arg = ['[username]', 'the account name'];
 
 /**
  * The `vigil` program: global options once, a sub-command per verb with its own options and
@@ -98,17 +113,18 @@ export function buildProgram(done: (code: number) => void): VigilCommand {
     'manage members and their access (alerts)',
     as<NoOptions>((g, args) => runMembers(g, args)),
   );
-  const member = (nameAndArgs: string, description: string) =>
-    verb(members, nameAndArgs, description).action(
-      as<NoOptions>((g, args) => runMembers(g, [nameAndArgs.split(' ')[0]!, ...args])),
-    );
+  const member = (name: string, description: string, ...args: Arg[]) =>
+    verb(members, name, description, ...args).action(as<NoOptions>((g, a) => runMembers(g, [name, ...a])));
   member('list', 'list members');
-  member('show [id]', 'one member');
-  member('delete [id]', 'erase a member and all their data');
-  member('suspend [id]', 'suspend a member (a sighting raises an alert)');
-  member('activate [id]', 'make a suspended member active again');
-  member('watchlist [id] [state]', 'put a member on the watch list or take them off (on|off)');
-  member('hours [id] [hours]', "a member's allowed hours, HH:MM-HH:MM or any");
+  member('show', 'one member', MEMBER);
+  member('delete', 'erase a member and all their data', MEMBER);
+  member('suspend', 'suspend a member (a sighting raises an alert)', MEMBER);
+  member('activate', 'make a suspended member active again', MEMBER);
+  member('watchlist', 'put a member on the watch list or take them off', MEMBER, ['[state]', 'on or off']);
+  member('hours', "a member's allowed hours (outside them a sighting raises an alert)", MEMBER, [
+    '[hours]',
+    'HH:MM-HH:MM or any',
+  ]);
 
   const unknowns = group(
     program,
@@ -117,10 +133,10 @@ export function buildProgram(done: (code: number) => void): VigilCommand {
     as<NoOptions>((g, args) => runUnknowns(g, args)),
   );
   verb(unknowns, 'list', 'list unknown persons').action(as<NoOptions>((g) => runUnknowns(g, ['list'])));
-  verb(unknowns, 'dismiss [id]', 'close an unknown person (its face crop is deleted)').action(
+  verb(unknowns, 'dismiss', 'close an unknown person (its face crop is deleted)', UNKNOWN).action(
     as<NoOptions>((g, args) => runUnknowns(g, ['dismiss', ...args])),
   );
-  verb(unknowns, 'crop [id]', "decrypt an unknown person's face crop into a file")
+  verb(unknowns, 'crop', "decrypt an unknown person's face crop into a file", UNKNOWN)
     .option('--out <file>', 'the JPEG file to write (required)')
     .action(as<Flags<'out'>>((g, args, o) => runUnknowns(g, ['crop', ...args], o.out)));
 
@@ -150,7 +166,7 @@ export function buildProgram(done: (code: number) => void): VigilCommand {
   verb(cameras, 'list', 'list cameras').action(
     as<NoOptions>((g) => runCameras(g, ['list'], { loop: false })),
   );
-  verb(cameras, 'remove [id]', 'remove a camera').action(
+  verb(cameras, 'remove', 'remove a camera', ['[id]', 'the camera id']).action(
     as<NoOptions>((g, args) => runCameras(g, ['remove', ...args], { loop: false })),
   );
   verb(cameras, 'status', 'live status of each camera from a running vigil serve').action(
@@ -208,7 +224,7 @@ export function buildProgram(done: (code: number) => void): VigilCommand {
     ['ack', 'acknowledge an alert'],
     ['resolve', 'resolve an alert'],
   ] as const)
-    verb(alerts, `${name} [id]`, description)
+    verb(alerts, name, description, ['[id]', 'the alert number'])
       .option('--notes <text>', 'a note kept with the alert')
       .action(as<Flags<'notes'>>((g, args, o) => runAlerts(g, [name, ...args], o.notes)));
 
@@ -218,12 +234,16 @@ export function buildProgram(done: (code: number) => void): VigilCommand {
     'settings (thresholds, retention, alert_channels, alert_rules, ...)',
     as<NoOptions>((g, args) => runConfig(g, args)),
   );
-  verb(config, 'get [key]', 'print a setting').action(
+  verb(config, 'get', 'print a setting', ['[key]', 'the setting']).action(
     as<NoOptions>((g, args) => runConfig(g, ['get', ...args])),
   );
-  verb(config, 'set [key] [json]', 'change a setting (validated, audited)').action(
-    as<NoOptions>((g, args) => runConfig(g, ['set', ...args])),
-  );
+  verb(
+    config,
+    'set',
+    'change a setting (validated, audited)',
+    ['[key]', 'the setting'],
+    ['[json]', 'its new value as JSON'],
+  ).action(as<NoOptions>((g, args) => runConfig(g, ['set', ...args])));
 
   verb(program, 'doctor', 'check models, runtime, ffmpeg and data').action(
     as<NoOptions>((g) => runDoctor(g)),
@@ -238,7 +258,10 @@ export function buildProgram(done: (code: number) => void): VigilCommand {
   verb(models, 'list', 'the model packs and their licences').action(
     as<NoOptions>((g) => runModels(g, ['list'], false)),
   );
-  verb(models, 'fetch [pack]', 'download a pack into DATA_DIR/models (default: --pack)')
+  verb(models, 'fetch', 'download a pack into DATA_DIR/models', [
+    '[pack]',
+    'default, recommended or research (default: --pack)',
+  ])
     .option('--accept-non-commercial', "accept a pack's non-commercial licence")
     .action(
       as<{ acceptNonCommercial?: boolean }>((g, args, o) =>
@@ -252,15 +275,15 @@ export function buildProgram(done: (code: number) => void): VigilCommand {
     'data-subject rights: export, erase, restrict',
     as<NoOptions>((g, args) => runSubject(g, args, { lift: false })),
   );
-  verb(subject, 'export [id]', 'everything held about a member or unknown person')
+  verb(subject, 'export', 'everything held about a member or unknown person', PERSON)
     .option('--out <file>', 'write it to a file (F.pdf: a PDF, else JSON) instead of stdout')
     .action(
       as<Flags<'out'>>((g, args, o) => runSubject(g, ['export', ...args], { out: o.out, lift: false })),
     );
-  verb(subject, 'erase [id]', 'erase a person and all their data').action(
+  verb(subject, 'erase', 'erase a person and all their data', PERSON).action(
     as<NoOptions>((g, args) => runSubject(g, ['erase', ...args], { lift: false })),
   );
-  verb(subject, 'restrict [id]', 'keep a person but stop recognising them')
+  verb(subject, 'restrict', 'keep a person but stop recognising them', PERSON)
     .option('--lift', 'lift the restriction')
     .action(
       as<{ lift?: boolean }>((g, args, o) => runSubject(g, ['restrict', ...args], { lift: o.lift === true })),
@@ -272,10 +295,10 @@ export function buildProgram(done: (code: number) => void): VigilCommand {
     "consent; withdrawing it erases the person's data",
     as<NoOptions>((g, args) => runConsent(g, args, {})),
   );
-  verb(consent, 'record [id]', "record a person's consent")
+  verb(consent, 'record', "record a person's consent", PERSON)
     .option('--text <text>', 'what they consented to (required)')
     .action(as<Flags<'text'>>((g, args, o) => runConsent(g, ['record', ...args], { text: o.text })));
-  verb(consent, 'withdraw [id]', 'record the withdrawal of consent and erase the person').action(
+  verb(consent, 'withdraw', 'record the withdrawal of consent and erase the person', PERSON).action(
     as<NoOptions>((g, args) => runConsent(g, ['withdraw', ...args], {})),
   );
 
@@ -297,7 +320,7 @@ export function buildProgram(done: (code: number) => void): VigilCommand {
   );
   const password = '--password-file <file>';
   const passwordHelp = 'a file whose first line is the password (else $VIGIL_USER_PASSWORD, else stdin)';
-  verb(users, 'add [username]', 'add a console account')
+  verb(users, 'add', 'add a console account', USERNAME)
     .option('--role <role>', 'admin, security, operator, viewer or kiosk (required)')
     .option(password, passwordHelp)
     // The module names a second username itself ("users add takes one username").
@@ -308,7 +331,7 @@ export function buildProgram(done: (code: number) => void): VigilCommand {
       ),
     );
   verb(users, 'list', 'list accounts').action(as<NoOptions>((g) => runUsers(g, ['list'], {})));
-  verb(users, 'passwd [username]', "change an account's password (signs its sessions out)")
+  verb(users, 'passwd', "change an account's password (signs its sessions out)", USERNAME)
     .option(password, passwordHelp)
     .allowExcessArguments(true)
     .action(
@@ -316,7 +339,7 @@ export function buildProgram(done: (code: number) => void): VigilCommand {
         runUsers(g, ['passwd', ...args], { passwordFile: o.passwordFile }),
       ),
     );
-  verb(users, 'remove [username]', 'remove an account')
+  verb(users, 'remove', 'remove an account', USERNAME)
     .allowExcessArguments(true)
     .action(as<NoOptions>((g, args) => runUsers(g, ['remove', ...args], {})));
 
