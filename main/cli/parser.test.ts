@@ -8,7 +8,10 @@ import { asset, describeWithAssets } from '../testing/assets.js';
 
 const CLI = join(packageRoot(), 'dist', 'main', 'cli', 'vigil.js');
 
-/** Runs the built CLI; asynchronously, so the test worker stays responsive on a loaded machine. */
+/**
+ * Runs the built CLI; asynchronously, so the test worker stays responsive on a loaded machine
+ * (each run starts node and most open the store: the long tables get generous timeouts, never timed).
+ */
 function vigil(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, ...args], { encoding: 'utf8' }, (err, stdout, stderr) =>
@@ -178,7 +181,7 @@ describe('vigil command line: each command takes its own options', () => {
     const restore = await vigil(['restore', 'backup.vbak']);
     expect(restore.stderr).toBe('vigil: restore needs --data-dir DIR (a new or empty folder)\n');
     expect(restore.code).toBe(2);
-  });
+  }, 300_000);
 
   it('prints the JSON contract byte for byte, with the global options anywhere on the line', async () => {
     // Captured from the CLI before the parser changed.
@@ -258,7 +261,7 @@ describe('vigil command line: each command takes its own options', () => {
     expect(missing.code).toBe(1);
     expect(missing.stdout).toBe('');
     expect(missing.stderr).toBe('vigil: No member with id MEMBER_x.\n');
-  });
+  }, 300_000);
 });
 
 describeWithAssets('vigil command line: one option name, each command its own meaning', () => {
