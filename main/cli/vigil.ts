@@ -14,6 +14,7 @@ import { runCalibrate } from './calibrate-command.js';
 import { runEnroll, runIdentify, runMembers, runUnknowns } from './recognition-commands.js';
 import { runAudit, runConsent, runSubject } from './subject-command.js';
 import { runUsers } from './users-command.js';
+import { refuseSharedStore, runNodes, runStore } from './store-command.js';
 
 const HELP = `Usage: vigil <command> [options]
 
@@ -43,12 +44,16 @@ Commands:
   backup --out FILE                                                     encrypted online backup of the store, keys and audit anchor
   restore FILE --data-dir DIR [--device-key F]                          restore a backup into an empty folder and verify it
   metrics token [--rotate]                                              the read-only bearer token of GET /metrics (Prometheus)
+  store init --store URL                                                create or migrate the shared PostgreSQL store's schema
+  store migrate-from --data-dir D --store URL [--force]                 copy a data folder into the shared store and verify the copy
+  nodes list --store URL                                                engine nodes of the shared store, their cameras and state
 
 Options for every command:
   --data-dir DIR   data folder (default: $VIGIL_DATA_DIR, else the OS user-data folder)
   --pack NAME      model pack: default, recommended, research (default: default)
   --json           print JSON only
   --passphrase-file F   passphrase that locks the data folder (else $VIGIL_PASSPHRASE)
+  --store URL      the shared store, postgres://USER@HOST:PORT/DATABASE (else $VIGIL_STORE; default: the data folder)
 `;
 
 export interface GlobalOptions {
@@ -101,6 +106,8 @@ async function main(argv: string[]): Promise<number> {
       rotate: { type: 'boolean', default: false },
       timeout: { type: 'string' },
       user: { type: 'string' },
+      store: { type: 'string' },
+      force: { type: 'boolean', default: false },
     },
   });
   const [command, ...rest] = positionals;
@@ -114,7 +121,12 @@ async function main(argv: string[]): Promise<number> {
     out: makeOut(values.json),
     passphrase: () => passphraseFromEnvironment(values['passphrase-file']),
   };
+  refuseSharedStore(command, values.store, g.dataDir);
   switch (command) {
+    case 'store':
+      return runStore(g, rest, { store: values.store, force: values.force });
+    case 'nodes':
+      return runNodes(g, rest, { store: values.store });
     case 'enroll':
       return runEnroll(g, {
         name: values.name,
