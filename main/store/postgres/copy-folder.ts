@@ -70,12 +70,13 @@ type Querier = Pick<pg.PoolClient, 'query'>;
 
 /** The folder's tables with their columns (sqlite-vec's shadow tables are its own business). */
 function sourceTables(sql: Database.Database): SourceTable[] {
-  const list = sql.pragma('table_list') as { schema: string; name: string; type: string }[];
+  const list = (sql.pragma('table_list') as { schema: string; name: string; type: string }[]).filter(
+    (t) => t.schema === 'main' && !t.name.startsWith('sqlite_'),
+  );
+  // sqlite-vec keeps a virtual table's data in "<name>_…" tables, not all of them flagged as shadow.
+  const virtual = list.filter((t) => t.type === 'virtual').map((t) => `${t.name}_`);
   const names = list
-    .filter(
-      (t) =>
-        t.schema === 'main' && (t.type === 'table' || t.type === 'virtual') && !t.name.startsWith('sqlite_'),
-    )
+    .filter((t) => t.type === 'virtual' || (t.type === 'table' && !virtual.some((v) => t.name.startsWith(v))))
     .map((t) => t.name);
   const ordered = [
     ...COPY_ORDER.filter((n) => names.includes(n)),
