@@ -61,7 +61,7 @@ export async function registerNode(db: Querier, reg: NodeRegistration): Promise<
     throw new VigilError('INVALID_ARGUMENT', 'The lease expiry must be a positive number of milliseconds.');
   await db.query(
     `INSERT INTO nodes (node, address, capacity, lease_expiry_ms, started_at, last_heartbeat, expires_at)
-     VALUES ($1, $2, $3, $4, now(), now(), now() + $4 * interval '1 millisecond')
+     VALUES ($1, $2, $3, $4::integer, now(), now(), now() + $4::integer * interval '1 millisecond')
      ON CONFLICT (node) DO UPDATE SET address = excluded.address, capacity = excluded.capacity,
        lease_expiry_ms = excluded.lease_expiry_ms, started_at = now(), last_heartbeat = now(),
        expires_at = excluded.expires_at, left_at = NULL`,
