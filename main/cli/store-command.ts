@@ -1,5 +1,6 @@
 import { VigilError } from '../errors.js';
 import { locateStore, requirePostgres } from '../store/locator.js';
+import { databaseFileState } from '../store/open.js';
 import { withPool } from '../store/postgres/connect.js';
 import { copyFolderToPostgres } from '../store/postgres/copy-folder.js';
 import { listNodes } from '../store/postgres/leases.js';
@@ -54,6 +55,12 @@ export async function runStore(
   }
   if (sub === 'migrate-from') {
     const loc = requirePostgres(opts.store);
+    // Opening a folder creates it: a mistyped --data-dir must not copy an empty store.
+    if (databaseFileState(g.dataDir) === 'none')
+      throw new VigilError(
+        'NOT_FOUND',
+        `No Vigil data in ${g.dataDir}: migrate-from copies an existing data folder.`,
+      );
     return withEngine(g, (engine) =>
       withPool(loc, async (pool) => {
         await requireCurrentSchema(pool, loc.display);

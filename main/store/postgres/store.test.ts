@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -124,6 +124,11 @@ describeWithPostgres('shared PostgreSQL store', () => {
       ],
       // Commands that do not run on the shared store yet refuse it rather than ignore it.
       [['members', 'list'], { VIGIL_STORE: pg.url }, /does not run on the shared store yet/],
+      [
+        ['store', 'migrate-from', '--data-dir', join(tmpdir(), 'vigil-no-such-folder'), '--store', pg.url],
+        {},
+        /No Vigil data in .*vigil-no-such-folder: migrate-from copies an existing data folder/,
+      ],
     ];
     for (const [args, env, why] of cases) {
       const r = vigil(args, env);
@@ -134,6 +139,8 @@ describeWithPostgres('shared PostgreSQL store', () => {
       expect(r.stderr + r.stdout).not.toContain('hunter2');
       expect(r.stderr + r.stdout).not.toContain(pg.password);
     }
+    // The mistyped folder was not created by opening it.
+    expect(existsSync(join(tmpdir(), 'vigil-no-such-folder'))).toBe(false);
   });
 
   it('reads the password from PGPASSWORD when the URL has none', () => {
@@ -169,6 +176,7 @@ describeWithPostgres('shared PostgreSQL store', () => {
       target = pg.createDatabase('migrated');
       expect(vigil(['store', 'init', '--store', target]).code).toBe(0);
     });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
     it('copies every table of an encrypted folder and verifies counts, contents and the audit chain', () => {
       const r = vigil(['store', 'migrate-from', '--data-dir', dir, '--store', target, '--json'], env);
