@@ -64,7 +64,7 @@ export async function runStore(
     return withEngine(g, (engine) =>
       withPool(loc, async (pool) => {
         await requireCurrentSchema(pool, loc.display);
-        const copy = await copyFolderToPostgres(engine.store.sql, engine.dataDir, pool, {
+        const copy = await copyFolderToPostgres(engine.store, engine.dataDir, pool, {
           force: opts.force,
           display: loc.display,
         });

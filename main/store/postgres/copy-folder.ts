@@ -14,6 +14,7 @@ import {
   type AuditRow,
   type AuditVerification,
 } from '../audit.js';
+import type { Store } from '../store.js';
 
 /**
  * Copies a single-machine data folder's store into the shared store and proves the copy: every
@@ -211,7 +212,8 @@ async function targetAnchor(client: Querier): Promise<AuditAnchor | 'missing'> {
  * audit chain re-verified on the shared store's rows with the folder's audit key and the anchor
  * copied beside them (a changed, removed or re-hashed audit row fails here, not only in the digest).
  */
-export async function verifyCopy(sql: Database.Database, client: Querier): Promise<CopyVerification> {
+export async function verifyCopy(store: Store, client: Querier): Promise<CopyVerification> {
+  const sql = store.sql;
   const tables: TableSummary[] = [];
   for (const t of sourceTables(sql)) {
     const select = `SELECT ${t.columns.map(quoteIdent).join(', ')} FROM ${quoteIdent(t.name)}`;
@@ -246,11 +248,12 @@ export interface CopyResult extends CopyVerification {
  * are replaced, in the same transaction, so a failed copy leaves them as they were).
  */
 export async function copyFolderToPostgres(
-  sql: Database.Database,
+  store: Store,
   dataDir: string,
   pool: pg.Pool,
   opts: { force: boolean; display: string },
 ): Promise<CopyResult> {
+  const sql = store.sql;
   const own = verifyAudit(sql);
   if (!own.ok)
     throw new VigilError(
@@ -286,7 +289,7 @@ export async function copyFolderToPostgres(
           [anchor.last_id, anchor.hash, anchor.count, anchor.at, anchor.mac],
         );
       await resetIdentities(client);
-      const check = await verifyCopy(sql, client);
+      const check = await verifyCopy(store, client);
       if (!check.ok)
         throw new VigilError(
           'STORE_CORRUPT',

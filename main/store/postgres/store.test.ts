@@ -228,10 +228,10 @@ describeWithPostgres('shared PostgreSQL store', () => {
       try {
         const client = await pool.connect();
         try {
-          expect((await verifyCopy(engine.store.sql, client)).ok).toBe(true);
+          expect((await verifyCopy(engine.store, client)).ok).toBe(true);
           await client.query('BEGIN');
           await client.query(`UPDATE audit_log SET details = '{"camera":"elsewhere"}' WHERE audit_id = 3`);
-          const changed = await verifyCopy(engine.store.sql, client);
+          const changed = await verifyCopy(engine.store, client);
           expect(changed.ok).toBe(false);
           expect(changed.audit).toMatchObject({ ok: false, firstBad: 3, problem: 'it was changed' });
           expect(changed.problem).toMatch(/does not verify at row 3/);
@@ -239,7 +239,7 @@ describeWithPostgres('shared PostgreSQL store', () => {
 
           await client.query('BEGIN');
           await client.query('DELETE FROM audit_log WHERE audit_id = (SELECT max(audit_id) FROM audit_log)');
-          const cut = await verifyCopy(engine.store.sql, client);
+          const cut = await verifyCopy(engine.store, client);
           expect(cut.audit).toMatchObject({ ok: false, anchor: 'mismatch' });
           expect(cut.tables.find((t) => t.table === 'audit_log')).toMatchObject({ identical: false });
           await client.query('ROLLBACK');
