@@ -3,7 +3,7 @@ import { locateStore, requirePostgres } from '../store/locator.js';
 import { databaseFileState } from '../store/open.js';
 import { withPool } from '../store/postgres/connect.js';
 import { copyFolderToPostgres } from '../store/postgres/copy-folder.js';
-import { listNodes } from '../store/postgres/leases.js';
+import { listCameraLeases, listNodes } from '../store/postgres/leases.js';
 import { migrateStore, requireCurrentSchema } from '../store/postgres/migrate.js';
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
@@ -17,9 +17,19 @@ import { withEngine } from './with-engine.js';
 
 const STORE_COMMANDS = new Set(['store', 'nodes']);
 
+/** Whether `--store` or VIGIL_STORE names the shared store (else the data folder's own). */
+export function usesSharedStore(option: string | undefined, dataDir: string): boolean {
+  return locateStore(option, dataDir).kind === 'postgres';
+}
+
 /** Other commands do not run on the shared store yet: `--store` or VIGIL_STORE is refused, not ignored. */
-export function refuseSharedStore(command: string, option: string | undefined, dataDir: string): void {
-  if (STORE_COMMANDS.has(command)) return;
+export function refuseSharedStore(
+  command: string,
+  sub: string | undefined,
+  option: string | undefined,
+  dataDir: string,
+): void {
+  if (STORE_COMMANDS.has(command) || (command === 'cameras' && sub === 'status')) return;
   const loc = locateStore(option, dataDir);
   if (loc.kind === 'postgres')
     throw new VigilError(
@@ -129,6 +139,23 @@ export async function runNodes(
                 `${n.node}  ${n.state}  ${n.address ?? '-'}  last heartbeat ${n.last_heartbeat}  cameras: ${n.cameras.join(', ') || 'none'}`,
             )
             .join('\n'),
+  );
+  return 0;
+}
+
+/** `vigil cameras status --store URL`: which node holds each camera of the shared store. */
+export async function runClusterCameraStatus(g: GlobalOptions, store: string | undefined): Promise<number> {
+  const loc = requirePostgres(store);
+  const rows = await withPool(loc, async (pool) => {
+    await requireCurrentSchema(pool, loc.display);
+    return listCameraLeases(pool);
+  });
+  g.out.result(
+    rows,
+    () =>
+      rows
+        .map((r) => `${r.camera_id}  ${r.node ? `node ${r.node} (${r.node_state})` : 'no node has taken it'}`)
+        .join('\n') || 'No cameras.',
   );
   return 0;
 }

@@ -14,7 +14,13 @@ import { runCalibrate } from './calibrate-command.js';
 import { runEnroll, runIdentify, runMembers, runUnknowns } from './recognition-commands.js';
 import { runAudit, runConsent, runSubject } from './subject-command.js';
 import { runUsers } from './users-command.js';
-import { refuseSharedStore, runNodes, runStore } from './store-command.js';
+import {
+  refuseSharedStore,
+  runClusterCameraStatus,
+  runNodes,
+  runStore,
+  usesSharedStore,
+} from './store-command.js';
 
 const HELP = `Usage: vigil <command> [options]
 
@@ -47,6 +53,7 @@ Commands:
   store init --store URL                                                create or migrate the shared PostgreSQL store's schema
   store migrate-from --data-dir D --store URL [--force]                 copy a data folder into the shared store and verify the copy
   nodes list --store URL                                                engine nodes of the shared store, their cameras and state
+  cameras status --store URL                                            the node holding each camera of the shared store
 
 Options for every command:
   --data-dir DIR   data folder (default: $VIGIL_DATA_DIR, else the OS user-data folder)
@@ -121,7 +128,7 @@ async function main(argv: string[]): Promise<number> {
     out: makeOut(values.json),
     passphrase: () => passphraseFromEnvironment(values['passphrase-file']),
   };
-  refuseSharedStore(command, values.store, g.dataDir);
+  refuseSharedStore(command, rest[0], values.store, g.dataDir);
   switch (command) {
     case 'store':
       return runStore(g, rest, { store: values.store, force: values.force });
@@ -164,7 +171,10 @@ async function main(argv: string[]): Promise<number> {
     case 'appearances':
       return runAppearances(g, values.since);
     case 'cameras':
-      if (rest[0] === 'status') return runCameraStatus(g);
+      if (rest[0] === 'status')
+        return usesSharedStore(values.store, g.dataDir)
+          ? runClusterCameraStatus(g, values.store)
+          : runCameraStatus(g);
       if (rest[0] === 'discover')
         return runDiscover(g, {
           timeout: values.timeout,

@@ -144,6 +144,19 @@ describeWithPostgres('camera leases on the shared store', () => {
       ]);
       expect(Date.parse(nodes[0]!.last_heartbeat)).toBeGreaterThan(Date.parse(nodes[1]!.last_heartbeat));
       expect(r.stdout).not.toContain(server.password);
+      const cams = spawnSync(process.execPath, [CLI, 'cameras', 'status', '--json'], {
+        encoding: 'utf8',
+        env: { ...process.env, VIGIL_STORE: url },
+      });
+      expect(cams.status, cams.stderr).toBe(0);
+      expect(JSON.parse(cams.stdout)).toEqual(
+        ['cam-a', 'cam-b', 'cam-c', 'cam-d'].map((c) => ({
+          camera_id: c,
+          name: c,
+          node: 'node-a',
+          node_state: 'alive',
+        })),
+      );
 
       // A clean stop frees the cameras at once and says so.
       a.kill('SIGTERM');

@@ -188,3 +188,23 @@ export async function listNodes(db: Querier): Promise<NodeStatus[]> {
     capacity: row.capacity,
   }));
 }
+
+export interface CameraLease {
+  camera_id: string;
+  name: string;
+  /** The node whose lease names the camera; null while no node has taken it. */
+  node: string | null;
+  node_state: NodeState | null;
+}
+
+/** Every camera of the shared store and the node that holds it (`vigil cameras status --store`). */
+export async function listCameraLeases(db: Querier): Promise<CameraLease[]> {
+  const r = await db.query<CameraLease>(
+    `SELECT c.camera_id, c.name, l.node,
+            CASE WHEN n.node IS NULL THEN NULL WHEN n.left_at IS NOT NULL THEN 'left'
+                 WHEN n.expires_at > now() THEN 'alive' ELSE 'expired' END AS node_state
+     FROM cameras c LEFT JOIN camera_leases l ON l.camera_id = c.camera_id LEFT JOIN nodes n ON n.node = l.node
+     ORDER BY c.camera_id`,
+  );
+  return r.rows;
+}
