@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -93,5 +93,6 @@ describe('store locator', () => {
     // A password file others can read is ignored, as libpq does.
     chmodSync(file, 0o644);
     expect(storePassword(loc, { PGPASSFILE: file })).toBeUndefined();
+    rmSync(dir, { recursive: true, force: true });
   });
 });
