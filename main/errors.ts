@@ -30,6 +30,8 @@ export type VigilErrorCode =
   | 'FORBIDDEN'
   | 'CONFLICT'
   | 'DISK_FULL'
+  /** The shared PostgreSQL store refused the connection or did not answer. */
+  | 'STORE_UNREACHABLE'
   /** An inference worker crashed, hung or could not load its models; it is being replaced. */
   | 'INFERENCE_FAILED';
 

@@ -33,6 +33,10 @@ export const GLOBAL_OPTIONS = {
     '--passphrase-file <file>',
     'passphrase that locks the data folder (else $VIGIL_PASSPHRASE)',
   ),
+  store: text(
+    '--store <url>',
+    'the shared store, postgres://USER@HOST:PORT/DATABASE (else $VIGIL_STORE; default: the data folder)',
+  ),
 };
 
 export type GlobalFlags = { [K in keyof typeof GLOBAL_OPTIONS]: (typeof GLOBAL_OPTIONS)[K]['value'] };

@@ -11,6 +11,13 @@ import { UsageError } from './output.js';
 import { VigilCommand } from './parser.js';
 import { runEnroll, runIdentify, runMembers, runUnknowns } from './recognition-commands.js';
 import { runAppearances, runCameraStatus, runEvents, runServe } from './serve-command.js';
+import {
+  refuseSharedStore,
+  runClusterCameraStatus,
+  runNodes,
+  runStore,
+  usesSharedStore,
+} from './store-command.js';
 import { runAudit, runConsent, runSubject } from './subject-command.js';
 import { runUsers } from './users-command.js';
 
@@ -77,7 +84,12 @@ export function buildProgram(done: (code: number) => void): VigilCommand {
 
   const as = <O extends Record<string, unknown>>(run: Run<O>): Action =>
     async function (this: Command) {
-      done(await run(globalOptions(globalFlags(program)), this.args, this.opts<O>()));
+      const g = globalOptions(globalFlags(program));
+      // Commands that do not run on the shared store yet refuse --store rather than ignore it.
+      const path: string[] = [];
+      for (let c: Command | null = this; c && c !== program; c = c.parent) path.unshift(c.name());
+      refuseSharedStore(path[0] ?? '', path[1], g.flags.store, g.dataDir);
+      done(await run(g, this.args, this.opts<O>()));
     };
 
   verb(program, 'enroll', 'enroll a member from 1-10 photos')
@@ -169,8 +181,16 @@ export function buildProgram(done: (code: number) => void): VigilCommand {
   verb(cameras, 'remove', 'remove a camera', ['[id]', 'the camera id']).action(
     as<NoOptions>((g, args) => runCameras(g, ['remove', ...args], { loop: false })),
   );
-  verb(cameras, 'status', 'live status of each camera from a running vigil serve').action(
-    as<NoOptions>((g) => runCameraStatus(g)),
+  verb(
+    cameras,
+    'status',
+    'live status of each camera from a running vigil serve (with --store: the node holding each camera)',
+  ).action(
+    as<NoOptions>((g) =>
+      usesSharedStore(g.flags.store, g.dataDir)
+        ? runClusterCameraStatus(g, g.flags.store)
+        : runCameraStatus(g),
+    ),
   );
   verb(cameras, 'discover', 'ONVIF cameras on the network (WS-Discovery) and their stream URIs')
     .option('--timeout <ms>', 'how long to listen, 100 to 60000 ms (default: 3000)')
@@ -365,6 +385,32 @@ export function buildProgram(done: (code: number) => void): VigilCommand {
   verb(metrics, 'token', 'print the token')
     .option('--rotate', 'replace it (the old one is refused from then on)')
     .action(as<{ rotate?: boolean }>((g, _args, o) => runMetricsToken(g, ['token'], o.rotate === true)));
+
+  const store = group(
+    program,
+    'store',
+    "the shared PostgreSQL store's schema, and copying a data folder into it",
+    as<NoOptions>((g, args) => runStore(g, args, { store: g.flags.store, force: false })),
+  );
+  verb(store, 'init', "create or migrate the shared store's schema (--store URL)").action(
+    as<NoOptions>((g) => runStore(g, ['init'], { store: g.flags.store, force: false })),
+  );
+  verb(store, 'migrate-from', 'copy a data folder (--data-dir) into the shared store and verify the copy')
+    .option('--force', 'replace what the shared store already holds')
+    .action(
+      as<{ force?: boolean }>((g, _args, o) =>
+        runStore(g, ['migrate-from'], { store: g.flags.store, force: o.force === true }),
+      ),
+    );
+  const nodes = group(
+    program,
+    'nodes',
+    'engine nodes of the shared store',
+    as<NoOptions>((g, args) => runNodes(g, args, { store: g.flags.store })),
+  );
+  verb(nodes, 'list', 'the nodes, their cameras and state (--store URL)').action(
+    as<NoOptions>((g) => runNodes(g, ['list'], { store: g.flags.store })),
+  );
 
   verb(program, 'help', "a command's usage and options")
     .argument('[command...]', 'the command, e.g. members show')

@@ -208,6 +208,29 @@ function macEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** One audit_log row as stored (either store). */
+export interface AuditRow {
+  audit_id: number;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string | null;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The audit key of an open store, if it has one (a copy of the store is checked with it). */
+export function auditKeyOf(db: Database.Database): Pick<AuditKey, 'key' | 'legacyUntil'> | undefined {
+  const k = keys.get(db);
+  return k ? { key: k.key, legacyUntil: k.legacyUntil } : undefined;
+}
+
+/** The anchor file's content; 'missing' or 'damaged' when it cannot be used. */
+export function readAuditAnchor(file: string): AuditAnchor | 'missing' | 'damaged' {
+  return readAnchor(file);
+}
+
 /**
  * Checks every row's hash and link, then (with the audit key) the anchor: its row must still be
  * there with the same hash and as many rows up to it, or rows were removed from the end. Without
@@ -216,6 +239,19 @@ function macEqual(a: string, b: string): boolean {
 export function verifyAudit(db: Database.Database): AuditVerification {
   const k = keys.get(db);
   flushAuditAnchor(db);
+  const rows = db.prepare('SELECT * FROM audit_log ORDER BY audit_id').iterate() as Iterable<AuditRow>;
+  return verifyAuditChain(rows, k, k?.anchorFile ? readAnchor(k.anchorFile) : null);
+}
+
+/**
+ * The pure check behind verifyAudit, for rows from any store: `rows` in audit_id order, `k` the
+ * audit key (absent: links only), `anchor` the recorded head (null: none kept, nothing to compare).
+ */
+export function verifyAuditChain(
+  source: Iterable<AuditRow>,
+  k: Pick<AuditKey, 'key' | 'legacyUntil'> | undefined,
+  anchor: AuditAnchor | 'missing' | 'damaged' | null,
+): AuditVerification {
   let prev = GENESIS;
   let rows = 0;
   let keyedSeen = false;
@@ -226,16 +262,7 @@ export function verifyAudit(db: Database.Database): AuditVerification {
     problem,
   });
   const counted = new Map<number, { hash: string; upTo: number }>();
-  for (const r of db.prepare('SELECT * FROM audit_log ORDER BY audit_id').iterate() as Iterable<{
-    audit_id: number;
-    at: string;
-    actor: string;
-    action: string;
-    subject: string | null;
-    details: string;
-    prev_hash: string;
-    hash: string;
-  }>) {
+  for (const r of source) {
     rows++;
     if (r.prev_hash !== prev) return bad(r.audit_id, 'a row before it was removed or changed');
     const keyed = r.hash.startsWith(KEYED);
@@ -250,8 +277,8 @@ export function verifyAudit(db: Database.Database): AuditVerification {
     counted.set(r.audit_id, { hash: r.hash, upTo: rows });
     prev = r.hash;
   }
-  if (!k || !k.anchorFile) return { ok: true, rows, firstBad: null };
-  const a = readAnchor(k.anchorFile);
+  if (!k || anchor === null) return { ok: true, rows, firstBad: null };
+  const a = anchor;
   if (a === 'missing') {
     // A folder whose log is still empty, or older than the key, has nothing anchored yet.
     if (!keyedSeen) return { ok: true, rows, firstBad: null, anchor: 'none' };

@@ -1,0 +1,161 @@
+import { VigilError } from '../errors.js';
+import { locateStore, requirePostgres } from '../store/locator.js';
+import { databaseFileState } from '../store/open.js';
+import { withPool } from '../store/postgres/connect.js';
+import { copyFolderToPostgres } from '../store/postgres/copy-folder.js';
+import { listCameraLeases, listNodes } from '../store/postgres/leases.js';
+import { migrateStore, requireCurrentSchema } from '../store/postgres/migrate.js';
+import { UsageError } from './output.js';
+import type { GlobalOptions } from './vigil.js';
+import { withEngine } from './with-engine.js';
+
+/**
+ * The shared PostgreSQL store (several engine nodes, one gallery): `store init`, `store
+ * migrate-from`, `nodes list`. Every other command still works on the data folder's own store and
+ * refuses a shared one rather than silently ignore it (see refuseSharedStore).
+ */
+
+const STORE_COMMANDS = new Set(['store', 'nodes']);
+
+/** Whether `--store` or VIGIL_STORE names the shared store (else the data folder's own). */
+export function usesSharedStore(option: string | undefined, dataDir: string): boolean {
+  return locateStore(option, dataDir).kind === 'postgres';
+}
+
+/** Other commands do not run on the shared store yet: `--store` or VIGIL_STORE is refused, not ignored. */
+export function refuseSharedStore(
+  command: string,
+  sub: string | undefined,
+  option: string | undefined,
+  dataDir: string,
+): void {
+  if (STORE_COMMANDS.has(command) || (command === 'cameras' && sub === 'status')) return;
+  const loc = locateStore(option, dataDir);
+  if (loc.kind === 'postgres')
+    throw new VigilError(
+      'INVALID_ARGUMENT',
+      `"vigil ${command}" does not run on the shared store yet (${loc.display}); leave out --store and VIGIL_STORE to use the data folder.`,
+    );
+}
+
+export async function runStore(
+  g: GlobalOptions,
+  args: string[],
+  opts: { store: string | undefined; force: boolean },
+): Promise<number> {
+  const [sub, ...extra] = args;
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  if (sub === 'init') {
+    const loc = requirePostgres(opts.store);
+    const state = await withPool(loc, (pool) => migrateStore(pool));
+    const result = {
+      store: loc.display,
+      schema_version: state.version,
+      previous_version: state.from,
+      applied: state.applied,
+    };
+    g.out.result(result, () =>
+      state.from === 0
+        ? `shared store ${loc.display} created: schema version ${state.version}`
+        : state.applied.length > 0
+          ? `shared store ${loc.display} migrated from version ${state.from} to ${state.version}`
+          : `shared store ${loc.display} is up to date: schema version ${state.version}`,
+    );
+    return 0;
+  }
+  if (sub === 'migrate-from') {
+    const loc = requirePostgres(opts.store);
+    // Opening a folder creates it: a mistyped --data-dir must not copy an empty store.
+    if (databaseFileState(g.dataDir) === 'none')
+      throw new VigilError(
+        'NOT_FOUND',
+        `No Vigil data in ${g.dataDir}: migrate-from copies an existing data folder.`,
+      );
+    return withEngine(g, (engine) =>
+      withPool(loc, async (pool) => {
+        await requireCurrentSchema(pool, loc.display);
+        const copy = await copyFolderToPostgres(engine.store, engine.dataDir, pool, {
+          force: opts.force,
+          display: loc.display,
+        });
+        const result = {
+          store: loc.display,
+          data_dir: engine.dataDir,
+          replaced: copy.replaced,
+          tables: copy.tables,
+          audit: { ok: copy.audit.ok, rows: copy.audit.rows, anchor: copy.audit.anchor ?? 'none' },
+          master_key: engine.keySource,
+        };
+        g.out.result(result, () => {
+          const width = Math.max(...copy.tables.map((t) => t.table.length));
+          const lines = copy.tables.map(
+            (t) =>
+              `  ${t.table.padEnd(width)}  ${String(t.target_rows).padStart(8)} rows  ${t.identical ? 'identical' : 'DIFFERENT'}`,
+          );
+          return [
+            `copied ${engine.dataDir} into ${loc.display}${copy.replaced ? ' (its previous contents replaced)' : ''}:`,
+            ...lines,
+            `audit chain intact on the shared store: ${copy.audit.rows} rows${copy.audit.anchor === 'ok' ? ', anchor matches' : ''}`,
+            // Crops and the audit key stay sealed with this folder's master key: every node must hold it.
+            engine.keySource === 'passphrase'
+              ? 'every node must open the shared store with the same passphrase (VIGIL_PASSPHRASE or --passphrase-file)'
+              : `note: face crops in the shared store stay sealed with this folder's ${engine.keySource === 'device' ? 'device key (device.key)' : 'desktop key'}; a node needs the same key to read them`,
+          ].join('\n');
+        });
+        return 0;
+      }),
+    );
+  }
+  throw new UsageError(
+    'use "vigil store init --store URL" or "vigil store migrate-from --data-dir D --store URL"',
+  );
+}
+
+export async function runNodes(
+  g: GlobalOptions,
+  args: string[],
+  opts: { store: string | undefined },
+): Promise<number> {
+  if (args[0] !== 'list' || args.length > 1) throw new UsageError('use "vigil nodes list --store URL"');
+  const loc = requirePostgres(opts.store);
+  const nodes = await withPool(loc, async (pool) => {
+    await requireCurrentSchema(pool, loc.display);
+    return listNodes(pool);
+  });
+  g.out.result(
+    nodes.map(({ node, address, cameras, last_heartbeat, state }) => ({
+      node,
+      address,
+      cameras,
+      last_heartbeat,
+      state,
+    })),
+    () =>
+      nodes.length === 0
+        ? 'no engine nodes have joined this store yet'
+        : nodes
+            .map(
+              (n) =>
+                `${n.node}  ${n.state}  ${n.address ?? '-'}  last heartbeat ${n.last_heartbeat}  cameras: ${n.cameras.join(', ') || 'none'}`,
+            )
+            .join('\n'),
+  );
+  return 0;
+}
+
+/** `vigil cameras status --store URL`: which node holds each camera of the shared store. */
+export async function runClusterCameraStatus(g: GlobalOptions, store: string | undefined): Promise<number> {
+  const loc = requirePostgres(store);
+  const rows = await withPool(loc, async (pool) => {
+    await requireCurrentSchema(pool, loc.display);
+    return listCameraLeases(pool);
+  });
+  g.out.result(
+    rows,
+    () =>
+      rows
+        .map((r) => `${r.camera_id}  ${r.node ? `node ${r.node} (${r.node_state})` : 'no node has taken it'}`)
+        .join('\n') || 'No cameras.',
+  );
+  return 0;
+}
