@@ -8,8 +8,8 @@
 import { join, resolve } from 'node:path';
 import { decodeImage } from '../decode/image.js';
 import { analyseImage, largestFace } from '../engine/analyze.js';
-import { modelById, packByName } from '../models/manifest.js';
-import { loadModels } from '../models/zoo.js';
+import { modelById, packByName } from '../catalogue/manifest.js';
+import { loadModels } from '../zoo/zoo.js';
 import { threadsPerSession } from '../runtime/session.js';
 import { centroid, personSimilarity } from '../match/similarity.js';
 import { benchArgs, round } from './args.js';

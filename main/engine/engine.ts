@@ -7,9 +7,9 @@ import { dropLegacyKeyMeta, unlockDataFolder, type MasterKey } from '../privacy/
 import { resolveThresholds, decideBand, type Thresholds } from '../decide/bands.js';
 import { mergeUnknownFragments, type MergeResult } from '../decide/merge-unknowns.js';
 import { VigilError, describeError } from '../errors.js';
-import { loadManifest, modelById, packByName, type ModelEntry } from '../models/manifest.js';
+import { loadManifest, modelById, packByName, type ModelEntry } from '../catalogue/manifest.js';
 import type { MiniFasNetLiveness } from '../liveness/minifasnet.js';
-import { loadLiveness, loadModels, type LoadedModels } from '../models/zoo.js';
+import { loadLiveness, loadModels, type LoadedModels } from '../zoo/zoo.js';
 import { centroid, dot } from '../match/similarity.js';
 import { ENROLL_GATE, gateFailure, subjectCandidates } from '../quality/quality.js';
 import { insertAppearance } from '../store/appearances.js';

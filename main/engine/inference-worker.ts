@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { RgbImage } from '../decode/image.js';
-import { loadModels } from '../models/zoo.js';
+import { loadModels } from '../zoo/zoo.js';
 import { setThreadsPerSession } from '../runtime/session.js';
 import { InProcessAnalyzer } from './analyzer.js';
 

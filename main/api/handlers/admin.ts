@@ -1,5 +1,5 @@
 import type { AuditView } from '../../contract/contract.js';
-import { loadManifest } from '../../models/manifest.js';
+import { loadManifest } from '../../catalogue/manifest.js';
 import { channelsFrom, deliver, type ChannelConfig } from '../../notify/channels.js';
 import { executionProvider } from '../../runtime/session.js';
 import { appendAudit, verifyAudit } from '../../store/audit.js';

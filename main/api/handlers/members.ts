@@ -11,7 +11,7 @@ import { changeMemberAccess, deleteMember } from '../../services/members.js';
 import { getMember, searchMembers, updateMember, type MemberRow } from '../../store/members.js';
 import { actorOf, type ApiContext, type Handlers } from '../context.js';
 import { MEMBER_TYPES, type ParsedParams } from '../../contract/contract.js';
-import { packByName } from '../../models/manifest.js';
+import { packByName } from '../../catalogue/manifest.js';
 import { RateLimiter, waitSentence } from '../../util/rate-limit.js';
 
 export function memberView(engine: Engine, m: MemberRow): MemberView {

@@ -4,8 +4,8 @@ import { decodeImage } from '../decode/image.js';
 import type { FaceDetector } from '../detect/types.js';
 import { dot } from '../match/similarity.js';
 import { asset, describeWithAssets, MODELS_DIR } from '../testing/assets.js';
-import { loadManifest, modelById } from './manifest.js';
-import { resolveModel } from './resolve.js';
+import { loadManifest, modelById } from '../catalogue/manifest.js';
+import { resolveModel } from '../catalogue/resolve.js';
 import { loadDetector, loadLandmarks, loadLiveness, loadRecognizer } from './zoo.js';
 
 process.env.VIGIL_MODELS_DIR = MODELS_DIR;
