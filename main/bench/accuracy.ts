@@ -6,7 +6,7 @@
  * on a split of people disjoint from the reported ones.
  */
 import { join, resolve } from 'node:path';
-import { decodeImage } from '../decode/image.js';
+import { decodeImage } from '../photo/image.js';
 import { analyseImage, largestFace } from '../engine/analyze.js';
 import { modelById, packByName } from '../catalogue/manifest.js';
 import { loadModels } from '../zoo/zoo.js';

@@ -5,7 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { alignFace } from '../align/warp.js';
-import { decodeImage, type RgbImage } from '../decode/image.js';
+import { decodeImage, type RgbImage } from '../photo/image.js';
 import { ArcFaceRecognizer } from '../embed/arcface.js';
 import { modelById, packByName } from '../catalogue/manifest.js';
 import { resolveModel } from '../catalogue/resolve.js';

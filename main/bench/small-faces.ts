@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RgbImage } from '../decode/image.js';
+import type { RgbImage } from '../photo/image.js';
 import { iou, nms } from '../detect/nms.js';
 import { ScrfdDetector } from '../detect/scrfd.js';
 import { cropImage, detectTiled, gridTiles } from '../detect/tiling.js';

@@ -1,5 +1,5 @@
 import type { Point } from '../align/similarity.js';
-import type { RgbImage } from '../decode/image.js';
+import type { RgbImage } from '../photo/image.js';
 import type { ModelEntry } from '../catalogue/manifest.js';
 
 export type Box = [number, number, number, number];

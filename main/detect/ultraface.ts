@@ -1,4 +1,4 @@
-import type { RgbImage } from '../decode/image.js';
+import type { RgbImage } from '../photo/image.js';
 import { param, type ModelEntry } from '../catalogue/manifest.js';
 import { regionToTensor } from '../runtime/preprocess.js';
 import { ort, runNchw } from '../runtime/session.js';

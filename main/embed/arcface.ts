@@ -1,4 +1,4 @@
-import type { RgbImage } from '../decode/image.js';
+import type { RgbImage } from '../photo/image.js';
 import { VigilError } from '../errors.js';
 import { param, type ModelEntry } from '../catalogue/manifest.js';
 import { cropsToTensor } from '../runtime/preprocess.js';

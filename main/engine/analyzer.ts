@@ -1,4 +1,4 @@
-import type { DecodedImage, RgbImage } from '../decode/image.js';
+import type { DecodedImage, RgbImage } from '../photo/image.js';
 import type { LoadedModels } from '../zoo/zoo.js';
 import { locateFaces, type LocatedFace, type LocateOptions } from './analyze.js';
 

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { decodeImage, type RgbImage } from '../decode/image.js';
+import { decodeImage, type RgbImage } from '../photo/image.js';
 import type { Box } from '../detect/types.js';
 import { cropJpeg, deleteCrop, purgeExpiredCrops, storeCrop } from '../privacy/crops.js';
 import type { KeySource } from '../privacy/key-file.js';

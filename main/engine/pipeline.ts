@@ -1,5 +1,5 @@
 import type { PreviewFrame } from '../contract/contract.js';
-import type { RgbImage } from '../decode/image.js';
+import type { RgbImage } from '../photo/image.js';
 import type { Box } from '../detect/types.js';
 import { EventEmitter } from 'node:events';
 import type { Thresholds } from '../decide/bands.js';

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { decodeImage } from '../decode/image.js';
+import { decodeImage } from '../photo/image.js';
 import { packageRoot } from '../paths.js';
 import { findFfmpeg } from '../source/ffmpeg.js';
 import { asset, describeWithAssets } from '../testing/assets.js';

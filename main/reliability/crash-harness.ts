@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeImage } from '../decode/image.js';
+import { decodeImage } from '../photo/image.js';
 import type { Box } from '../detect/types.js';
 import { Engine } from '../engine/engine.js';
 import { isVigilError } from '../errors.js';

@@ -14,7 +14,7 @@
  * Usage: node crash-worker.js WORKLOAD DATA_DIR SEED SPEC_JSON
  */
 import { readFileSync, writeSync } from 'node:fs';
-import { decodeImage } from '../decode/image.js';
+import { decodeImage } from '../photo/image.js';
 import { Engine } from '../engine/engine.js';
 import { isVigilError } from '../errors.js';
 import { eraseSubject } from '../privacy/subject.js';

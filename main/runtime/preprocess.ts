@@ -1,4 +1,4 @@
-import type { RgbImage } from '../decode/image.js';
+import type { RgbImage } from '../photo/image.js';
 import type { InputSpec } from '../catalogue/manifest.js';
 
 export interface Region {

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { alignFace } from '../align/warp.js';
-import { decodeImage } from '../decode/image.js';
+import { decodeImage } from '../photo/image.js';
 import type { FaceDetector } from '../detect/types.js';
 import { dot } from '../match/similarity.js';
 import { asset, describeWithAssets, MODELS_DIR } from '../testing/assets.js';

@@ -1,6 +1,6 @@
 import type { AppearanceView, MemberView, PhotoCheck } from '../../contract/contract.js';
 import type { Box } from '../../detect/types.js';
-import { decodeImage } from '../../decode/image.js';
+import { decodeImage } from '../../photo/image.js';
 import { largestFace, analyseImage } from '../../engine/analyze.js';
 import type { Engine } from '../../engine/engine.js';
 import { describeError, VigilError } from '../../errors.js';
