@@ -9,7 +9,7 @@ import { handlers } from '../api/handlers/index.js';
 import { packageRoot, packageVersion } from '../paths.js';
 import { Engine } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
-import { startRuntime } from '../engine/runtime.js';
+import { startRuntime } from '../services/live-runtime.js';
 import { VigilError } from '../errors.js';
 import { SetupCode } from '../accounts/setup-code.js';
 import { log } from '../log.js';

@@ -12,7 +12,7 @@ import { asset, describeWithAssets } from '../testing/assets.js';
 import { Engine } from './engine.js';
 import type { EngineEvent } from './events.js';
 import { InferencePool, type PoolFault } from './inference-pool.js';
-import { startRuntime, type Runtime } from './runtime.js';
+import { startRuntime, type Runtime } from '../services/live-runtime.js';
 
 const CLI = join(packageRoot(), 'dist', 'main', 'cli', 'vigil.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

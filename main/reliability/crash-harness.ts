@@ -8,7 +8,7 @@ import type { Box } from '../detect/types.js';
 import { Engine } from '../engine/engine.js';
 import { isVigilError } from '../errors.js';
 import { packageRoot } from '../paths.js';
-import { recordConsent } from '../privacy/subject.js';
+import { recordConsent } from '../services/subjects.js';
 import { verifyAudit } from '../store/audit.js';
 import { setMemberAccess } from '../store/members.js';
 import { integrityCheck } from '../store/open.js';

@@ -17,7 +17,7 @@ import { readFileSync, writeSync } from 'node:fs';
 import { decodeImage } from '../photo/image.js';
 import { Engine } from '../engine/engine.js';
 import { isVigilError } from '../errors.js';
-import { eraseSubject } from '../privacy/subject.js';
+import { eraseSubject } from '../services/subjects.js';
 import { mulberry32 } from '../util/random.js';
 import type { CrashSpec, Workload } from './crash-harness.js';
 import { SightingWriter } from './sighting-writer.js';

@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/engine.js';
 import { VigilError } from '../errors.js';
-import { eraseSubject, type ErasureResult } from '../privacy/subject.js';
+import { eraseSubject, type ErasureResult } from './subjects.js';
 import { appendAudit } from '../store/audit.js';
 import {
   getMember,

@@ -4,7 +4,7 @@ import { decodeImage } from '../../photo/image.js';
 import { largestFace, analyseImage } from '../../engine/analyze.js';
 import type { Engine } from '../../engine/engine.js';
 import { describeError, VigilError } from '../../errors.js';
-import { recordConsent } from '../../privacy/subject.js';
+import { recordConsent } from '../../services/subjects.js';
 import { ENROLL_GATE, gateFailure, subjectCandidates } from '../../quality/quality.js';
 import { appendAudit } from '../../store/audit.js';
 import { changeMemberAccess, deleteMember } from '../../services/members.js';

@@ -6,9 +6,9 @@ import { findFfmpeg } from '../source/ffmpeg.js';
 import { listAppearances } from '../store/appearances.js';
 import { addCamera } from '../store/cameras.js';
 import { asset, describeWithAssets } from '../testing/assets.js';
-import { Engine } from './engine.js';
-import type { EngineEvent } from './events.js';
-import { countOpenAlerts, startRuntime } from './runtime.js';
+import { Engine } from '../engine/engine.js';
+import type { EngineEvent } from '../engine/events.js';
+import { countOpenAlerts, startRuntime } from './live-runtime.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'vigil-runtime-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -22,7 +22,7 @@ import {
   type UnknownRow,
   type UnknownStatus,
 } from '../store/unknowns.js';
-import { absorbUnknown } from './merge-unknowns.js';
+import { absorbUnknown } from '../decide/merge-unknowns.js';
 
 /**
  * The review queue: what a reviewer does with an unknown person (name them, make them a member,

@@ -8,10 +8,10 @@ import { channelsFrom } from '../notify/channels.js';
 import { findFfmpeg, type FfmpegLocation } from '../source/ffmpeg.js';
 import { reapplyRetention } from '../privacy/crops.js';
 import type { Settings } from '../config/schema.js';
-import type { Engine } from './engine.js';
-import type { CameraStatusEvent, EngineEvent } from './events.js';
-import { defaultPool, type InferencePool } from './inference-pool.js';
-import { Pipeline } from './pipeline.js';
+import type { Engine } from '../engine/engine.js';
+import type { CameraStatusEvent, EngineEvent } from '../engine/events.js';
+import { defaultPool, type InferencePool } from '../engine/inference-pool.js';
+import { Pipeline } from '../engine/pipeline.js';
 
 export interface RuntimeOptions {
   pack: string;
