@@ -25,7 +25,7 @@ import {
   type ServeInfo,
 } from '../serve/session-file.js';
 import { attachLogFile } from '../logs/log-file.js';
-import { metricsHandler, metricsToken, metricsTokenPath } from '../metrics/endpoint.js';
+import { metricsHandler, metricsToken, metricsTokenPath } from '../serve/metrics-endpoint.js';
 import { EngineMetrics } from '../metrics/metrics.js';
 import { findFfmpeg } from '../source/ffmpeg.js';
 import { listAppearances } from '../store/appearances.js';

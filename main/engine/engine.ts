@@ -14,7 +14,7 @@ import { centroid, dot } from '../match/similarity.js';
 import { ENROLL_GATE, gateFailure, subjectCandidates } from '../quality/quality.js';
 import { insertAppearance } from '../store/appearances.js';
 import { appendAudit, flushAuditAnchor, type AuditEntry } from '../store/audit.js';
-import { LiveSettings } from '../config/live-settings.js';
+import { LiveSettings } from '../settings/live-settings.js';
 import { unlockAuditKey } from '../privacy/audit-key.js';
 import {
   deleteMemberRow,
