@@ -24,8 +24,14 @@ export interface RecognitionEvent {
   corrects?: { unknown_id: string; since: string };
 }
 
-export interface CameraStatusEvent extends CameraStatus {
+/** A camera's status as an event: the source's status with the wire's snake_case camera id. */
+export interface CameraStatusEvent extends Omit<CameraStatus, 'cameraId'> {
   type: 'camera_status';
+  camera_id: string;
+}
+
+export function cameraStatusEvent({ cameraId, ...status }: CameraStatus): CameraStatusEvent {
+  return { type: 'camera_status', camera_id: cameraId, ...status };
 }
 
 export interface StatsEvent {

@@ -74,7 +74,7 @@ describeWithAssets('runtime with a camera', () => {
     // Until the first recognition, then stop mid-clip: open tracks must still be written.
     const deadline = Date.now() + 40_000;
     while (!events.some((e) => e.type === 'recognition') && Date.now() < deadline) await sleep(200);
-    camerasBeforeStop = rt.cameras().map((c) => `${c.cameraId}:${c.state}`);
+    camerasBeforeStop = rt.cameras().map((c) => `${c.camera_id}:${c.state}`);
     await rt.stop();
     eventsAtStop = events.length;
     await sleep(1200);

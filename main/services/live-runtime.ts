@@ -9,7 +9,7 @@ import { findFfmpeg, type FfmpegLocation } from '../source/ffmpeg.js';
 import { reapplyRetention } from '../privacy/crops.js';
 import type { Settings } from '../config/schema.js';
 import type { Engine } from '../engine/engine.js';
-import type { CameraStatusEvent, EngineEvent } from '../engine/events.js';
+import { cameraStatusEvent, type CameraStatusEvent, type EngineEvent } from '../engine/events.js';
 import { defaultPool, type InferencePool } from '../engine/inference-pool.js';
 import { Pipeline } from '../engine/pipeline.js';
 
@@ -150,7 +150,7 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
       every(opts.statsMs ?? 5000, 'stats', () => {
         emit(live.stats());
         // Status changes are sent as they happen; fps and last frame are refreshed with the stats.
-        for (const c of live.status()) emit({ type: 'camera_status', ...c });
+        for (const c of live.status()) emit(cameraStatusEvent(c));
       }),
     );
   }
@@ -178,7 +178,7 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
     inference: pool,
     alerts,
     ffmpeg,
-    cameras: () => (live ? live.status().map((s) => ({ type: 'camera_status' as const, ...s })) : []),
+    cameras: () => (live ? live.status().map(cameraStatusEvent) : []),
     openAlerts: () => countOpenAlerts(engine.db),
     stop: () => (stopping ??= stop()),
   };

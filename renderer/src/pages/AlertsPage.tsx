@@ -20,6 +20,7 @@ import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useEffect, useMemo, useState } from 'react';
 import type { AlertView } from '../../../main/contract/contract.js';
+import { LIMITS } from '../../../main/contract/wire.js';
 import { call } from '../api.js';
 import { formatTime } from '../components/format.js';
 import { PersonThumb } from '../components/PersonThumb.js';
@@ -410,7 +411,7 @@ function NotesDialog({
           minRows={3}
           fullWidth
           autoFocus
-          slotProps={{ htmlInput: { maxLength: 2000 } }}
+          slotProps={{ htmlInput: { maxLength: LIMITS.notes } }}
         />
         {error && (
           <Alert severity="error" sx={{ mt: 2 }}>

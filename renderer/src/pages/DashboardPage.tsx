@@ -170,7 +170,7 @@ function CameraHealth({ cameras }: { cameras: CameraView[] }) {
   useEffect(() => setLive({}), [cameras]);
   useConsoleEvent(
     'camera_status',
-    useCallback((e: CameraStatusEventView) => setLive((l) => ({ ...l, [e.cameraId]: e })), []),
+    useCallback((e: CameraStatusEventView) => setLive((l) => ({ ...l, [e.camera_id]: e })), []),
   );
   // Re-render once in a while so "last frame 5 s ago" does not freeze.
   const [now, setNow] = useState(() => Date.now());

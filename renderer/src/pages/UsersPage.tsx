@@ -18,6 +18,7 @@ import Typography from '@mui/material/Typography';
 import { useState } from 'react';
 import type { UserView } from '../../../main/contract/contract.js';
 import type { Role } from '../../../main/contract/roles.js';
+import { LIMITS } from '../../../main/contract/wire.js';
 import { call } from '../api.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { formatTime } from '../components/format.js';
@@ -173,7 +174,7 @@ function AddUserDialog({ onClose, onDone }: { onClose: () => void; onDone: () =>
             onChange={(e) => setUsername(e.target.value)}
             size="small"
             autoComplete="off"
-            slotProps={{ htmlInput: { maxLength: 64 } }}
+            slotProps={{ htmlInput: { maxLength: LIMITS.username } }}
           />
           <TextField
             label="Password"
@@ -182,7 +183,7 @@ function AddUserDialog({ onClose, onDone }: { onClose: () => void; onDone: () =>
             onChange={(e) => setPassword(e.target.value)}
             size="small"
             autoComplete="new-password"
-            slotProps={{ htmlInput: { maxLength: 256 } }}
+            slotProps={{ htmlInput: { maxLength: LIMITS.password } }}
           />
           <TextField
             select
@@ -255,7 +256,7 @@ function PasswordDialog({ user, onClose }: { user: UserView; onClose: () => void
               onChange={(e) => setPassword(e.target.value)}
               size="small"
               autoComplete="new-password"
-              slotProps={{ htmlInput: { maxLength: 256 } }}
+              slotProps={{ htmlInput: { maxLength: LIMITS.password } }}
             />
             <TextField
               label="Repeat password"
@@ -264,7 +265,7 @@ function PasswordDialog({ user, onClose }: { user: UserView; onClose: () => void
               onChange={(e) => setConfirm(e.target.value)}
               size="small"
               autoComplete="new-password"
-              slotProps={{ htmlInput: { maxLength: 256 } }}
+              slotProps={{ htmlInput: { maxLength: LIMITS.password } }}
             />
             {error && <Alert severity="error">{error}</Alert>}
           </Stack>

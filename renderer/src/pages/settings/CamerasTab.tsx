@@ -18,6 +18,7 @@ import TableRow from '@mui/material/TableRow';
 import TextField from '@mui/material/TextField';
 import { useState } from 'react';
 import type { CameraTestResult, CameraView } from '../../../../main/contract/contract.js';
+import { LIMITS } from '../../../../main/contract/wire.js';
 import { call } from '../../api.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { EmptyState, ErrorState, Loading, sentenceOf } from '../../components/states.js';
@@ -218,7 +219,7 @@ function CameraDialog({
             required
             size="small"
             helperText={adding ? 'Letters, digits, "_", "-", "."; cannot be changed later.' : undefined}
-            slotProps={{ htmlInput: { maxLength: 64 } }}
+            slotProps={{ htmlInput: { maxLength: LIMITS.camera_id } }}
           />
           <TextField
             label="Name"
@@ -226,7 +227,7 @@ function CameraDialog({
             onChange={(e) => setName(e.target.value)}
             required
             size="small"
-            slotProps={{ htmlInput: { maxLength: 200 } }}
+            slotProps={{ htmlInput: { maxLength: LIMITS.camera_name } }}
           />
           <TextField
             label="URL"
@@ -235,7 +236,7 @@ function CameraDialog({
             required
             size="small"
             helperText="rtsp://user@host/stream, http(s)://… or a video file path; the password goes below"
-            slotProps={{ htmlInput: { maxLength: 2000 } }}
+            slotProps={{ htmlInput: { maxLength: LIMITS.url } }}
           />
           <TextField
             label="Camera password"
@@ -250,14 +251,16 @@ function CameraDialog({
                 ? 'Kept as it is unless you type a new one.'
                 : 'For rtsp:// and http(s):// cameras that need one.'
             }
-            slotProps={{ htmlInput: { maxLength: 200, 'data-testid': 'camera-password' } }}
+            slotProps={{
+              htmlInput: { maxLength: LIMITS.camera_credential, 'data-testid': 'camera-password' },
+            }}
           />
           <TextField
             label="Location"
             value={location}
             onChange={(e) => setLocation(e.target.value)}
             size="small"
-            slotProps={{ htmlInput: { maxLength: 200 } }}
+            slotProps={{ htmlInput: { maxLength: LIMITS.location } }}
           />
           {adding && (
             <FormControlLabel
