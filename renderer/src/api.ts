@@ -143,7 +143,7 @@ export class BrowserTransport implements VigilApi {
     return () => this.listeners.delete(listener);
   }
 
-  /** Called when the server ends the session (socket closed with 4401). */
+  /** Called when the server ends the session (socket closed with SESSION_ENDED_CLOSE). */
   onSessionEnded(listener: () => void): () => void {
     this.endedListeners.add(listener);
     return () => this.endedListeners.delete(listener);
@@ -341,7 +341,7 @@ export const api: VigilApi = {
   onEvent: (listener) => base?.onEvent(listener) ?? (() => undefined),
 };
 
-/** Called when the engine ends this console's session (expiry, revocation, 4401). */
+/** Called when the engine ends this console's session (expiry, revocation, SESSION_ENDED_CLOSE). */
 export function onSessionEnded(listener: () => void): () => void {
   sessionEnded.add(listener);
   return () => sessionEnded.delete(listener);
