@@ -11,7 +11,7 @@ import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useState } from 'react';
 import type { UserView } from '../../../main/contract/contract.js';
-import type { Role } from '../../../main/contract/roles.js';
+import { ROLES, type Role } from '../../../main/contract/roles.js';
 import { LIMITS } from '../../../main/contract/wire.js';
 import { call } from '../api.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
@@ -21,14 +21,15 @@ import { useCall } from '../hooks/useCall.js';
 import { useSession } from '../store/session.js';
 import { DataTable } from '../components/DataTable.js';
 
-// The same list as contract/roles.ts ROLES; a type-only import keeps engine code out of the bundle.
-const ROLE_OPTIONS: { value: Role; hint: string }[] = [
-  { value: 'admin', hint: 'everything' },
-  { value: 'security', hint: 'members (not delete), review, cameras, alerts, reports, audit' },
-  { value: 'operator', hint: 'live view, identifying unknowns, alerts' },
-  { value: 'viewer', hint: 'read only' },
-  { value: 'kiosk', hint: 'self-enrollment screen only' },
-];
+// The contract's roles (roles.ts is plain values); a hint for each, held to the list by the compiler.
+const ROLE_HINTS: Record<Role, string> = {
+  admin: 'everything',
+  security: 'members (not delete), review, cameras, alerts, reports, audit',
+  operator: 'live view, identifying unknowns, alerts',
+  viewer: 'read only',
+  kiosk: 'self-enrollment screen only',
+};
+const ROLE_OPTIONS = ROLES.map((value) => ({ value, hint: ROLE_HINTS[value] }));
 
 /** A lock that has run out is history, not a state worth showing. */
 const lockedNow = (u: UserView) => u.locked_until !== null && Date.parse(u.locked_until) > Date.now();
