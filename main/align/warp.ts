@@ -1,4 +1,4 @@
-import type { RgbImage } from '../decode/image.js';
+import type { RgbImage } from '../photo/image.js';
 import { estimateSimilarity, invertAffine, type Affine, type Point } from './similarity.js';
 
 /** The ArcFace 112×112 five-point template: eye centres, nose tip, mouth corners. */

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { MethodName, Params, Result, SessionUser } from '../contract/contract.js';
 import { ROLE_PERMISSIONS } from '../contract/roles.js';
 import { Engine } from '../engine/engine.js';
-import { modelById, packByName, param } from '../models/manifest.js';
+import { modelById, packByName, param } from '../catalogue/manifest.js';
 import { insertAppearance } from '../store/appearances.js';
 import { asset, describeWithAssets } from '../testing/assets.js';
 import type { ApiContext } from './context.js';

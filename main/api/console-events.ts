@@ -36,7 +36,7 @@ export function toConsoleEvent(e: EngineEvent): ConsoleEvent {
       };
     }
     case 'camera_status':
-      return { type: 'camera_status', cameraId: e.cameraId, state: e.state, reason: e.reason, fps: e.fps };
+      return { type: 'camera_status', camera_id: e.camera_id, state: e.state, reason: e.reason, fps: e.fps };
     case 'stats':
       return {
         type: 'stats',

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareDemo } from '../demo/demo-camera.js';
 import { Engine } from '../engine/engine.js';
-import { startRuntime, type Runtime } from '../engine/runtime.js';
+import { startRuntime, type Runtime } from '../services/live-runtime.js';
 import { packageRoot } from '../paths.js';
 import { hasCrop, readCrop } from '../privacy/crops.js';
 import { findFfmpeg } from '../source/ffmpeg.js';

@@ -6,10 +6,10 @@
  * on a split of people disjoint from the reported ones.
  */
 import { join, resolve } from 'node:path';
-import { decodeImage } from '../decode/image.js';
+import { decodeImage } from '../photo/image.js';
 import { analyseImage, largestFace } from '../engine/analyze.js';
-import { modelById, packByName } from '../models/manifest.js';
-import { loadModels } from '../models/zoo.js';
+import { modelById, packByName } from '../catalogue/manifest.js';
+import { loadModels } from '../zoo/zoo.js';
 import { threadsPerSession } from '../runtime/session.js';
 import { centroid, personSimilarity } from '../match/similarity.js';
 import { benchArgs, round } from './args.js';

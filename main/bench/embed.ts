@@ -5,11 +5,11 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { alignFace } from '../align/warp.js';
-import { decodeImage, type RgbImage } from '../decode/image.js';
+import { decodeImage, type RgbImage } from '../photo/image.js';
 import { ArcFaceRecognizer } from '../embed/arcface.js';
-import { modelById, packByName } from '../models/manifest.js';
-import { resolveModel } from '../models/resolve.js';
-import { loadModels, preparedModelBytes } from '../models/zoo.js';
+import { modelById, packByName } from '../catalogue/manifest.js';
+import { resolveModel } from '../catalogue/resolve.js';
+import { loadModels, preparedModelBytes } from '../zoo/zoo.js';
 import { makeBatchDynamic } from '../runtime/onnx-proto.js';
 import { createSession, threadsPerSession } from '../runtime/session.js';
 import { benchArgs, round } from './args.js';

@@ -377,7 +377,7 @@ pipeline.on('event', (e: EngineEvent) => {
   alerts.handle(e);
   if (e.type === 'recognition') events.push(e);
   if (e.type === 'camera_status' && e.state === 'offline' && e.reason === 'the stream ended')
-    ended.add(e.cameraId);
+    ended.add(e.camera_id);
 });
 await pipeline.start();
 

@@ -8,14 +8,14 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RgbImage } from '../decode/image.js';
+import type { RgbImage } from '../photo/image.js';
 import { iou, nms } from '../detect/nms.js';
 import { ScrfdDetector } from '../detect/scrfd.js';
 import { cropImage, detectTiled, gridTiles } from '../detect/tiling.js';
 import type { Box, Detection, FaceDetector } from '../detect/types.js';
 import { YuNetDetector } from '../detect/yunet.js';
-import { modelById, type ModelEntry } from '../models/manifest.js';
-import { loadDetector } from '../models/zoo.js';
+import { modelById, type ModelEntry } from '../catalogue/manifest.js';
+import { loadDetector } from '../zoo/zoo.js';
 import { createSession, setThreadsPerSession } from '../runtime/session.js';
 import { findFfmpeg } from '../source/ffmpeg.js';
 import { benchArgs, round } from './args.js';

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeImage } from '../decode/image.js';
+import { decodeImage } from '../photo/image.js';
 import { analyseImage, largestFace, type AnalysedFace } from '../engine/analyze.js';
 import { Engine } from '../engine/engine.js';
 import { learnFromSighting } from '../engine/template-update.js';

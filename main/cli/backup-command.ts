@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createBackup, restoreBackup } from '../backup/archive.js';
 import { Engine } from '../engine/engine.js';
-import { metricsToken, metricsTokenPath } from '../metrics/endpoint.js';
+import { metricsToken, metricsTokenPath } from '../serve/metrics-endpoint.js';
 import { readKeyFile } from '../privacy/key-file.js';
 import { VigilError } from '../errors.js';
 import { verifyAudit } from '../store/audit.js';

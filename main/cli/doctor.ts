@@ -1,9 +1,9 @@
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError } from '../errors.js';
-import { loadManifest, modelById, packByName, param } from '../models/manifest.js';
-import { locateModel, resolveModel } from '../models/resolve.js';
-import { loadLiveness, loadModels } from '../models/zoo.js';
+import { loadManifest, modelById, packByName, param } from '../catalogue/manifest.js';
+import { locateModel, resolveModel } from '../catalogue/resolve.js';
+import { loadLiveness, loadModels } from '../zoo/zoo.js';
 import { gpuProviders, type GpuProviderReport } from '../runtime/gpu.js';
 import { executionProvider, threadsPerSession } from '../runtime/session.js';
 import { ffmpegCapabilities, findFfmpeg } from '../source/ffmpeg.js';

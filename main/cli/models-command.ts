@@ -1,5 +1,5 @@
-import { fetchPack, type Progress } from '../models/fetch.js';
-import { loadManifest } from '../models/manifest.js';
+import { fetchPack, type Progress } from '../catalogue/fetch.js';
+import { loadManifest } from '../catalogue/manifest.js';
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
 

@@ -36,6 +36,13 @@ function globalFlags(program: Command): GlobalFlags {
   return flags as GlobalFlags;
 }
 
+/** The names from the program down to `cmd`, e.g. ['cameras', 'status']. */
+function commandPath(cmd: Command, program: Command): string[] {
+  const path: string[] = [];
+  for (let c: Command | null = cmd; c && c !== program; c = c.parent) path.unshift(c.name());
+  return path;
+}
+
 /**
  * A command whose verbs are sub-commands. Its own action answers a missing or unknown verb with
  * the command module's usage sentence, as before; its verbs set their own excess-argument rule.
@@ -86,8 +93,7 @@ export function buildProgram(done: (code: number) => void): VigilCommand {
     async function (this: Command) {
       const g = globalOptions(globalFlags(program));
       // Commands that do not run on the shared store yet refuse --store rather than ignore it.
-      const path: string[] = [];
-      for (let c: Command | null = this; c && c !== program; c = c.parent) path.unshift(c.name());
+      const path = commandPath(this, program);
       refuseSharedStore(path[0] ?? '', path[1], g.flags.store, g.dataDir);
       done(await run(g, this.args, this.opts<O>()));
     };

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { readCrop } from '../privacy/crops.js';
 import { appendAudit } from '../store/audit.js';
 import { VigilError, describeError } from '../errors.js';
-import { dismissUnknown } from '../decide/review.js';
+import { dismissUnknown } from '../services/review.js';
 import { changeMemberAccess, deleteMember, type AccessChange } from '../services/members.js';
 import { getMember, listMembers } from '../store/members.js';
 import { listUnknowns } from '../store/unknowns.js';

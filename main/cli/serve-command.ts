@@ -4,18 +4,18 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
 import { Api } from '../api/dispatch.js';
-import type { ServerMessage } from '../contract/contract.js';
+import { WS_PATH, WS_PROTOCOL, type ServerMessage } from '../contract/contract.js';
 import { handlers } from '../api/handlers/index.js';
 import { packageRoot, packageVersion } from '../paths.js';
 import { Engine } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
-import { startRuntime } from '../engine/runtime.js';
+import { startRuntime } from '../services/live-runtime.js';
 import { VigilError } from '../errors.js';
 import { SetupCode } from '../accounts/setup-code.js';
 import { log } from '../log.js';
 import { anchorForwarder, forwardTargetProblem } from '../notify/anchor-forward.js';
 import { forwardAuditAnchor } from '../store/audit.js';
-import { VigilServer, WS_PROTOCOL } from '../serve/server.js';
+import { VigilServer } from '../serve/server.js';
 import { isLoopbackHost, loadTls, selfSignedTls, type TlsMaterial } from '../serve/tls.js';
 import {
   newToken,
@@ -25,7 +25,7 @@ import {
   type ServeInfo,
 } from '../serve/session-file.js';
 import { attachLogFile } from '../logs/log-file.js';
-import { metricsHandler, metricsToken, metricsTokenPath } from '../metrics/endpoint.js';
+import { metricsHandler, metricsToken, metricsTokenPath } from '../serve/metrics-endpoint.js';
 import { EngineMetrics } from '../metrics/metrics.js';
 import { findFfmpeg } from '../source/ffmpeg.js';
 import { listAppearances } from '../store/appearances.js';
@@ -227,7 +227,7 @@ function describe(e: EngineEvent): string {
     return `${new Date(e.at).toISOString()}  ${e.camera_id}  ${e.kind}  ${e.name} (${e.confidence})`;
   if (e.type === 'alert') return `${e.created_at}  ALERT ${e.priority}  ${e.message}`;
   if (e.type === 'camera_status')
-    return `${new Date().toISOString()}  ${e.cameraId}  ${e.state}${e.reason ? `: ${e.reason}` : ''}`;
+    return `${new Date().toISOString()}  ${e.camera_id}  ${e.state}${e.reason ? `: ${e.reason}` : ''}`;
   if (e.type === 'preview') return `${new Date(e.at).toISOString()}  ${e.camera_id}  preview`;
   return `${new Date().toISOString()}  stats  ${e.frames_analysed} frames analysed, ${e.frames_dropped} dropped`;
 }
@@ -237,11 +237,15 @@ export async function runEvents(g: GlobalOptions, follow: boolean): Promise<numb
   if (!follow) throw new UsageError('events needs --follow (it streams from a running vigil serve)');
   const info = readServeInfo(g.dataDir);
   if (!info) throw new VigilError('NOT_FOUND', `No vigil serve is running for ${g.dataDir}.`);
-  const ws = new WebSocket(`${info.tls ? 'wss' : 'ws'}://${info.host}:${info.port}/ws`, [WS_PROTOCOL], {
-    headers: { authorization: `Bearer ${info.token}` },
-    // A self-signed certificate is checked by its fingerprint from serve.json instead of a CA.
-    ...(info.tls ? { rejectUnauthorized: false } : {}),
-  });
+  const ws = new WebSocket(
+    `${info.tls ? 'wss' : 'ws'}://${info.host}:${info.port}${WS_PATH}`,
+    [WS_PROTOCOL],
+    {
+      headers: { authorization: `Bearer ${info.token}` },
+      // A self-signed certificate is checked by its fingerprint from serve.json instead of a CA.
+      ...(info.tls ? { rejectUnauthorized: false } : {}),
+    },
+  );
   ws.on('upgrade', (res) => {
     if (info.tls && !fingerprintMatches(res.socket, info.fingerprint)) ws.terminate();
   });

@@ -6,7 +6,7 @@ import {
   restrictSubject,
   subjectPdf,
   withdrawConsent,
-} from '../privacy/subject.js';
+} from '../services/subjects.js';
 import { verifyAudit } from '../store/audit.js';
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';

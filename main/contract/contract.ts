@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import type { Permission, Role } from './roles.js';
 import { ROLES } from './roles.js';
+import { LIMITS, MEMBER_TYPES } from './wire.js';
+
+export * from './wire.js';
 
 /**
  * The one contract between the console and the engine. Electron carries it over IPC (the preload
@@ -15,15 +18,13 @@ const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be 
 /** A photo sent by the console: base64 of the file's bytes; 16 MiB decoded at most. */
 const photo = z.object({ name: text(200), data: z.string().min(1).max(22_500_000) });
 
-export const MEMBER_TYPES = ['member', 'visitor', 'staff', 'delivery'] as const;
-
 const memberFields = z.object({
-  name: z.string().trim().min(1).max(200),
-  apartment: text(100).nullish(),
-  email: text(200).nullish(),
-  phone: text(50).nullish(),
+  name: z.string().trim().min(1).max(LIMITS.name),
+  apartment: text(LIMITS.apartment).nullish(),
+  email: text(LIMITS.email).nullish(),
+  phone: text(LIMITS.phone).nullish(),
   member_type: z.enum(MEMBER_TYPES).optional(),
-  notes: text(2000).nullish(),
+  notes: text(LIMITS.notes).nullish(),
 });
 
 const reportKind = z.enum(['appearances', 'unknowns', 'alerts', 'audit']);
@@ -42,8 +43,8 @@ export const methods = {
     permission: null,
     input: z
       .object({
-        username: z.string().min(1).max(64),
-        password: z.string().min(1).max(256),
+        username: z.string().min(1).max(LIMITS.username),
+        password: z.string().min(1).max(LIMITS.password),
         /** The one-time first-run code `vigil serve` prints; the desktop shell needs none. */
         code: z.string().max(64).optional(),
       })
@@ -51,12 +52,19 @@ export const methods = {
   },
   'auth.login': {
     permission: null,
-    input: z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }).strict(),
+    input: z
+      .object({
+        username: z.string().min(1).max(LIMITS.username),
+        password: z.string().min(1).max(LIMITS.password),
+      })
+      .strict(),
   },
   'auth.logout': { permission: null, input: z.object({}).strict() },
   'auth.changePassword': {
     permission: null,
-    input: z.object({ current: z.string().max(256), next: z.string().min(1).max(256) }).strict(),
+    input: z
+      .object({ current: z.string().max(LIMITS.password), next: z.string().min(1).max(LIMITS.password) })
+      .strict(),
   },
   'system.info': { permission: null, input: z.object({}).strict() },
   'system.logProblems': {
@@ -70,10 +78,10 @@ export const methods = {
     permission: 'cameras.manage',
     input: z
       .object({
-        id: z.string().min(1).max(64),
-        name: z.string().min(1).max(200),
-        url: z.string().min(1).max(2000),
-        location: text(200).nullish(),
+        id: z.string().min(1).max(LIMITS.camera_id),
+        name: z.string().min(1).max(LIMITS.camera_name),
+        url: z.string().min(1).max(LIMITS.url),
+        location: text(LIMITS.location).nullish(),
         loop: z.boolean().optional(),
         recognition_threshold: z.number().min(0).max(1).nullish(),
         unknown_threshold: z.number().min(0).max(1).nullish(),
@@ -85,9 +93,9 @@ export const methods = {
     input: z
       .object({
         id,
-        name: z.string().min(1).max(200).optional(),
-        location: text(200).nullish(),
-        url: z.string().min(1).max(2000).optional(),
+        name: z.string().min(1).max(LIMITS.camera_name).optional(),
+        location: text(LIMITS.location).nullish(),
+        url: z.string().min(1).max(LIMITS.url).optional(),
         recognition_enabled: z.boolean().optional(),
         recognition_threshold: z.number().min(0).max(1).nullish(),
         unknown_threshold: z.number().min(0).max(1).nullish(),
@@ -97,7 +105,7 @@ export const methods = {
   'cameras.remove': { permission: 'cameras.manage', input: z.object({ id }).strict() },
   'cameras.test': {
     permission: 'cameras.manage',
-    input: z.object({ url: z.string().min(1).max(2000) }).strict(),
+    input: z.object({ url: z.string().min(1).max(LIMITS.url) }).strict(),
   },
   /** ONVIF cameras on the local network (WS-Discovery); with credentials, their RTSP stream URIs. */
   'cameras.discover': {
@@ -105,8 +113,8 @@ export const methods = {
     input: z
       .object({
         timeout_ms: z.number().int().min(500).max(10_000).optional(),
-        username: z.string().max(200).optional(),
-        password: z.string().max(200).optional(),
+        username: z.string().max(LIMITS.camera_credential).optional(),
+        password: z.string().max(LIMITS.camera_credential).optional(),
       })
       .strict(),
   },
@@ -180,9 +188,9 @@ export const methods = {
     input: z
       .object({
         id,
-        name: z.string().trim().min(1).max(200),
+        name: z.string().trim().min(1).max(LIMITS.name),
         type: z.enum(MEMBER_TYPES),
-        notes: text(2000).nullish(),
+        notes: text(LIMITS.notes).nullish(),
       })
       .strict(),
   },
@@ -192,7 +200,7 @@ export const methods = {
   },
   'unknowns.dismiss': {
     permission: 'unknowns.resolve',
-    input: z.object({ id, notes: text(2000).nullish() }).strict(),
+    input: z.object({ id, notes: text(LIMITS.notes).nullish() }).strict(),
   },
   'unknowns.notThisPerson': {
     permission: 'unknowns.resolve',
@@ -202,7 +210,7 @@ export const methods = {
   /** Names an unknown as an existing member: faces, sightings and open alerts move to the member. */
   'unknowns.assign': {
     permission: 'unknowns.resolve',
-    input: z.object({ id, member_id: id, notes: text(2000).nullish() }).strict(),
+    input: z.object({ id, member_id: id, notes: text(LIMITS.notes).nullish() }).strict(),
   },
   /** Closed cases: identified, dismissed and merged unknown persons, newest first. */
   'unknowns.history': {
@@ -236,11 +244,11 @@ export const methods = {
   },
   'alerts.acknowledge': {
     permission: 'alerts.handle',
-    input: z.object({ id: z.number().int().positive(), notes: text(2000).nullish() }).strict(),
+    input: z.object({ id: z.number().int().positive(), notes: text(LIMITS.notes).nullish() }).strict(),
   },
   'alerts.resolve': {
     permission: 'alerts.handle',
-    input: z.object({ id: z.number().int().positive(), notes: text(2000).nullish() }).strict(),
+    input: z.object({ id: z.number().int().positive(), notes: text(LIMITS.notes).nullish() }).strict(),
   },
   /** Acknowledges or resolves many alerts at once; alerts already in that state are skipped. */
   'alerts.bulk': {
@@ -249,7 +257,7 @@ export const methods = {
       .object({
         ids: z.array(z.number().int().positive()).min(1).max(1000),
         action: z.enum(['acknowledge', 'resolve']),
-        notes: text(2000).nullish(),
+        notes: text(LIMITS.notes).nullish(),
       })
       .strict(),
   },
@@ -318,19 +326,24 @@ export const methods = {
     permission: 'users.manage',
     input: z
       .object({
-        username: z.string().min(1).max(64),
-        password: z.string().min(1).max(256),
+        username: z.string().min(1).max(LIMITS.username),
+        password: z.string().min(1).max(LIMITS.password),
         role: z.enum(ROLES),
       })
       .strict(),
   },
   'users.setPassword': {
     permission: 'users.manage',
-    input: z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }).strict(),
+    input: z
+      .object({
+        username: z.string().min(1).max(LIMITS.username),
+        password: z.string().min(1).max(LIMITS.password),
+      })
+      .strict(),
   },
   'users.remove': {
     permission: 'users.manage',
-    input: z.object({ username: z.string().min(1).max(64) }).strict(),
+    input: z.object({ username: z.string().min(1).max(LIMITS.username) }).strict(),
   },
 
   // Data-subject rights (GDPR)
@@ -350,11 +363,27 @@ export const methods = {
   // and only a kiosk (a kiosk window or a kiosk account's session) may ask.
   'kiosk.unlock': {
     permission: null,
-    input: z.object({ username: z.string().min(1).max(64), pin: z.string().min(1).max(256) }).strict(),
+    input: z
+      .object({
+        username: z.string().min(1).max(LIMITS.username),
+        pin: z.string().min(1).max(LIMITS.password),
+      })
+      .strict(),
   },
 } as const satisfies Record<string, { permission: Permission | null; input: z.ZodTypeAny }>;
 
 export type MethodName = keyof typeof methods;
+
+/**
+ * The methods open before sign-in: those whose table entry needs no permission. Each of them
+ * checks its own caller where it must (a password, a kiosk, a session to end).
+ */
+export type OpenMethod = {
+  [M in MethodName]: (typeof methods)[M]['permission'] extends null ? M : never;
+}[MethodName];
+export const OPEN_METHODS: ReadonlySet<MethodName> = new Set(
+  (Object.keys(methods) as MethodName[]).filter((m) => methods[m].permission === null),
+);
 export type Params<M extends MethodName> = z.input<(typeof methods)[M]['input']>;
 export type ParsedParams<M extends MethodName> = z.output<(typeof methods)[M]['input']>;
 
@@ -771,11 +800,11 @@ export interface RecognitionEventView {
 
 export interface CameraStatusEventView {
   type: 'camera_status';
-  cameraId: string;
+  camera_id: string;
   state: CameraState;
   reason: string | null;
   fps: number;
-  lastError?: string | null;
+  last_error?: string | null;
 }
 
 export interface AlertEventView {

@@ -1,6 +1,6 @@
 import type { Point } from '../align/similarity.js';
-import type { RgbImage } from '../decode/image.js';
-import { param, type ModelEntry } from '../models/manifest.js';
+import type { RgbImage } from '../photo/image.js';
+import { param, type ModelEntry } from '../catalogue/manifest.js';
 import { regionToTensor, type Region } from '../runtime/preprocess.js';
 import { ort, runNchw } from '../runtime/session.js';
 import type { Box, LandmarkModel } from './types.js';

@@ -1,4 +1,4 @@
-import type { RgbImage } from '../decode/image.js';
+import type { RgbImage } from '../photo/image.js';
 import { nms } from './nms.js';
 import type { Detection, FaceDetector } from './types.js';
 

@@ -1,6 +1,6 @@
 import type { Point } from '../align/similarity.js';
-import type { RgbImage } from '../decode/image.js';
-import type { ModelEntry } from '../models/manifest.js';
+import type { RgbImage } from '../photo/image.js';
+import type { ModelEntry } from '../catalogue/manifest.js';
 
 export type Box = [number, number, number, number];
 

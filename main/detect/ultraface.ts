@@ -1,5 +1,5 @@
-import type { RgbImage } from '../decode/image.js';
-import { param, type ModelEntry } from '../models/manifest.js';
+import type { RgbImage } from '../photo/image.js';
+import { param, type ModelEntry } from '../catalogue/manifest.js';
 import { regionToTensor } from '../runtime/preprocess.js';
 import { ort, runNchw } from '../runtime/session.js';
 import { clipBox, nms } from './nms.js';

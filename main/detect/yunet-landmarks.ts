@@ -1,6 +1,6 @@
 import type { Point } from '../align/similarity.js';
-import type { RgbImage } from '../decode/image.js';
-import { param, type ModelEntry } from '../models/manifest.js';
+import type { RgbImage } from '../photo/image.js';
+import { param, type ModelEntry } from '../catalogue/manifest.js';
 import type { ort } from '../runtime/session.js';
 import type { Box, Detection, LandmarkModel } from './types.js';
 import { YuNetDetector } from './yunet.js';

@@ -1,6 +1,6 @@
 import type { Point } from '../align/similarity.js';
-import type { RgbImage } from '../decode/image.js';
-import { param, type ModelEntry } from '../models/manifest.js';
+import type { RgbImage } from '../photo/image.js';
+import { param, type ModelEntry } from '../catalogue/manifest.js';
 import { ort, runNchw } from '../runtime/session.js';
 import { letterbox } from './letterbox.js';
 import { clipBox, nms } from './nms.js';

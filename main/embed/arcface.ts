@@ -1,6 +1,6 @@
-import type { RgbImage } from '../decode/image.js';
+import type { RgbImage } from '../photo/image.js';
 import { VigilError } from '../errors.js';
-import { param, type ModelEntry } from '../models/manifest.js';
+import { param, type ModelEntry } from '../catalogue/manifest.js';
 import { cropsToTensor } from '../runtime/preprocess.js';
 import { ort, runNchw } from '../runtime/session.js';
 

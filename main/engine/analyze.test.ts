@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
-import { decodeImage } from '../decode/image.js';
-import { loadModels } from '../models/zoo.js';
+import { decodeImage } from '../photo/image.js';
+import { loadModels } from '../zoo/zoo.js';
 import { asset, describeWithAssets } from '../testing/assets.js';
 import { locateFaces } from './analyze.js';
 

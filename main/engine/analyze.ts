@@ -1,9 +1,9 @@
 import type { Point } from '../align/similarity.js';
 import { alignFace } from '../align/warp.js';
-import type { DecodedImage, RgbImage } from '../decode/image.js';
+import type { DecodedImage, RgbImage } from '../photo/image.js';
 import { detectTiled } from '../detect/tiling.js';
 import type { Box, Detection } from '../detect/types.js';
-import type { LoadedModels } from '../models/zoo.js';
+import type { LoadedModels } from '../zoo/zoo.js';
 import { assessQuality, type FaceQuality } from '../quality/quality.js';
 
 export interface AnalysedFace {

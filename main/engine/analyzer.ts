@@ -1,5 +1,5 @@
-import type { DecodedImage, RgbImage } from '../decode/image.js';
-import type { LoadedModels } from '../models/zoo.js';
+import type { DecodedImage, RgbImage } from '../photo/image.js';
+import type { LoadedModels } from '../zoo/zoo.js';
 import { locateFaces, type LocatedFace, type LocateOptions } from './analyze.js';
 
 /** The two inference steps the live pipeline needs, wherever they run. */

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { decodeImage, type RgbImage } from '../decode/image.js';
+import { decodeImage, type RgbImage } from '../photo/image.js';
 import type { Box } from '../detect/types.js';
 import { cropJpeg, deleteCrop, purgeExpiredCrops, storeCrop } from '../privacy/crops.js';
 import type { KeySource } from '../privacy/key-file.js';
@@ -7,15 +7,15 @@ import { unlockDataFolder, type MasterKey } from '../privacy/keys.js';
 import { resolveThresholds, decideBand, type Thresholds } from '../decide/bands.js';
 import { mergeUnknownFragments, type MergeResult } from '../decide/merge-unknowns.js';
 import { VigilError, describeError } from '../errors.js';
-import { loadManifest, modelById, packByName, type ModelEntry } from '../models/manifest.js';
+import { loadManifest, modelById, packByName, type ModelEntry } from '../catalogue/manifest.js';
 import type { MiniFasNetLiveness } from '../liveness/minifasnet.js';
-import { loadLiveness, loadModels, type LoadedModels } from '../models/zoo.js';
+import { loadLiveness, loadModels, type LoadedModels } from '../zoo/zoo.js';
 import { centroid, dot } from '../match/similarity.js';
 import { ENROLL_GATE, gateFailure, subjectCandidates } from '../quality/quality.js';
 import { insertAppearance } from '../store/appearances.js';
 import { appendAudit, flushAuditAnchor, SqliteAuditLog, type AuditEntry } from '../store/audit.js';
 import { dropLegacyKeyMeta } from '../store/config.js';
-import { LiveSettings } from '../config/live-settings.js';
+import { LiveSettings } from '../settings/live-settings.js';
 import { unlockAuditKey } from '../privacy/audit-key.js';
 import {
   deleteMemberRow,

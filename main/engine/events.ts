@@ -1,5 +1,4 @@
 import type { Box, PreviewFrame } from '../contract/contract.js';
-import type { AlertMessage } from '../notify/channels.js';
 import type { CameraStatus } from '../source/camera-source.js';
 
 /** What the engine tells its listeners (console, `vigil events`, alert channels). */
@@ -25,8 +24,14 @@ export interface RecognitionEvent {
   corrects?: { unknown_id: string; since: string };
 }
 
-export interface CameraStatusEvent extends CameraStatus {
+/** A camera's status as an event: the source's status with the wire's snake_case camera id. */
+export interface CameraStatusEvent extends Omit<CameraStatus, 'cameraId'> {
   type: 'camera_status';
+  camera_id: string;
+}
+
+export function cameraStatusEvent({ cameraId, ...status }: CameraStatus): CameraStatusEvent {
+  return { type: 'camera_status', camera_id: cameraId, ...status };
 }
 
 export interface StatsEvent {
@@ -41,6 +46,17 @@ export interface StatsEvent {
   disk_full?: boolean;
   /** Store writes dropped because the disk was full, by kind (appearance, unknown_sighting…). */
   writes_dropped?: Record<string, number>;
+}
+
+/** An alert as raised; the notify channels deliver this shape. */
+export interface AlertMessage {
+  alert_id: number;
+  type: string;
+  priority: 'low' | 'medium' | 'high' | 'critical';
+  message: string;
+  camera_id: string | null;
+  person_id: string | null;
+  created_at: string;
 }
 
 export interface AlertEvent extends AlertMessage {

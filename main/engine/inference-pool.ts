@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { RgbImage } from '../decode/image.js';
+import type { RgbImage } from '../photo/image.js';
 import { VigilError, type VigilErrorCode } from '../errors.js';
 import { log } from '../log.js';
 import { packageRoot } from '../paths.js';

@@ -3,8 +3,8 @@
  * embedding never run on the main event loop (onnxruntime-node's run() is synchronous).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { RgbImage } from '../decode/image.js';
-import { loadModels } from '../models/zoo.js';
+import type { RgbImage } from '../photo/image.js';
+import { loadModels } from '../zoo/zoo.js';
 import { setThreadsPerSession } from '../runtime/session.js';
 import { InProcessAnalyzer } from './analyzer.js';
 

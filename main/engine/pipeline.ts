@@ -1,5 +1,5 @@
 import type { PreviewFrame } from '../contract/contract.js';
-import type { RgbImage } from '../decode/image.js';
+import type { RgbImage } from '../photo/image.js';
 import type { Box } from '../detect/types.js';
 import { EventEmitter } from 'node:events';
 import type { Thresholds } from '../decide/bands.js';
@@ -41,7 +41,7 @@ import {
 import { IouTracker, type Track } from '../track/tracker.js';
 import { InProcessAnalyzer, type Analyzer } from './analyzer.js';
 import type { Engine } from './engine.js';
-import type { EngineEvent, RecognitionEvent, StatsEvent } from './events.js';
+import { cameraStatusEvent, type EngineEvent, type RecognitionEvent, type StatsEvent } from './events.js';
 import {
   continueSighting,
   correctToMember,
@@ -236,7 +236,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     });
     const tracker = new IouTracker<FaceSample>(row.camera_id, { maxIdleMs: this.opts.trackIdleMs ?? 1500 });
     this.cameras.set(row.camera_id, { row, source, tracker, analysed: null });
-    source.on('status', (s) => this.emit('event', { type: 'camera_status', ...s }));
+    source.on('status', (s) => this.emit('event', cameraStatusEvent(s)));
     source.on('preview', (p) => this.onPreview(p));
     source.on('frame', (f) => {
       this.onFrame(f)

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { decodeImage } from '../decode/image.js';
+import { decodeImage } from '../photo/image.js';
 import { dot } from '../match/similarity.js';
 import { readConfig } from '../store/config.js';
 import { asset, describeWithAssets } from '../testing/assets.js';

@@ -5,14 +5,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { decodeImage } from '../decode/image.js';
+import { decodeImage } from '../photo/image.js';
 import { packageRoot } from '../paths.js';
 import { findFfmpeg } from '../source/ffmpeg.js';
 import { asset, describeWithAssets } from '../testing/assets.js';
 import { Engine } from './engine.js';
 import type { EngineEvent } from './events.js';
 import { InferencePool, type PoolFault } from './inference-pool.js';
-import { startRuntime, type Runtime } from './runtime.js';
+import { startRuntime, type Runtime } from '../services/live-runtime.js';
 
 const CLI = join(packageRoot(), 'dist', 'main', 'cli', 'vigil.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

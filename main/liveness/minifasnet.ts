@@ -1,6 +1,6 @@
-import type { RgbImage } from '../decode/image.js';
+import type { RgbImage } from '../photo/image.js';
 import type { Box } from '../detect/types.js';
-import { param, type ModelEntry } from '../models/manifest.js';
+import { param, type ModelEntry } from '../catalogue/manifest.js';
 import { regionToTensor } from '../runtime/preprocess.js';
 import { ort, runNchw } from '../runtime/session.js';
 

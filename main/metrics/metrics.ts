@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RgbImage } from '../decode/image.js';
+import type { RgbImage } from '../photo/image.js';
 import type { LocateOptions } from '../engine/analyze.js';
 import type { Analyzer } from '../engine/analyzer.js';
 import type { EngineEvent } from '../engine/events.js';

@@ -217,7 +217,7 @@ describe('alerts', () => {
     const { db, alerts } = setup({ offlineGraceMs: 100 });
     const status = (state: 'online' | 'offline', cameraId: string): EngineEvent => ({
       type: 'camera_status',
-      cameraId,
+      camera_id: cameraId,
       state,
       reason: state === 'offline' ? 'the stream stopped' : null,
       fps: 0,
@@ -298,7 +298,7 @@ describe('alerts', () => {
     const { db, alerts } = setup({ offlineGraceMs: 3_600_000 });
     const status = (cameraId: string, state: 'online' | 'offline', reason: string | null): EngineEvent => ({
       type: 'camera_status',
-      cameraId,
+      camera_id: cameraId,
       state,
       reason,
       fps: 0,

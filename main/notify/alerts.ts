@@ -120,7 +120,7 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
         }
       }
     } else if (e.type === 'camera_status') {
-      const id = e.cameraId;
+      const id = e.camera_id;
       if (e.state === 'online' || (e.state === 'offline' && e.reason === 'stopped')) {
         clearTimeout(this.offlineTimers.get(id));
         this.offlineTimers.delete(id);

@@ -1,17 +1,11 @@
 import mqtt from 'mqtt';
 import nodemailer from 'nodemailer';
 import type { ChannelConfig } from '../config/schema.js';
+import type { AlertMessage } from '../engine/events.js';
 import { log, redactUrl } from '../log.js';
 
-export interface AlertMessage {
-  alert_id: number;
-  type: string;
-  priority: 'low' | 'medium' | 'high' | 'critical';
-  message: string;
-  camera_id: string | null;
-  person_id: string | null;
-  created_at: string;
-}
+/** The alert as the engine raises it (defined with the engine's events, which carry it). */
+export type { AlertMessage };
 
 /** What the channels settings hold (validated by the settings schema). */
 export type { ChannelConfig };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
-import type { RgbImage } from '../decode/image.js';
+import type { RgbImage } from '../photo/image.js';
 import type { Box } from '../detect/types.js';
 import { VigilError } from '../errors.js';
 import type { Store } from '../store/store.js';

@@ -1,5 +1,5 @@
 import type { Point } from '../align/similarity.js';
-import type { RgbImage } from '../decode/image.js';
+import type { RgbImage } from '../photo/image.js';
 import type { Box } from '../detect/types.js';
 
 export interface FaceQuality {

@@ -3,12 +3,12 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeImage } from '../decode/image.js';
+import { decodeImage } from '../photo/image.js';
 import type { Box } from '../detect/types.js';
 import { Engine } from '../engine/engine.js';
 import { isVigilError } from '../errors.js';
 import { packageRoot } from '../paths.js';
-import { recordConsent } from '../privacy/subject.js';
+import { recordConsent } from '../services/subjects.js';
 import { verifyAudit } from '../store/audit.js';
 import { setMemberAccess } from '../store/members.js';
 import { integrityCheck } from '../store/open.js';

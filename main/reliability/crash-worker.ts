@@ -14,10 +14,10 @@
  * Usage: node crash-worker.js WORKLOAD DATA_DIR SEED SPEC_JSON
  */
 import { readFileSync, writeSync } from 'node:fs';
-import { decodeImage } from '../decode/image.js';
+import { decodeImage } from '../photo/image.js';
 import { Engine } from '../engine/engine.js';
 import { isVigilError } from '../errors.js';
-import { eraseSubject } from '../privacy/subject.js';
+import { eraseSubject } from '../services/subjects.js';
 import { mulberry32 } from '../util/random.js';
 import type { CrashSpec, Workload } from './crash-harness.js';
 import { SightingWriter } from './sighting-writer.js';

@@ -17,7 +17,7 @@ import {
   type MethodName,
   type SessionUser,
 } from '../contract/contract.js';
-import { decodeImage } from '../decode/image.js';
+import { decodeImage } from '../photo/image.js';
 import { Engine } from '../engine/engine.js';
 import { VigilError } from '../errors.js';
 import { addCamera } from '../store/cameras.js';

@@ -24,7 +24,7 @@ import { testContext } from '../testing/api-context.js';
  * the files beside the data. Each must end in one clear sentence (exit 1 or 2 for the CLI), never
  * a stack trace, with the store unchanged. A model file swapped for another is covered where the
  * models are checked: main/cli/cli.test.ts ("doctor and enroll name a swapped model file") and
- * main/models/families.test.ts (checksums of every shared model).
+ * main/zoo/families.test.ts (checksums of every shared model).
  */
 
 const CLI = join(packageRoot(), 'dist', 'main', 'cli', 'vigil.js');

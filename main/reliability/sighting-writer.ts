@@ -1,4 +1,4 @@
-import type { RgbImage } from '../decode/image.js';
+import type { RgbImage } from '../photo/image.js';
 import type { Box } from '../detect/types.js';
 import type { Engine } from '../engine/engine.js';
 import type { RecognitionEvent } from '../engine/events.js';

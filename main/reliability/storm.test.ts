@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { RgbImage } from '../decode/image.js';
+import type { RgbImage } from '../photo/image.js';
 import type { Analyzer } from '../engine/analyzer.js';
 import { Engine } from '../engine/engine.js';
 import type { StatsEvent } from '../engine/events.js';

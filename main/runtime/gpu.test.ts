@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadManifest, modelById, packByName } from '../models/manifest.js';
-import { resolveModel } from '../models/resolve.js';
+import { loadManifest, modelById, packByName } from '../catalogue/manifest.js';
+import { resolveModel } from '../catalogue/resolve.js';
 import { CUDA_INSTALL_COMMAND, gpuProviders } from './gpu.js';
 
 describe('GPU providers in vigil doctor', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { modelById } from '../models/manifest.js';
-import { resolveModel } from '../models/resolve.js';
+import { modelById } from '../catalogue/manifest.js';
+import { resolveModel } from '../catalogue/resolve.js';
 import { flushDenormalWeights, makeBatchDynamic } from './onnx-proto.js';
 import { createSession, ort } from './session.js';
 

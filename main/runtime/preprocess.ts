@@ -1,5 +1,5 @@
-import type { RgbImage } from '../decode/image.js';
-import type { InputSpec } from '../models/manifest.js';
+import type { RgbImage } from '../photo/image.js';
+import type { InputSpec } from '../catalogue/manifest.js';
 
 export interface Region {
   x: number;

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import ort from 'onnxruntime-node';
 import { log } from '../log.js';
-import type { ModelEntry } from '../models/manifest.js';
+import type { ModelEntry } from '../catalogue/manifest.js';
 
 export type ExecutionProvider = 'cuda' | 'dml' | 'coreml' | 'cpu';
 

@@ -223,6 +223,16 @@ describeWithAssets('vigil serve: accounts at the boundary', () => {
     expect(anon.status).toBe(401);
     expect(anon.body.error?.code).toBe('UNAUTHENTICATED');
     expect((await rpcHttp(port, 'auth.status', {})).body.result).toMatchObject({ needs_setup: true });
+    // The methods open before sign-in are the contract's permission-free ones; each that needs a
+    // caller refuses by itself, with a sentence.
+    const change = await rpcHttp(port, 'auth.changePassword', { current: 'x', next: 'y' });
+    expect(change.body.error).toMatchObject({ code: 'UNAUTHENTICATED', message: 'Please sign in first.' });
+    const unlock = await rpcHttp(port, 'kiosk.unlock', { username: 'chief', pin: 'guess' });
+    expect(unlock.body.error).toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'There is no kiosk to leave here.',
+    });
+    expect((await rpcHttp(port, 'auth.logout', {})).body.ok).toBe(true);
     expect(await upgradeStatus(port, {})).toBe(401);
   });
 

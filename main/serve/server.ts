@@ -9,7 +9,18 @@ import { eventPermission, toConsoleEvent } from '../api/console-events.js';
 import type { ApiContext } from '../api/context.js';
 import { flushRefusals } from '../api/refusal-audit.js';
 import type { Api, CallOutcome } from '../api/dispatch.js';
-import type { ConsoleEvent, MethodName, ServerMessage, SessionUser } from '../contract/contract.js';
+import {
+  OPEN_METHODS,
+  RPC_PATH,
+  SESSION_ENDED_CLOSE,
+  WS_AUTH_PREFIX,
+  WS_PATH,
+  WS_PROTOCOL,
+  type ConsoleEvent,
+  type MethodName,
+  type ServerMessage,
+  type SessionUser,
+} from '../contract/contract.js';
 import { can } from '../contract/roles.js';
 import type { Engine } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
@@ -76,8 +87,6 @@ export const UPLOAD_BODY_BYTES = 64 * 1024 * 1024;
 const UPLOAD_METHODS = new Set<MethodName>(['members.enroll', 'members.checkPhoto']);
 /** Above this much unsent data a console gets no further preview frames until it drains. */
 const PREVIEW_BACKLOG_BYTES = 512 * 1024;
-/** Methods callable without a session, over plain HTTP (to obtain one). */
-const OPEN_METHODS = new Set<MethodName>(['auth.status', 'auth.setup', 'auth.login', 'system.info']);
 /** Methods that check a secret (a scrypt each): limited per client address. */
 const CREDENTIAL_METHODS = new Set<MethodName>([
   'auth.setup',
@@ -87,9 +96,6 @@ const CREDENTIAL_METHODS = new Set<MethodName>([
 ]);
 /** The owner of the data folder (holder of the machine token) acts as an administrator. */
 const LOCAL_OWNER: SessionUser = sessionUser('local-owner', 'admin');
-/** The WebSocket subprotocol of the console; the credential travels as a second one. */
-export const WS_PROTOCOL = 'vigil';
-export const WS_AUTH_PREFIX = 'vigil.auth.';
 
 function bearer(req: IncomingMessage): string | null {
   const auth = req.headers.authorization;
@@ -293,7 +299,7 @@ export class VigilServer {
     };
     const path = requestPath(req.url);
     if (path === null) return refuse('400 Bad Request', 'malformed target');
-    if (path !== '/ws') return refuse('404 Not Found', 'path');
+    if (path !== WS_PATH) return refuse('404 Not Found', 'path');
     if (!hostAllowed(req.headers.host, this.policy)) return refuse('403 Forbidden', 'host');
     if (!originAllowed(req, this.policy)) return refuse('403 Forbidden', 'origin');
     const credential = bearer(req) ?? subprotocolCredential(req);
@@ -354,7 +360,7 @@ export class VigilServer {
     if (!isPlainObject(msg)) return bad('A message must be a JSON object.');
     const id = typeof msg.id === 'number' && Number.isSafeInteger(msg.id) ? msg.id : 0;
     const user = this.userOf(client);
-    if (!user) return ws.close(4401, 'session ended');
+    if (!user) return ws.close(SESSION_ENDED_CLOSE, 'session ended');
     const size = typeof data === 'string' ? (data as string).length : (data as Buffer).length;
     if (size > AUTHENTICATED_BODY_BYTES && !UPLOAD_METHODS.has(msg.method as MethodName))
       return ws.close(1009, 'message too large for this method');
@@ -371,7 +377,7 @@ export class VigilServer {
       .then((out) => {
         this.reply(client, id, out);
         // A logout or password change ends this connection's session too.
-        if (!this.userOf(client)) ws.close(4401, 'session ended');
+        if (!this.userOf(client)) ws.close(SESSION_ENDED_CLOSE, 'session ended');
       })
       .catch((e: unknown) => {
         log('error', 'ws_call_failed', { error: e instanceof Error ? e.message : String(e) });
@@ -401,7 +407,7 @@ export class VigilServer {
     // DNS rebinding: a page of another site reached through a name that resolves here.
     if (!hostAllowed(req.headers.host, this.policy))
       return json(res, 403, { error: 'This server does not answer to that host name.' });
-    if (path === '/api/rpc') {
+    if (path === RPC_PATH) {
       if (req.method !== 'POST') return json(res, 405, { error: 'POST only.' });
       return this.onRpc(req, res);
     }
@@ -574,6 +580,6 @@ function resolveSessionCached(engine: Engine, c: Client): SessionUser | null {
   if (hit && now - hit.at < 1000) return hit.user;
   const user = resolveSession(engine.db, c.session);
   sessionCache.set(c, { at: now, user });
-  if (!user) c.ws.close(4401, 'session ended');
+  if (!user) c.ws.close(SESSION_ENDED_CLOSE, 'session ended');
   return user;
 }

@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/engine.js';
 import { VigilError } from '../errors.js';
-import { eraseSubject, type ErasureResult } from '../privacy/subject.js';
+import { eraseSubject, type ErasureResult } from './subjects.js';
 import { parseAllowedHours, type MemberRow } from '../store/members.js';
 
 /** What an operator may change about a member's access (console status controls, `vigil members`). */

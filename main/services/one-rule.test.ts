@@ -10,7 +10,7 @@ import type { MethodName, SessionUser } from '../contract/contract.js';
 import { ROLE_PERMISSIONS } from '../contract/roles.js';
 import { Engine } from '../engine/engine.js';
 import { packageRoot } from '../paths.js';
-import { recordConsent, restrictSubject } from '../privacy/subject.js';
+import { recordConsent, restrictSubject } from './subjects.js';
 import { readConfig } from '../store/config.js';
 import { getMember, insertMember, newMemberId } from '../store/members.js';
 import { testContext } from '../testing/api-context.js';

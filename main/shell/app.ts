@@ -8,7 +8,7 @@ import { BrowserWindow, Menu, app, dialog, powerSaveBlocker, session, type WebCo
 import { toConsoleEvent } from '../api/console-events.js';
 import { Engine } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
-import { countOpenAlerts, startRuntime, type Runtime } from '../engine/runtime.js';
+import { countOpenAlerts, startRuntime, type Runtime } from '../services/live-runtime.js';
 import { describeError } from '../errors.js';
 import { log } from '../log.js';
 import { packageRoot } from '../paths.js';

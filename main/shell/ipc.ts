@@ -3,10 +3,8 @@ import { handlers } from '../api/handlers/index.js';
 import type { CallOutcome } from '../api/dispatch.js';
 import type { Engine } from '../engine/engine.js';
 import type { Pipeline } from '../engine/pipeline.js';
+import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL } from '../contract/contract.js';
 import { ConsoleBridge } from './bridge.js';
-
-export const INVOKE_CHANNEL = 'vigil:invoke';
-export const EVENT_CHANNEL = 'vigil:event';
 
 export interface IpcOptions {
   engine: Engine;
@@ -34,7 +32,7 @@ export function registerIpc(opts: IpcOptions): ConsoleIpc {
     version: opts.version,
     send: (id, e) => {
       const wc = webContents.fromId(id);
-      if (wc && !wc.isDestroyed()) wc.send(EVENT_CHANNEL, e);
+      if (wc && !wc.isDestroyed()) wc.send(IPC_EVENT_CHANNEL, e);
     },
     onKioskUnlocked: (id) => {
       const wc = webContents.fromId(id);
@@ -42,7 +40,7 @@ export function registerIpc(opts: IpcOptions): ConsoleIpc {
     },
   });
 
-  ipcMain.handle(INVOKE_CHANNEL, (event: IpcMainInvokeEvent, raw: unknown): Promise<CallOutcome> => {
+  ipcMain.handle(IPC_INVOKE_CHANNEL, (event: IpcMainInvokeEvent, raw: unknown): Promise<CallOutcome> => {
     const frame = event.senderFrame;
     // The sender's top-level frame, compared by token: an iframe of the page is not the page.
     const isMainFrame =
@@ -58,7 +56,7 @@ export function registerIpc(opts: IpcOptions): ConsoleIpc {
       contents.once('destroyed', () => bridge.sessions.close(id));
     },
     dispose() {
-      ipcMain.removeHandler(INVOKE_CHANNEL);
+      ipcMain.removeHandler(IPC_INVOKE_CHANNEL);
     },
   };
 }

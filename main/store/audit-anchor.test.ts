@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Engine } from '../engine/engine.js';
 import { readKeyFile, writeKeyFile } from '../privacy/key-file.js';
 import { storeKeyForReading } from '../privacy/keys.js';
-import { modelById, packByName } from '../models/manifest.js';
+import { modelById, packByName } from '../catalogue/manifest.js';
 import { packageRoot } from '../paths.js';
 import { appendAudit, AUDIT_ANCHOR_FILE, verifyAudit } from './audit.js';
 import { DB_FILE, openDatabase } from './open.js';

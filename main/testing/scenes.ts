@@ -1,8 +1,8 @@
 import sharp from 'sharp';
-import type { RgbImage } from '../decode/image.js';
-import { decodeImage } from '../decode/image.js';
+import type { RgbImage } from '../photo/image.js';
+import { decodeImage } from '../photo/image.js';
 import { analyseImage, largestFace } from '../engine/analyze.js';
-import type { LoadedModels } from '../models/zoo.js';
+import type { LoadedModels } from '../zoo/zoo.js';
 
 /**
  * Labelled synthetic CCTV scenes for tests and bench:scenarios: a plain background with people's

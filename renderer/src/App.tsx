@@ -6,7 +6,7 @@ import type { SystemInfo } from '../../main/contract/contract.js';
 import { call } from './api.js';
 import CriticalAlertToast from './components/CriticalAlertToast.js';
 import { LoginScreen } from './components/LoginScreen.js';
-import { Shell } from './components/Shell.js';
+import { Shell } from './Shell.js';
 import { ErrorState, Loading, sentenceOf } from './components/states.js';
 import KioskPage from './pages/KioskPage.js';
 import { navigate } from './router.js';

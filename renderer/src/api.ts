@@ -3,12 +3,21 @@ import type {
   ErrorCode,
   LoginResult,
   MethodName,
+  OpenMethod,
   Params,
   Result,
   RpcError,
   ServerMessage,
   VigilApi,
 } from '../../main/contract/contract.js';
+import {
+  OPEN_METHOD_NAMES,
+  RPC_PATH,
+  SESSION_ENDED_CLOSE,
+  WS_AUTH_PREFIX,
+  WS_PATH,
+  WS_PROTOCOL,
+} from '../../main/contract/wire.js';
 
 declare global {
   interface Window {
@@ -29,24 +38,22 @@ export class ApiError extends Error {
   }
 }
 
-/** Methods that work without a session; a browser sends them over HTTP. */
-const PUBLIC_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
+/** Open methods a browser always sends over HTTP: they obtain or inspect a session. */
+const PUBLIC_METHODS: ReadonlySet<MethodName> = new Set<OpenMethod>([
   'auth.status',
   'auth.setup',
   'auth.login',
 ]);
-/** Methods whose UNAUTHENTICATED answer means a wrong password or PIN, not an ended session. */
-const CREDENTIAL_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
-  ...PUBLIC_METHODS,
-  'kiosk.unlock',
-  'auth.logout',
-  'auth.changePassword',
-  'system.info',
-]);
+/**
+ * The methods open before sign-in (the contract's `permission: null`): the engine's gate never
+ * refuses them for want of a session, so their UNAUTHENTICATED answer means a wrong password or
+ * PIN, not an ended session.
+ */
+const CREDENTIAL_METHODS: ReadonlySet<string> = new Set(Object.keys(OPEN_METHOD_NAMES));
 
 const SESSION_KEY = 'vigil.session';
 /** The server closes the socket with this code when the session expired or was revoked. */
-export const SESSION_ENDED_CLOSE = 4401;
+export { SESSION_ENDED_CLOSE };
 const OPEN = 1;
 
 /** The part of the browser WebSocket the transport uses (tests inject a fake). */
@@ -62,11 +69,10 @@ export interface SocketLike {
 export type SocketCtor = new (url: string, protocols?: string[]) => SocketLike;
 
 /**
- * The console's WebSocket subprotocol; the session token rides as a second one, since a browser
- * cannot set headers on a WebSocket and a token in the URL ends up in logs and history.
+ * The console's WebSocket subprotocol (contract); the session token rides as a second one, since a
+ * browser cannot set headers on a WebSocket and a token in the URL ends up in logs and history.
  */
-export const WS_PROTOCOL = 'vigil';
-export const WS_AUTH_PREFIX = 'vigil.auth.';
+export { WS_AUTH_PREFIX, WS_PROTOCOL };
 
 export type ConnectionState = 'offline' | 'connecting' | 'open';
 
@@ -137,7 +143,7 @@ export class BrowserTransport implements VigilApi {
     return () => this.listeners.delete(listener);
   }
 
-  /** Called when the server ends the session (socket closed with 4401). */
+  /** Called when the server ends the session (socket closed with SESSION_ENDED_CLOSE). */
   onSessionEnded(listener: () => void): () => void {
     this.endedListeners.add(listener);
     return () => this.endedListeners.delete(listener);
@@ -170,7 +176,7 @@ export class BrowserTransport implements VigilApi {
     if (token) headers.Authorization = `Bearer ${token}`;
     let res: Response;
     try {
-      res = await this.deps.fetch('/api/rpc', {
+      res = await this.deps.fetch(RPC_PATH, {
         method: 'POST',
         headers,
         body: JSON.stringify({ method, params }),
@@ -206,7 +212,7 @@ export class BrowserTransport implements VigilApi {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     const scheme = this.deps.location.protocol === 'https:' ? 'wss' : 'ws';
-    const socket = new this.deps.WebSocket(`${scheme}://${this.deps.location.host}/ws`, [
+    const socket = new this.deps.WebSocket(`${scheme}://${this.deps.location.host}${WS_PATH}`, [
       WS_PROTOCOL,
       `${WS_AUTH_PREFIX}${token}`,
     ]);
@@ -335,7 +341,7 @@ export const api: VigilApi = {
   onEvent: (listener) => base?.onEvent(listener) ?? (() => undefined),
 };
 
-/** Called when the engine ends this console's session (expiry, revocation, 4401). */
+/** Called when the engine ends this console's session (expiry, revocation, SESSION_ENDED_CLOSE). */
 export function onSessionEnded(listener: () => void): () => void {
   sessionEnded.add(listener);
   return () => sessionEnded.delete(listener);

@@ -1,4 +1,4 @@
-import { loadManifest } from '../../models/manifest.js';
+import { loadManifest } from '../../catalogue/manifest.js';
 import { channelsFrom, deliver, type ChannelConfig } from '../../notify/channels.js';
 import { executionProvider } from '../../runtime/session.js';
 import { changeSetting, shownSettings } from '../../services/settings.js';

@@ -1,5 +1,5 @@
 import type { DashboardSummary, RecentRecognition } from '../../contract/contract.js';
-import { packByName } from '../../models/manifest.js';
+import { packByName } from '../../catalogue/manifest.js';
 import { executionProvider } from '../../runtime/session.js';
 import { type ApiContext, type Handlers } from '../context.js';
 import { cameraViews } from './cameras.js';

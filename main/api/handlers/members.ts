@@ -1,16 +1,16 @@
 import type { MemberView, PhotoCheck } from '../../contract/contract.js';
 import type { Box } from '../../detect/types.js';
-import { decodeImage } from '../../decode/image.js';
+import { decodeImage } from '../../photo/image.js';
 import { largestFace, analyseImage } from '../../engine/analyze.js';
 import type { Engine } from '../../engine/engine.js';
 import { describeError, VigilError } from '../../errors.js';
-import { recordConsent } from '../../privacy/subject.js';
+import { recordConsent } from '../../services/subjects.js';
 import { ENROLL_GATE, gateFailure, subjectCandidates } from '../../quality/quality.js';
 import { changeMemberAccess, deleteMember } from '../../services/members.js';
 import type { MemberRow } from '../../store/members.js';
 import { actorOf, type ApiContext, type Handlers } from '../context.js';
 import { MEMBER_TYPES, type ParsedParams } from '../../contract/contract.js';
-import { packByName } from '../../models/manifest.js';
+import { packByName } from '../../catalogue/manifest.js';
 import { RateLimiter, waitSentence } from '../../util/rate-limit.js';
 
 export function memberView(engine: Engine, m: MemberRow): MemberView {

@@ -5,7 +5,7 @@ import {
   restrictSubject,
   subjectPdf,
   withdrawConsent,
-} from '../../privacy/subject.js';
+} from '../../services/subjects.js';
 import { actorOf, type Handlers } from '../context.js';
 
 /** Data-subject rights; each function audits what it did (ids and counts only). */

@@ -9,7 +9,7 @@ import {
   unknownDetailWithMatches,
   unknownHistory,
   viewCrop,
-} from '../../decide/review.js';
+} from '../../services/review.js';
 import { actorOf, type ApiContext, type Handlers } from '../context.js';
 
 /** Alerts about an unknown person that are not resolved yet (before its case is closed). */

@@ -2,8 +2,9 @@ import MenuItem from '@mui/material/MenuItem';
 import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
 
-/** The contract's MEMBER_TYPES; repeated because importing the contract's values pulls in zod. */
-export const MEMBER_TYPES = ['member', 'visitor', 'staff', 'delivery'] as const;
+import { LIMITS, MEMBER_TYPES } from '../../../main/contract/wire.js';
+
+export { MEMBER_TYPES };
 export type MemberType = (typeof MEMBER_TYPES)[number];
 
 export interface MemberForm {
@@ -56,16 +57,25 @@ export function MemberFields({ value, onChange, simple = false }: Props) {
         required
         autoFocus
         {...field('name')}
-        slotProps={{ htmlInput: { maxLength: 200 } }}
+        slotProps={{ htmlInput: { maxLength: LIMITS.name } }}
       />
-      <TextField label="Apartment" {...field('apartment')} slotProps={{ htmlInput: { maxLength: 100 } }} />
+      <TextField
+        label="Apartment"
+        {...field('apartment')}
+        slotProps={{ htmlInput: { maxLength: LIMITS.apartment } }}
+      />
       <TextField
         label="Email"
         type="email"
         {...field('email')}
-        slotProps={{ htmlInput: { maxLength: 200 } }}
+        slotProps={{ htmlInput: { maxLength: LIMITS.email } }}
       />
-      <TextField label="Phone" type="tel" {...field('phone')} slotProps={{ htmlInput: { maxLength: 50 } }} />
+      <TextField
+        label="Phone"
+        type="tel"
+        {...field('phone')}
+        slotProps={{ htmlInput: { maxLength: LIMITS.phone } }}
+      />
       {!simple && (
         <TextField select label="Type" {...field('member_type')}>
           {MEMBER_TYPES.map((t) => (
@@ -81,7 +91,7 @@ export function MemberFields({ value, onChange, simple = false }: Props) {
           multiline
           minRows={2}
           {...field('notes')}
-          slotProps={{ htmlInput: { maxLength: 2000 } }}
+          slotProps={{ htmlInput: { maxLength: LIMITS.notes } }}
         />
       )}
     </Stack>

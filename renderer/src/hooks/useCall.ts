@@ -27,7 +27,8 @@ export function useCall<M extends MethodName>(
   const seq = useRef(0);
   const paramsRef = useRef(params);
   paramsRef.current = params;
-  const key = deps ?? [JSON.stringify(params)];
+  // One string stands for the deps, so the effect's own dependency list stays static (react-hooks).
+  const key = JSON.stringify(deps ?? params);
 
   useEffect(() => {
     const p = paramsRef.current;
@@ -53,7 +54,7 @@ export function useCall<M extends MethodName>(
       },
     );
     // The caller chooses what re-runs the call (`deps`), not the params object's identity.
-  }, [method, tick, ...key]);
+  }, [method, tick, key]);
 
   useEffect(
     () => () => {

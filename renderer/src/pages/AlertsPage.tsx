@@ -10,24 +10,20 @@ import DialogContent from '@mui/material/DialogContent';
 import DialogTitle from '@mui/material/DialogTitle';
 import MenuItem from '@mui/material/MenuItem';
 import Stack from '@mui/material/Stack';
-import Table from '@mui/material/Table';
-import TableBody from '@mui/material/TableBody';
-import TableCell from '@mui/material/TableCell';
-import TableContainer from '@mui/material/TableContainer';
-import TableHead from '@mui/material/TableHead';
-import TableRow from '@mui/material/TableRow';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useEffect, useMemo, useState } from 'react';
 import type { AlertView } from '../../../main/contract/contract.js';
+import { LIMITS } from '../../../main/contract/wire.js';
 import { call } from '../api.js';
 import { formatTime } from '../components/format.js';
 import { PersonThumb } from '../components/PersonThumb.js';
 import { hrefOf, personHref } from '../router.js';
-import { EmptyState, ErrorState, Loading, sentenceOf } from '../components/states.js';
+import { sentenceOf } from '../components/states.js';
 import { useCall } from '../hooks/useCall.js';
 import { useConsoleEvent } from '../hooks/useConsoleEvent.js';
 import { useSession } from '../store/session.js';
+import { DataTable } from '../components/DataTable.js';
 
 const TYPES = ['new_unknown', 'recurring_unknown', 'unauthorized_access', 'camera_offline'] as const;
 const PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
@@ -174,134 +170,140 @@ export default function AlertsPage() {
         />
       </Stack>
 
-      {alerts.error ? (
-        <ErrorState message={alerts.error} onRetry={reload} />
-      ) : alerts.loading && !alerts.data ? (
-        <Loading />
-      ) : rows.length === 0 ? (
-        <EmptyState title="No alerts" hint="Nothing matches these filters." />
-      ) : (
-        <TableContainer sx={{ maxHeight: 'calc(100vh - 220px)' }}>
-          <Table size="small" stickyHeader aria-label="Alerts">
-            <TableHead>
-              <TableRow>
-                {mayHandle && (
-                  <TableCell padding="checkbox">
-                    <Checkbox
-                      size="small"
-                      checked={selectable.length > 0 && chosen.length === selectable.length}
-                      indeterminate={chosen.length > 0 && chosen.length < selectable.length}
-                      onChange={(e) =>
-                        setChecked(new Set(e.target.checked ? selectable.map((a) => a.alert_id) : []))
-                      }
-                      slotProps={{ input: { 'aria-label': 'Select all unresolved alerts' } }}
-                      data-testid="alerts-select-all"
-                    />
-                  </TableCell>
+      <DataTable
+        label="Alerts"
+        rows={alerts.data ? rows : null}
+        error={alerts.error}
+        onRetry={reload}
+        empty={{ title: 'No alerts', hint: 'Nothing matches these filters.' }}
+        maxHeight="calc(100vh - 220px)"
+        rowKey={(a) => a.alert_id}
+        rowProps={(a) => ({ 'data-testid': 'alert-row', 'data-id': a.alert_id, hover: true })}
+        columns={[
+          mayHandle && {
+            id: 'select',
+            padding: 'checkbox',
+            header: (
+              <Checkbox
+                size="small"
+                checked={selectable.length > 0 && chosen.length === selectable.length}
+                indeterminate={chosen.length > 0 && chosen.length < selectable.length}
+                onChange={(e) =>
+                  setChecked(new Set(e.target.checked ? selectable.map((a) => a.alert_id) : []))
+                }
+                slotProps={{ input: { 'aria-label': 'Select all unresolved alerts' } }}
+                data-testid="alerts-select-all"
+              />
+            ),
+            cell: (a) =>
+              a.status !== 'resolved' && (
+                <Checkbox
+                  size="small"
+                  checked={checked.has(a.alert_id)}
+                  onChange={() => toggle(a.alert_id)}
+                  slotProps={{ input: { 'aria-label': `Select alert #${a.alert_id}` } }}
+                />
+              ),
+          },
+          {
+            id: 'who',
+            header: 'Who',
+            sx: { minWidth: 170 },
+            cell: (a) =>
+              a.person_id ? (
+                <Stack direction="row" spacing={1} sx={{ alignItems: 'center' }}>
+                  <PersonThumb
+                    kind={a.person_kind}
+                    id={a.person_id}
+                    name={a.person_name ?? a.person_id}
+                    hasCrop={a.has_crop === true}
+                    size={36}
+                  />
+                  <Link
+                    href={personHref(a.person_kind, a.person_id)}
+                    data-testid="alert-person"
+                    sx={{ fontWeight: 600, overflowWrap: 'anywhere' }}
+                  >
+                    {a.person_name ?? a.person_id}
+                  </Link>
+                </Stack>
+              ) : (
+                '—'
+              ),
+          },
+          {
+            id: 'what',
+            header: 'What',
+            sx: { minWidth: 150 },
+            cell: (a) => (
+              <>
+                <Chip size="small" label={a.priority} color={PRIORITY_COLOR[a.priority]} sx={{ mr: 0.5 }} />
+                <span title={a.message}>{TYPE_LABEL[a.type] ?? a.type.replace(/_/g, ' ')}</span>
+                {a.notes && (
+                  <Typography variant="body2" color="text.secondary" sx={{ overflowWrap: 'anywhere' }}>
+                    Notes: {a.notes}
+                  </Typography>
                 )}
-                <TableCell>Who</TableCell>
-                <TableCell>What</TableCell>
-                <TableCell>Camera</TableCell>
-                <TableCell>Time</TableCell>
-                <TableCell>Status</TableCell>
-                {mayHandle && (
-                  <TableCell align="right" sx={{ ...STICKY, zIndex: 3 }}>
-                    Actions
-                  </TableCell>
+              </>
+            ),
+          },
+          {
+            id: 'camera',
+            header: 'Camera',
+            cell: (a) =>
+              a.camera_id ? (
+                <Link href={hrefOf('live', a.camera_id)} data-testid="alert-camera">
+                  {a.camera_name ?? a.camera_id}
+                </Link>
+              ) : (
+                '—'
+              ),
+          },
+          {
+            id: 'time',
+            header: 'Time',
+            sx: { whiteSpace: 'nowrap' },
+            cellProps: (a) => ({ title: formatTime(a.created_at) }),
+            cell: (a) => shortTime(a.created_at),
+          },
+          {
+            id: 'status',
+            header: 'Status',
+            cellProps: () => ({ 'data-testid': 'alert-status' }),
+            cell: (a) => (
+              <>
+                <Chip size="small" variant="outlined" label={a.status} color={STATUS_COLOR[a.status]} />
+                {a.acknowledged_by && (
+                  <Typography variant="caption" color="text.secondary" sx={{ display: 'block' }}>
+                    by {a.acknowledged_by}
+                  </Typography>
                 )}
-              </TableRow>
-            </TableHead>
-            <TableBody>
-              {rows.map((a) => (
-                <TableRow key={a.alert_id} data-testid="alert-row" data-id={a.alert_id} hover>
-                  {mayHandle && (
-                    <TableCell padding="checkbox">
-                      {a.status !== 'resolved' && (
-                        <Checkbox
-                          size="small"
-                          checked={checked.has(a.alert_id)}
-                          onChange={() => toggle(a.alert_id)}
-                          slotProps={{ input: { 'aria-label': `Select alert #${a.alert_id}` } }}
-                        />
-                      )}
-                    </TableCell>
-                  )}
-                  <TableCell sx={{ minWidth: 170 }}>
-                    {a.person_id ? (
-                      <Stack direction="row" spacing={1} sx={{ alignItems: 'center' }}>
-                        <PersonThumb
-                          kind={a.person_kind}
-                          id={a.person_id}
-                          name={a.person_name ?? a.person_id}
-                          hasCrop={a.has_crop === true}
-                          size={36}
-                        />
-                        <Link
-                          href={personHref(a.person_kind, a.person_id)}
-                          data-testid="alert-person"
-                          sx={{ fontWeight: 600, overflowWrap: 'anywhere' }}
-                        >
-                          {a.person_name ?? a.person_id}
-                        </Link>
-                      </Stack>
-                    ) : (
-                      '—'
-                    )}
-                  </TableCell>
-                  <TableCell sx={{ minWidth: 150 }}>
-                    <Chip
-                      size="small"
-                      label={a.priority}
-                      color={PRIORITY_COLOR[a.priority]}
-                      sx={{ mr: 0.5 }}
-                    />
-                    <span title={a.message}>{TYPE_LABEL[a.type] ?? a.type.replace(/_/g, ' ')}</span>
-                    {a.notes && (
-                      <Typography variant="body2" color="text.secondary" sx={{ overflowWrap: 'anywhere' }}>
-                        Notes: {a.notes}
-                      </Typography>
-                    )}
-                  </TableCell>
-                  <TableCell>
-                    {a.camera_id ? (
-                      <Link href={hrefOf('live', a.camera_id)} data-testid="alert-camera">
-                        {a.camera_name ?? a.camera_id}
-                      </Link>
-                    ) : (
-                      '—'
-                    )}
-                  </TableCell>
-                  <TableCell sx={{ whiteSpace: 'nowrap' }} title={formatTime(a.created_at)}>
-                    {shortTime(a.created_at)}
-                  </TableCell>
-                  <TableCell data-testid="alert-status">
-                    <Chip size="small" variant="outlined" label={a.status} color={STATUS_COLOR[a.status]} />
-                    {a.acknowledged_by && (
-                      <Typography variant="caption" color="text.secondary" sx={{ display: 'block' }}>
-                        by {a.acknowledged_by}
-                      </Typography>
-                    )}
-                  </TableCell>
-                  {mayHandle && (
-                    <TableCell align="right" sx={{ whiteSpace: 'nowrap', ...STICKY }}>
-                      {a.status === 'open' && (
-                        <Button size="small" onClick={() => setAction({ kind: 'acknowledge', alerts: [a] })}>
-                          Acknowledge
-                        </Button>
-                      )}
-                      {a.status !== 'resolved' && (
-                        <Button size="small" onClick={() => setAction({ kind: 'resolve', alerts: [a] })}>
-                          Resolve
-                        </Button>
-                      )}
-                    </TableCell>
-                  )}
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-        </TableContainer>
-      )}
+              </>
+            ),
+          },
+          mayHandle && {
+            id: 'actions',
+            header: 'Actions',
+            align: 'right',
+            headerSx: { ...STICKY, zIndex: 3 },
+            sx: { whiteSpace: 'nowrap', ...STICKY },
+            cell: (a) => (
+              <>
+                {a.status === 'open' && (
+                  <Button size="small" onClick={() => setAction({ kind: 'acknowledge', alerts: [a] })}>
+                    Acknowledge
+                  </Button>
+                )}
+                {a.status !== 'resolved' && (
+                  <Button size="small" onClick={() => setAction({ kind: 'resolve', alerts: [a] })}>
+                    Resolve
+                  </Button>
+                )}
+              </>
+            ),
+          },
+        ]}
+      />
 
       {action && (
         <NotesDialog
@@ -410,7 +412,7 @@ function NotesDialog({
           minRows={3}
           fullWidth
           autoFocus
-          slotProps={{ htmlInput: { maxLength: 2000 } }}
+          slotProps={{ htmlInput: { maxLength: LIMITS.notes } }}
         />
         {error && (
           <Alert severity="error" sx={{ mt: 2 }}>

@@ -2,12 +2,6 @@ import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
 import Stack from '@mui/material/Stack';
-import Table from '@mui/material/Table';
-import TableBody from '@mui/material/TableBody';
-import TableCell from '@mui/material/TableCell';
-import TableContainer from '@mui/material/TableContainer';
-import TableHead from '@mui/material/TableHead';
-import TableRow from '@mui/material/TableRow';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useState } from 'react';
@@ -15,8 +9,9 @@ import type { AuditVerdict } from '../../../main/contract/contract.js';
 import { call } from '../api.js';
 import { readableDetails } from '../components/auditDetails.js';
 import { formatTime } from '../components/format.js';
-import { EmptyState, ErrorState, Loading, sentenceOf } from '../components/states.js';
+import { ErrorState, sentenceOf } from '../components/states.js';
 import { useCall } from '../hooks/useCall.js';
+import { DataTable } from '../components/DataTable.js';
 
 /** A datetime-local value ("2026-05-01T10:00", local time) as an ISO instant; empty stays unset. */
 function isoOf(local: string): string | undefined {
@@ -57,7 +52,6 @@ export default function AuditPage() {
     }
   };
 
-  const rows = audit.data ?? [];
   return (
     <Box data-testid="page-audit" sx={{ p: 2 }}>
       <Stack direction="row" sx={{ alignItems: 'center', justifyContent: 'space-between', mb: 1 }}>
@@ -121,44 +115,32 @@ export default function AuditPage() {
         </Alert>
       )}
       {verifyError && <ErrorState message={verifyError} />}
-      {audit.error ? (
-        <ErrorState message={audit.error} onRetry={audit.reload} />
-      ) : audit.loading && !audit.data ? (
-        <Loading />
-      ) : rows.length === 0 ? (
-        <EmptyState
-          title={Object.keys(params).length > 1 ? 'No entry matches these filters' : 'The audit log is empty'}
-        />
-      ) : (
-        <TableContainer sx={{ maxHeight: 'calc(100vh - 200px)' }}>
-          <Table size="small" stickyHeader aria-label="Audit log">
-            <TableHead>
-              <TableRow>
-                <TableCell>#</TableCell>
-                <TableCell>Time</TableCell>
-                <TableCell>Actor</TableCell>
-                <TableCell>Action</TableCell>
-                <TableCell>Subject</TableCell>
-                <TableCell>Details</TableCell>
-              </TableRow>
-            </TableHead>
-            <TableBody>
-              {rows.map((r) => (
-                <TableRow key={r.audit_id} data-testid="audit-row" data-id={r.audit_id}>
-                  <TableCell>{r.audit_id}</TableCell>
-                  <TableCell sx={{ whiteSpace: 'nowrap' }}>{formatTime(r.at)}</TableCell>
-                  <TableCell>{r.actor}</TableCell>
-                  <TableCell>{r.action}</TableCell>
-                  <TableCell>{r.subject ?? '—'}</TableCell>
-                  <TableCell sx={{ maxWidth: 420, overflowWrap: 'anywhere' }} title={r.details}>
-                    {readableDetails(r.details)}
-                  </TableCell>
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-        </TableContainer>
-      )}
+      <DataTable
+        label="Audit log"
+        rows={audit.data}
+        error={audit.error}
+        onRetry={audit.reload}
+        empty={{
+          title: Object.keys(params).length > 1 ? 'No entry matches these filters' : 'The audit log is empty',
+        }}
+        maxHeight="calc(100vh - 200px)"
+        rowKey={(r) => r.audit_id}
+        rowProps={(r) => ({ 'data-testid': 'audit-row', 'data-id': r.audit_id })}
+        columns={[
+          { id: 'id', header: '#', cell: (r) => r.audit_id },
+          { id: 'time', header: 'Time', sx: { whiteSpace: 'nowrap' }, cell: (r) => formatTime(r.at) },
+          { id: 'actor', header: 'Actor', cell: (r) => r.actor },
+          { id: 'action', header: 'Action', cell: (r) => r.action },
+          { id: 'subject', header: 'Subject', cell: (r) => r.subject ?? '—' },
+          {
+            id: 'details',
+            header: 'Details',
+            sx: { maxWidth: 420, overflowWrap: 'anywhere' },
+            cellProps: (r) => ({ title: r.details }),
+            cell: (r) => readableDetails(r.details),
+          },
+        ]}
+      />
     </Box>
   );
 }

@@ -13,19 +13,14 @@ import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useTheme, type Theme } from '@mui/material/styles';
 import type { ChartConfiguration } from 'chart.js';
-import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
-import type {
-  CameraState,
-  CameraStatusEventView,
-  CameraView,
-  DashboardSummary,
-} from '../../../main/contract/contract.js';
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import type { CameraState, CameraView, DashboardSummary } from '../../../main/contract/contract.js';
 import { ChartCanvas } from '../components/ChartCanvas.js';
 import { formatAgo } from '../components/format.js';
 import { EmptyState, ErrorState, Loading } from '../components/states.js';
 import { useCall } from '../hooks/useCall.js';
 import { useNow } from '../hooks/useNow.js';
-import { useConsoleEvent } from '../hooks/useConsoleEvent.js';
+import { useCameraLive } from '../store/cameras.js';
 
 const STATE_COLOR: Record<CameraState, 'success' | 'warning' | 'error' | 'default'> = {
   online: 'success',
@@ -164,14 +159,14 @@ function Panel({ title, children }: { title: string; children: ReactNode }) {
   );
 }
 
-/** The summary's camera list, kept current by camera_status events between refreshes. */
+/**
+ * The summary's camera list; states come from the console's one live camera store (kept by
+ * camera_status events for every page), which each fresh summary seeds.
+ */
 function CameraHealth({ cameras }: { cameras: CameraView[] }) {
-  const [live, setLive] = useState<Record<string, CameraStatusEventView>>({});
-  useEffect(() => setLive({}), [cameras]);
-  useConsoleEvent(
-    'camera_status',
-    useCallback((e: CameraStatusEventView) => setLive((l) => ({ ...l, [e.cameraId]: e })), []),
-  );
+  const live = useCameraLive((s) => s.cameras);
+  const seed = useCameraLive((s) => s.seed);
+  useEffect(() => seed(cameras), [cameras, seed]);
   // Re-render once in a while so "last frame 5 s ago" does not freeze.
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {

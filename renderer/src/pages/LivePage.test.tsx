@@ -184,7 +184,7 @@ describe('LivePage', () => {
     await waitFor(() => expect(front.dataset.faces).toBe('1'));
     expect(ops.filter((o) => o.op === 'drawImage')).toHaveLength(2);
     expect(ops.filter((o) => o.op === 'strokeRect').at(-1)?.args).toEqual([1, 2, 2, 2]);
-    emit({ type: 'camera_status', cameraId: 'front', state: 'connecting', reason: null, fps: 0 });
+    emit({ type: 'camera_status', camera_id: 'front', state: 'connecting', reason: null, fps: 0 });
     expect(front.dataset.state).toBe('connecting');
     expect(within(front).getByTestId('camera-status').textContent).toBe('reconnecting');
 
@@ -308,7 +308,7 @@ describe('LivePage', () => {
       expect(within(tile).getByTestId('tile-stale').textContent).toMatch(/No picture since/);
       emit({
         type: 'camera_status',
-        cameraId: 'front',
+        camera_id: 'front',
         state: 'offline',
         reason: 'the stream ended',
         fps: 0,

@@ -44,7 +44,7 @@ export default function LivePage() {
   useOnReconnect(cameras.reload);
   useConsoleEvent('camera_status', (e) => {
     // A camera added elsewhere announces itself by its first status.
-    if (cameras.data && !cameras.loading && !cameras.data.some((c) => c.camera_id === e.cameraId))
+    if (cameras.data && !cameras.loading && !cameras.data.some((c) => c.camera_id === e.camera_id))
       cameras.reload();
   });
 

@@ -3,23 +3,17 @@ import Button from '@mui/material/Button';
 import Chip from '@mui/material/Chip';
 import Paper from '@mui/material/Paper';
 import Stack from '@mui/material/Stack';
-import Table from '@mui/material/Table';
-import TableBody from '@mui/material/TableBody';
-import TableCell from '@mui/material/TableCell';
-import TableContainer from '@mui/material/TableContainer';
-import TableHead from '@mui/material/TableHead';
 import TablePagination from '@mui/material/TablePagination';
-import TableRow from '@mui/material/TableRow';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useEffect, useState } from 'react';
 import { EnrollDialog } from '../components/EnrollDialog.js';
 import { formatTime } from '../components/format.js';
 import { MemberDetailPane } from '../components/MemberDetailPane.js';
-import { EmptyState, ErrorState, Loading } from '../components/states.js';
 import { useCall } from '../hooks/useCall.js';
 import { useRoute } from '../router.js';
 import { useSession } from '../store/session.js';
+import { DataTable } from '../components/DataTable.js';
 
 const PAGE_SIZE = 25;
 
@@ -53,55 +47,49 @@ export default function MembersPage() {
   });
   const items = list.data?.items ?? [];
 
-  let table;
-  if (list.loading && !list.data) table = <Loading label="Loading members" />;
-  else if (list.error) table = <ErrorState message={list.error} onRetry={list.reload} />;
-  else if (items.length === 0)
-    table = query ? (
-      <EmptyState title={`No member matches “${query}”`} />
-    ) : (
-      <EmptyState
-        title="No members yet"
-        hint={canEnroll ? 'Enroll the first one with “Enroll member”.' : undefined}
+  const table = (
+    <>
+      <DataTable
+        label="Members"
+        rows={list.data ? items : null}
+        error={list.error}
+        onRetry={list.reload}
+        loadingLabel="Loading members"
+        empty={
+          query
+            ? { title: `No member matches “${query}”` }
+            : {
+                title: 'No members yet',
+                ...(canEnroll ? { hint: 'Enroll the first one with “Enroll member”.' } : {}),
+              }
+        }
+        containerSx={{ flexGrow: 1 }}
+        rowKey={(m) => m.member_id}
+        rowProps={(m) => ({
+          hover: true,
+          selected: m.member_id === selected,
+          onClick: () => setSelected(m.member_id),
+          'data-testid': 'member-row',
+          'data-id': m.member_id,
+          sx: { cursor: 'pointer' },
+        })}
+        columns={[
+          {
+            id: 'name',
+            header: 'Name',
+            cell: (m) => (
+              <>
+                {m.name} {m.watchlist && <Chip size="small" color="error" label="watchlist" />}
+              </>
+            ),
+          },
+          { id: 'apartment', header: 'Apartment', cell: (m) => m.apartment ?? '—' },
+          { id: 'type', header: 'Type', cell: (m) => m.member_type },
+          { id: 'status', header: 'Status', cell: (m) => m.status },
+          { id: 'last-seen', header: 'Last seen', cell: (m) => formatTime(m.last_seen) },
+        ]}
       />
-    );
-  else
-    table = (
-      <>
-        <TableContainer sx={{ flexGrow: 1 }}>
-          <Table size="small" stickyHeader aria-label="Members">
-            <TableHead>
-              <TableRow>
-                <TableCell>Name</TableCell>
-                <TableCell>Apartment</TableCell>
-                <TableCell>Type</TableCell>
-                <TableCell>Status</TableCell>
-                <TableCell>Last seen</TableCell>
-              </TableRow>
-            </TableHead>
-            <TableBody>
-              {items.map((m) => (
-                <TableRow
-                  key={m.member_id}
-                  hover
-                  selected={m.member_id === selected}
-                  onClick={() => setSelected(m.member_id)}
-                  data-testid="member-row"
-                  data-id={m.member_id}
-                  sx={{ cursor: 'pointer' }}
-                >
-                  <TableCell>
-                    {m.name} {m.watchlist && <Chip size="small" color="error" label="watchlist" />}
-                  </TableCell>
-                  <TableCell>{m.apartment ?? '—'}</TableCell>
-                  <TableCell>{m.member_type}</TableCell>
-                  <TableCell>{m.status}</TableCell>
-                  <TableCell>{formatTime(m.last_seen)}</TableCell>
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-        </TableContainer>
+      {!list.error && items.length > 0 && (
         <TablePagination
           component="div"
           count={list.data?.total ?? 0}
@@ -110,8 +98,9 @@ export default function MembersPage() {
           rowsPerPage={PAGE_SIZE}
           rowsPerPageOptions={[PAGE_SIZE]}
         />
-      </>
-    );
+      )}
+    </>
+  );
 
   return (
     <Box

@@ -14,7 +14,7 @@ import Stack from '@mui/material/Stack';
 import ToggleButton from '@mui/material/ToggleButton';
 import ToggleButtonGroup from '@mui/material/ToggleButtonGroup';
 import Typography from '@mui/material/Typography';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { formatTime } from '../components/format.js';
 import { ReviewDialogs, type ReviewAction } from '../components/ReviewDialogs.js';
 import { EmptyState, ErrorState, Loading } from '../components/states.js';
@@ -148,13 +148,13 @@ function ReviewQueue() {
   const [detailKey, setDetailKey] = useState(0);
   const rows = useRef<HTMLUListElement>(null);
 
-  const items = list.data ?? [];
+  const items = useMemo(() => list.data ?? [], [list.data]);
   const index = items.findIndex((u) => u.unknown_id === selected);
   const current = index >= 0 ? items[index] : undefined;
 
   // Keep a selection: the first row at start, the neighbour after one is resolved.
   useEffect(() => {
-    if (items.length > 0 && index < 0) setSelected(items[0]?.unknown_id ?? null);
+    if (items.length > 0 && index < 0) setPicked(items[0]?.unknown_id ?? null);
   }, [items, index]);
 
   const move = (delta: number) => {

@@ -7,32 +7,29 @@ import DialogContent from '@mui/material/DialogContent';
 import DialogTitle from '@mui/material/DialogTitle';
 import MenuItem from '@mui/material/MenuItem';
 import Stack from '@mui/material/Stack';
-import Table from '@mui/material/Table';
-import TableBody from '@mui/material/TableBody';
-import TableCell from '@mui/material/TableCell';
-import TableContainer from '@mui/material/TableContainer';
-import TableHead from '@mui/material/TableHead';
-import TableRow from '@mui/material/TableRow';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useState } from 'react';
 import type { UserView } from '../../../main/contract/contract.js';
-import type { Role } from '../../../main/contract/roles.js';
+import { ROLES, type Role } from '../../../main/contract/roles.js';
+import { LIMITS } from '../../../main/contract/wire.js';
 import { call } from '../api.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { formatTime } from '../components/format.js';
-import { EmptyState, ErrorState, Loading, sentenceOf } from '../components/states.js';
+import { sentenceOf } from '../components/states.js';
 import { useCall } from '../hooks/useCall.js';
 import { useSession } from '../store/session.js';
+import { DataTable } from '../components/DataTable.js';
 
-// The same list as contract/roles.ts ROLES; a type-only import keeps engine code out of the bundle.
-const ROLE_OPTIONS: { value: Role; hint: string }[] = [
-  { value: 'admin', hint: 'everything' },
-  { value: 'security', hint: 'members (not delete), review, cameras, alerts, reports, audit' },
-  { value: 'operator', hint: 'live view, identifying unknowns, alerts' },
-  { value: 'viewer', hint: 'read only' },
-  { value: 'kiosk', hint: 'self-enrollment screen only' },
-];
+// The contract's roles (roles.ts is plain values); a hint for each, held to the list by the compiler.
+const ROLE_HINTS: Record<Role, string> = {
+  admin: 'everything',
+  security: 'members (not delete), review, cameras, alerts, reports, audit',
+  operator: 'live view, identifying unknowns, alerts',
+  viewer: 'read only',
+  kiosk: 'self-enrollment screen only',
+};
+const ROLE_OPTIONS = ROLES.map((value) => ({ value, hint: ROLE_HINTS[value] }));
 
 /** A lock that has run out is history, not a state worth showing. */
 const lockedNow = (u: UserView) => u.locked_until !== null && Date.parse(u.locked_until) > Date.now();
@@ -43,7 +40,6 @@ export default function UsersPage() {
   const [adding, setAdding] = useState(false);
   const [passwordFor, setPasswordFor] = useState<UserView | null>(null);
   const [removing, setRemoving] = useState<UserView | null>(null);
-  const rows = users.data ?? [];
 
   return (
     <Box data-testid="page-users" sx={{ p: 2 }}>
@@ -55,61 +51,63 @@ export default function UsersPage() {
           Add user
         </Button>
       </Stack>
-      {users.error ? (
-        <ErrorState message={users.error} onRetry={users.reload} />
-      ) : users.loading && !users.data ? (
-        <Loading />
-      ) : rows.length === 0 ? (
-        <EmptyState title="No users" />
-      ) : (
-        <TableContainer sx={{ maxHeight: 'calc(100vh - 200px)' }}>
-          <Table size="small" stickyHeader aria-label="Users">
-            <TableHead>
-              <TableRow>
-                <TableCell>Username</TableCell>
-                <TableCell>Role</TableCell>
-                <TableCell>Created</TableCell>
-                <TableCell>Last sign-in</TableCell>
-                <TableCell>Locked until</TableCell>
-                <TableCell align="right">Actions</TableCell>
-              </TableRow>
-            </TableHead>
-            <TableBody>
-              {rows.map((u) => (
-                <TableRow key={u.username} data-testid="user-row" data-id={u.username}>
-                  <TableCell>
-                    {u.username}
-                    {u.username === me && ' (you)'}
-                  </TableCell>
-                  <TableCell>{u.role}</TableCell>
-                  <TableCell>{formatTime(u.created_at)}</TableCell>
-                  <TableCell>{formatTime(u.last_login)}</TableCell>
-                  <TableCell>{lockedNow(u) ? formatTime(u.locked_until) : '—'}</TableCell>
-                  <TableCell align="right" sx={{ whiteSpace: 'nowrap' }}>
-                    <Button
-                      size="small"
-                      aria-label={`Set password for ${u.username}`}
-                      onClick={() => setPasswordFor(u)}
-                    >
-                      Set password
-                    </Button>
-                    <Button
-                      size="small"
-                      color="error"
-                      aria-label={`Remove user ${u.username}`}
-                      // Removing yourself would end this session mid-task; another admin can do it.
-                      disabled={u.username === me}
-                      onClick={() => setRemoving(u)}
-                    >
-                      Remove
-                    </Button>
-                  </TableCell>
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-        </TableContainer>
-      )}
+      <DataTable
+        label="Users"
+        rows={users.data}
+        error={users.error}
+        onRetry={users.reload}
+        empty={{ title: 'No users' }}
+        maxHeight="calc(100vh - 200px)"
+        rowKey={(u) => u.username}
+        rowProps={(u) => ({ 'data-testid': 'user-row', 'data-id': u.username })}
+        columns={[
+          {
+            id: 'username',
+            header: 'Username',
+            cell: (u) => (
+              <>
+                {u.username}
+                {u.username === me && ' (you)'}
+              </>
+            ),
+          },
+          { id: 'role', header: 'Role', cell: (u) => u.role },
+          { id: 'created', header: 'Created', cell: (u) => formatTime(u.created_at) },
+          { id: 'last-login', header: 'Last sign-in', cell: (u) => formatTime(u.last_login) },
+          {
+            id: 'locked',
+            header: 'Locked until',
+            cell: (u) => (lockedNow(u) ? formatTime(u.locked_until) : '—'),
+          },
+          {
+            id: 'actions',
+            header: 'Actions',
+            align: 'right',
+            sx: { whiteSpace: 'nowrap' },
+            cell: (u) => (
+              <>
+                <Button
+                  size="small"
+                  aria-label={`Set password for ${u.username}`}
+                  onClick={() => setPasswordFor(u)}
+                >
+                  Set password
+                </Button>
+                <Button
+                  size="small"
+                  color="error"
+                  aria-label={`Remove user ${u.username}`}
+                  // Removing yourself would end this session mid-task; another admin can do it.
+                  disabled={u.username === me}
+                  onClick={() => setRemoving(u)}
+                >
+                  Remove
+                </Button>
+              </>
+            ),
+          },
+        ]}
+      />
       {adding && (
         <AddUserDialog
           onClose={() => setAdding(false)}
@@ -173,7 +171,7 @@ function AddUserDialog({ onClose, onDone }: { onClose: () => void; onDone: () =>
             onChange={(e) => setUsername(e.target.value)}
             size="small"
             autoComplete="off"
-            slotProps={{ htmlInput: { maxLength: 64 } }}
+            slotProps={{ htmlInput: { maxLength: LIMITS.username } }}
           />
           <TextField
             label="Password"
@@ -182,7 +180,7 @@ function AddUserDialog({ onClose, onDone }: { onClose: () => void; onDone: () =>
             onChange={(e) => setPassword(e.target.value)}
             size="small"
             autoComplete="new-password"
-            slotProps={{ htmlInput: { maxLength: 256 } }}
+            slotProps={{ htmlInput: { maxLength: LIMITS.password } }}
           />
           <TextField
             select
@@ -255,7 +253,7 @@ function PasswordDialog({ user, onClose }: { user: UserView; onClose: () => void
               onChange={(e) => setPassword(e.target.value)}
               size="small"
               autoComplete="new-password"
-              slotProps={{ htmlInput: { maxLength: 256 } }}
+              slotProps={{ htmlInput: { maxLength: LIMITS.password } }}
             />
             <TextField
               label="Repeat password"
@@ -264,7 +262,7 @@ function PasswordDialog({ user, onClose }: { user: UserView; onClose: () => void
               onChange={(e) => setConfirm(e.target.value)}
               size="small"
               autoComplete="new-password"
-              slotProps={{ htmlInput: { maxLength: 256 } }}
+              slotProps={{ htmlInput: { maxLength: LIMITS.password } }}
             />
             {error && <Alert severity="error">{error}</Alert>}
           </Stack>

@@ -49,7 +49,7 @@ describe('camera states', () => {
     net.state = 'open';
     stop = startCameraLive();
     const t0 = Date.now();
-    emit({ type: 'camera_status', cameraId: 'gate', state: 'online', reason: null, fps: 5 });
+    emit({ type: 'camera_status', camera_id: 'gate', state: 'online', reason: null, fps: 5 });
     emit({ type: 'preview', camera_id: 'gate', at: t0, width: 4, height: 4, jpeg: '', faces: [] });
     const cam = () => useCameraLive.getState().cameras.gate;
     expect(staleness(cam(), 'open', t0, Date.now()).stale).toBe(false);
@@ -62,9 +62,9 @@ describe('camera states', () => {
       label: 'Engine unreachable',
       since: t0,
     });
-    emit({ type: 'camera_status', cameraId: 'gate', state: 'error', reason: 'RTSP 401', fps: 0 });
-    emit({ type: 'camera_status', cameraId: 'gate', state: 'online', reason: null, fps: 5 });
-    emit({ type: 'camera_status', cameraId: 'gate', state: 'offline', reason: null, fps: 0 });
+    emit({ type: 'camera_status', camera_id: 'gate', state: 'error', reason: 'RTSP 401', fps: 0 });
+    emit({ type: 'camera_status', camera_id: 'gate', state: 'online', reason: null, fps: 5 });
+    emit({ type: 'camera_status', camera_id: 'gate', state: 'offline', reason: null, fps: 0 });
     // The last error stays known after the camera changed state again.
     expect(staleness(cam(), 'open', t0, Date.now())).toMatchObject({
       stale: true,

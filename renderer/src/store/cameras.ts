@@ -69,13 +69,13 @@ function update(id: string, f: (c: CameraLive | undefined) => CameraLive): void 
 export function startCameraLive(): () => void {
   const offEvents = api.onEvent((e) => {
     if (e.type === 'camera_status')
-      update(e.cameraId, (c) => ({
+      update(e.camera_id, (c) => ({
         state: e.state,
         reason: e.reason,
         fps: e.fps,
         since: c && c.state === e.state ? c.since : Date.now(),
         lastError:
-          e.lastError ??
+          e.last_error ??
           (e.state === 'error' || e.state === 'offline'
             ? (e.reason ?? c?.lastError ?? null)
             : (c?.lastError ?? null)),

@@ -9,26 +9,21 @@ import DialogContent from '@mui/material/DialogContent';
 import DialogTitle from '@mui/material/DialogTitle';
 import FormControlLabel from '@mui/material/FormControlLabel';
 import Stack from '@mui/material/Stack';
-import Table from '@mui/material/Table';
-import TableBody from '@mui/material/TableBody';
-import TableCell from '@mui/material/TableCell';
-import TableContainer from '@mui/material/TableContainer';
-import TableHead from '@mui/material/TableHead';
-import TableRow from '@mui/material/TableRow';
 import TextField from '@mui/material/TextField';
 import { useState } from 'react';
 import type { CameraTestResult, CameraView } from '../../../../main/contract/contract.js';
+import { LIMITS } from '../../../../main/contract/wire.js';
 import { call } from '../../api.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
-import { EmptyState, ErrorState, Loading, sentenceOf } from '../../components/states.js';
+import { sentenceOf } from '../../components/states.js';
 import { useCall } from '../../hooks/useCall.js';
 import { CAMERA_ID } from './validate.js';
+import { DataTable } from '../../components/DataTable.js';
 
 export function CamerasTab() {
   const cameras = useCall('cameras.list', {});
   const [editing, setEditing] = useState<CameraView | 'new' | null>(null);
   const [removing, setRemoving] = useState<CameraView | null>(null);
-  const list = cameras.data ?? [];
 
   return (
     <Box>
@@ -37,59 +32,54 @@ export function CamerasTab() {
           Add camera
         </Button>
       </Stack>
-      {cameras.error ? (
-        <ErrorState message={cameras.error} onRetry={cameras.reload} />
-      ) : cameras.loading && !cameras.data ? (
-        <Loading />
-      ) : list.length === 0 ? (
-        <EmptyState title="No cameras yet" hint="Add an RTSP/HTTP stream or a video file." />
-      ) : (
-        <TableContainer sx={{ maxHeight: 'calc(100vh - 260px)' }}>
-          <Table size="small" stickyHeader aria-label="Cameras">
-            <TableHead>
-              <TableRow>
-                <TableCell>Name</TableCell>
-                <TableCell>Id</TableCell>
-                <TableCell>URL</TableCell>
-                <TableCell>Location</TableCell>
-                <TableCell>State</TableCell>
-                <TableCell align="right">Actions</TableCell>
-              </TableRow>
-            </TableHead>
-            <TableBody>
-              {list.map((c) => (
-                <TableRow key={c.camera_id} data-testid="camera-row" data-id={c.camera_id}>
-                  <TableCell>{c.name}</TableCell>
-                  <TableCell>{c.camera_id}</TableCell>
-                  <TableCell
-                    sx={{ maxWidth: 320, overflow: 'hidden', textOverflow: 'ellipsis' }}
-                    title={c.url}
-                  >
-                    {c.url}
-                  </TableCell>
-                  <TableCell>{c.location ?? '—'}</TableCell>
-                  <TableCell>
-                    <Chip size="small" label={c.state} title={c.reason ?? undefined} />
-                  </TableCell>
-                  <TableCell align="right" sx={{ whiteSpace: 'nowrap' }}>
-                    <Button size="small" aria-label={`Edit camera ${c.name}`} onClick={() => setEditing(c)}>
-                      Edit
-                    </Button>
-                    <Button
-                      size="small"
-                      color="error"
-                      aria-label={`Remove camera ${c.name}`}
-                      onClick={() => setRemoving(c)}
-                    >
-                      Remove
-                    </Button>
-                  </TableCell>
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-        </TableContainer>
-      )}
+      <DataTable
+        label="Cameras"
+        rows={cameras.data}
+        error={cameras.error}
+        onRetry={cameras.reload}
+        empty={{ title: 'No cameras yet', hint: 'Add an RTSP/HTTP stream or a video file.' }}
+        maxHeight="calc(100vh - 260px)"
+        rowKey={(c) => c.camera_id}
+        rowProps={(c) => ({ 'data-testid': 'camera-row', 'data-id': c.camera_id })}
+        columns={[
+          { id: 'name', header: 'Name', cell: (c) => c.name },
+          { id: 'id', header: 'Id', cell: (c) => c.camera_id },
+          {
+            id: 'url',
+            header: 'URL',
+            sx: { maxWidth: 320, overflow: 'hidden', textOverflow: 'ellipsis' },
+            cellProps: (c) => ({ title: c.url }),
+            cell: (c) => c.url,
+          },
+          { id: 'location', header: 'Location', cell: (c) => c.location ?? '—' },
+          {
+            id: 'state',
+            header: 'State',
+            cell: (c) => <Chip size="small" label={c.state} title={c.reason ?? undefined} />,
+          },
+          {
+            id: 'actions',
+            header: 'Actions',
+            align: 'right',
+            sx: { whiteSpace: 'nowrap' },
+            cell: (c) => (
+              <>
+                <Button size="small" aria-label={`Edit camera ${c.name}`} onClick={() => setEditing(c)}>
+                  Edit
+                </Button>
+                <Button
+                  size="small"
+                  color="error"
+                  aria-label={`Remove camera ${c.name}`}
+                  onClick={() => setRemoving(c)}
+                >
+                  Remove
+                </Button>
+              </>
+            ),
+          },
+        ]}
+      />
       {editing && (
         <CameraDialog
           camera={editing === 'new' ? null : editing}
@@ -218,7 +208,7 @@ function CameraDialog({
             required
             size="small"
             helperText={adding ? 'Letters, digits, "_", "-", "."; cannot be changed later.' : undefined}
-            slotProps={{ htmlInput: { maxLength: 64 } }}
+            slotProps={{ htmlInput: { maxLength: LIMITS.camera_id } }}
           />
           <TextField
             label="Name"
@@ -226,7 +216,7 @@ function CameraDialog({
             onChange={(e) => setName(e.target.value)}
             required
             size="small"
-            slotProps={{ htmlInput: { maxLength: 200 } }}
+            slotProps={{ htmlInput: { maxLength: LIMITS.camera_name } }}
           />
           <TextField
             label="URL"
@@ -235,7 +225,7 @@ function CameraDialog({
             required
             size="small"
             helperText="rtsp://user@host/stream, http(s)://… or a video file path; the password goes below"
-            slotProps={{ htmlInput: { maxLength: 2000 } }}
+            slotProps={{ htmlInput: { maxLength: LIMITS.url } }}
           />
           <TextField
             label="Camera password"
@@ -250,14 +240,16 @@ function CameraDialog({
                 ? 'Kept as it is unless you type a new one.'
                 : 'For rtsp:// and http(s):// cameras that need one.'
             }
-            slotProps={{ htmlInput: { maxLength: 200, 'data-testid': 'camera-password' } }}
+            slotProps={{
+              htmlInput: { maxLength: LIMITS.camera_credential, 'data-testid': 'camera-password' },
+            }}
           />
           <TextField
             label="Location"
             value={location}
             onChange={(e) => setLocation(e.target.value)}
             size="small"
-            slotProps={{ htmlInput: { maxLength: 200 } }}
+            slotProps={{ htmlInput: { maxLength: LIMITS.location } }}
           />
           {adding && (
             <FormControlLabel

@@ -1,13 +1,8 @@
 import Button from '@mui/material/Button';
 import Chip from '@mui/material/Chip';
-import Table from '@mui/material/Table';
-import TableBody from '@mui/material/TableBody';
-import TableCell from '@mui/material/TableCell';
-import TableHead from '@mui/material/TableHead';
-import TableRow from '@mui/material/TableRow';
-import { EmptyState, ErrorState, Loading } from '../../components/states.js';
 import { useCall } from '../../hooks/useCall.js';
 import { Section } from './parts.js';
+import { DataTable } from '../../components/DataTable.js';
 
 /** The engine's last warnings and errors (DATA_DIR/vigil.log), for whoever looks after the site. */
 export function LogsTab() {
@@ -20,40 +15,40 @@ export function LogsTab() {
       <Button size="small" onClick={problems.reload} sx={{ mb: 1 }}>
         Refresh
       </Button>
-      {problems.error ? (
-        <ErrorState message={problems.error} onRetry={problems.reload} />
-      ) : !problems.data ? (
-        <Loading />
-      ) : problems.data.length === 0 ? (
-        <EmptyState title="No errors or warnings logged." />
-      ) : (
-        <Table size="small" data-testid="log-problems">
-          <TableHead>
-            <TableRow>
-              <TableCell>Time</TableCell>
-              <TableCell>Level</TableCell>
-              <TableCell>Event</TableCell>
-              <TableCell>Details</TableCell>
-            </TableRow>
-          </TableHead>
-          <TableBody>
-            {problems.data.map((p, i) => (
-              <TableRow key={`${p.t}-${i}`}>
-                <TableCell sx={{ whiteSpace: 'nowrap' }}>{new Date(p.t).toLocaleString()}</TableCell>
-                <TableCell>
-                  <Chip size="small" label={p.level} color={p.level === 'error' ? 'error' : 'warning'} />
-                </TableCell>
-                <TableCell sx={{ fontFamily: 'monospace' }}>{p.event}</TableCell>
-                <TableCell sx={{ fontFamily: 'monospace', wordBreak: 'break-word' }}>
-                  {Object.entries(p.fields)
-                    .map(([k, v]) => `${k}=${String(v)}`)
-                    .join('  ')}
-                </TableCell>
-              </TableRow>
-            ))}
-          </TableBody>
-        </Table>
-      )}
+      <DataTable
+        label="Recent errors and warnings"
+        testId="log-problems"
+        rows={problems.data}
+        error={problems.error}
+        onRetry={problems.reload}
+        empty={{ title: 'No errors or warnings logged.' }}
+        rowKey={(p, i) => `${p.t}-${i}`}
+        columns={[
+          {
+            id: 'time',
+            header: 'Time',
+            sx: { whiteSpace: 'nowrap' },
+            cell: (p) => new Date(p.t).toLocaleString(),
+          },
+          {
+            id: 'level',
+            header: 'Level',
+            cell: (p) => (
+              <Chip size="small" label={p.level} color={p.level === 'error' ? 'error' : 'warning'} />
+            ),
+          },
+          { id: 'event', header: 'Event', sx: { fontFamily: 'monospace' }, cell: (p) => p.event },
+          {
+            id: 'details',
+            header: 'Details',
+            sx: { fontFamily: 'monospace', wordBreak: 'break-word' },
+            cell: (p) =>
+              Object.entries(p.fields)
+                .map(([k, v]) => `${k}=${String(v)}`)
+                .join('  '),
+          },
+        ]}
+      />
     </Section>
   );
 }

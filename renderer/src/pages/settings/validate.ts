@@ -1,4 +1,5 @@
 /** Form input checks done before a call, so the guard sees the problem next to the field. */
+import { CAMERA_ID_PATTERN } from '../../../../main/contract/wire.js';
 
 /** A threshold field: empty means "use the model's calibrated value". */
 export function parseThreshold(raw: string, what: string): { value: number | null } | { error: string } {
@@ -23,7 +24,7 @@ export function parseInteger(
   return { value: n };
 }
 
-/** Mirrors the engine's rule (main/store/cameras.ts) so the mistake shows before the round trip. */
-export const CAMERA_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** The contract's rule, checked here too so the mistake shows before the round trip. */
+export const CAMERA_ID = CAMERA_ID_PATTERN;
 
 export const fmt = (n: number | null | undefined): string => (n === null || n === undefined ? '' : String(n));

@@ -13,7 +13,7 @@ import { readCrop } from '../privacy/crops.js';
 import { newMemberId, type NewMember } from '../store/members.js';
 import type { Store } from '../store/store.js';
 import type { UnknownRow, UnknownStatus } from '../store/unknowns.js';
-import { absorbUnknown } from './merge-unknowns.js';
+import { absorbUnknown } from '../decide/merge-unknowns.js';
 
 /**
  * The review queue: what a reviewer does with an unknown person (name them, make them a member,

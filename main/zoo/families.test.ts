@@ -1,11 +1,11 @@
 import { expect, it } from 'vitest';
 import { alignFace } from '../align/warp.js';
-import { decodeImage } from '../decode/image.js';
+import { decodeImage } from '../photo/image.js';
 import type { FaceDetector } from '../detect/types.js';
 import { dot } from '../match/similarity.js';
 import { asset, describeWithAssets, MODELS_DIR } from '../testing/assets.js';
-import { loadManifest, modelById } from './manifest.js';
-import { resolveModel } from './resolve.js';
+import { loadManifest, modelById } from '../catalogue/manifest.js';
+import { resolveModel } from '../catalogue/resolve.js';
 import { loadDetector, loadLandmarks, loadLiveness, loadRecognizer } from './zoo.js';
 
 process.env.VIGIL_MODELS_DIR = MODELS_DIR;

@@ -10,7 +10,7 @@ import {
   type SettingKey,
   type Settings,
   type SettingSource,
-} from './schema.js';
+} from '../config/schema.js';
 
 export type SettingsListener = (next: Settings, previous: Settings, changed: ReadonlySet<string>) => void;
 

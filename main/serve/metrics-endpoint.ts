@@ -4,8 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { VigilError } from '../errors.js';
 import { log } from '../log.js';
-import { tokenMatches } from '../serve/session-file.js';
-import type { EngineMetrics } from './metrics.js';
+import { tokenMatches } from './session-file.js';
+import type { EngineMetrics } from '../metrics/metrics.js';
 
 /**
  * The metrics token: read-only (it opens /metrics and nothing else), separate from the machine

@@ -6,7 +6,7 @@ import type { MemberRow } from '../store/members.js';
 import type { ConsentRecord, SubjectScalar } from '../store/repositories.js';
 import type { Store } from '../store/store.js';
 import type { PersonKind } from '../store/vectors.js';
-import { deleteCrop } from './crops.js';
+import { deleteCrop } from '../privacy/crops.js';
 
 /**
  * Data-subject rights (GDPR arts. 15, 17, 18 and 7(3)) for one person, a member (MEMBER_…) or an

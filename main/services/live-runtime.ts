@@ -8,10 +8,10 @@ import { channelsFrom } from '../notify/channels.js';
 import { findFfmpeg, type FfmpegLocation } from '../source/ffmpeg.js';
 import { reapplyRetention } from '../privacy/crops.js';
 import type { Settings } from '../config/schema.js';
-import type { Engine } from './engine.js';
-import type { CameraStatusEvent, EngineEvent } from './events.js';
-import { defaultPool, type InferencePool } from './inference-pool.js';
-import { Pipeline } from './pipeline.js';
+import type { Engine } from '../engine/engine.js';
+import { cameraStatusEvent, type CameraStatusEvent, type EngineEvent } from '../engine/events.js';
+import { defaultPool, type InferencePool } from '../engine/inference-pool.js';
+import { Pipeline } from '../engine/pipeline.js';
 
 export interface RuntimeOptions {
   pack: string;
@@ -150,7 +150,7 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
       every(opts.statsMs ?? 5000, 'stats', () => {
         emit(live.stats());
         // Status changes are sent as they happen; fps and last frame are refreshed with the stats.
-        for (const c of live.status()) emit({ type: 'camera_status', ...c });
+        for (const c of live.status()) emit(cameraStatusEvent(c));
       }),
     );
   }
@@ -178,7 +178,7 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
     inference: pool,
     alerts,
     ffmpeg,
-    cameras: () => (live ? live.status().map((s) => ({ type: 'camera_status' as const, ...s })) : []),
+    cameras: () => (live ? live.status().map(cameraStatusEvent) : []),
     openAlerts: () => countOpenAlerts(engine.db),
     stop: () => (stopping ??= stop()),
   };

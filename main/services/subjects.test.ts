@@ -21,7 +21,7 @@ import {
   subjectPdf,
   withdrawConsent,
   type SubjectData,
-} from './subject.js';
+} from './subjects.js';
 import { testContext } from '../testing/api-context.js';
 
 const A = (f: string) => asset('faces', 'celeba', '07201', f);

@@ -10,8 +10,8 @@ import { log } from '../log.js';
 import { MiniFasNetLiveness } from '../liveness/minifasnet.js';
 import { flushDenormalWeights, makeBatchDynamic } from '../runtime/onnx-proto.js';
 import { createSession } from '../runtime/session.js';
-import { loadManifest, modelById, packByName, param, type ModelEntry } from './manifest.js';
-import { resolveModel } from './resolve.js';
+import { loadManifest, modelById, packByName, param, type ModelEntry } from '../catalogue/manifest.js';
+import { resolveModel } from '../catalogue/resolve.js';
 
 /** The bytes onnxruntime gets: the verified file, with the manifest's load-time fixes applied. */
 export function preparedModelBytes(

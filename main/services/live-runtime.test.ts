@@ -6,9 +6,9 @@ import { findFfmpeg } from '../source/ffmpeg.js';
 import { listAppearances } from '../store/appearances.js';
 import { addCamera } from '../store/cameras.js';
 import { asset, describeWithAssets } from '../testing/assets.js';
-import { Engine } from './engine.js';
-import type { EngineEvent } from './events.js';
-import { countOpenAlerts, startRuntime } from './runtime.js';
+import { Engine } from '../engine/engine.js';
+import type { EngineEvent } from '../engine/events.js';
+import { countOpenAlerts, startRuntime } from './live-runtime.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'vigil-runtime-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -74,7 +74,7 @@ describeWithAssets('runtime with a camera', () => {
     // Until the first recognition, then stop mid-clip: open tracks must still be written.
     const deadline = Date.now() + 40_000;
     while (!events.some((e) => e.type === 'recognition') && Date.now() < deadline) await sleep(200);
-    camerasBeforeStop = rt.cameras().map((c) => `${c.cameraId}:${c.state}`);
+    camerasBeforeStop = rt.cameras().map((c) => `${c.camera_id}:${c.state}`);
     await rt.stop();
     eventsAtStop = events.length;
     await sleep(1200);

@@ -6,7 +6,7 @@ import { addCamera, updateCamera } from '../store/cameras.js';
 import { writeConfig } from '../store/config.js';
 import { openDatabase } from '../store/open.js';
 import { buildSettings, LiveSettings } from './live-settings.js';
-import { SETTING_DEFAULTS } from './schema.js';
+import { SETTING_DEFAULTS } from '../config/schema.js';
 
 const db = () =>
   openDatabase(mkdtempSync(join(tmpdir(), 'vigil-settings-')), { recognizerId: 'r', embeddingDim: 8 });
