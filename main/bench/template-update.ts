@@ -74,7 +74,7 @@ try {
     if (!top || top.similarity < t.recognition) continue;
     named++;
     const out = learnFromSighting(
-      engine,
+      engine.store,
       {
         memberId: top.personId,
         embedding: s.face.embedding,
@@ -99,7 +99,7 @@ try {
       if (!x || !top || top.similarity < t.recognition) continue;
       strangersNamed++;
       const out = learnFromSighting(
-        engine,
+        engine.store,
         {
           memberId: top.personId,
           embedding: x.embedding,

@@ -125,7 +125,7 @@ export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<numb
     onEvent: (e) => sink.server?.broadcast(e),
   });
   const token = newToken();
-  const setupCode = new SetupCode(() => engine.db);
+  const setupCode = new SetupCode(() => engine.store);
   const server = new VigilServer(engine, runtime.pipeline!, {
     host,
     port,

@@ -54,12 +54,12 @@ describe('vigil users', () => {
     expect(c.code, c.stderr).toBe(0);
 
     await withDb(async (e) => {
-      expect(await authenticate(e.db, 'boss', 'file password 1')).toMatchObject({ ok: true, role: 'admin' });
-      expect(await authenticate(e.db, 'guard', 'env password 1')).toMatchObject({
+      expect(await authenticate(e.store, 'boss', 'file password 1')).toMatchObject({ ok: true, role: 'admin' });
+      expect(await authenticate(e.store, 'guard', 'env password 1')).toMatchObject({
         ok: true,
         role: 'security',
       });
-      expect(await authenticate(e.db, 'desk', 'stdin password 1')).toMatchObject({ ok: true, role: 'kiosk' });
+      expect(await authenticate(e.store, 'desk', 'stdin password 1')).toMatchObject({ ok: true, role: 'kiosk' });
     });
 
     const list = vigil(['users', 'list', '--json', ...d()]);
@@ -105,8 +105,8 @@ describe('vigil users', () => {
     expect(p.code, p.stderr).toBe(0);
     expect(JSON.parse(p.stdout)).toEqual({ username: 'guard', password_changed: true });
     await withDb(async (e) => {
-      expect((await authenticate(e.db, 'guard', 'env password 1')).ok).toBe(false);
-      expect((await authenticate(e.db, 'guard', 'new guard password')).ok).toBe(true);
+      expect((await authenticate(e.store, 'guard', 'env password 1')).ok).toBe(false);
+      expect((await authenticate(e.store, 'guard', 'new guard password')).ok).toBe(true);
     });
     const r = vigil(['users', 'remove', 'desk', ...d()]);
     expect(r.code, r.stderr).toBe(0);

@@ -36,7 +36,7 @@ describe('runtime without ffmpeg', () => {
       expect(rt.ffmpeg).toBeNull();
       expect(rt.cameras()).toEqual([]);
       expect(rt.openAlerts()).toEqual({ total: 2, urgent: 1 });
-      expect(countOpenAlerts(engine.db)).toEqual({ total: 2, urgent: 1 });
+      expect(countOpenAlerts(engine.store)).toEqual({ total: 2, urgent: 1 });
       const first = rt.stop();
       expect(rt.stop()).toBe(first);
       await first;

@@ -30,7 +30,7 @@ describeWithAssets('site calibration on real faces', () => {
 
   it('says what it needs instead of a threshold when there are too few members', async () => {
     await engine.enroll({ name: 'First' }, photos(people()[0]!).slice(0, 4));
-    const c = calibrate(siteScores(engine.db, engine.vectors), 0.01, 0.42);
+    const c = calibrate(siteScores(engine.store), 0.01, 0.42);
     expect(c.threshold).toBeNull();
     expect(c.det).toEqual([]);
     expect(c.needs).toMatch(/4 more member/);
@@ -41,7 +41,7 @@ describeWithAssets('site calibration on real faces', () => {
     // Members: the first 14 people (the one above included), 5 photos each. Held back: 14 others.
     for (const p of all.slice(1, 14)) await engine.enroll({ name: p }, photos(p).slice(0, 5));
     const far = 0.02;
-    const c = calibrate(siteScores(engine.db, engine.vectors), far, engine.thresholds().recognition);
+    const c = calibrate(siteScores(engine.store), far, engine.thresholds().recognition);
     expect(c.needs).toBeNull();
     expect(c.threshold).not.toBeNull();
     expect(c.expected_accept_rate!).toBeGreaterThan(0.5);

@@ -57,7 +57,7 @@ describeWithAssets('templates learnt from live sightings', () => {
       // A stranger's real embedding pulled until it scores c against the member's centroid.
       const embedding = atCosine(center, stranger.embedding, c);
       const out = learnFromSighting(
-        engine,
+        engine.store,
         { memberId, embedding, quality: stranger.quality, appearanceId: null },
         t,
       );
@@ -66,7 +66,7 @@ describeWithAssets('templates learnt from live sightings', () => {
     // The stranger's own face, attributed to the member by mistake, teaches nothing either.
     expect(
       learnFromSighting(
-        engine,
+        engine.store,
         { memberId, embedding: stranger.embedding, quality: stranger.quality, appearanceId: null },
         t,
       ).updated,
@@ -77,7 +77,7 @@ describeWithAssets('templates learnt from live sightings', () => {
   it('never learns from a sighting an operator corrected', () => {
     const f = faces.find((x) => dot(x.embedding, shots()[0]!.vector) > 0.6) ?? faces[0]!;
     const out = learnFromSighting(
-      engine,
+      engine.store,
       { memberId, embedding: f.embedding, quality: f.quality, appearanceId: 7, corrected: true },
       engine.thresholds(),
     );
@@ -90,7 +90,7 @@ describeWithAssets('templates learnt from live sightings', () => {
     let lastAdded = 0;
     for (const [i, f] of faces.entries()) {
       const out = learnFromSighting(
-        engine,
+        engine.store,
         { memberId, embedding: f.embedding, quality: f.quality, appearanceId: 100 + i },
         t,
       );
@@ -108,7 +108,7 @@ describeWithAssets('templates learnt from live sightings', () => {
     expect(audits).toBe(learnt);
     const before = shots().map((s) => s.id);
     expect(before).toContain(lastAdded);
-    expect(revertTemplateUpdate(engine, { embeddingId: lastAdded }, 'test')).toBe(1);
+    expect(revertTemplateUpdate(engine.store, { embeddingId: lastAdded }, 'test')).toBe(1);
     const after = shots().map((s) => s.id);
     expect(after).not.toContain(lastAdded);
     expect(after.length).toBeGreaterThanOrEqual(before.length - 1);

@@ -245,7 +245,7 @@ describeWithAssets('fuzzing the request validator and the dispatcher', () => {
       params: { username: 'admin', password: 'admin password 1' },
     });
     expect(setup.ok).toBe(true);
-    await addUser(engine.db, { username: 'viewer1', role: 'viewer', password: 'viewer password 1' });
+    await addUser(engine.store, { username: 'viewer1', role: 'viewer', password: 'viewer password 1' });
     admin = sessionUser('admin', 'admin');
     viewer = sessionUser('viewer1', 'viewer');
     await engine.enroll({ name: 'Fuzz Member' }, [asset('faces', 'celeba', '07201', '001085.jpg')]);

@@ -102,7 +102,7 @@ describe('vigil serve against a hostile client', () => {
 
   beforeAll(async () => {
     engine = Engine.open({ dataDir: mkdtempSync(join(tmpdir(), 'vigil-hostile-client-')) });
-    const code = new SetupCode(() => engine.db);
+    const code = new SetupCode(() => engine.store);
     setupCode.code = code.current()!;
     server = new VigilServer(engine, new Pipeline(engine, { ffmpegPath: 'ffmpeg' }), {
       host: '127.0.0.1',
@@ -137,10 +137,10 @@ describe('vigil serve against a hostile client', () => {
       .pluck()
       .get();
     expect(JSON.parse(added as string)).toMatchObject({ address: '127.0.0.1', success: true });
-    await addUser(engine.db, { username: 'val', role: 'viewer', password: 'viewer password 1' });
-    await addUser(engine.db, { username: 'desk', role: 'kiosk', password: 'kiosk password 1' });
-    viewer = createSession(engine.db, 'val').token;
-    kiosk = createSession(engine.db, 'desk').token;
+    await addUser(engine.store, { username: 'val', role: 'viewer', password: 'viewer password 1' });
+    await addUser(engine.store, { username: 'desk', role: 'kiosk', password: 'kiosk password 1' });
+    viewer = createSession(engine.store, 'val').token;
+    kiosk = createSession(engine.store, 'desk').token;
   });
 
   it('answers malformed request lines, as requests and as upgrades, and stays up', async () => {

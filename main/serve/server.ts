@@ -246,7 +246,7 @@ export class VigilServer {
   }
 
   private userOf(c: { session: string | null; machine: boolean }): SessionUser | null {
-    return c.machine ? LOCAL_OWNER : resolveSession(this.engine.db, c.session);
+    return c.machine ? LOCAL_OWNER : resolveSession(this.engine.store, c.session);
   }
 
   private context(
@@ -298,7 +298,7 @@ export class VigilServer {
     if (!originAllowed(req, this.policy)) return refuse('403 Forbidden', 'origin');
     const credential = bearer(req) ?? subprotocolCredential(req);
     const machine = tokenMatches(credential, this.opts.token);
-    const user = machine ? LOCAL_OWNER : resolveSession(this.engine.db, credential);
+    const user = machine ? LOCAL_OWNER : resolveSession(this.engine.store, credential);
     if (!user) return refuse('401 Unauthorized', 'no valid session or token');
     const wss = can(user.role, 'members.enroll') ? this.wssUpload : this.wss;
     const client = { address: clientAddress(req), userAgent: userAgent(req) };
@@ -461,7 +461,7 @@ export class VigilServer {
       return rpcRefusal(res, 415, 'BAD_REQUEST', 'The request must be sent as application/json.');
     const credential = bearer(req);
     const machine = tokenMatches(credential, this.opts.token);
-    const user = machine ? LOCAL_OWNER : resolveSession(this.engine.db, credential);
+    const user = machine ? LOCAL_OWNER : resolveSession(this.engine.store, credential);
     const session = user && !machine ? credential : null;
     const cap = !user
       ? UNAUTHENTICATED_BODY_BYTES
@@ -572,7 +572,7 @@ function resolveSessionCached(engine: Engine, c: Client): SessionUser | null {
   const now = Date.now();
   const hit = sessionCache.get(c);
   if (hit && now - hit.at < 1000) return hit.user;
-  const user = resolveSession(engine.db, c.session);
+  const user = resolveSession(engine.store, c.session);
   sessionCache.set(c, { at: now, user });
   if (!user) c.ws.close(4401, 'session ended');
   return user;

@@ -52,7 +52,7 @@ describe('the CLI refuses what the console refuses', () => {
     restricted = newMemberId();
     insertMember(engine.db, restricted, { name: 'Rita Restricted' }, engine.recognizer.id, 0.9);
     restrictSubject(engine, restricted, true, 'test');
-    await addUser(engine.db, { username: 'ann', role: 'admin', password: 'a long enough passphrase' });
+    await addUser(engine.store, { username: 'ann', role: 'admin', password: 'a long enough passphrase' });
   });
   afterAll(() => engine?.close());
 

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { SETTING_DEFAULTS, type SettingKey, type StoredSettings } from '../config/schema.js';
+import type { SettingsRepository } from './repositories.js';
 
 /** The seed's defaults (from the settings schema); a data folder's system_config rows override them. */
 export const DEFAULT_CONFIG: StoredSettings = SETTING_DEFAULTS;
@@ -42,4 +43,21 @@ export function writeMeta(db: Database.Database, key: string, value: string): vo
   db.prepare(
     'INSERT INTO system_config (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
   ).run(`meta.${key}`, JSON.stringify(value));
+}
+
+/** Stored settings, meta.* keys and per-camera thresholds (system_config and cameras tables). */
+export function sqliteSettings(db: Database.Database): SettingsRepository {
+  return {
+    read: (key) => readConfig(db, key),
+    write: (key, value) => writeConfig(db, key, value),
+    storedRows: () => readStoredSettingRows(db),
+    readMeta: (key) => readMeta(db, key),
+    writeMeta: (key, value) => writeMeta(db, key, value),
+    cameraThreshold: (cameraId) =>
+      db.prepare('SELECT recognition_threshold FROM cameras WHERE camera_id = ?').get(cameraId) as
+        { recognition_threshold: number | null } | undefined,
+    setCameraThreshold: (cameraId, threshold) => {
+      db.prepare('UPDATE cameras SET recognition_threshold = ? WHERE camera_id = ?').run(threshold, cameraId);
+    },
+  };
 }

@@ -1,0 +1,78 @@
+import type Database from 'better-sqlite3';
+import { insertAppearance, listAppearances } from './appearances.js';
+import { recordMemberSeen } from './members.js';
+import type { SightingRepository } from './repositories.js';
+import { insertUnknown, recordUnknownSeen, recountUnknown } from './unknowns.js';
+
+/** The rows sightings write (appearances, members' and unknown persons' last sightings). */
+export function sqliteSightings(db: Database.Database): SightingRepository {
+  return {
+    insertAppearance: (a) => insertAppearance(db, a),
+    setAppearanceEnd: (appearanceId, lastSeen) => {
+      db.prepare('UPDATE appearances SET last_seen = ? WHERE appearance_id = ?').run(lastSeen, appearanceId);
+    },
+    extendAppearance: (appearanceId, lastSeen) => {
+      db.prepare('UPDATE appearances SET last_seen = MAX(last_seen, ?) WHERE appearance_id = ?').run(
+        lastSeen,
+        appearanceId,
+      );
+    },
+    setPossibleMember: (appearanceId, memberId, similarity) => {
+      db.prepare(
+        'UPDATE appearances SET possible_member_id = ?, possible_member_similarity = ? WHERE appearance_id = ?',
+      ).run(memberId, similarity, appearanceId);
+    },
+    listAppearances: (since) => listAppearances(db, since),
+    memberSeen: (memberId, at) => recordMemberSeen(db, memberId, at),
+    extendMemberSeen: (memberId, at) => {
+      db.prepare(
+        'UPDATE members SET last_seen = CASE WHEN last_seen IS NULL OR last_seen < ? THEN ? ELSE last_seen END WHERE member_id = ?',
+      ).run(at, at, memberId);
+    },
+    insertUnknown: (u) => insertUnknown(db, u.id, u.at, u.cameraId, u.quality, u.recognizer),
+    unknownSeen: (unknownId, at, cameraId, quality) =>
+      recordUnknownSeen(db, unknownId, at, cameraId, quality),
+    setUnknownLastSeen: (unknownId, at) => {
+      db.prepare('UPDATE unknown_persons SET last_seen = ? WHERE unknown_id = ?').run(at, unknownId);
+    },
+    extendUnknownSeen: (unknownId, at) => {
+      db.prepare('UPDATE unknown_persons SET last_seen = MAX(last_seen, ?) WHERE unknown_id = ?').run(
+        at,
+        unknownId,
+      );
+    },
+    isActiveUnknown: (unknownId) =>
+      !!db
+        .prepare('SELECT 1 FROM unknown_persons WHERE unknown_id = ? AND status = ?')
+        .get(unknownId, 'active'),
+    closeUnknown: (unknownId, status, identifiedAs, at) =>
+      db
+        .prepare(
+          "UPDATE unknown_persons SET status = ?, identified_as = ?, closed_at = ? WHERE unknown_id = ? AND status = 'active'",
+        )
+        .run(status, identifiedAs, at, unknownId).changes > 0,
+    moveToMember: (appearanceId, unknownId, memberId, confidence) => {
+      db.prepare(
+        `UPDATE appearances SET person_kind = 'member', person_id = ?, confidence = ?,
+           possible_member_id = NULL, possible_member_similarity = NULL
+         WHERE appearance_id = ? AND person_kind = 'unknown' AND person_id = ?`,
+      ).run(memberId, confidence, appearanceId, unknownId);
+    },
+    countUnknownAppearances: (unknownId) =>
+      db
+        .prepare("SELECT COUNT(*) FROM appearances WHERE person_kind = 'unknown' AND person_id = ?")
+        .pluck()
+        .get(unknownId) as number,
+    deleteUnknown: (unknownId) => {
+      db.prepare('DELETE FROM unknown_persons WHERE unknown_id = ?').run(unknownId);
+    },
+    recountUnknown: (unknownId) => recountUnknown(db, unknownId),
+    dismissedSince: (since) =>
+      db
+        .prepare(
+          `SELECT unknown_id AS id, COALESCE(closed_at, last_seen) AS closed FROM unknown_persons
+         WHERE status = 'dismissed' AND COALESCE(closed_at, last_seen) >= ?`,
+        )
+        .all(since) as { id: string; closed: string }[],
+  };
+}
