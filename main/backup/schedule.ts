@@ -2,7 +2,6 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '../engine/engine.js';
 import { log } from '../log.js';
-import { readConfig } from '../store/config.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -34,16 +33,18 @@ function workerScript(): string {
 
 /** createBackup on a thread of its own with its own read-only connection (see backup-worker.ts). */
 export function backupInWorker(engine: Engine, dataDir: string, out: string): Promise<BackupResult> {
-  const job: BackupJob = {
-    dataDir,
-    masterKey: new Uint8Array(engine.masterKey),
-    recognizerId: engine.recognizer.id,
-    embeddingDim: Number(engine.recognizer.output.size),
-    out,
-  };
   return new Promise((resolve, reject) => {
-    const w = new Worker(workerScript(), { workerData: job });
-    job.masterKey.fill(0);
+    // workerData is copied when the thread is made: the lent key is zeroed right after.
+    const w = engine.lendMasterKey((masterKey) => {
+      const job: BackupJob = {
+        dataDir,
+        masterKey,
+        recognizerId: engine.recognizer.id,
+        embeddingDim: Number(engine.recognizer.output.size),
+        out,
+      };
+      return new Worker(workerScript(), { workerData: job });
+    });
     w.once('message', (m: { ok: true; result: BackupResult } | { ok: false; error: string }) =>
       m.ok ? resolve(m.result) : reject(new VigilError('DATA_DIR', m.error)),
     );
@@ -72,7 +73,7 @@ export async function runScheduledBackup(
   dataDir: string,
   now = new Date(),
 ): Promise<string | null> {
-  const s = readConfig(engine.db, 'backup_schedule');
+  const s = engine.store.settings.read('backup_schedule');
   if (!s.enabled || now.getHours() < s.hour) return null;
   const folder = backupFolder(dataDir, s);
   mkdirSync(folder, { recursive: true, mode: 0o700 });

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { createBackup, type BackupResult } from '../backup/archive.js';
 import { decodeImage, type RgbImage } from '../decode/image.js';
 import type { Box } from '../detect/types.js';
 import { cropJpeg, deleteCrop, purgeExpiredCrops, readCrop, storeCrop } from '../privacy/crops.js';
@@ -121,6 +122,24 @@ export class Engine {
     if (!this.store.isOpen || !this.store.sightings.isActiveUnknown(unknownId)) return false;
     storeCrop(this.db, this.masterKey, unknownId, jpeg, this.settings.current.retention_days);
     return true;
+  }
+
+  /** A backup archive of this data folder in `out`, sealed under a key derived from the master key. */
+  backup(out: string): Promise<BackupResult> {
+    return createBackup(this.store, this.dataDir, this.masterKey, out);
+  }
+
+  /**
+   * Lends a copy of the master key to `fn` (a backup thread needs it to open its own connection),
+   * and zeroes the copy as soon as `fn` returns: it must hand the key on synchronously.
+   */
+  lendMasterKey<T>(fn: (key: Uint8Array) => T): T {
+    const copy = new Uint8Array(this.masterKey);
+    try {
+      return fn(copy);
+    } finally {
+      copy.fill(0);
+    }
   }
 
   /** The decrypted best-shot crop of an unknown person (the key never leaves the engine). */

@@ -4,7 +4,7 @@
  * PostgreSQL store) plugs in behind the same names; the rules stay with the callers.
  */
 import type { Role } from '../contract/roles.js';
-import type { AuditEntry, AuditVerification } from './audit.js';
+import type { AuditAnchor, AuditEntry, AuditVerification } from './audit.js';
 import type { AppearanceRow } from './appearances.js';
 import type { CameraRow, NewCamera } from './cameras.js';
 import type { StoredSettings } from '../config/schema.js';
@@ -167,6 +167,8 @@ export interface AuditRepository {
   verify(): AuditVerification;
   /** Writes a pending anchor now (before the store closes). */
   flushAnchor(): void;
+  /** Also hands every new head of the chain to `forward` (null stops it). */
+  forwardAnchor(forward: ((anchor: AuditAnchor) => void) | null): void;
 }
 
 export type { PersonKind };

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { appendAudit, flushAuditAnchor, verifyAudit } from './audit.js';
+import { appendAudit, flushAuditAnchor, forwardAuditAnchor, verifyAudit } from './audit.js';
 import { addCamera, getCamera, listCameras } from './cameras.js';
 import { deleteMemberRow, getMember, insertMember, listMembers, setMemberAccess } from './members.js';
 import type {
@@ -52,5 +52,6 @@ export function sqliteAudit(db: Database.Database): AuditRepository {
     append: (entry) => appendAudit(db, entry),
     verify: () => verifyAudit(db),
     flushAnchor: () => flushAuditAnchor(db),
+    forwardAnchor: (forward) => forwardAuditAnchor(db, forward),
   };
 }
