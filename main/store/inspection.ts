@@ -26,6 +26,8 @@ export interface StoreInspection {
   hasAlert(alertId: number): boolean;
   hasCrop(unknownId: string): boolean;
   audited(action: string, subject: string): boolean;
+  /** How many embedding, appearance, alert and crop rows still name this person. */
+  traces(personId: string): number;
 }
 
 export function sqliteInspection(db: Database.Database): StoreInspection {
@@ -85,5 +87,13 @@ export function sqliteInspection(db: Database.Database): StoreInspection {
     hasCrop: (unknownId) => one('SELECT 1 FROM unknown_crops WHERE unknown_id = ?', unknownId),
     audited: (action, subject) =>
       one('SELECT 1 FROM audit_log WHERE action = ? AND subject = ?', action, subject),
+    traces: (personId) =>
+      db
+        .prepare(
+          `SELECT (SELECT COUNT(*) FROM embeddings WHERE person_id = @p) + (SELECT COUNT(*) FROM appearances WHERE person_id = @p)
+              + (SELECT COUNT(*) FROM alerts WHERE person_id = @p) + (SELECT COUNT(*) FROM unknown_crops WHERE unknown_id = @p)`,
+        )
+        .pluck()
+        .get({ p: personId }) as number,
   };
 }
