@@ -66,6 +66,8 @@ export interface SightingRepository {
   extendAppearance(appearanceId: number, lastSeen: string): void;
   setPossibleMember(appearanceId: number, memberId: string, similarity: number): void;
   listAppearances(since?: string): AppearanceRow[];
+  /** All appearances, or those of one camera that began in [from, to). */
+  countAppearances(window?: { cameraId: string; from: string; to: string }): number;
   memberSeen(memberId: string, at: string): void;
   /** Moves the member's last sighting forward without counting one more. */
   extendMemberSeen(memberId: string, at: string): void;
@@ -158,6 +160,7 @@ export interface CameraRepository {
   list(): CameraRow[];
   get(cameraId: string): CameraRow | undefined;
   add(c: NewCamera): CameraRow;
+  remove(cameraId: string): void;
 }
 
 /** The hash-chained audit log. */

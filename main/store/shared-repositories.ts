@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { appendAudit, flushAuditAnchor, forwardAuditAnchor, verifyAudit } from './audit.js';
-import { addCamera, getCamera, listCameras } from './cameras.js';
+import { addCamera, getCamera, listCameras, removeCamera } from './cameras.js';
 import { deleteMemberRow, getMember, insertMember, listMembers, setMemberAccess } from './members.js';
 import type {
   AuditRepository,
@@ -44,6 +44,7 @@ export function sqliteCameras(db: Database.Database): CameraRepository {
     list: () => listCameras(db),
     get: (cameraId) => getCamera(db, cameraId),
     add: (c) => addCamera(db, c),
+    remove: (cameraId) => removeCamera(db, cameraId),
   };
 }
 

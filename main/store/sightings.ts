@@ -23,6 +23,15 @@ export function sqliteSightings(db: Database.Database): SightingRepository {
       ).run(memberId, similarity, appearanceId);
     },
     listAppearances: (since) => listAppearances(db, since),
+    countAppearances: (window) =>
+      window
+        ? (db
+            .prepare(
+              'SELECT COUNT(*) FROM appearances WHERE camera_id = ? AND first_seen >= ? AND first_seen < ?',
+            )
+            .pluck()
+            .get(window.cameraId, window.from, window.to) as number)
+        : (db.prepare('SELECT COUNT(*) FROM appearances').pluck().get() as number),
     memberSeen: (memberId, at) => recordMemberSeen(db, memberId, at),
     extendMemberSeen: (memberId, at) => {
       db.prepare(
