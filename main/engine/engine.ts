@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import { createBackup, type BackupResult } from '../backup/archive.js';
 import { decodeImage, type RgbImage } from '../decode/image.js';
 import type { Box } from '../detect/types.js';
@@ -90,7 +89,7 @@ export class Engine {
 
   private constructor(
     /** @deprecated use store */
-    readonly db: Database.Database,
+    readonly db: Store['sql'],
     /** @deprecated use store.vectors */
     readonly vectors: VectorStore,
     readonly recognizer: ModelEntry,
@@ -196,7 +195,7 @@ export class Engine {
       ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
       ...(options.encryptStore !== undefined ? { encryptStore: options.encryptStore } : {}),
     });
-    let db: Database.Database;
+    let db: Store['sql'];
     try {
       db = openDatabase(options.dataDir, {
         recognizerId: recognizer.id,
