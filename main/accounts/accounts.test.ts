@@ -32,10 +32,7 @@ function freshDb(): Store {
   return Store.open(mkdtempSync(join(tmpdir(), 'vigil-accounts-')), { recognizerId: 'r', embeddingDim: 8 });
 }
 
-function failures(
-  db: Store,
-  username: string,
-): { failed_logins: number; locked_until: string | null } {
+function failures(db: Store, username: string): { failed_logins: number; locked_until: string | null } {
   return db.sql.prepare('SELECT failed_logins, locked_until FROM users WHERE username = ?').get(username) as {
     failed_logins: number;
     locked_until: string | null;

@@ -73,7 +73,8 @@ export async function runMembers(g: GlobalOptions, args: string[]): Promise<numb
           name: m.name,
           apartment: m.apartment,
           status: m.status,
-          embeddings_count: e.store.vectors.vectorsOf('member', m.member_id).filter((v) => !v.isCentroid).length,
+          embeddings_count: e.store.vectors.vectorsOf('member', m.member_id).filter((v) => !v.isCentroid)
+            .length,
           last_seen: m.last_seen,
           total_appearances: m.total_appearances,
         }));

@@ -54,12 +54,18 @@ describe('vigil users', () => {
     expect(c.code, c.stderr).toBe(0);
 
     await withDb(async (e) => {
-      expect(await authenticate(e.store, 'boss', 'file password 1')).toMatchObject({ ok: true, role: 'admin' });
+      expect(await authenticate(e.store, 'boss', 'file password 1')).toMatchObject({
+        ok: true,
+        role: 'admin',
+      });
       expect(await authenticate(e.store, 'guard', 'env password 1')).toMatchObject({
         ok: true,
         role: 'security',
       });
-      expect(await authenticate(e.store, 'desk', 'stdin password 1')).toMatchObject({ ok: true, role: 'kiosk' });
+      expect(await authenticate(e.store, 'desk', 'stdin password 1')).toMatchObject({
+        ok: true,
+        role: 'kiosk',
+      });
     });
 
     const list = vigil(['users', 'list', '--json', ...d()]);

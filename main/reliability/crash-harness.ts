@@ -231,13 +231,10 @@ export function checkStore(dataDir: string, spec: CrashSpec, journal: string[]):
     for (const p of [...spec.template.members, ...spec.template.unknowns])
       if (!exists(p) && !tried.has(p)) lost(`template person ${p}`);
     for (const a of spec.template.appearances)
-      if (!rows.hasAppearance(a.id) && !gone(a.person))
-        lost(`template appearance ${a.id}`);
+      if (!rows.hasAppearance(a.id) && !gone(a.person)) lost(`template appearance ${a.id}`);
     for (const a of spec.template.alerts)
-      if (!rows.hasAlert(a.id) && !gone(a.person))
-        lost(`template alert ${a.id}`);
-    for (const c of spec.template.crops)
-      if (!rows.hasCrop(c) && !gone(c)) lost(`template crop ${c}`);
+      if (!rows.hasAlert(a.id) && !gone(a.person)) lost(`template alert ${a.id}`);
+    for (const c of spec.template.crops) if (!rows.hasCrop(c) && !gone(c)) lost(`template crop ${c}`);
     for (const line of journal) {
       const [tag, kind, id, extra] = line.split(' ') as [string, string, string, string | undefined];
       if (tag !== 'ACK') continue;
@@ -262,13 +259,11 @@ export function checkStore(dataDir: string, spec: CrashSpec, journal: string[]):
           if (!audited('unknown_detected', id)) lost(`audit entry of detecting ${id}`);
           break;
         case 'crop':
-          if (!rows.hasCrop(id) && !gone(id))
-            lost(`acknowledged crop of ${id}`);
+          if (!rows.hasCrop(id) && !gone(id)) lost(`acknowledged crop of ${id}`);
           break;
         case 'alert': {
           const person = extra === '-' ? null : extra!;
-          if (!rows.hasAlert(Number(id)) && !gone(person))
-            lost(`acknowledged alert ${id}`);
+          if (!rows.hasAlert(Number(id)) && !gone(person)) lost(`acknowledged alert ${id}`);
           break;
         }
         case 'erased': {

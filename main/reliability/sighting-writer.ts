@@ -81,7 +81,9 @@ export class SightingWriter {
     const t = engine.thresholds(this.cameraId);
     const members = chosen === 'member' ? this.ids('members') : [];
     if (members.length > 0) {
-      const probe = engine.store.vectors.vectorsOf('member', this.pick(members)).find((v) => v.isCentroid)?.vector;
+      const probe = engine.store.vectors
+        .vectorsOf('member', this.pick(members))
+        .find((v) => v.isCentroid)?.vector;
       const match = probe && engine.store.vectors.searchPeople('member', this.noisy(probe, 0.002), 1)[0];
       if (!match || match.similarity < t.recognition) return;
       const appearance = recordMemberSighting(engine, {

@@ -60,8 +60,8 @@ export const authHandlers: Pick<
   'auth.status': (ctx) => ({ needs_setup: needsSetup(ctx.engine.store), user: ctx.user }),
 
   'auth.setup': async (ctx, p) => {
-    const db = ctx.engine.db;
-    if (!needsSetup(ctx.engine.store))
+    const store = ctx.engine.store;
+    if (!needsSetup(store))
       throw new VigilError('CONFLICT', 'Vigil is already set up: sign in with an administrator account.');
     if (ctx.setupCode && !ctx.setupCode.matches(p.code)) {
       auditRefusal(ctx, 'setup_refused', null, p.code ? 'wrong code' : 'no code');
@@ -75,7 +75,7 @@ export const authHandlers: Pick<
     }
     const name = typed(p.username);
     const user = await addUser(
-      ctx.engine.store,
+      store,
       { username: p.username, role: 'admin', password: p.password },
       {
         onlyIfNoAdmin: true,
@@ -90,7 +90,6 @@ export const authHandlers: Pick<
   },
 
   'auth.login': async (ctx, p) => {
-    const db = ctx.engine.db;
     const outcome = await authenticate(ctx.engine.store, p.username, p.password);
     if (!outcome.ok) {
       auditRefusal(ctx, 'login_failed', typed(p.username), outcome.reason);
