@@ -469,7 +469,7 @@ if (args.verbose) {
     console.log(
       `event  ${e.camera_id} +${((e.frame_at - (placedSegments.find((p) => p.seg === l?.seg)?.start ?? e.frame_at)) / 1000).toFixed(1)} s track ${e.track_id} ${e.kind} ${e.member_id ?? e.unknown_id} ${e.confidence} → ${l?.who ?? '?'}${e.corrects ? ` (corrects ${e.corrects.unknown_id})` : ''}`,
     );
-  for (const a of engine.store.sightings.listAppearances())
+  for (const a of engine.store.appearances.list())
     console.log(
       `row    ${a.camera_id} ${a.first_seen.slice(11, 19)}–${a.last_seen.slice(11, 19)} ${a.person_kind} ${a.person_id}`,
     );

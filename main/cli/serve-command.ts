@@ -290,8 +290,8 @@ export async function runAppearances(g: GlobalOptions, since?: string): Promise<
   if (since && Number.isNaN(Date.parse(since)))
     throw new UsageError('--since takes a date or time, e.g. 2026-11-28T08:00:00Z');
   return withEngine(g, (engine) => {
-    const rows = engine.store.sightings
-      .listAppearances(since ? new Date(since).toISOString() : undefined)
+    const rows = engine.store.appearances
+      .list(since ? new Date(since).toISOString() : undefined)
       .map((a) => ({
         ...a,
         bbox: JSON.parse(a.bbox) as number[],

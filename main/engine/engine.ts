@@ -402,13 +402,13 @@ export class Engine {
         const appearance = { camera_id: cameraId, source: 'image', first_seen: at, last_seen: at, bbox };
         if (band.type === 'known_member') {
           const id = band.match.personId;
-          store.sightings.insertAppearance({
+          store.appearances.insert({
             ...appearance,
             person_kind: 'member',
             person_id: id,
             confidence: band.match.similarity,
           });
-          store.sightings.memberSeen(id, at);
+          store.members.recordSeen(id, at);
           results.push({
             bbox,
             type: band.type,
@@ -419,13 +419,13 @@ export class Engine {
           });
         } else if (band.type === 'recurring_unknown') {
           const id = band.match.personId;
-          store.sightings.insertAppearance({
+          store.appearances.insert({
             ...appearance,
             person_kind: 'unknown',
             person_id: id,
             confidence: band.match.similarity,
           });
-          store.sightings.unknownSeen(id, at, cameraId, face.quality.score);
+          store.unknowns.recordSeen(id, at, cameraId, face.quality.score);
           // Keep a few distinct good views so later sightings from other angles still match.
           const stored = store.vectors.vectorsOf('unknown', id);
           if (
@@ -445,15 +445,9 @@ export class Engine {
           });
         } else {
           const id = newUnknownId(new Date(at));
-          store.sightings.insertUnknown({
-            id,
-            at,
-            cameraId,
-            quality: face.quality.score,
-            recognizer: this.recognizer.id,
-          });
+          store.unknowns.insert(id, at, cameraId, face.quality.score, this.recognizer.id);
           store.vectors.add('unknown', id, face.embedding, { quality: face.quality.score });
-          store.sightings.insertAppearance({
+          store.appearances.insert({
             ...appearance,
             person_kind: 'unknown',
             person_id: id,

@@ -27,7 +27,7 @@ export interface MemberSighting {
 export function recordMemberSighting(engine: Engine, s: MemberSighting): number {
   const store = engine.store;
   return store.transaction(() => {
-    const id = store.sightings.insertAppearance({
+    const id = store.appearances.insert({
       person_kind: 'member',
       person_id: s.memberId,
       camera_id: s.cameraId,
@@ -37,7 +37,7 @@ export function recordMemberSighting(engine: Engine, s: MemberSighting): number 
       confidence: s.similarity,
       bbox: s.bbox,
     });
-    store.sightings.memberSeen(s.memberId, iso(s.lastSeen));
+    store.members.recordSeen(s.memberId, iso(s.lastSeen));
     return id;
   }, 'immediate');
 }
@@ -108,18 +108,12 @@ export function recordUnknownSighting(engine: Engine, s: UnknownSighting, plan: 
   try {
     return store.transaction(() => {
       if (plan.kind === 'recurring_unknown') {
-        store.sightings.unknownSeen(id, iso(s.lastSeen), s.cameraId, quality);
+        store.unknowns.recordSeen(id, iso(s.lastSeen), s.cameraId, quality);
         const have = vectors.vectorsOf('unknown', id).length;
         for (const shot of s.shots.slice(0, Math.max(0, Math.min(2, maxShots - have))))
           s.vectorsAdded?.push(vectors.add('unknown', id, shot.embedding, { quality: shot.quality }));
       } else {
-        store.sightings.insertUnknown({
-          id,
-          at: iso(s.firstSeen),
-          cameraId: s.cameraId,
-          quality,
-          recognizer: engine.recognizer.id,
-        });
+        store.unknowns.insert(id, iso(s.firstSeen), s.cameraId, quality, engine.recognizer.id);
         if (s.lastSeen > s.firstSeen) store.sightings.setUnknownLastSeen(id, iso(s.lastSeen));
         for (const shot of s.shots.slice(0, maxShots))
           s.vectorsAdded?.push(vectors.add('unknown', id, shot.embedding, { quality: shot.quality }));
@@ -130,7 +124,7 @@ export function recordUnknownSighting(engine: Engine, s: UnknownSighting, plan: 
           details: { camera: s.cameraId },
         });
       }
-      const appearance = store.sightings.insertAppearance({
+      const appearance = store.appearances.insert({
         person_kind: 'unknown',
         person_id: id,
         camera_id: s.cameraId,
@@ -184,7 +178,7 @@ export function continueSighting(
 ): number {
   const store = engine.store;
   return store.transaction(() => {
-    const id = store.sightings.insertAppearance({
+    const id = store.appearances.insert({
       person_kind: s.kind,
       person_id: s.personId,
       camera_id: s.cameraId,
@@ -194,8 +188,8 @@ export function continueSighting(
       confidence: s.confidence,
       bbox: s.bbox,
     });
-    if (s.kind === 'member') store.sightings.memberSeen(s.personId, iso(s.at));
-    else store.sightings.unknownSeen(s.personId, iso(s.at), s.cameraId, 0);
+    if (s.kind === 'member') store.members.recordSeen(s.personId, iso(s.at));
+    else store.unknowns.recordSeen(s.personId, iso(s.at), s.cameraId, 0);
     return id;
   }, 'immediate');
 }
@@ -217,8 +211,8 @@ export function recordDismissedSighting(
 ): number {
   const store = engine.store;
   return store.transaction(() => {
-    store.sightings.unknownSeen(s.unknownId, iso(s.lastSeen), s.cameraId, 0);
-    return store.sightings.insertAppearance({
+    store.unknowns.recordSeen(s.unknownId, iso(s.lastSeen), s.cameraId, 0);
+    return store.appearances.insert({
       person_kind: 'unknown',
       person_id: s.unknownId,
       camera_id: s.cameraId,
@@ -256,16 +250,16 @@ export function correctToMember(engine: Engine, c: Correction): boolean {
   return store.transaction(() => {
     for (const id of c.appearanceIds)
       store.sightings.moveToMember(id, c.unknownId, c.memberId, round4(c.similarity));
-    store.sightings.memberSeen(c.memberId, iso(c.lastSeen));
-    const left = store.sightings.countUnknownAppearances(c.unknownId);
+    store.members.recordSeen(c.memberId, iso(c.lastSeen));
+    const left = store.appearances.countOfUnknown(c.unknownId);
     const removed = c.created && left === 0;
     if (removed) {
       store.vectors.removePerson('unknown', c.unknownId);
       deleteCrop(store.sql, c.unknownId);
-      store.sightings.deleteUnknown(c.unknownId);
+      store.unknowns.delete(c.unknownId);
     } else {
       for (const id of c.vectorsAdded) store.vectors.removeVector(id);
-      store.sightings.recountUnknown(c.unknownId);
+      store.unknowns.recount(c.unknownId);
     }
     store.audit.append({
       actor: 'engine',

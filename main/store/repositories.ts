@@ -9,7 +9,6 @@ import type { AppearanceRow } from './appearances.js';
 import type { CameraRow, NewCamera } from './cameras.js';
 import type { StoredSettings } from '../config/schema.js';
 import type { MemberRow, NewMember } from './members.js';
-import type { PersonKind } from './vectors.js';
 import type { UnknownRow } from './unknowns.js';
 
 // --- store-b: users, sessions, sightings, templates, settings, meta ---
@@ -55,30 +54,19 @@ export interface SessionRepository {
   deleteExpired(now: string): number;
 }
 
-export type NewAppearance = Omit<AppearanceRow, 'appearance_id' | 'bbox'> & { bbox: number[] };
-
-/** The rows a sighting writes: appearances and the member's or unknown person's last sighting. */
+/**
+ * The live pipeline's writes beyond inserting rows (appearances, members' and unknown persons'
+ * sightings are inserted and counted through their own repositories).
+ */
 export interface SightingRepository {
-  /** Returns the appearance id. */
-  insertAppearance(a: NewAppearance): number;
   setAppearanceEnd(appearanceId: number, lastSeen: string): void;
   /** Moves the end only forward. */
   extendAppearance(appearanceId: number, lastSeen: string): void;
   setPossibleMember(appearanceId: number, memberId: string, similarity: number): void;
-  listAppearances(since?: string): AppearanceRow[];
   /** All appearances, or those of one camera that began in [from, to). */
   countAppearances(window?: { cameraId: string; from: string; to: string }): number;
-  memberSeen(memberId: string, at: string): void;
   /** Moves the member's last sighting forward without counting one more. */
   extendMemberSeen(memberId: string, at: string): void;
-  insertUnknown(u: {
-    id: string;
-    at: string;
-    cameraId: string | null;
-    quality: number;
-    recognizer: string;
-  }): void;
-  unknownSeen(unknownId: string, at: string, cameraId: string | null, quality: number): void;
   setUnknownLastSeen(unknownId: string, at: string): void;
   /** Moves the unknown person's last sighting forward without counting one more. */
   extendUnknownSeen(unknownId: string, at: string): void;
@@ -90,13 +78,9 @@ export interface SightingRepository {
     identifiedAs: string | null,
     at: string,
   ): boolean;
-  /** Moves an unknown person's appearances to a member. */
+  /** Moves one of an unknown person's appearances to a member. */
   moveToMember(appearanceId: number, unknownId: string, memberId: string, confidence: number): void;
-  countUnknownAppearances(unknownId: string): number;
-  deleteUnknown(unknownId: string): void;
-  /** Re-derives count, cameras and first/last seen from the appearances left. */
-  recountUnknown(unknownId: string): void;
-  /** Unknown persons dismissed since `since`. */
+  /** Unknown persons dismissed (or last seen, for cases closed before closed_at existed) since `since`. */
   dismissedSince(since: string): { id: string; closed: string }[];
 }
 
@@ -137,41 +121,57 @@ export interface HealthRepository {
   copyTo(file: string): void;
 }
 
-/** The member rows store-b's callers need (the lead merges with store-a's member repository). */
+// Shared aggregates: store-a's repositories of the same names declare all of these with the same
+// signatures (interfaces of one name merge); at merge time keep store-a's implementations and drop
+// shared-repositories.ts and these fields' duplicates on Store.
+
 export interface MemberRepository {
-  get(memberId: string): MemberRow | undefined;
+  insert(id: string, member: NewMember, recognizer: string, quality: number): void;
+  get(id: string): MemberRow | undefined;
   list(): MemberRow[];
-  insert(memberId: string, m: NewMember, recognizer: string, quality: number): void;
-  /** The row, its appearances and alerts. */
-  delete(memberId: string): boolean;
-  setAccess(memberId: string, change: { watchlist?: boolean; allowedHours?: string | null }): boolean;
+  setAccess(id: string, change: { watchlist?: boolean; allowedHours?: string | null }): boolean;
+  /** The member's row with their own sightings and alerts. */
+  delete(id: string): boolean;
+  recordSeen(id: string, at: string): void;
   /** Active and suspended members, by id. */
   matchableIds(): string[];
 }
 
-/** The unknown-person rows store-b's callers need (merged with store-a's at the end). */
 export interface UnknownRepository {
-  get(unknownId: string): UnknownRow | undefined;
+  insert(id: string, at: string, cameraId: string | null, quality: number, recognizer: string): void;
+  recordSeen(id: string, at: string, cameraId: string | null, quality: number): void;
+  get(id: string): UnknownRow | undefined;
   list(): UnknownRow[];
+  /** Re-derives count, cameras and first/last seen from the sightings still attributed. */
+  recount(id: string): void;
+  delete(id: string): boolean;
+  /** Active cases, by id. */
   activeIds(): string[];
 }
 
+export interface AppearanceRepository {
+  insert(a: Omit<AppearanceRow, 'appearance_id' | 'bbox'> & { bbox: number[] }): number;
+  list(since?: string): AppearanceRow[];
+  countOfUnknown(unknownId: string, since?: string): number;
+}
+
 export interface CameraRepository {
+  /** Validates (id, name, URL) and stores a new camera. */
+  add(camera: NewCamera): CameraRow;
+  get(id: string): CameraRow | undefined;
   list(): CameraRow[];
-  get(cameraId: string): CameraRow | undefined;
-  add(c: NewCamera): CameraRow;
-  remove(cameraId: string): void;
+  remove(id: string): void;
 }
 
 /** The hash-chained audit log. */
 export interface AuditRepository {
-  /** Call inside the transaction that does what it records. */
-  append(entry: AuditEntry): void;
+  /** Appends one row chained to the last; call inside the transaction it records. */
+  append(entry: AuditEntry, at?: string): void;
   verify(): AuditVerification;
+  /** Also hands every new head to `forward` (null stops it); needs the audit key. */
+  forwardAnchor(forward: ((anchor: AuditAnchor) => void) | null): void;
   /** Writes a pending anchor now (before the store closes). */
   flushAnchor(): void;
-  /** Also hands every new head of the chain to `forward` (null stops it). */
-  forwardAnchor(forward: ((anchor: AuditAnchor) => void) | null): void;
 }
 
-export type { PersonKind };
+// --- end store-b ---

@@ -1,13 +1,9 @@
 import type Database from 'better-sqlite3';
-import { insertAppearance, listAppearances } from './appearances.js';
-import { recordMemberSeen } from './members.js';
 import type { SightingRepository } from './repositories.js';
-import { insertUnknown, recordUnknownSeen, recountUnknown } from './unknowns.js';
 
-/** The rows sightings write (appearances, members' and unknown persons' last sightings). */
+/** What a live sighting changes beyond inserting rows: ends, last sightings, corrections. */
 export function sqliteSightings(db: Database.Database): SightingRepository {
   return {
-    insertAppearance: (a) => insertAppearance(db, a),
     setAppearanceEnd: (appearanceId, lastSeen) => {
       db.prepare('UPDATE appearances SET last_seen = ? WHERE appearance_id = ?').run(lastSeen, appearanceId);
     },
@@ -22,7 +18,6 @@ export function sqliteSightings(db: Database.Database): SightingRepository {
         'UPDATE appearances SET possible_member_id = ?, possible_member_similarity = ? WHERE appearance_id = ?',
       ).run(memberId, similarity, appearanceId);
     },
-    listAppearances: (since) => listAppearances(db, since),
     countAppearances: (window) =>
       window
         ? (db
@@ -32,15 +27,11 @@ export function sqliteSightings(db: Database.Database): SightingRepository {
             .pluck()
             .get(window.cameraId, window.from, window.to) as number)
         : (db.prepare('SELECT COUNT(*) FROM appearances').pluck().get() as number),
-    memberSeen: (memberId, at) => recordMemberSeen(db, memberId, at),
     extendMemberSeen: (memberId, at) => {
       db.prepare(
         'UPDATE members SET last_seen = CASE WHEN last_seen IS NULL OR last_seen < ? THEN ? ELSE last_seen END WHERE member_id = ?',
       ).run(at, at, memberId);
     },
-    insertUnknown: (u) => insertUnknown(db, u.id, u.at, u.cameraId, u.quality, u.recognizer),
-    unknownSeen: (unknownId, at, cameraId, quality) =>
-      recordUnknownSeen(db, unknownId, at, cameraId, quality),
     setUnknownLastSeen: (unknownId, at) => {
       db.prepare('UPDATE unknown_persons SET last_seen = ? WHERE unknown_id = ?').run(at, unknownId);
     },
@@ -67,15 +58,6 @@ export function sqliteSightings(db: Database.Database): SightingRepository {
          WHERE appearance_id = ? AND person_kind = 'unknown' AND person_id = ?`,
       ).run(memberId, confidence, appearanceId, unknownId);
     },
-    countUnknownAppearances: (unknownId) =>
-      db
-        .prepare("SELECT COUNT(*) FROM appearances WHERE person_kind = 'unknown' AND person_id = ?")
-        .pluck()
-        .get(unknownId) as number,
-    deleteUnknown: (unknownId) => {
-      db.prepare('DELETE FROM unknown_persons WHERE unknown_id = ?').run(unknownId);
-    },
-    recountUnknown: (unknownId) => recountUnknown(db, unknownId),
     dismissedSince: (since) =>
       db
         .prepare(

@@ -4,6 +4,7 @@ import { sqliteHealth } from './health.js';
 import { sqliteInspection, type StoreInspection } from './inspection.js';
 import { openDatabase, type OpenOptions } from './open.js';
 import type {
+  AppearanceRepository,
   AuditRepository,
   CameraRepository,
   HealthRepository,
@@ -16,7 +17,13 @@ import type {
   UserRepository,
 } from './repositories.js';
 import { sqliteSessions } from './sessions.js';
-import { sqliteAudit, sqliteCameras, sqliteMembers, sqliteUnknowns } from './shared-repositories.js';
+import {
+  sqliteAppearances,
+  sqliteAudit,
+  sqliteCameras,
+  sqliteMembers,
+  sqliteUnknowns,
+} from './shared-repositories.js';
 import { sqliteSightings } from './sightings.js';
 import { sqliteTemplates } from './templates.js';
 import { sqliteUsers } from './users.js';
@@ -39,8 +46,10 @@ export class Store {
   readonly health: HealthRepository;
   /** Read-only consistency questions (the crash harness). */
   readonly inspection: StoreInspection;
+  // Shared with store-a, whose declarations and implementations of these win at merge time.
   readonly members: MemberRepository;
   readonly unknowns: UnknownRepository;
+  readonly appearances: AppearanceRepository;
   readonly cameras: CameraRepository;
   readonly audit: AuditRepository;
 
@@ -59,6 +68,7 @@ export class Store {
     this.inspection = sqliteInspection(sql);
     this.members = sqliteMembers(sql);
     this.unknowns = sqliteUnknowns(sql);
+    this.appearances = sqliteAppearances(sql);
     this.cameras = sqliteCameras(sql);
     this.audit = sqliteAudit(sql);
   }
