@@ -119,7 +119,7 @@ describe('vigil users', () => {
     expect(vigil(['users', 'remove', 'desk', ...d()]).code).toBe(1);
 
     await withDb((e) => {
-      const rows = e.db
+      const rows = e.store.sql
         .prepare(
           "SELECT actor, action, subject FROM audit_log WHERE action LIKE 'user_%' OR action = 'password_changed'",
         )
@@ -132,9 +132,9 @@ describe('vigil users', () => {
         { actor, action: 'password_changed', subject: 'guard' },
         { actor, action: 'user_removed', subject: 'desk' },
       ]);
-      const text = e.db.prepare('SELECT details FROM audit_log').pluck().all().join('\n');
+      const text = e.store.sql.prepare('SELECT details FROM audit_log').pluck().all().join('\n');
       expect(text).not.toMatch(/password 1|new guard password/);
-      expect(verifyAudit(e.db).ok).toBe(true);
+      expect(verifyAudit(e.store.sql).ok).toBe(true);
     });
   });
 });

@@ -48,9 +48,9 @@ describeWithAssets('site calibration on real faces', () => {
     expect(c.det.length).toBeGreaterThan(10);
 
     const models = await engine.loadModels();
-    const members = engine.db.prepare('SELECT member_id FROM members').pluck().all() as string[];
+    const members = engine.store.sql.prepare('SELECT member_id FROM members').pluck().all() as string[];
     const shots = members.map((m) =>
-      engine.vectors
+      engine.store.vectors
         .vectorsOf('member', m)
         .filter((v) => !v.isCentroid)
         .map((v) => v.vector),
@@ -75,9 +75,9 @@ describeWithAssets('site calibration on real faces', () => {
 
   it('applies a threshold globally through the thresholds setting, audited', () => {
     applyThreshold(engine, 0.47, { actor: 'test', far: 0.01 });
-    expect(readConfig(engine.db, 'thresholds')[engine.recognizer.id]?.recognition).toBe(0.47);
+    expect(readConfig(engine.store.sql, 'thresholds')[engine.recognizer.id]?.recognition).toBe(0.47);
     expect(engine.thresholds().recognition).toBe(0.47);
-    const audit = engine.db
+    const audit = engine.store.sql
       .prepare("SELECT details FROM audit_log WHERE action = 'threshold_calibrated'")
       .pluck()
       .get() as string;

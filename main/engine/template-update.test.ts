@@ -29,12 +29,12 @@ describeWithAssets('templates learnt from live sightings', () => {
   let memberId: string;
   let faces: AnalysedFace[];
   let stranger: AnalysedFace;
-  const shots = () => engine.vectors.vectorsOf('member', memberId).filter((v) => !v.isCentroid);
+  const shots = () => engine.store.vectors.vectorsOf('member', memberId).filter((v) => !v.isCentroid);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-template-'));
     engine = Engine.open({ dataDir: dir, encryptStore: false });
-    writeConfig(engine.db, 'max_embeddings_per_person', 4);
+    writeConfig(engine.store.sql, 'max_embeddings_per_person', 4);
     const own = photos('07201');
     memberId = (await engine.enroll({ name: 'Ann' }, own.slice(0, 3))).member_id;
     await engine.enroll({ name: 'Bob' }, photos('07205').slice(0, 3));
@@ -51,7 +51,7 @@ describeWithAssets('templates learnt from live sightings', () => {
 
   it('refuses impostor sightings just below, at and just above the threshold', () => {
     const t = engine.thresholds();
-    const center = engine.vectors.vectorsOf('member', memberId).find((v) => v.isCentroid)!.vector;
+    const center = engine.store.vectors.vectorsOf('member', memberId).find((v) => v.isCentroid)!.vector;
     const before = shots().length;
     for (const c of [t.recognition - 0.02, t.recognition, t.recognition + CONFIDENT_MARGIN / 2]) {
       // A stranger's real embedding pulled until it scores c against the member's centroid.
@@ -101,7 +101,7 @@ describeWithAssets('templates learnt from live sightings', () => {
       expect(shots().length).toBeLessThanOrEqual(4);
     }
     expect(learnt).toBeGreaterThan(0);
-    const audits = engine.db
+    const audits = engine.store.sql
       .prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'template_updated' AND subject = ?")
       .pluck()
       .get(memberId);
