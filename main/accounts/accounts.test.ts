@@ -1,9 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../store/open.js';
+import { Store } from '../store/store.js';
 import { CURRENT_PARAMS, hashPassword, needsRehash, passwordProblem, verifyPassword } from './passwords.js';
 import {
   createSession,
@@ -29,15 +28,12 @@ import {
 
 const PW = 'correct horse battery';
 
-function freshDb(): Database.Database {
-  return openDatabase(mkdtempSync(join(tmpdir(), 'vigil-accounts-')), { recognizerId: 'r', embeddingDim: 8 });
+function freshDb(): Store {
+  return Store.open(mkdtempSync(join(tmpdir(), 'vigil-accounts-')), { recognizerId: 'r', embeddingDim: 8 });
 }
 
-function failures(
-  db: Database.Database,
-  username: string,
-): { failed_logins: number; locked_until: string | null } {
-  return db.prepare('SELECT failed_logins, locked_until FROM users WHERE username = ?').get(username) as {
+function failures(db: Store, username: string): { failed_logins: number; locked_until: string | null } {
+  return db.sql.prepare('SELECT failed_logins, locked_until FROM users WHERE username = ?').get(username) as {
     failed_logins: number;
     locked_until: string | null;
   };
@@ -75,7 +71,7 @@ describe('password hashing', () => {
 });
 
 describe('accounts', () => {
-  let db: Database.Database;
+  let db: Store;
   beforeEach(() => {
     db = freshDb();
   });
@@ -101,7 +97,7 @@ describe('accounts', () => {
       addUser(db, { username: 'alice2', role: 'admin', password: PW }, { onlyIfNoAdmin: true }),
     ).rejects.toMatchObject({ code: 'CONFLICT' });
     expect(listUsers(db).map((u) => u.username)).toEqual(['alice', 'viewer1']);
-    const stored = db.prepare("SELECT password_hash FROM users WHERE username = 'alice'").pluck().get();
+    const stored = db.sql.prepare("SELECT password_hash FROM users WHERE username = 'alice'").pluck().get();
     expect(String(stored)).not.toContain(PW);
   });
 
@@ -252,7 +248,7 @@ describe('accounts', () => {
 });
 
 describe('sessions', () => {
-  let db: Database.Database;
+  let db: Store;
   beforeEach(async () => {
     db = freshDb();
     await addUser(db, { username: 'sec', role: 'security', password: PW });
@@ -262,7 +258,7 @@ describe('sessions', () => {
   it('stores only the token hash and resolves to the user with their role permissions', () => {
     const s = createSession(db, 'sec');
     expect(s.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    const stored = db.prepare('SELECT token_hash FROM sessions').pluck().all() as string[];
+    const stored = db.sql.prepare('SELECT token_hash FROM sessions').pluck().all() as string[];
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatch(/^[0-9a-f]{64}$/);
     expect(stored[0]).not.toContain(s.token);
@@ -282,7 +278,7 @@ describe('sessions', () => {
     expect(s.expires_at).toBe('2025-03-01T20:00:00.000Z');
     expect(resolveSession(db, s.token, t0 + SESSION_TTL_MS - 1)?.username).toBe('sec');
     expect(resolveSession(db, s.token, t0 + SESSION_TTL_MS)).toBeNull();
-    expect(db.prepare('SELECT COUNT(*) FROM sessions').pluck().get()).toBe(0);
+    expect(db.sql.prepare('SELECT COUNT(*) FROM sessions').pluck().get()).toBe(0);
   });
 
   it('purges expired sessions only', () => {
@@ -315,6 +311,6 @@ describe('sessions', () => {
     const d = createSession(db, 'sec');
     removeUser(db, 'sec');
     expect(resolveSession(db, d.token)).toBeNull();
-    expect(db.prepare('SELECT COUNT(*) FROM sessions').pluck().get()).toBe(0);
+    expect(db.sql.prepare('SELECT COUNT(*) FROM sessions').pluck().get()).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import { randomInt, timingSafeEqual } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import type { Store } from '../store/store.js';
 import { needsSetup } from './users.js';
 
 /**
@@ -27,11 +27,11 @@ function canonical(code: string): string {
 export class SetupCode {
   private readonly code = newSetupCode();
 
-  constructor(private readonly db: () => Database.Database) {}
+  constructor(private readonly store: () => Store) {}
 
   /** The code while setup is still open; null once an administrator exists. */
   current(): string | null {
-    return needsSetup(this.db()) ? this.code : null;
+    return needsSetup(this.store()) ? this.code : null;
   }
 
   /** Constant-time check of a code typed at the console. */

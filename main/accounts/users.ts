@@ -1,8 +1,9 @@
-import type Database from 'better-sqlite3';
 import type { UserView } from '../contract/contract.js';
 import { ROLES, type Role } from '../contract/roles.js';
 import { VigilError } from '../errors.js';
-import { appendAudit, type AuditEntry } from '../store/audit.js';
+import type { AuditEntry } from '../store/audit.js';
+import type { UserRecord } from '../store/repositories.js';
+import type { Store } from '../store/store.js';
 import { assertPasswordPolicy, dummyHash, hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import { revokeUserSessions } from './sessions.js';
 
@@ -21,16 +22,7 @@ export const MAX_LOCK_MS = 15 * 60_000;
 export const BAD_CREDENTIALS = 'The username or password is not correct.';
 export const BAD_PIN = 'The administrator name or PIN is not correct.';
 
-interface UserRow {
-  username: string;
-  role: Role;
-  password_hash: string;
-  created_at: string;
-  updated_at: string;
-  last_login: string | null;
-  failed_logins: number;
-  locked_until: string | null;
-}
+type UserRow = UserRecord;
 
 export type AuthOutcome =
   | { ok: true; username: string; role: Role }
@@ -94,13 +86,13 @@ function view(row: UserRow, now: number): UserView {
 export type Audit = Pick<AuditEntry, 'actor' | 'action'> & { details?: AuditEntry['details'] };
 
 function audited(
-  db: Database.Database,
+  store: Store,
   audit: Audit | undefined,
   username: string,
   extra: NonNullable<AuditEntry['details']>,
 ): void {
   if (audit)
-    appendAudit(db, {
+    store.audit.append({
       actor: audit.actor,
       action: audit.action,
       subject: username,
@@ -108,25 +100,21 @@ function audited(
     });
 }
 
-function row(db: Database.Database, username: string): UserRow | undefined {
-  return db.prepare('SELECT * FROM users WHERE username = ?').get(username) as UserRow | undefined;
-}
-
-function countAdmins(db: Database.Database): number {
-  return db.prepare("SELECT COUNT(*) FROM users WHERE role = 'admin'").pluck().get() as number;
+function row(store: Store, username: string): UserRow | undefined {
+  return store.users.get(username);
 }
 
 /** True until the first administrator exists: the console then offers setup instead of sign-in. */
-export function needsSetup(db: Database.Database): boolean {
-  return countAdmins(db) === 0;
+export function needsSetup(store: Store): boolean {
+  return store.users.countAdmins() === 0;
 }
 
-export function listUsers(db: Database.Database, now: number = Date.now()): UserView[] {
-  return (db.prepare('SELECT * FROM users ORDER BY username').all() as UserRow[]).map((r) => view(r, now));
+export function listUsers(store: Store, now: number = Date.now()): UserView[] {
+  return store.users.list().map((r) => view(r, now));
 }
 
-export function getUser(db: Database.Database, username: string, now: number = Date.now()): UserView | null {
-  const r = row(db, username.trim().toLowerCase());
+export function getUser(store: Store, username: string, now: number = Date.now()): UserView | null {
+  const r = row(store, username.trim().toLowerCase());
   return r ? view(r, now) : null;
 }
 
@@ -141,7 +129,7 @@ export interface NewUser {
  * checked in the same transaction, so two consoles racing through setup cannot both succeed.
  */
 export async function addUser(
-  db: Database.Database,
+  store: Store,
   input: NewUser,
   options: { clock?: Clock; onlyIfNoAdmin?: boolean; audit?: Audit } = {},
 ): Promise<UserView> {
@@ -149,21 +137,17 @@ export async function addUser(
   assertRole(input.role);
   const role = input.role;
   assertPasswordPolicy(input.password);
-  if (row(db, username)) throw new VigilError('CONFLICT', `A user named ${username} already exists.`);
+  if (row(store, username)) throw new VigilError('CONFLICT', `A user named ${username} already exists.`);
   const hash = await hashPassword(input.password);
   const now = new Date((options.clock ?? Date.now)()).toISOString();
-  return db
-    .transaction(() => {
-      if (options.onlyIfNoAdmin && !needsSetup(db))
-        throw new VigilError('CONFLICT', 'Vigil is already set up: sign in with an administrator account.');
-      if (row(db, username)) throw new VigilError('CONFLICT', `A user named ${username} already exists.`);
-      db.prepare(
-        'INSERT INTO users (username, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
-      ).run(username, role, hash, now, now);
-      audited(db, options.audit, username, { role });
-      return view(row(db, username)!, Date.parse(now));
-    })
-    .immediate();
+  return store.transaction(() => {
+    if (options.onlyIfNoAdmin && !needsSetup(store))
+      throw new VigilError('CONFLICT', 'Vigil is already set up: sign in with an administrator account.');
+    if (row(store, username)) throw new VigilError('CONFLICT', `A user named ${username} already exists.`);
+    store.users.insert({ username, role, password_hash: hash, at: now });
+    audited(store, options.audit, username, { role });
+    return view(row(store, username)!, Date.parse(now));
+  }, 'immediate');
 }
 
 /**
@@ -171,92 +155,71 @@ export async function addUser(
  * `keepSession`, the caller's own when they change their own password).
  */
 export async function setPassword(
-  db: Database.Database,
+  store: Store,
   username: string,
   password: string,
   options: { clock?: Clock; keepSession?: string | null; audit?: Audit } = {},
 ): Promise<void> {
   const name = username.trim().toLowerCase();
-  if (!row(db, name)) throw new VigilError('NOT_FOUND', `No user named ${name}.`);
+  if (!row(store, name)) throw new VigilError('NOT_FOUND', `No user named ${name}.`);
   assertPasswordPolicy(password);
   const hash = await hashPassword(password);
   const now = new Date((options.clock ?? Date.now)()).toISOString();
-  db.transaction(() => {
-    const changed = db
-      .prepare(
-        'UPDATE users SET password_hash = ?, updated_at = ?, failed_logins = 0, locked_until = NULL WHERE username = ?',
-      )
-      .run(hash, now, name).changes;
-    if (changed === 0) throw new VigilError('NOT_FOUND', `No user named ${name}.`);
-    const ended = revokeUserSessions(db, name, options.keepSession);
-    audited(db, options.audit, name, { sessions_ended: ended });
-  }).immediate();
+  store.transaction(() => {
+    if (!store.users.setPassword(name, hash, now))
+      throw new VigilError('NOT_FOUND', `No user named ${name}.`);
+    const ended = revokeUserSessions(store, name, options.keepSession);
+    audited(store, options.audit, name, { sessions_ended: ended });
+  }, 'immediate');
 }
 
 /** Removes an account and its sessions; the last administrator cannot be removed. */
-export function removeUser(db: Database.Database, username: string, options: { audit?: Audit } = {}): void {
+export function removeUser(store: Store, username: string, options: { audit?: Audit } = {}): void {
   const name = username.trim().toLowerCase();
-  db.transaction(() => {
-    const r = row(db, name);
+  store.transaction(() => {
+    const r = row(store, name);
     if (!r) throw new VigilError('NOT_FOUND', `No user named ${name}.`);
-    if (r.role === 'admin' && countAdmins(db) <= 1)
+    if (r.role === 'admin' && store.users.countAdmins() <= 1)
       throw new VigilError(
         'CONFLICT',
         `${name} is the last administrator; add another administrator before removing this one.`,
       );
-    revokeUserSessions(db, name);
-    db.prepare('DELETE FROM users WHERE username = ?').run(name);
-    audited(db, options.audit, name, { role: r.role });
-  }).immediate();
+    revokeUserSessions(store, name);
+    store.users.delete(name);
+    audited(store, options.audit, name, { role: r.role });
+  }, 'immediate');
 }
 
 /** Counts one failure against the account and locks it once the count reaches LOCK_AFTER. */
-function recordFailure(db: Database.Database, username: string, now: number): void {
-  const failures = db
-    .prepare('UPDATE users SET failed_logins = failed_logins + 1 WHERE username = ? RETURNING failed_logins')
-    .pluck()
-    .get(username) as number | undefined;
+function recordFailure(store: Store, username: string, now: number): void {
+  const failures = store.users.addFailure(username);
   if (failures === undefined) return;
   const lock = lockDuration(failures);
-  db.prepare('UPDATE users SET locked_until = ? WHERE username = ?').run(
-    lock > 0 ? new Date(now + lock).toISOString() : null,
-    username,
-  );
+  store.users.setLockedUntil(username, lock > 0 ? new Date(now + lock).toISOString() : null);
 }
 
 /** Clears the failure count; a sign-in (not a kiosk PIN) also stamps last_login. */
-function recordSuccess(db: Database.Database, username: string, now: number, signIn: boolean): void {
-  if (signIn)
-    db.prepare(
-      'UPDATE users SET failed_logins = 0, locked_until = NULL, last_login = ? WHERE username = ?',
-    ).run(new Date(now).toISOString(), username);
-  else db.prepare('UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = ?').run(username);
+function recordSuccess(store: Store, username: string, now: number, signIn: boolean): void {
+  store.users.clearFailures(username, signIn ? new Date(now).toISOString() : null);
 }
 
 /** Stores a stronger hash after a successful check when the parameters have been raised since. */
-async function upgradeHash(db: Database.Database, r: UserRow, password: string): Promise<void> {
+async function upgradeHash(store: Store, r: UserRow, password: string): Promise<void> {
   if (!needsRehash(r.password_hash)) return;
   const hash = await hashPassword(password);
-  db.prepare('UPDATE users SET password_hash = ? WHERE username = ? AND password_hash = ?').run(
-    hash,
-    r.username,
-    r.password_hash,
-  );
+  store.users.replaceHash(r.username, r.password_hash, hash);
 }
 
 /**
  * Failures against names that are not accounts, so that a name's lockout answers the same whether
  * it exists or not. In memory and bounded: anonymous guesses cannot grow it without limit.
  */
-const ghostFailures = new WeakMap<
-  Database.Database,
-  Map<string, { failures: number; lockedUntil: number }>
->();
+const ghostFailures = new WeakMap<Store, Map<string, { failures: number; lockedUntil: number }>>();
 const MAX_GHOSTS = 10_000;
 
-function ghostsOf(db: Database.Database): Map<string, { failures: number; lockedUntil: number }> {
-  let m = ghostFailures.get(db);
-  if (!m) ghostFailures.set(db, (m = new Map()));
+function ghostsOf(store: Store): Map<string, { failures: number; lockedUntil: number }> {
+  let m = ghostFailures.get(store);
+  if (!m) ghostFailures.set(store, (m = new Map()));
   return m;
 }
 
@@ -279,25 +242,23 @@ interface CheckOptions {
  * same sentence and locks the same way.
  */
 async function checkPassword(
-  db: Database.Database,
+  store: Store,
   username: string,
   password: string,
   o: CheckOptions,
 ): Promise<AuthOutcome> {
   const name = username.trim().toLowerCase();
   const start = o.clock();
-  const gate = db
-    .transaction((): { locked: number } | { row: UserRow } | null => {
-      const r = row(db, name);
-      if (!r || (o.adminOnly && r.role !== 'admin')) return null;
-      const until = lockedUntil(r, start);
-      if (until !== null) return { locked: until };
-      recordFailure(db, name, start);
-      return { row: r };
-    })
-    .immediate();
+  const gate = store.transaction((): { locked: number } | { row: UserRow } | null => {
+    const r = row(store, name);
+    if (!r || (o.adminOnly && r.role !== 'admin')) return null;
+    const until = lockedUntil(r, start);
+    if (until !== null) return { locked: until };
+    recordFailure(store, name, start);
+    return { row: r };
+  }, 'immediate');
   if (gate === null) {
-    const ghosts = ghostsOf(db);
+    const ghosts = ghostsOf(store);
     const g = ghosts.get(name) ?? { failures: 0, lockedUntil: 0 };
     if (g.lockedUntil > start)
       return {
@@ -324,29 +285,27 @@ async function checkPassword(
     };
   const before = gate.row;
   const matches = await verifyPassword(password, before.password_hash);
-  const outcome = db
-    .transaction((): AuthOutcome => {
-      const r = row(db, name);
-      if (!r) return { ok: false, reason: 'unknown_user', message: o.wrong, username: null };
-      // A password changed while we hashed: the check was against the old one.
-      if (r.password_hash !== before.password_hash || !matches)
-        return { ok: false, reason: 'bad_password', message: o.wrong, username: name };
-      recordSuccess(db, name, o.clock(), o.signIn);
-      return { ok: true, username: r.username, role: r.role };
-    })
-    .immediate();
-  if (outcome.ok) await upgradeHash(db, before, password);
+  const outcome = store.transaction((): AuthOutcome => {
+    const r = row(store, name);
+    if (!r) return { ok: false, reason: 'unknown_user', message: o.wrong, username: null };
+    // A password changed while we hashed: the check was against the old one.
+    if (r.password_hash !== before.password_hash || !matches)
+      return { ok: false, reason: 'bad_password', message: o.wrong, username: name };
+    recordSuccess(store, name, o.clock(), o.signIn);
+    return { ok: true, username: r.username, role: r.role };
+  }, 'immediate');
+  if (outcome.ok) await upgradeHash(store, before, password);
   return outcome;
 }
 
 /** Checks a username and password (a sign-in) against the account's lockout. */
 export function authenticate(
-  db: Database.Database,
+  store: Store,
   username: string,
   password: string,
   clock: Clock = Date.now,
 ): Promise<AuthOutcome> {
-  return checkPassword(db, username, password, {
+  return checkPassword(store, username, password, {
     clock,
     adminOnly: false,
     signIn: true,
@@ -361,12 +320,12 @@ export function authenticate(
  * guessing: five wrong PINs lock the account for 30 s, doubling to 15 minutes.
  */
 export function authenticateAdminPin(
-  db: Database.Database,
+  store: Store,
   username: string,
   pin: string,
   clock: Clock = Date.now,
 ): Promise<AuthOutcome> {
-  return checkPassword(db, username, pin, {
+  return checkPassword(store, username, pin, {
     clock,
     adminOnly: true,
     signIn: false,

@@ -70,16 +70,16 @@ describeWithAssets('console API handlers', () => {
     });
     memberId = out.member_id;
     expect(out.embeddings_count).toBe(2);
-    const consent = engine.db.prepare('SELECT * FROM consents WHERE subject_id = ?').get(memberId) as {
+    const consent = engine.store.sql.prepare('SELECT * FROM consents WHERE subject_id = ?').get(memberId) as {
       method: string;
       given_by: string;
     };
     expect(consent).toMatchObject({ method: 'console', given_by: 'user:ann' });
-    const audit = engine.db
+    const audit = engine.store.sql
       .prepare("SELECT actor FROM audit_log WHERE action = 'member_registered' AND subject = ?")
       .get(memberId) as { actor: string };
     expect(audit.actor).toBe('user:ann');
-    const consentAudit = engine.db
+    const consentAudit = engine.store.sql
       .prepare("SELECT actor FROM audit_log WHERE action = 'consent_recorded' AND subject = ?")
       .get(memberId) as { actor: string } | undefined;
     expect(consentAudit?.actor).toBe('user:ann');
@@ -130,7 +130,7 @@ describeWithAssets('console API handlers', () => {
 
   it('lists, acknowledges and resolves alerts once each', async () => {
     const id = Number(
-      engine.db
+      engine.store.sql
         .prepare(
           "INSERT INTO alerts (type, priority, person_kind, person_id, camera_id, message, created_at) VALUES ('new_unknown', 'high', 'unknown', 'UNKNOWN_x', 'gate', 'A new unknown person', ?)",
         )
@@ -151,7 +151,7 @@ describeWithAssets('console API handlers', () => {
   it('summarises the dashboard in local days and hours', async () => {
     const now = new Date();
     for (const kind of ['member', 'unknown', 'unknown'] as const)
-      insertAppearance(engine.db, {
+      insertAppearance(engine.store.sql, {
         person_kind: kind,
         person_id: kind === 'member' ? memberId : 'UNKNOWN_x',
         camera_id: 'gate',
@@ -177,7 +177,7 @@ describeWithAssets('console API handlers', () => {
     await call('settings.set', { key: 'alert_channels', value: shown.values.alert_channels });
     const stored = JSON.parse(
       (
-        engine.db.prepare("SELECT value FROM system_config WHERE key = 'alert_channels'").get() as {
+        engine.store.sql.prepare("SELECT value FROM system_config WHERE key = 'alert_channels'").get() as {
           value: string;
         }
       ).value,

@@ -25,7 +25,7 @@ describeWithAssets('the kiosk role at the engine', () => {
   const consent = { text: 'I agree to be recognised at the door.', method: 'kiosk' as const };
   const enroll = (params: unknown, user = kiosk): Promise<CallOutcome> =>
     api.call(testContext(engine, user), { method: 'members.enroll', params });
-  const members = () => engine.db.prepare('SELECT COUNT(*) FROM members').pluck().get() as number;
+  const members = () => engine.store.sql.prepare('SELECT COUNT(*) FROM members').pluck().get() as number;
 
   beforeAll(() => {
     engine = Engine.open({ dataDir: mkdtempSync(join(tmpdir(), 'vigil-kiosk-')) });
@@ -58,12 +58,14 @@ describeWithAssets('the kiosk role at the engine', () => {
     const r = await enroll({ member: { name: 'Val', member_type: 'visitor' }, photos: [photo()], consent });
     expect(r.ok, JSON.stringify(r)).toBe(true);
     const id = (r as { result: { member_id: string } }).result.member_id;
-    const row = engine.db
+    const row = engine.store.sql
       .prepare("SELECT actor, subject, details FROM audit_log WHERE action = 'kiosk_enrollment'")
       .get() as { actor: string; subject: string; details: string };
     expect(row).toMatchObject({ actor: 'user:lobby', subject: id });
     expect(JSON.parse(row.details)).toMatchObject({ member_type: 'visitor' });
-    expect(engine.db.prepare('SELECT COUNT(*) FROM consents WHERE subject_id = ?').pluck().get(id)).toBe(1);
+    expect(
+      engine.store.sql.prepare('SELECT COUNT(*) FROM consents WHERE subject_id = ?').pluck().get(id),
+    ).toBe(1);
   });
 
   it('leaves an administrator free to enroll staff from the console', async () => {

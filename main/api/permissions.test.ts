@@ -39,7 +39,7 @@ describe('API permissions at the boundary', () => {
   };
   const code = (o: CallOutcome) => (o.ok ? 'OK' : o.error.code);
   const auditRows = (action: string) =>
-    engine.db
+    engine.store.sql
       .prepare('SELECT actor, subject, details FROM audit_log WHERE action = ? ORDER BY audit_id')
       .all(action) as { actor: string; subject: string | null; details: string }[];
 
@@ -53,7 +53,7 @@ describe('API permissions at the boundary', () => {
     });
     expect(setup.ok).toBe(true);
     for (const role of ['security', 'operator', 'viewer', 'kiosk'] as const)
-      await addUser(engine.db, { username: `${role}1`, role, password: PASSWORDS[role] });
+      await addUser(engine.store, { username: `${role}1`, role, password: PASSWORDS[role] });
     for (const role of Object.keys(PASSWORDS) as Role[]) {
       const username = role === 'admin' ? 'admin' : `${role}1`;
       const r = await api.call(ctx(null), {
@@ -62,7 +62,7 @@ describe('API permissions at the boundary', () => {
       });
       if (!r.ok) throw new Error(`login of ${username} failed: ${r.error.message}`);
       const login = r.result as LoginResult;
-      const user = resolveSession(engine.db, login.session);
+      const user = resolveSession(engine.store, login.session);
       expect(user).toEqual(login.user);
       sessions.set(role, { token: login.session, user: user! });
     }
@@ -94,7 +94,7 @@ describe('API permissions at the boundary', () => {
     ]);
     expect(auditRows('login_failed').at(-1)).toMatchObject({ actor: 'anonymous', subject: 'viewer1' });
     expect(JSON.parse(auditRows('login_failed').at(-1)!.details)).toMatchObject({ success: false });
-    const all = engine.db.prepare('SELECT details FROM audit_log').pluck().all().join('\n');
+    const all = engine.store.sql.prepare('SELECT details FROM audit_log').pluck().all().join('\n');
     for (const pw of [...Object.values(PASSWORDS), 'wrong password', 'another password'])
       expect(all).not.toContain(pw);
   });
@@ -113,7 +113,7 @@ describe('API permissions at the boundary', () => {
     const r = await api.call(ctx(null), { method: 'members.list', params: {} });
     expect(code(r)).toBe('UNAUTHENTICATED');
     // A session token that was never issued resolves to nobody.
-    expect(resolveSession(engine.db, 'A'.repeat(43))).toBeNull();
+    expect(resolveSession(engine.store, 'A'.repeat(43))).toBeNull();
   });
 
   it('lets the kiosk check a photo but not see the unknown-person queue', async () => {
@@ -162,7 +162,7 @@ describe('API permissions at the boundary', () => {
     expect(
       code(await as('admin', 'users.setPassword', { username: 'temp', password: 'reset by admin' })),
     ).toBe('OK');
-    expect(resolveSession(engine.db, token)).toBeNull();
+    expect(resolveSession(engine.store, token)).toBeNull();
     expect(code(await as('admin', 'users.remove', { username: 'temp' }))).toBe('OK');
     const last = await as('admin', 'users.remove', { username: 'admin' });
     expect(last).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
@@ -188,7 +188,7 @@ describe('API permissions at the boundary', () => {
       next: 'operator password 2',
     });
     expect(code(ok)).toBe('OK');
-    expect(resolveSession(engine.db, s.token)?.username).toBe('operator1');
+    expect(resolveSession(engine.store, s.token)?.username).toBe('operator1');
     expect(auditRows('password_changed').at(-1)).toMatchObject({
       actor: 'user:operator1',
       subject: 'operator1',
@@ -203,7 +203,7 @@ describe('API permissions at the boundary', () => {
     expect(code(wrong)).toBe('UNAUTHENTICATED');
     // Charged to the named administrator's lockout, like a sign-in.
     const failed = () =>
-      engine.db.prepare("SELECT failed_logins FROM users WHERE username = 'admin'").pluck().get();
+      engine.store.sql.prepare("SELECT failed_logins FROM users WHERE username = 'admin'").pluck().get();
     expect(failed()).toBe(1);
     // A non-administrator's password is no PIN, and answers like a wrong one.
     const notAdmin = await as('kiosk', 'kiosk.unlock', { username: 'security1', pin: PASSWORDS.security });
@@ -219,8 +219,8 @@ describe('API permissions at the boundary', () => {
 
     const k = sessions.get('kiosk')!;
     expect(code(await as('kiosk', 'auth.logout'))).toBe('OK');
-    expect(resolveSession(engine.db, k.token)).toBeNull();
+    expect(resolveSession(engine.store, k.token)).toBeNull();
     expect(auditRows('logout').at(-1)).toMatchObject({ actor: 'user:kiosk1' });
-    expect(verifyAudit(engine.db).ok).toBe(true);
+    expect(verifyAudit(engine.store.sql).ok).toBe(true);
   });
 });

@@ -15,7 +15,7 @@ describe('audit rows of refused attempts', () => {
     client: { address, userAgent: 'curl/8' },
   });
   const rows = (action: string) =>
-    engine.db
+    engine.store.sql
       .prepare('SELECT subject, details FROM audit_log WHERE action = ? ORDER BY audit_id')
       .all(action) as { subject: string | null; details: string }[];
 
@@ -53,6 +53,6 @@ describe('audit rows of refused attempts', () => {
     );
     expect(suppressed.at(-1)!.count).toBe(500 - REFUSAL_ROWS_PER_MINUTE);
     flushRefusals(engine.store);
-    expect(verifyAudit(engine.db).ok).toBe(true);
+    expect(verifyAudit(engine.store.sql).ok).toBe(true);
   });
 });

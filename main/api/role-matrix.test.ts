@@ -99,7 +99,7 @@ describe('the role table', () => {
         } else {
           expect(out, what).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
           expect(reached, what).toEqual([]);
-          const row = engine.db
+          const row = engine.store.sql
             .prepare(
               "SELECT actor, subject FROM audit_log WHERE action = 'permission_denied' ORDER BY audit_id DESC LIMIT 1",
             )

@@ -57,7 +57,9 @@ describeWithAssets('review queue of unknown persons through the contract', () =>
     return face;
   }
   const auditRows = () =>
-    engine.db.prepare('SELECT actor, action, subject, details FROM audit_log ORDER BY audit_id').all() as {
+    engine.store.sql
+      .prepare('SELECT actor, action, subject, details FROM audit_log ORDER BY audit_id')
+      .all() as {
       actor: string;
       action: string;
       subject: string | null;
@@ -141,7 +143,7 @@ describeWithAssets('review queue of unknown persons through the contract', () =>
       has_crop: false,
     });
     expect(hasCrop(engine.store, q)).toBe(false);
-    expect(getUnknown(engine.db, q)!.notes).toBe('Visited flat 4B');
+    expect(getUnknown(engine.store.sql, q)!.notes).toBe('Visited flat 4B');
     const err = await refused('unknowns.crop', { id: q });
     expect(err.code).toBe('NOT_FOUND');
     expect(err.message).toMatch(/No face crop is kept/);
@@ -157,15 +159,17 @@ describeWithAssets('review queue of unknown persons through the contract', () =>
   });
 
   it('merges one unknown into another: sightings, cameras and counts move, the merged id is gone', async () => {
-    const sCount = getUnknown(engine.db, s)!.appearance_count;
+    const sCount = getUnknown(engine.store.sql, s)!.appearance_count;
     const kept: UnknownView = await call('unknowns.merge', { keep: p, merge: s });
     expect(kept).toMatchObject({ unknown_id: p, appearance_count: 2 + sCount, cameras: ['hall', 'lobby'] });
-    expect(getUnknown(engine.db, s)).toBeUndefined();
+    expect(getUnknown(engine.store.sql, s)).toBeUndefined();
     expect(hasCrop(engine.store, s)).toBe(false);
     const detail = await call('unknowns.get', { id: p });
     expect(detail.sightings).toHaveLength(2 + sCount);
     expect(detail.sightings.filter((a) => a.camera_id === 'lobby')).toHaveLength(sCount);
-    expect(engine.db.prepare('SELECT COUNT(*) FROM appearances WHERE person_id = ?').pluck().get(s)).toBe(0);
+    expect(
+      engine.store.sql.prepare('SELECT COUNT(*) FROM appearances WHERE person_id = ?').pluck().get(s),
+    ).toBe(0);
     expect(auditRows().at(-1)).toMatchObject({ actor: 'user:t', action: 'unknowns_merged', subject: p });
     expect((await refused('unknowns.merge', { keep: p, merge: p })).code).toBe('INVALID_INPUT');
     expect((await refused('unknowns.merge', { keep: p, merge: q })).code).toBe('CONFLICT');
@@ -186,7 +190,7 @@ describeWithAssets('review queue of unknown persons through the contract', () =>
         .sort()
         .at(-1),
     );
-    expect(getUnknown(engine.db, p)!.appearance_count).toBe(rest.length);
+    expect(getUnknown(engine.store.sql, p)!.appearance_count).toBe(rest.length);
     const again = await refused('unknowns.notThisPerson', { id: p, appearance_id: wrong.appearance_id });
     expect(again.code).toBe('NOT_FOUND');
     expect(auditRows().at(-1)).toMatchObject({ action: 'unknown_sighting_removed', subject: p });
@@ -196,7 +200,7 @@ describeWithAssets('review queue of unknown persons through the contract', () =>
     expect(hasCrop(engine.store, p)).toBe(true);
     const v = await call('unknowns.dismiss', { id: p, notes: 'delivery driver' });
     expect(v).toMatchObject({ status: 'dismissed', has_crop: false, identified_as: null });
-    expect(getUnknown(engine.db, p)!.notes).toBe('delivery driver');
+    expect(getUnknown(engine.store.sql, p)!.notes).toBe('delivery driver');
     expect(auditRows().at(-1)).toMatchObject({ actor: 'user:t', action: 'unknown_dismissed', subject: p });
   });
 
@@ -206,10 +210,10 @@ describeWithAssets('review queue of unknown persons through the contract', () =>
     const t = first.unknown_id!;
     const second = await sighting(T('007710.jpg'), 'hall');
     expect(second.unknown_id).toBe(t);
-    const shots = engine.vectors.vectorsOf('unknown', t).length;
+    const shots = engine.store.vectors.vectorsOf('unknown', t).length;
     expect(shots).toBeGreaterThanOrEqual(1);
-    const unknownsIndexed = engine.vectors.count('unknown');
-    const membersIndexed = engine.vectors.count('member');
+    const unknownsIndexed = engine.store.vectors.count('unknown');
+    const membersIndexed = engine.store.vectors.count('member');
 
     const r = await call('unknowns.convert', {
       id: t,
@@ -218,18 +222,18 @@ describeWithAssets('review queue of unknown persons through the contract', () =>
     expect(r.member_id).toMatch(/^MEMBER_[0-9a-f]{10}$/);
     expect(r.embeddings_count).toBe(shots);
     // The vectors were re-labelled, not copied: the unknown has none left, the member has them + a centroid.
-    expect(engine.vectors.vectorsOf('unknown', t)).toHaveLength(0);
-    expect(engine.vectors.vectorsOf('member', r.member_id)).toHaveLength(shots + 1);
+    expect(engine.store.vectors.vectorsOf('unknown', t)).toHaveLength(0);
+    expect(engine.store.vectors.vectorsOf('member', r.member_id)).toHaveLength(shots + 1);
     // ...and the in-memory index follows: the shots match as the member, not only the new centroid.
-    expect(engine.vectors.count('unknown')).toBe(unknownsIndexed - shots);
-    expect(engine.vectors.count('member')).toBe(membersIndexed + shots + 1);
+    expect(engine.store.vectors.count('unknown')).toBe(unknownsIndexed - shots);
+    expect(engine.store.vectors.count('member')).toBe(membersIndexed + shots + 1);
     expect(
-      engine.db
+      engine.store.sql
         .prepare("SELECT COUNT(*) FROM face_vectors WHERE kind = 'member' AND person_id = ?")
         .pluck()
         .get(r.member_id),
     ).toBe(shots + 1);
-    const member = engine.db.prepare('SELECT * FROM members WHERE member_id = ?').get(r.member_id) as {
+    const member = engine.store.sql.prepare('SELECT * FROM members WHERE member_id = ?').get(r.member_id) as {
       name: string;
       apartment: string;
       member_type: string;
@@ -241,7 +245,10 @@ describeWithAssets('review queue of unknown persons through the contract', () =>
       member_type: 'staff',
       notes: 'night shift',
     });
-    expect(getUnknown(engine.db, t)).toMatchObject({ status: 'identified', identified_as: r.member_id });
+    expect(getUnknown(engine.store.sql, t)).toMatchObject({
+      status: 'identified',
+      identified_as: r.member_id,
+    });
     expect(hasCrop(engine.store, t)).toBe(false);
     expect(
       auditRows().find((a) => a.action === 'member_registered' && a.subject === r.member_id),
@@ -261,7 +268,7 @@ describeWithAssets('review queue of unknown persons through the contract', () =>
     engine = Engine.open({ dataDir: dir, passphrase: PASSPHRASE });
     const reopened = (await engine.identify(T('030251.jpg'))).find((f) => f.type === 'known_member');
     expect(reopened?.member_id).toBe(r.member_id);
-    expect(verifyAudit(engine.db).ok).toBe(true);
+    expect(verifyAudit(engine.store.sql).ok).toBe(true);
   }, 120_000);
 
   it('identifies an unknown as an existing member: faces, sightings and alerts move, audited, history kept', async () => {
@@ -275,12 +282,12 @@ describeWithAssets('review queue of unknown persons through the contract', () =>
     const u = first.unknown_id!;
     await sighting(U('007603.jpg'), 'lobby');
     const before = (await call('members.get', { id: memberId })).member;
-    const sightingsOfU = engine.db
+    const sightingsOfU = engine.store.sql
       .prepare("SELECT COUNT(*) FROM appearances WHERE person_kind = 'unknown' AND person_id = ?")
       .pluck()
       .get(u) as number;
     expect(sightingsOfU).toBeGreaterThanOrEqual(1);
-    const insert = engine.db.prepare(
+    const insert = engine.store.sql.prepare(
       "INSERT INTO alerts (type, priority, status, person_kind, person_id, camera_id, message, created_at) VALUES ('new_unknown', 'high', ?, 'unknown', ?, 'hall', 'A new unknown person', ?)",
     );
     const open = Number(insert.run('open', u, new Date().toISOString()).lastInsertRowid);
@@ -300,7 +307,7 @@ describeWithAssets('review queue of unknown persons through the contract', () =>
     expect(r.unknown).toMatchObject({ status: 'identified', identified_as: memberId, has_crop: false });
 
     // Sightings are the member's now, counted on the member; none is left with the unknown.
-    const moved = engine.db
+    const moved = engine.store.sql
       .prepare("SELECT COUNT(*) FROM appearances WHERE person_kind = 'member' AND person_id = ?")
       .pluck()
       .get(memberId) as number;
@@ -344,11 +351,11 @@ describeWithAssets('review queue of unknown persons through the contract', () =>
     );
     const all = await call('unknowns.history', {});
     expect(new Set(all.map((h) => h.outcome))).toEqual(new Set(['identified', 'dismissed', 'merged']));
-    expect(verifyAudit(engine.db).ok).toBe(true);
+    expect(verifyAudit(engine.store.sql).ok).toBe(true);
   }, 120_000);
 
   it('acknowledges or resolves many alerts at once and skips those already handled', async () => {
-    const insert = engine.db.prepare(
+    const insert = engine.store.sql.prepare(
       "INSERT INTO alerts (type, priority, status, camera_id, message, created_at) VALUES ('camera_offline', 'high', 'open', 'gate', 'Camera offline', ?)",
     );
     const ids = [1, 2, 3].map(() => Number(insert.run(new Date().toISOString()).lastInsertRowid));

@@ -2,12 +2,12 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 import { constants, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { VigilError } from '../errors.js';
 import { DEVICE_KEY_FILE, KEY_FILE, parseKeyFile, readKeyFile, type KeyFile } from '../privacy/key-file.js';
 import { unlockDataFolder, type MasterKey } from '../privacy/keys.js';
 import { DB_FILE } from '../store/open.js';
+import type { Store } from '../store/store.js';
 
 /**
  * One backup file: a plain header (format, date, the folder's keys.json — wrapped keys only,
@@ -51,7 +51,7 @@ export interface BackupResult {
  * carry on in WAL mode, as with the backup API) and writes it under the same cipher and key.
  */
 export async function createBackup(
-  db: Database.Database,
+  store: Pick<Store, 'health'>,
   dataDir: string,
   masterKey: MasterKey,
   out: string,
@@ -66,7 +66,7 @@ export async function createBackup(
   const created_at = new Date().toISOString();
   let fh: FileHandle | undefined;
   try {
-    db.prepare('VACUUM INTO ?').run(snapshot);
+    store.health.copyTo(snapshot);
     const files: [string, string][] = [[DB_FILE, snapshot]];
     for (const f of AUDIT_ANCHOR_FILES) if (existsSync(join(dataDir, f))) files.push([f, join(dataDir, f)]);
     const header: Header = {

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { describeError } from '../errors.js';
 import { unlockDataFolder } from '../privacy/keys.js';
-import { openDatabase } from '../store/open.js';
+import { Store } from '../store/store.js';
 import { createBackup } from './archive.js';
 
 /**
@@ -21,21 +21,21 @@ const job = workerData as BackupJob;
 const masterKey = Buffer.from(job.masterKey);
 try {
   const { storeKey } = unlockDataFolder(job.dataDir, { masterKey });
-  const db = openDatabase(job.dataDir, {
+  const store = Store.open(job.dataDir, {
     recognizerId: job.recognizerId,
     embeddingDim: job.embeddingDim,
     readonly: true,
     key: storeKey,
   });
   storeKey?.fill(0);
-  createBackup(db, job.dataDir, masterKey, job.out).then(
+  createBackup(store, job.dataDir, masterKey, job.out).then(
     (r) => {
-      db.close();
+      store.close();
       masterKey.fill(0);
       parentPort!.postMessage({ ok: true, result: r });
     },
     (e: unknown) => {
-      db.close();
+      store.close();
       masterKey.fill(0);
       parentPort!.postMessage({ ok: false, error: describeError(e) });
     },

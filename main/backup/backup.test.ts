@@ -7,7 +7,7 @@ import { prepareDemo } from '../demo/demo-camera.js';
 import { Engine } from '../engine/engine.js';
 import { startRuntime, type Runtime } from '../services/live-runtime.js';
 import { packageRoot } from '../paths.js';
-import { hasCrop, readCrop } from '../privacy/crops.js';
+import { hasCrop } from '../privacy/crops.js';
 import { findFfmpeg } from '../source/ffmpeg.js';
 import { verifyAudit } from '../store/audit.js';
 import { writeConfig } from '../store/config.js';
@@ -51,7 +51,11 @@ describe('backup while a camera runs, then restore', () => {
     engine = Engine.open({ dataDir: dir, passphrase: PASSPHRASE });
     runtime = await startRuntime(engine, { pack: 'default', dataDir: dir, ffmpeg, onEvent: () => undefined });
     // Wait for the stranger to be stored with an encrypted crop.
-    for (let i = 0; i < 90 && !listUnknowns(engine.db).some((u) => hasCrop(engine.store, u.unknown_id)); i++)
+    for (
+      let i = 0;
+      i < 90 && !listUnknowns(engine.store.sql).some((u) => hasCrop(engine.store, u.unknown_id));
+      i++
+    )
       await new Promise((r) => setTimeout(r, 1000));
   }, 150_000);
 
@@ -61,7 +65,7 @@ describe('backup while a camera runs, then restore', () => {
   });
 
   it('backs up online and restores the same members, unknowns, crops and audit chain', async () => {
-    expect(listUnknowns(engine.db).length).toBeGreaterThan(0);
+    expect(listUnknowns(engine.store.sql).length).toBeGreaterThan(0);
     const framesBefore = runtime.pipeline!.stats().frames_analysed;
     const b = await vigil(['backup', '--data-dir', dir, '--out', file], { VIGIL_PASSPHRASE: PASSPHRASE });
     expect(b.err).toBe('');
@@ -84,20 +88,20 @@ describe('backup while a camera runs, then restore', () => {
 
     const restored = Engine.open({ dataDir: target, passphrase: PASSPHRASE });
     try {
-      const ids = (e: Engine) => listMembers(e.db).map((m) => [m.member_id, m.name]);
+      const ids = (e: Engine) => listMembers(e.store.sql).map((m) => [m.member_id, m.name]);
       expect(ids(restored)).toEqual(ids(engine));
       // Unknowns present at backup time (the live store may have gained sightings since).
-      const restoredUnknowns = listUnknowns(restored.db);
+      const restoredUnknowns = listUnknowns(restored.store.sql);
       expect(restoredUnknowns.length).toBeGreaterThan(0);
-      const live = new Set(listUnknowns(engine.db).map((u) => u.unknown_id));
+      const live = new Set(listUnknowns(engine.store.sql).map((u) => u.unknown_id));
       for (const u of restoredUnknowns) expect(live.has(u.unknown_id)).toBe(true);
       const withCrop = restoredUnknowns.filter((u) => hasCrop(restored.store, u.unknown_id));
       expect(withCrop.length).toBeGreaterThan(0);
       for (const u of withCrop) {
-        const jpeg = readCrop(restored.store, restored.masterKey, u.unknown_id);
+        const jpeg = restored.readCrop(u.unknown_id);
         expect(jpeg.subarray(0, 2).toString('hex')).toBe('ffd8');
       }
-      const audit = verifyAudit(restored.db);
+      const audit = verifyAudit(restored.store.sql);
       expect(audit.ok).toBe(true);
       expect(audit.rows).toBe(summary.audit.rows);
       // The member still matches after the restore (vectors came along).
@@ -141,7 +145,7 @@ describe('backup while a camera runs, then restore', () => {
 
   it('scheduled backups: one a day once the hour is reached, the newest N kept', async () => {
     const folder = join(work, 'scheduled');
-    writeConfig(engine.db, 'backup_schedule', { enabled: true, folder, keep: 2, hour: 3 });
+    writeConfig(engine.store.sql, 'backup_schedule', { enabled: true, folder, keep: 2, hour: 3 });
     expect(await runScheduledBackup(engine, dir, new Date(2026, 0, 1, 2, 0))).toBeNull();
     for (const d of [1, 2, 3])
       expect(await runScheduledBackup(engine, dir, new Date(2026, 0, d, 4, 0))).toMatch(/\.vbak$/);
@@ -159,10 +163,10 @@ describe('backup while a camera runs, then restore', () => {
     await restoreBackup(join(folder, 'vigil-backup-2026-01-04.vbak'), target, { passphrase: PASSPHRASE });
     const restored = Engine.open({ dataDir: target, passphrase: PASSPHRASE });
     try {
-      expect(listMembers(restored.db).map((m) => m.member_id)).toEqual(
-        listMembers(engine.db).map((m) => m.member_id),
+      expect(listMembers(restored.store.sql).map((m) => m.member_id)).toEqual(
+        listMembers(engine.store.sql).map((m) => m.member_id),
       );
-      expect(verifyAudit(restored.db).ok).toBe(true);
+      expect(verifyAudit(restored.store.sql).ok).toBe(true);
     } finally {
       restored.close();
     }

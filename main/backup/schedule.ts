@@ -1,8 +1,8 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Engine } from '../engine/engine.js';
+import type { ModelEntry } from '../catalogue/manifest.js';
+import type { Store } from '../store/store.js';
 import { log } from '../log.js';
-import { readConfig } from '../store/config.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -20,6 +20,16 @@ export interface BackupSchedule {
   hour: number;
 }
 
+/**
+ * What a backup needs of the running engine: a lent copy of the master key and the recognizer the
+ * store's templates belong to (structural, so backup/ stays below engine/ in the layers).
+ */
+export interface BackupSource {
+  readonly recognizer: Pick<ModelEntry, 'id' | 'output'>;
+  readonly store: Store;
+  lendMasterKey<T>(fn: (key: Uint8Array) => T): T;
+}
+
 const NAME = /^vigil-backup-(\d{4}-\d{2}-\d{2})\.vbak$/;
 
 function workerScript(): string {
@@ -33,17 +43,19 @@ function workerScript(): string {
 }
 
 /** createBackup on a thread of its own with its own read-only connection (see backup-worker.ts). */
-export function backupInWorker(engine: Engine, dataDir: string, out: string): Promise<BackupResult> {
-  const job: BackupJob = {
-    dataDir,
-    masterKey: new Uint8Array(engine.masterKey),
-    recognizerId: engine.recognizer.id,
-    embeddingDim: Number(engine.recognizer.output.size),
-    out,
-  };
+export function backupInWorker(engine: BackupSource, dataDir: string, out: string): Promise<BackupResult> {
   return new Promise((resolve, reject) => {
-    const w = new Worker(workerScript(), { workerData: job });
-    job.masterKey.fill(0);
+    // workerData is copied when the thread is made: the lent key is zeroed right after.
+    const w = engine.lendMasterKey((masterKey) => {
+      const job: BackupJob = {
+        dataDir,
+        masterKey,
+        recognizerId: engine.recognizer.id,
+        embeddingDim: Number(engine.recognizer.output.size),
+        out,
+      };
+      return new Worker(workerScript(), { workerData: job });
+    });
     w.once('message', (m: { ok: true; result: BackupResult } | { ok: false; error: string }) =>
       m.ok ? resolve(m.result) : reject(new VigilError('DATA_DIR', m.error)),
     );
@@ -68,11 +80,11 @@ export function backupFolder(dataDir: string, s: BackupSchedule): string {
  * files named like its own are ever deleted. Returns the file written, or null when none was due.
  */
 export async function runScheduledBackup(
-  engine: Engine,
+  engine: BackupSource,
   dataDir: string,
   now = new Date(),
 ): Promise<string | null> {
-  const s = readConfig(engine.db, 'backup_schedule');
+  const s = engine.store.settings.read('backup_schedule');
   if (!s.enabled || now.getHours() < s.hour) return null;
   const folder = backupFolder(dataDir, s);
   mkdirSync(folder, { recursive: true, mode: 0o700 });

@@ -15,9 +15,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { insertMember } from '../store/members.js';
-import { DB_FILE, STORE_CIPHER, openDatabase } from '../store/open.js';
-import { VectorStore } from '../store/vectors.js';
+import { DB_FILE, STORE_CIPHER } from '../store/open.js';
+import { Store } from '../store/store.js';
 import { mulberry32 } from '../util/random.js';
 import { benchArgs, percentile, round } from './args.js';
 
@@ -58,51 +57,45 @@ interface Figures {
 function run(encrypted: boolean): Figures {
   const dir = mkdtempSync(join(tmpdir(), `vigil-bench-at-rest-${encrypted ? 'enc' : 'plain'}-`));
   const key = encrypted ? randomBytes(32) : null;
-  const open = () => openDatabase(dir, { recognizerId: 'bench', embeddingDim: DIM, key });
+  const open = () => Store.open(dir, { recognizerId: 'bench', embeddingDim: DIM, key });
   // Same seed in both modes: the same rows, queries and read order.
   const rand = mulberry32(7);
   try {
-    let db = open();
-    let vectors = new VectorStore(db, DIM);
+    let store = open();
     const ids: { embeddingId: number; memberId: string }[] = [];
     const t0 = performance.now();
     for (let start = 0; start < ROWS; start += BATCH) {
-      db.transaction(() => {
+      store.transaction(() => {
         for (let i = start; i < Math.min(ROWS, start + BATCH); i++) {
           const memberId = `MEMBER_${i.toString(16).padStart(10, '0')}`;
-          insertMember(db, memberId, { name: `Member ${i}`, apartment: `${i % 400}` }, 'bench', 0.9);
+          store.members.insert(memberId, { name: `Member ${i}`, apartment: `${i % 400}` }, 'bench', 0.9);
           ids.push({
-            embeddingId: vectors.add('member', memberId, unitVector(rand), { quality: 0.9 }),
+            embeddingId: store.vectors.add('member', memberId, unitVector(rand), { quality: 0.9 }),
             memberId,
           });
         }
-      })();
+      });
     }
     const insertMs = performance.now() - t0;
-    db.close();
+    store.close();
 
-    db = open();
-    vectors = new VectorStore(db, DIM);
-    const knn = db.prepare(
-      'SELECT embedding_id, distance FROM face_vectors WHERE embedding MATCH ? AND k = 10',
-    );
+    store = open();
     const queryMs: number[] = [];
     for (let q = 0; q < QUERIES; q++) {
       const probe = unitVector(rand);
       const t = performance.now();
-      const hits = knn.all(probe);
+      const hits = store.vectors.scanNearest(probe, 10);
       queryMs.push(performance.now() - t);
       if (hits.length !== 10) throw new Error(`KNN returned ${hits.length} rows`);
     }
-    const member = db.prepare('SELECT * FROM members WHERE member_id = ?');
     const t1 = performance.now();
     for (let r = 0; r < READS; r++) {
       const pick = ids[Math.floor(rand() * ids.length)]!;
-      if (vectors.vector(pick.embeddingId).length !== DIM || !member.get(pick.memberId))
+      if (store.vectors.vector(pick.embeddingId).length !== DIM || !store.members.get(pick.memberId))
         throw new Error('point read missed a row');
     }
     const readsMs = performance.now() - t1;
-    db.close();
+    store.close();
     const firstQueryMs = queryMs[0]!;
     return {
       insertMs,

@@ -13,7 +13,6 @@ import type { EngineEvent } from '../engine/events.js';
 import { defaultPool } from '../engine/inference-pool.js';
 import { Pipeline } from '../engine/pipeline.js';
 import { findFfmpeg } from '../source/ffmpeg.js';
-import { addCamera } from '../store/cameras.js';
 import { benchArgs, percentile, round } from './args.js';
 import { assetsDir } from './assets.js';
 
@@ -67,7 +66,7 @@ const urlOf = await new Promise<(cam: string) => string>((resolve) =>
 );
 const engine = Engine.open({ dataDir: tmp, pack: args.pack, actor: 'bench' });
 for (let k = 1; k <= N; k++) {
-  addCamera(engine.db, {
+  engine.store.cameras.add({
     id: `cam${k}`,
     name: `Camera ${k}`,
     url: urlOf(`cam${k}`),
@@ -147,9 +146,9 @@ await pipeline.stop();
 await pool?.close();
 host.kill('SIGTERM');
 // Fragmentation: every camera plays the same people, so ideally each stranger is one unknown.
-const unknownsBefore = engine.db.prepare('SELECT COUNT(*) FROM unknown_persons').pluck().get() as number;
+const unknownsBefore = engine.store.health.counts().unknown_persons;
 const merged = engine.mergeUnknowns().length;
-const unknownIds = engine.db.prepare('SELECT COUNT(*) FROM unknown_persons').pluck().get() as number;
+const unknownIds = engine.store.health.counts().unknown_persons;
 engine.close();
 
 const analysed = latencies.length;

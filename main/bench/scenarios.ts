@@ -23,7 +23,6 @@ import { Pipeline } from '../engine/pipeline.js';
 import { AlertEngine } from '../notify/alerts.js';
 import type { AlertMessage } from '../notify/channels.js';
 import { findFfmpeg } from '../source/ffmpeg.js';
-import { addCamera, removeCamera } from '../store/cameras.js';
 import { background, cutHead, renderFrame, seeded, type HeadCut, type Placement } from '../testing/scenes.js';
 import { benchArgs, percentile, round } from './args.js';
 import { assetsDir } from './assets.js';
@@ -390,7 +389,7 @@ for (const [si, scene] of scenes.entries()) {
     placedSegments.push({ scene: si, seg, start });
     replayAt.set(seg.camera, start);
     ended.delete(seg.camera);
-    const row = addCamera(engine.db, {
+    const row = engine.store.cameras.add({
       id: seg.camera,
       name: seg.camera,
       url: files.get(seg)!,
@@ -399,7 +398,7 @@ for (const [si, scene] of scenes.entries()) {
     pipeline.addCamera(row);
     while (!ended.has(seg.camera)) await new Promise((r) => setTimeout(r, 50));
     await pipeline.removeCamera(seg.camera);
-    removeCamera(engine.db, seg.camera);
+    engine.store.cameras.remove(seg.camera);
     framesPlayed += seg.seconds * seg.fps;
   }
 }
@@ -470,13 +469,7 @@ if (args.verbose) {
     console.log(
       `event  ${e.camera_id} +${((e.frame_at - (placedSegments.find((p) => p.seg === l?.seg)?.start ?? e.frame_at)) / 1000).toFixed(1)} s track ${e.track_id} ${e.kind} ${e.member_id ?? e.unknown_id} ${e.confidence} → ${l?.who ?? '?'}${e.corrects ? ` (corrects ${e.corrects.unknown_id})` : ''}`,
     );
-  for (const a of engine.db.prepare('SELECT * FROM appearances ORDER BY first_seen').all() as {
-    camera_id: string;
-    person_kind: string;
-    person_id: string;
-    first_seen: string;
-    last_seen: string;
-  }[])
+  for (const a of engine.store.appearances.list())
     console.log(
       `row    ${a.camera_id} ${a.first_seen.slice(11, 19)}–${a.last_seen.slice(11, 19)} ${a.person_kind} ${a.person_id}`,
     );
@@ -492,14 +485,11 @@ for (const [si, scene] of scenes.entries()) {
   const who = [...new Set(scene.segments.flatMap((g) => g.people.map((p) => p.who)))];
   for (const p of segs) {
     s.visits += new Set(p.seg.people.map((a) => a.who)).size;
-    s.appearances += engine.db
-      .prepare('SELECT COUNT(*) FROM appearances WHERE camera_id = ? AND first_seen >= ? AND first_seen < ?')
-      .pluck()
-      .get(
-        p.seg.camera,
-        new Date(p.start).toISOString(),
-        new Date(p.start + p.seg.seconds * 1000).toISOString(),
-      ) as number;
+    s.appearances += engine.store.sightings.countAppearances({
+      cameraId: p.seg.camera,
+      from: new Date(p.start).toISOString(),
+      to: new Date(p.start + p.seg.seconds * 1000).toISOString(),
+    });
   }
   for (const w of who.filter((x) => x.startsWith('M'))) {
     for (const p of segs.filter((x) => x.seg.people.some((a) => a.who === w))) {
@@ -562,8 +552,8 @@ const result = {
   alert_latency_p50_s: round(percentile(allLatencies, 50), 2),
   alert_latency_p95_s: round(percentile(allLatencies, 95), 2),
 };
-const unknownsStored = engine.db.prepare('SELECT COUNT(*) FROM unknown_persons').pluck().get() as number;
-const appearances = engine.db.prepare('SELECT COUNT(*) FROM appearances').pluck().get() as number;
+const unknownsStored = engine.store.health.counts().unknown_persons;
+const appearances = engine.store.sightings.countAppearances();
 console.log(
   `total              members named ${sum((s) => s.membersNamed)}/${sum((s) => s.memberVisits)}, wrong names ${result.wrong_names}, ids per stranger ${result.ids_per_stranger}, strangers lost ${result.strangers_lost}, ${sum((s) => s.appearances)} appearances for ${sum((s) => s.visits)} visits, alert latency p50 ${result.alert_latency_p50_s} s p95 ${result.alert_latency_p95_s} s (${sum((s) => s.alertsMissing)} strangers without a new_unknown alert)`,
 );

@@ -57,7 +57,7 @@ try {
     let right = 0;
     let accepted = 0;
     for (const pr of probes) {
-      const top = pr.face && engine.vectors.searchPeople('member', pr.face.embedding, 1)[0];
+      const top = pr.face && engine.store.vectors.searchPeople('member', pr.face.embedding, 1)[0];
       if (top && memberOf.get(top.personId) === pr.truth) {
         right++;
         if (top.similarity >= t.recognition) accepted++;
@@ -70,11 +70,11 @@ try {
   let learnt = 0;
   let wrong = 0;
   for (const s of sightings) {
-    const top = engine.vectors.searchPeople('member', s.face.embedding, 1)[0];
+    const top = engine.store.vectors.searchPeople('member', s.face.embedding, 1)[0];
     if (!top || top.similarity < t.recognition) continue;
     named++;
     const out = learnFromSighting(
-      engine,
+      engine.store,
       {
         memberId: top.personId,
         embedding: s.face.embedding,
@@ -95,11 +95,11 @@ try {
   for (const d of listPeople(lfw).slice(0, Number(args.distractors))) {
     for (const f of listImages(join(lfw, d))) {
       const x = await face(f);
-      const top = x && engine.vectors.searchPeople('member', x.embedding, 1)[0];
+      const top = x && engine.store.vectors.searchPeople('member', x.embedding, 1)[0];
       if (!x || !top || top.similarity < t.recognition) continue;
       strangersNamed++;
       const out = learnFromSighting(
-        engine,
+        engine.store,
         {
           memberId: top.personId,
           embedding: x.embedding,

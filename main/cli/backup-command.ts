@@ -1,14 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createBackup, restoreBackup } from '../backup/archive.js';
+import { restoreBackup } from '../backup/archive.js';
 import { Engine } from '../engine/engine.js';
 import { metricsToken, metricsTokenPath } from '../serve/metrics-endpoint.js';
 import { readKeyFile } from '../privacy/key-file.js';
 import { VigilError } from '../errors.js';
-import { verifyAudit } from '../store/audit.js';
-import { listMembers } from '../store/members.js';
-import { integrityCheck } from '../store/open.js';
-import { listUnknowns } from '../store/unknowns.js';
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
 import { withEngine } from './with-engine.js';
@@ -17,7 +13,7 @@ import { withEngine } from './with-engine.js';
 export async function runBackup(g: GlobalOptions, out: string | undefined): Promise<number> {
   if (!out) throw new UsageError('backup needs --out FILE');
   const file = resolve(out);
-  const r = await withEngine(g, (engine) => createBackup(engine.db, g.dataDir, engine.masterKey, file));
+  const r = await withEngine(g, (engine) => engine.backup(file));
   const keyNote =
     readKeyFile(g.dataDir)?.source === 'device'
       ? ` It is encrypted with this folder's device key: keep a copy of ${resolve(g.dataDir, 'device.key')} apart from it (restore needs --device-key).`
@@ -45,12 +41,12 @@ export async function runRestore(
   });
   const engine = Engine.open({ dataDir: g.dataDir, pack: g.pack, ...(passphrase ? { passphrase } : {}) });
   try {
-    const integrity = integrityCheck(engine.db);
-    const audit = verifyAudit(engine.db);
+    const integrity = engine.store.health.integrity();
+    const audit = engine.store.audit.verify();
     const summary = {
       ...restored,
-      members: listMembers(engine.db).length,
-      unknowns: listUnknowns(engine.db).length,
+      members: engine.store.members.list().length,
+      unknowns: engine.store.unknowns.list().length,
       integrity,
       audit,
     };

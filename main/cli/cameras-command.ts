@@ -1,5 +1,5 @@
 import { addCameraRecord, removeCameraRecord } from '../services/cameras.js';
-import { listCameras, publicCamera } from '../store/cameras.js';
+import { publicCamera } from '../store/cameras.js';
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
 import { withEngine } from './with-engine.js';
@@ -16,7 +16,6 @@ export interface CameraFlags {
 export async function runCameras(g: GlobalOptions, args: string[], f: CameraFlags): Promise<number> {
   const [sub, id] = args;
   return withEngine(g, (engine) => {
-    const db = engine.db;
     switch (sub) {
       case 'add': {
         if (!f.id || !f.name || !f.url)
@@ -33,7 +32,7 @@ export async function runCameras(g: GlobalOptions, args: string[], f: CameraFlag
         return 0;
       }
       case 'list': {
-        const cams = listCameras(db).map(publicCamera);
+        const cams = engine.store.cameras.list().map(publicCamera);
         g.out.result(cams, () =>
           cams.length === 0
             ? 'No cameras.'

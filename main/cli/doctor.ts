@@ -7,10 +7,11 @@ import { loadLiveness, loadModels } from '../zoo/zoo.js';
 import { gpuProviders, type GpuProviderReport } from '../runtime/gpu.js';
 import { executionProvider, threadsPerSession } from '../runtime/session.js';
 import { ffmpegCapabilities, findFfmpeg } from '../source/ffmpeg.js';
-import { verifyAudit } from '../store/audit.js';
 import { readKeyFile } from '../privacy/key-file.js';
 import { storeKeyForReading } from '../privacy/keys.js';
-import { DB_FILE, integrityCheck, openDatabase, schemaVersion } from '../store/open.js';
+import { DB_FILE } from '../store/open.js';
+import type { HealthRepository } from '../store/repositories.js';
+import { Store } from '../store/store.js';
 import type { GlobalOptions } from './vigil.js';
 
 interface Check {
@@ -20,17 +21,7 @@ interface Check {
 }
 
 /** The newest system_error the engine stored, if any. */
-function lastSystemError(
-  db: ReturnType<typeof openDatabase>,
-): { alert_id: number; message: string; created_at: string; status: string } | null {
-  return (
-    (db
-      .prepare(
-        "SELECT alert_id, message, created_at, status FROM alerts WHERE type = 'system_error' ORDER BY alert_id DESC LIMIT 1",
-      )
-      .get() as { alert_id: number; message: string; created_at: string; status: string } | undefined) ?? null
-  );
-}
+type SystemError = ReturnType<HealthRepository['lastSystemError']>;
 
 /** Checks everything an installer would: each model of the pack, the runtime, ffmpeg, the data. */
 export async function runDoctor(g: GlobalOptions): Promise<number> {
@@ -124,36 +115,36 @@ export async function runDoctor(g: GlobalOptions): Promise<number> {
       const recognizer = modelById(pack.recognizer, manifest);
       const passphrase = g.passphrase();
       const key = storeKeyForReading(g.dataDir, passphrase ? { passphrase } : {});
-      const db = openDatabase(g.dataDir, {
+      const store = Store.open(g.dataDir, {
         recognizerId: recognizer.id,
         embeddingDim: Number(recognizer.output.size),
         readonly: true,
         key,
       });
       key?.fill(0);
-      const integrity = integrityCheck(db);
-      const audit = verifyAudit(db);
-      const count = (sql: string): number => (db.prepare(sql).pluck().get() as number) ?? 0;
+      const integrity = store.health.integrity();
+      const audit = store.audit.verify();
+      const counts = store.health.counts();
       database = {
         ...database,
         encrypted: key !== null,
         key_source: readKeyFile(g.dataDir)?.source ?? null,
-        schema_version: schemaVersion(db),
+        schema_version: store.health.schemaVersion(),
         integrity,
         audit_chain_ok: audit.ok,
-        members: count('SELECT COUNT(*) FROM members'),
-        unknown_persons: count('SELECT COUNT(*) FROM unknown_persons'),
-        embeddings: count('SELECT COUNT(*) FROM embeddings'),
-        last_system_error: lastSystemError(db),
+        members: counts.members,
+        unknown_persons: counts.unknown_persons,
+        embeddings: counts.embeddings,
+        last_system_error: store.health.lastSystemError(),
       };
-      db.close();
+      store.close();
       checks.push({
         name: 'database',
         ok: integrity === 'ok' && audit.ok,
         detail: `integrity ${integrity}, schema v${String(database.schema_version)}, audit chain ${audit.ok ? 'intact' : `broken at row ${audit.firstBad}`}`,
       });
       // What the running engine last reported about itself (worker, decoder, model, disk).
-      const last = database.last_system_error as ReturnType<typeof lastSystemError>;
+      const last = database.last_system_error as SystemError;
       checks.push({
         name: 'last engine error',
         ok: last?.status !== 'open',

@@ -1,11 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import { readCrop } from '../privacy/crops.js';
-import { appendAudit } from '../store/audit.js';
 import { VigilError, describeError } from '../errors.js';
 import { dismissUnknown } from '../services/review.js';
 import { changeMemberAccess, deleteMember, type AccessChange } from '../services/members.js';
-import { getMember, listMembers } from '../store/members.js';
-import { listUnknowns } from '../store/unknowns.js';
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
 import { withEngine } from './with-engine.js';
@@ -36,7 +32,7 @@ export async function runIdentify(g: GlobalOptions, images: string[], cameraId?:
   if (images.length === 0) throw new UsageError('identify needs at least one image');
   let failed = 0;
   await withEngine(g, async (e) => {
-    if (cameraId && !e.db.prepare('SELECT 1 FROM cameras WHERE camera_id = ?').get(cameraId)) {
+    if (cameraId && !e.store.cameras.get(cameraId)) {
       throw new VigilError('NOT_FOUND', `No camera with id ${cameraId}.`);
     }
     for (const image of images) {
@@ -72,12 +68,13 @@ export async function runMembers(g: GlobalOptions, args: string[]): Promise<numb
   return withEngine(g, (e) => {
     switch (sub) {
       case 'list': {
-        const rows = listMembers(e.db).map((m) => ({
+        const rows = e.store.members.list().map((m) => ({
           member_id: m.member_id,
           name: m.name,
           apartment: m.apartment,
           status: m.status,
-          embeddings_count: e.vectors.vectorsOf('member', m.member_id).filter((v) => !v.isCentroid).length,
+          embeddings_count: e.store.vectors.vectorsOf('member', m.member_id).filter((v) => !v.isCentroid)
+            .length,
           last_seen: m.last_seen,
           total_appearances: m.total_appearances,
         }));
@@ -90,9 +87,9 @@ export async function runMembers(g: GlobalOptions, args: string[]): Promise<numb
       }
       case 'show': {
         if (!id) throw new UsageError('members show needs a member id');
-        const m = getMember(e.db, id);
+        const m = e.store.members.get(id);
         if (!m) throw new VigilError('NOT_FOUND', `No member with id ${id}.`);
-        const embeddings = e.vectors.vectorsOf('member', id).filter((v) => !v.isCentroid).length;
+        const embeddings = e.store.vectors.vectorsOf('member', id).filter((v) => !v.isCentroid).length;
         const detail = { ...m, embeddings_count: embeddings };
         g.out.result(detail, () =>
           Object.entries(detail)
@@ -162,9 +159,9 @@ export async function runUnknowns(g: GlobalOptions, args: string[], out?: string
   if (sub === 'crop') {
     if (!id || !out) throw new UsageError('unknowns crop needs an unknown id and --out FILE');
     return withEngine(g, (e) => {
-      const jpeg = readCrop(e.store, e.masterKey, id);
+      const jpeg = e.readCrop(id);
       writeFileSync(out, jpeg, { mode: 0o600 });
-      appendAudit(e.db, { actor: 'cli', action: 'crop_viewed', subject: id });
+      e.store.audit.append({ actor: 'cli', action: 'crop_viewed', subject: id });
       g.out.result(
         { unknown_id: id, out, bytes: jpeg.length },
         () => `Wrote the face crop of ${id} to ${out}.`,
@@ -174,7 +171,7 @@ export async function runUnknowns(g: GlobalOptions, args: string[], out?: string
   }
   if (sub !== 'list') throw new UsageError('unknowns takes list, dismiss ID or crop ID --out FILE');
   return withEngine(g, (e) => {
-    const rows = listUnknowns(e.db).map((u) => ({
+    const rows = e.store.unknowns.list().map((u) => ({
       unknown_id: u.unknown_id,
       appearance_count: u.appearance_count,
       cameras: JSON.parse(u.cameras) as string[],

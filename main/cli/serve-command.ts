@@ -14,7 +14,6 @@ import { VigilError } from '../errors.js';
 import { SetupCode } from '../accounts/setup-code.js';
 import { log } from '../log.js';
 import { anchorForwarder, forwardTargetProblem } from '../notify/anchor-forward.js';
-import { forwardAuditAnchor } from '../store/audit.js';
 import { VigilServer } from '../serve/server.js';
 import { isLoopbackHost, loadTls, selfSignedTls, type TlsMaterial } from '../serve/tls.js';
 import {
@@ -28,8 +27,7 @@ import { attachLogFile } from '../logs/log-file.js';
 import { metricsHandler, metricsToken, metricsTokenPath } from '../serve/metrics-endpoint.js';
 import { EngineMetrics } from '../metrics/metrics.js';
 import { findFfmpeg } from '../source/ffmpeg.js';
-import { listAppearances } from '../store/appearances.js';
-import { listCameras, publicCamera } from '../store/cameras.js';
+import { publicCamera } from '../store/cameras.js';
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
 import { withEngine } from './with-engine.js';
@@ -113,7 +111,7 @@ export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<numb
       'vigil: no passphrase: the data and face crops are encrypted with device.key beside them, so only file permissions protect them (create the data folder with VIGIL_PASSPHRASE or --passphrase-file to lock it)\n',
     );
   }
-  if (opts.auditForward) forwardAuditAnchor(engine.db, anchorForwarder(opts.auditForward));
+  if (opts.auditForward) engine.store.audit.forwardAnchor(anchorForwarder(opts.auditForward));
   // Events flow to consoles once the server exists (it needs the running pipeline first).
   const sink: { server?: VigilServer } = {};
   const metrics = new EngineMetrics(g.dataDir);
@@ -125,7 +123,7 @@ export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<numb
     onEvent: (e) => sink.server?.broadcast(e),
   });
   const token = newToken();
-  const setupCode = new SetupCode(() => engine.db);
+  const setupCode = new SetupCode(() => engine.store);
   const server = new VigilServer(engine, runtime.pipeline!, {
     host,
     port,
@@ -273,7 +271,7 @@ export async function runCameraStatus(g: GlobalOptions): Promise<number> {
     rows = (await getJson(info, '/api/cameras/status')) as unknown[];
   } else {
     rows = await withEngine(g, (engine) =>
-      listCameras(engine.db).map((c) => ({
+      engine.store.cameras.list().map((c) => ({
         ...publicCamera(c),
         status: { state: 'offline', reason: 'vigil serve is not running' },
       })),
@@ -296,10 +294,12 @@ export async function runAppearances(g: GlobalOptions, since?: string): Promise<
   if (since && Number.isNaN(Date.parse(since)))
     throw new UsageError('--since takes a date or time, e.g. 2026-11-28T08:00:00Z');
   return withEngine(g, (engine) => {
-    const rows = listAppearances(engine.db, since ? new Date(since).toISOString() : undefined).map((a) => ({
-      ...a,
-      bbox: JSON.parse(a.bbox) as number[],
-    }));
+    const rows = engine.store.appearances
+      .list(since ? new Date(since).toISOString() : undefined)
+      .map((a) => ({
+        ...a,
+        bbox: JSON.parse(a.bbox) as number[],
+      }));
     g.out.result(rows, () =>
       rows.length === 0
         ? 'No appearances.'

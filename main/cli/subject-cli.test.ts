@@ -84,7 +84,7 @@ describeWithAssets('vigil subject, consent and audit commands', () => {
     expect(empty.code, empty.stderr).toBe(0);
     expect(empty.stdout.trim()).toBe('audit chain intact: 0 rows');
 
-    const n = withStore((e) => e.db.prepare('SELECT COUNT(*) FROM audit_log').pluck().get() as number);
+    const n = withStore((e) => e.store.sql.prepare('SELECT COUNT(*) FROM audit_log').pluck().get() as number);
     expect(n).toBeGreaterThan(5);
     const ok = run('audit', 'verify');
     expect(ok.code, ok.stderr).toBe(0);
@@ -92,11 +92,11 @@ describeWithAssets('vigil subject, consent and audit commands', () => {
     expect(json('audit', 'verify')).toEqual({ ok: true, rows: n, first_bad: null, anchor: 'ok' });
 
     const target = withStore((e) => {
-      const row = e.db
+      const row = e.store.sql
         .prepare("SELECT audit_id FROM audit_log WHERE action = 'consent_recorded'")
         .pluck()
         .get() as number;
-      e.db.prepare('UPDATE audit_log SET actor = ? WHERE audit_id = ?').run('someone-else', row);
+      e.store.sql.prepare('UPDATE audit_log SET actor = ? WHERE audit_id = ?').run('someone-else', row);
       return row;
     });
     const bad = run('audit', 'verify');
@@ -118,7 +118,7 @@ describeWithAssets('vigil subject, consent and audit commands', () => {
     expect(
       (json('members', 'list') as unknown as { member_id: string }[]).map((m) => m.member_id),
     ).not.toContain(id);
-    expect(withStore((e) => e.db.prepare('SELECT COUNT(*) FROM members').pluck().get())).toBe(0);
+    expect(withStore((e) => e.store.sql.prepare('SELECT COUNT(*) FROM members').pluck().get())).toBe(0);
     const again = run('subject', 'erase', id);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain(`No person with id ${id}`);

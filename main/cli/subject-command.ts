@@ -7,7 +7,6 @@ import {
   subjectPdf,
   withdrawConsent,
 } from '../services/subjects.js';
-import { verifyAudit } from '../store/audit.js';
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
 import { withEngine } from './with-engine.js';
@@ -95,7 +94,7 @@ export async function runConsent(
 export async function runAudit(g: GlobalOptions, args: string[]): Promise<number> {
   if (args[0] !== 'verify') throw new UsageError('audit takes verify');
   return withEngine(g, (e) => {
-    const v = verifyAudit(e.db);
+    const v = e.store.audit.verify();
     const verdict = {
       ok: v.ok,
       rows: v.rows,

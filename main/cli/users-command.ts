@@ -67,7 +67,7 @@ export async function runUsers(g: GlobalOptions, args: string[], options: UsersO
   if (extra.length > 0) throw new UsageError(`users ${sub} takes one username`);
   if (sub === 'list') {
     return withEngine(g, (e) => {
-      const users = listUsers(e.db);
+      const users = listUsers(e.store);
       g.out.result(users, () =>
         users.length === 0
           ? 'No users yet: add an administrator with "vigil users add NAME --role admin".'
@@ -89,7 +89,7 @@ export async function runUsers(g: GlobalOptions, args: string[], options: UsersO
 
   if (sub === 'remove') {
     return withEngine(g, (e) => {
-      removeUser(e.db, username, { audit: { actor, action: 'user_removed' } });
+      removeUser(e.store, username, { audit: { actor, action: 'user_removed' } });
       const name = username.trim().toLowerCase();
       g.out.result({ username: name, removed: true }, () => `Removed user ${name}.`);
       return 0;
@@ -105,14 +105,14 @@ export async function runUsers(g: GlobalOptions, args: string[], options: UsersO
   return withEngine(g, async (e) => {
     if (sub === 'add') {
       const user = await addUser(
-        e.db,
+        e.store,
         { username, role: options.role!, password },
         { audit: { actor, action: 'user_added' } },
       );
       g.out.result(user, () => `Added ${user.role} ${user.username}.`);
       return 0;
     }
-    await setPassword(e.db, username, password, {
+    await setPassword(e.store, username, password, {
       audit: { actor, action: 'password_changed', details: { by: 'cli' } },
     });
     const name = username.trim().toLowerCase();

@@ -54,12 +54,18 @@ describe('vigil users', () => {
     expect(c.code, c.stderr).toBe(0);
 
     await withDb(async (e) => {
-      expect(await authenticate(e.db, 'boss', 'file password 1')).toMatchObject({ ok: true, role: 'admin' });
-      expect(await authenticate(e.db, 'guard', 'env password 1')).toMatchObject({
+      expect(await authenticate(e.store, 'boss', 'file password 1')).toMatchObject({
+        ok: true,
+        role: 'admin',
+      });
+      expect(await authenticate(e.store, 'guard', 'env password 1')).toMatchObject({
         ok: true,
         role: 'security',
       });
-      expect(await authenticate(e.db, 'desk', 'stdin password 1')).toMatchObject({ ok: true, role: 'kiosk' });
+      expect(await authenticate(e.store, 'desk', 'stdin password 1')).toMatchObject({
+        ok: true,
+        role: 'kiosk',
+      });
     });
 
     const list = vigil(['users', 'list', '--json', ...d()]);
@@ -105,15 +111,15 @@ describe('vigil users', () => {
     expect(p.code, p.stderr).toBe(0);
     expect(JSON.parse(p.stdout)).toEqual({ username: 'guard', password_changed: true });
     await withDb(async (e) => {
-      expect((await authenticate(e.db, 'guard', 'env password 1')).ok).toBe(false);
-      expect((await authenticate(e.db, 'guard', 'new guard password')).ok).toBe(true);
+      expect((await authenticate(e.store, 'guard', 'env password 1')).ok).toBe(false);
+      expect((await authenticate(e.store, 'guard', 'new guard password')).ok).toBe(true);
     });
     const r = vigil(['users', 'remove', 'desk', ...d()]);
     expect(r.code, r.stderr).toBe(0);
     expect(vigil(['users', 'remove', 'desk', ...d()]).code).toBe(1);
 
     await withDb((e) => {
-      const rows = e.db
+      const rows = e.store.sql
         .prepare(
           "SELECT actor, action, subject FROM audit_log WHERE action LIKE 'user_%' OR action = 'password_changed'",
         )
@@ -126,9 +132,9 @@ describe('vigil users', () => {
         { actor, action: 'password_changed', subject: 'guard' },
         { actor, action: 'user_removed', subject: 'desk' },
       ]);
-      const text = e.db.prepare('SELECT details FROM audit_log').pluck().all().join('\n');
+      const text = e.store.sql.prepare('SELECT details FROM audit_log').pluck().all().join('\n');
       expect(text).not.toMatch(/password 1|new guard password/);
-      expect(verifyAudit(e.db).ok).toBe(true);
+      expect(verifyAudit(e.store.sql).ok).toBe(true);
     });
   });
 });

@@ -4,9 +4,6 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { Engine } from '../engine/engine.js';
 import { VigilError } from '../errors.js';
-import { appendAudit } from '../store/audit.js';
-import { addCamera, listCameras } from '../store/cameras.js';
-import { listMembers } from '../store/members.js';
 import { faceSvg, MEMBER_FACE, STRANGER_FACE, type DrawnFace } from './faces.js';
 
 export const DEMO_CAMERA_ID = 'demo';
@@ -92,7 +89,7 @@ export async function prepareDemo(opts: {
     ...(opts.passphrase ? { passphrase: opts.passphrase } : {}),
   });
   try {
-    if (!listMembers(engine.db).some((m) => m.name === DEMO_MEMBER_NAME)) {
+    if (!engine.store.members.list().some((m) => m.name === DEMO_MEMBER_NAME)) {
       const photo = await sharp(join(dir, 'member.jpg')).toBuffer();
       const result = await engine.enroll(
         { name: DEMO_MEMBER_NAME, notes: 'drawn demo portrait' },
@@ -105,10 +102,10 @@ export async function prepareDemo(opts: {
           'The demo member could not be enrolled from its portrait.',
         );
     }
-    if (!listCameras(engine.db).some((c) => c.camera_id === DEMO_CAMERA_ID)) {
-      const db = engine.db;
-      db.transaction(() => {
-        addCamera(db, {
+    if (!engine.store.cameras.list().some((c) => c.camera_id === DEMO_CAMERA_ID)) {
+      const store = engine.store;
+      store.transaction(() => {
+        store.cameras.add({
           id: DEMO_CAMERA_ID,
           name: 'Demo corridor',
           url: video,
@@ -117,13 +114,13 @@ export async function prepareDemo(opts: {
           recognitionThreshold: DEMO_THRESHOLDS.recognition,
           unknownThreshold: DEMO_THRESHOLDS.unknown,
         });
-        appendAudit(db, {
+        store.audit.append({
           actor: 'demo',
           action: 'camera_changed',
           subject: DEMO_CAMERA_ID,
           details: { change: 'added' },
         });
-      }).immediate();
+      }, 'immediate');
     }
   } finally {
     engine.close();

@@ -17,19 +17,27 @@ describeWithAssets('unknown persons across cameras', () => {
     const engine = Engine.open({ dataDir: mkdtempSync(join(tmpdir(), 'vigil-cross-')) });
     // Nobody is enrolled: everyone on stage is a stranger. Camera B starts later, as if the
     // same people walked past a second camera a few seconds after the first.
-    addCamera(engine.db, { id: 'hall', name: 'Hall', url: asset('videos', 'short_hamilton_clip.mp4') });
+    addCamera(engine.store.sql, {
+      id: 'hall',
+      name: 'Hall',
+      url: asset('videos', 'short_hamilton_clip.mp4'),
+    });
     const pipeline = new Pipeline(engine, { ffmpegPath: ffmpeg.path });
     const events: RecognitionEvent[] = [];
     pipeline.on('event', (e) => e.type === 'recognition' && events.push(e));
     await pipeline.start();
     await new Promise((r) => setTimeout(r, 11_000));
-    addCamera(engine.db, { id: 'lobby', name: 'Lobby', url: asset('videos', 'short_hamilton_clip.mp4') });
+    addCamera(engine.store.sql, {
+      id: 'lobby',
+      name: 'Lobby',
+      url: asset('videos', 'short_hamilton_clip.mp4'),
+    });
     pipeline.sync();
     await new Promise((r) => setTimeout(r, 11_000));
     await pipeline.stop();
     const fromLobby = events.filter((e) => e.camera_id === 'lobby');
     expect(fromLobby.some((e) => e.kind === 'recurring_unknown')).toBe(true);
-    const both = listUnknowns(engine.db).filter((u) => {
+    const both = listUnknowns(engine.store.sql).filter((u) => {
       const cams = JSON.parse(u.cameras) as string[];
       return cams.includes('hall') && cams.includes('lobby');
     });

@@ -15,7 +15,7 @@ const B = (f: string) => asset('faces', 'celeba', '07203', f);
 const TWO_PEOPLE = asset('faces', 'face_recognition_knn', 'extra', 'two_people.jpg');
 
 function counts(e: Engine) {
-  const n = (sql: string) => e.db.prepare(sql).pluck().get() as number;
+  const n = (sql: string) => e.store.sql.prepare(sql).pluck().get() as number;
   return {
     members: n('SELECT COUNT(*) FROM members'),
     embeddings: n('SELECT COUNT(*) FROM embeddings'),
@@ -48,7 +48,7 @@ describeWithAssets('engine: enrollment and identification on real photos', () =>
   it('stores embeddings only: shots plus a centroid, no image bytes', () => {
     const c = counts(engine);
     expect(c).toMatchObject({ members: 1, embeddings: 4, vectors: 4 });
-    const m = listMembers(engine.db)[0]!;
+    const m = listMembers(engine.store.sql)[0]!;
     expect(m.name).toBe(`Ann "Q" O'Hara'); DROP TABLE members;--`);
     const dbBytes = readFileSync(join(dir, 'vigil.db'));
     const jpegMagic = Buffer.from([0xff, 0xd8, 0xff]);
@@ -61,8 +61,8 @@ describeWithAssets('engine: enrollment and identification on real photos', () =>
     expect(subject?.member_id).toBe(memberId);
     expect(subject!.confidence).toBeGreaterThanOrEqual(engine.thresholds().recognition);
     expect(subject!.candidates[0]).toMatchObject({ member_id: memberId });
-    expect(listAppearances(engine.db).some((a) => a.person_id === memberId)).toBe(true);
-    expect(listMembers(engine.db)[0]!.total_appearances).toBe(1);
+    expect(listAppearances(engine.store.sql).some((a) => a.person_id === memberId)).toBe(true);
+    expect(listMembers(engine.store.sql)[0]!.total_appearances).toBe(1);
   });
 
   it('gives a stranger a stable UNKNOWN_ id that recurs on another photo of them', async () => {
@@ -70,7 +70,7 @@ describeWithAssets('engine: enrollment and identification on real photos', () =>
     expect(first?.unknown_id).toMatch(/^UNKNOWN_\d{8}_[0-9a-f]{8}$/);
     const again = (await engine.identify(B('007444.jpg'))).find((f) => f.unknown_id === first!.unknown_id);
     expect(again?.type).toBe('recurring_unknown');
-    const u = listUnknowns(engine.db).find((x) => x.unknown_id === first!.unknown_id)!;
+    const u = listUnknowns(engine.store.sql).find((x) => x.unknown_id === first!.unknown_id)!;
     expect(u.appearance_count).toBe(2);
   });
 
@@ -123,37 +123,37 @@ describeWithAssets('engine: enrollment and identification on real photos', () =>
 
   it('keeps a half-finished enrollment out of the store when a write fails', async () => {
     const before = counts(engine);
-    const original = engine.vectors.add.bind(engine.vectors);
+    const original = engine.store.vectors.add.bind(engine.store.vectors);
     let calls = 0;
-    engine.vectors.add = (...args: Parameters<typeof original>) => {
+    engine.store.vectors.add = (...args: Parameters<typeof original>) => {
       if (++calls === 2) throw new Error('disk full');
       return original(...args);
     };
     await expect(engine.enroll({ name: 'Half' }, [B('022649.jpg'), B('025694.jpg')])).rejects.toThrow(
       'disk full',
     );
-    engine.vectors.add = original;
+    engine.store.vectors.add = original;
     expect(counts(engine)).toEqual(before);
     // The in-memory index is rebuilt from disk on the next open: nothing of "Half" survives.
     engine.close();
     engine = Engine.open({ dataDir: dir, encryptStore: false });
-    expect(engine.vectors.count('member')).toBe(4);
+    expect(engine.store.vectors.count('member')).toBe(4);
   });
 
   it('deletes a member with every vector and appearance, audited without the name', () => {
     engine.deleteMember(memberId);
     expect(counts(engine)).toMatchObject({ members: 0 });
     expect(
-      engine.db.prepare("SELECT COUNT(*) FROM embeddings WHERE person_kind = 'member'").pluck().get(),
+      engine.store.sql.prepare("SELECT COUNT(*) FROM embeddings WHERE person_kind = 'member'").pluck().get(),
     ).toBe(0);
-    expect(listAppearances(engine.db).some((a) => a.person_id === memberId)).toBe(false);
-    const audit = engine.db.prepare('SELECT action, details FROM audit_log').all() as {
+    expect(listAppearances(engine.store.sql).some((a) => a.person_id === memberId)).toBe(false);
+    const audit = engine.store.sql.prepare('SELECT action, details FROM audit_log').all() as {
       action: string;
       details: string;
     }[];
     expect(audit.map((a) => a.action)).toContain('member_deleted');
     expect(JSON.stringify(audit)).not.toMatch(/O'Hara/);
-    expect(verifyAudit(engine.db).ok).toBe(true);
+    expect(verifyAudit(engine.store.sql).ok).toBe(true);
     expect(() => engine.deleteMember(memberId)).toThrow(/No member with id/);
   });
 });

@@ -1,7 +1,7 @@
-import type Database from 'better-sqlite3';
+import { createBackup, type BackupResult } from '../backup/archive.js';
 import { decodeImage, type RgbImage } from '../photo/image.js';
 import type { Box } from '../detect/types.js';
-import { cropJpeg, deleteCrop, purgeExpiredCrops, storeCrop } from '../privacy/crops.js';
+import { cropJpeg, deleteCrop, purgeExpiredCrops, readCrop, storeCrop } from '../privacy/crops.js';
 import type { KeySource } from '../privacy/key-file.js';
 import { unlockDataFolder, type MasterKey } from '../privacy/keys.js';
 import { resolveThresholds, decideBand, type Thresholds } from '../decide/bands.js';
@@ -12,21 +12,14 @@ import type { MiniFasNetLiveness } from '../liveness/minifasnet.js';
 import { loadLiveness, loadModels, type LoadedModels } from '../zoo/zoo.js';
 import { centroid, dot } from '../match/similarity.js';
 import { ENROLL_GATE, gateFailure, subjectCandidates } from '../quality/quality.js';
-import { insertAppearance } from '../store/appearances.js';
-import { appendAudit, flushAuditAnchor, SqliteAuditLog, type AuditEntry } from '../store/audit.js';
+import type { AuditEntry } from '../store/audit.js';
+import { SqliteAuditLog } from '../store/audit.js';
 import { dropLegacyKeyMeta } from '../store/config.js';
 import { LiveSettings } from '../settings/live-settings.js';
 import { unlockAuditKey } from '../privacy/audit-key.js';
-import {
-  deleteMemberRow,
-  getMember,
-  insertMember,
-  newMemberId,
-  recordMemberSeen,
-  type NewMember,
-} from '../store/members.js';
+import { newMemberId, type NewMember } from '../store/members.js';
 import { openDatabase } from '../store/open.js';
-import { insertUnknown, newUnknownId, recordUnknownSeen } from '../store/unknowns.js';
+import { newUnknownId } from '../store/unknowns.js';
 import { Store } from '../store/store.js';
 import { VectorStore } from '../store/vectors.js';
 import { analyseImage, largestFace, type AnalysedFace } from './analyze.js';
@@ -84,8 +77,11 @@ export class Engine {
   private models: LoadedModels | undefined;
   private livenessModel: Promise<MiniFasNetLiveness> | undefined;
 
-  /** Seals crops of unknown persons; from the desktop key, the passphrase or device.key. */
-  readonly masterKey: MasterKey;
+  /**
+   * Seals crops of unknown persons; from the desktop key, the passphrase or device.key.
+   * @deprecated use the Engine's crop and backup methods; the key stays inside the engine.
+   */
+  private readonly masterKey: MasterKey;
   /** Where the master key came from: 'device' means file permissions are the only lock. */
   readonly keySource: KeySource;
   /** The configuration object, loaded once; the live runtime watches it for changes. */
@@ -94,8 +90,8 @@ export class Engine {
   readonly store: Store;
 
   private constructor(
-    readonly db: Database.Database,
-    readonly vectors: VectorStore,
+    db: Store['sql'],
+    vectors: VectorStore,
     readonly recognizer: ModelEntry,
     private readonly options: Required<Omit<EngineOptions, 'passphrase' | 'masterKey' | 'encryptStore'>>,
     masterKey: MasterKey,
@@ -104,7 +100,7 @@ export class Engine {
     this.masterKey = masterKey;
     this.keySource = keySource;
     this.store = new Store(db, vectors);
-    this.settings = new LiveSettings(db);
+    this.settings = new LiveSettings(this.store);
     this.purgeExpired();
   }
 
@@ -115,23 +111,39 @@ export class Engine {
   /** Deletes crops past their retention (also run on a schedule by the server). */
   purgeExpired(now = new Date()): number {
     const n = purgeExpiredCrops(this.store, now);
-    if (n > 0) appendAudit(this.db, { actor: 'engine', action: 'crops_expired', details: { count: n } });
+    if (n > 0) this.store.audit.append({ actor: 'engine', action: 'crops_expired', details: { count: n } });
     return n;
   }
 
   /** Encrypts and keeps the best face crop of an unknown person, replacing an older one. */
   async keepCrop(unknownId: string, frame: RgbImage, box: Box): Promise<boolean> {
     const jpeg = await cropJpeg(frame, box);
-    if (
-      !this.db.open ||
-      !this.db
-        .prepare('SELECT 1 FROM unknown_persons WHERE unknown_id = ? AND status = ?')
-        .get(unknownId, 'active')
-    ) {
-      return false;
-    }
+    if (!this.store.isOpen || !this.store.sightings.isActiveUnknown(unknownId)) return false;
     storeCrop(this.store, this.masterKey, unknownId, jpeg, this.settings.current.retention_days);
     return true;
+  }
+
+  /** A backup archive of this data folder in `out`, sealed under a key derived from the master key. */
+  backup(out: string): Promise<BackupResult> {
+    return createBackup(this.store, this.dataDir, this.masterKey, out);
+  }
+
+  /**
+   * Lends a copy of the master key to `fn` (a backup thread needs it to open its own connection),
+   * and zeroes the copy as soon as `fn` returns: it must hand the key on synchronously.
+   */
+  lendMasterKey<T>(fn: (key: Uint8Array) => T): T {
+    const copy = new Uint8Array(this.masterKey);
+    try {
+      return fn(copy);
+    } finally {
+      copy.fill(0);
+    }
+  }
+
+  /** The decrypted best-shot crop of an unknown person (the key never leaves the engine). */
+  readCrop(unknownId: string): Buffer {
+    return readCrop(this.store, this.masterKey, unknownId);
   }
 
   /**
@@ -153,25 +165,24 @@ export class Engine {
     identifiedAs?: string,
     audit: Pick<AuditEntry, 'details'> & { actor?: string } = {},
   ): void {
-    const found = this.db
-      .transaction(() => {
-        const changed = this.db
-          .prepare(
-            "UPDATE unknown_persons SET status = ?, identified_as = ?, closed_at = ? WHERE unknown_id = ? AND status = 'active'",
-          )
-          .run(status, identifiedAs ?? null, new Date().toISOString(), unknownId).changes;
-        if (!changed) return false;
-        deleteCrop(this.store, unknownId);
-        this.vectors.forget('unknown', unknownId);
-        appendAudit(this.db, {
-          actor: audit.actor ?? this.options.actor,
-          action: `unknown_${status}`,
-          subject: unknownId,
-          details: audit.details,
-        });
-        return true;
-      })
-      .immediate();
+    const found = this.store.transaction(() => {
+      const changed = this.store.sightings.closeUnknown(
+        unknownId,
+        status,
+        identifiedAs ?? null,
+        new Date().toISOString(),
+      );
+      if (!changed) return false;
+      deleteCrop(this.store, unknownId);
+      this.store.vectors.forget('unknown', unknownId);
+      this.store.audit.append({
+        actor: audit.actor ?? this.options.actor,
+        action: `unknown_${status}`,
+        subject: unknownId,
+        details: audit.details,
+      });
+      return true;
+    }, 'immediate');
     if (!found) throw new VigilError('NOT_FOUND', `No active unknown person with id ${unknownId}.`);
   }
 
@@ -184,7 +195,7 @@ export class Engine {
       ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
       ...(options.encryptStore !== undefined ? { encryptStore: options.encryptStore } : {}),
     });
-    let db: Database.Database;
+    let db: Store['sql'];
     try {
       db = openDatabase(options.dataDir, {
         recognizerId: recognizer.id,
@@ -231,8 +242,8 @@ export class Engine {
   }
 
   close(): void {
-    flushAuditAnchor(this.db);
-    this.db.close();
+    this.store.audit.flushAnchor();
+    this.store.close();
   }
 
   thresholds(cameraId?: string): Thresholds {
@@ -329,33 +340,32 @@ export class Engine {
     const warnings: string[] = [];
     if (kept.length > shots.length)
       warnings.push(`only the best ${shots.length} of ${kept.length} usable photos were kept`);
-    const dup = this.vectors.searchPeople('member', center, 1)[0];
+    const vectors = this.store.vectors;
+    const dup = vectors.searchPeople('member', center, 1)[0];
     if (dup && dup.similarity >= t.recognition) {
       warnings.push(
         `this face already matches member ${dup.personId} (similarity ${dup.similarity.toFixed(2)}); check this is not a duplicate`,
       );
     }
-    const seenAsUnknown = this.vectors.searchPeople('unknown', center, 1)[0];
+    const seenAsUnknown = vectors.searchPeople('unknown', center, 1)[0];
     if (seenAsUnknown && seenAsUnknown.similarity >= t.unknown) {
       warnings.push(`this person was seen before as unknown person ${seenAsUnknown.personId}`);
     }
     const quality = shots.reduce((s, x) => s + x.face.quality.score, 0) / shots.length;
     const memberId = newMemberId();
-    this.db
-      .transaction(() => {
-        insertMember(this.db, memberId, { ...member, name }, this.recognizer.id, quality);
-        for (const s of shots)
-          this.vectors.add('member', memberId, s.face.embedding, { quality: s.face.quality.score });
-        this.vectors.add('member', memberId, center, { isCentroid: true, quality });
-        appendAudit(this.db, {
-          actor: opts.actor ?? this.options.actor,
-          action: 'member_registered',
-          subject: memberId,
-          details: { embeddings: shots.length, photos: photos.length, rejected: rejected.length },
-        });
-        opts.afterInsert?.(memberId);
-      })
-      .immediate();
+    this.store.transaction(() => {
+      this.store.members.insert(memberId, { ...member, name }, this.recognizer.id, quality);
+      for (const s of shots)
+        vectors.add('member', memberId, s.face.embedding, { quality: s.face.quality.score });
+      vectors.add('member', memberId, center, { isCentroid: true, quality });
+      this.store.audit.append({
+        actor: opts.actor ?? this.options.actor,
+        action: 'member_registered',
+        subject: memberId,
+        details: { embeddings: shots.length, photos: photos.length, rejected: rejected.length },
+      });
+      opts.afterInsert?.(memberId);
+    }, 'immediate');
     return {
       member_id: memberId,
       embeddings_count: shots.length,
@@ -376,93 +386,92 @@ export class Engine {
     const maxShots = this.settings.current.max_embeddings_per_person;
     const results: IdentifiedFace[] = [];
     const newUnknowns: { id: string; box: Box }[] = [];
-    this.db
-      .transaction(() => {
-        for (const face of faces) {
-          const at = new Date().toISOString();
-          const members = this.vectors.searchPeople('member', face.embedding, 3);
-          const topUnknown = this.vectors.searchPeople('unknown', face.embedding, 1)[0];
-          const candidates = members.map((m) => ({
-            member_id: m.personId,
-            name: getMember(this.db, m.personId)?.name ?? '',
-            similarity: round4(m.similarity),
-          }));
-          const band = decideBand(members[0], topUnknown, t);
-          const bbox = face.box.map((v) => Math.round(v)) as IdentifiedFace['bbox'];
-          const appearance = { camera_id: cameraId, source: 'image', first_seen: at, last_seen: at, bbox };
-          if (band.type === 'known_member') {
-            const id = band.match.personId;
-            insertAppearance(this.db, {
-              ...appearance,
-              person_kind: 'member',
-              person_id: id,
-              confidence: band.match.similarity,
-            });
-            recordMemberSeen(this.db, id, at);
-            results.push({
-              bbox,
-              type: band.type,
-              member_id: id,
-              name: candidates[0]!.name,
-              confidence: round4(band.match.similarity),
-              candidates,
-            });
-          } else if (band.type === 'recurring_unknown') {
-            const id = band.match.personId;
-            insertAppearance(this.db, {
-              ...appearance,
-              person_kind: 'unknown',
-              person_id: id,
-              confidence: band.match.similarity,
-            });
-            recordUnknownSeen(this.db, id, at, cameraId, face.quality.score);
-            // Keep a few distinct good views so later sightings from other angles still match.
-            const stored = this.vectors.vectorsOf('unknown', id);
-            if (
-              stored.length < maxShots &&
-              band.match.similarity < 0.9 &&
-              !gateFailure(face.quality, ENROLL_GATE)
-            ) {
-              this.vectors.add('unknown', id, face.embedding, { quality: face.quality.score });
-            }
-            results.push({
-              bbox,
-              type: band.type,
-              unknown_id: id,
-              name: id,
-              confidence: round4(band.match.similarity),
-              candidates,
-            });
-          } else {
-            const id = newUnknownId(new Date(at));
-            insertUnknown(this.db, id, at, cameraId, face.quality.score, this.recognizer.id);
-            this.vectors.add('unknown', id, face.embedding, { quality: face.quality.score });
-            insertAppearance(this.db, {
-              ...appearance,
-              person_kind: 'unknown',
-              person_id: id,
-              confidence: face.detectionScore,
-            });
-            appendAudit(this.db, {
-              actor: this.options.actor,
-              action: 'unknown_detected',
-              subject: id,
-              details: { camera: cameraId },
-            });
-            newUnknowns.push({ id, box: face.box });
-            const nearest = Math.max(0, members[0]?.similarity ?? 0, topUnknown?.similarity ?? 0);
-            results.push({
-              bbox,
-              type: band.type,
-              unknown_id: id,
-              name: id,
-              confidence: round4(1 - nearest),
-              candidates,
-            });
+    const store = this.store;
+    store.transaction(() => {
+      for (const face of faces) {
+        const at = new Date().toISOString();
+        const members = store.vectors.searchPeople('member', face.embedding, 3);
+        const topUnknown = store.vectors.searchPeople('unknown', face.embedding, 1)[0];
+        const candidates = members.map((m) => ({
+          member_id: m.personId,
+          name: store.members.get(m.personId)?.name ?? '',
+          similarity: round4(m.similarity),
+        }));
+        const band = decideBand(members[0], topUnknown, t);
+        const bbox = face.box.map((v) => Math.round(v)) as IdentifiedFace['bbox'];
+        const appearance = { camera_id: cameraId, source: 'image', first_seen: at, last_seen: at, bbox };
+        if (band.type === 'known_member') {
+          const id = band.match.personId;
+          store.appearances.insert({
+            ...appearance,
+            person_kind: 'member',
+            person_id: id,
+            confidence: band.match.similarity,
+          });
+          store.members.recordSeen(id, at);
+          results.push({
+            bbox,
+            type: band.type,
+            member_id: id,
+            name: candidates[0]!.name,
+            confidence: round4(band.match.similarity),
+            candidates,
+          });
+        } else if (band.type === 'recurring_unknown') {
+          const id = band.match.personId;
+          store.appearances.insert({
+            ...appearance,
+            person_kind: 'unknown',
+            person_id: id,
+            confidence: band.match.similarity,
+          });
+          store.unknowns.recordSeen(id, at, cameraId, face.quality.score);
+          // Keep a few distinct good views so later sightings from other angles still match.
+          const stored = store.vectors.vectorsOf('unknown', id);
+          if (
+            stored.length < maxShots &&
+            band.match.similarity < 0.9 &&
+            !gateFailure(face.quality, ENROLL_GATE)
+          ) {
+            store.vectors.add('unknown', id, face.embedding, { quality: face.quality.score });
           }
+          results.push({
+            bbox,
+            type: band.type,
+            unknown_id: id,
+            name: id,
+            confidence: round4(band.match.similarity),
+            candidates,
+          });
+        } else {
+          const id = newUnknownId(new Date(at));
+          store.unknowns.insert(id, at, cameraId, face.quality.score, this.recognizer.id);
+          store.vectors.add('unknown', id, face.embedding, { quality: face.quality.score });
+          store.appearances.insert({
+            ...appearance,
+            person_kind: 'unknown',
+            person_id: id,
+            confidence: face.detectionScore,
+          });
+          store.audit.append({
+            actor: this.options.actor,
+            action: 'unknown_detected',
+            subject: id,
+            details: { camera: cameraId },
+          });
+          newUnknowns.push({ id, box: face.box });
+          const nearest = Math.max(0, members[0]?.similarity ?? 0, topUnknown?.similarity ?? 0);
+          results.push({
+            bbox,
+            type: band.type,
+            unknown_id: id,
+            name: id,
+            confidence: round4(1 - nearest),
+            candidates,
+          });
         }
-      })
-      .immediate();
+      }
+    }, 'immediate');
     for (const u of newUnknowns) {
       await this.keepCrop(u.id, decoded.image, u.box.map((v) => v * decoded.scale) as Box);
     }
@@ -471,21 +480,19 @@ export class Engine {
 
   /** Deletes a member and every trace of them: row, vectors, appearances, alerts. */
   deleteMember(memberId: string, actor = this.options.actor): void {
-    const found = this.db
-      .transaction(() => {
-        if (!getMember(this.db, memberId)) return false;
-        const vectors = this.vectors.removePerson('member', memberId);
-        deleteMemberRow(this.db, memberId);
-        appendAudit(this.db, {
-          actor,
-          action: 'member_deleted',
-          subject: memberId,
-          details: { vectors },
-        });
-        return true;
-      })
-      .immediate();
+    const found = this.store.transaction(() => {
+      if (!this.store.members.get(memberId)) return false;
+      const vectors = this.store.vectors.removePerson('member', memberId);
+      this.store.members.delete(memberId);
+      this.store.audit.append({
+        actor,
+        action: 'member_deleted',
+        subject: memberId,
+        details: { vectors },
+      });
+      return true;
+    }, 'immediate');
     if (!found) throw new VigilError('NOT_FOUND', `No member with id ${memberId}.`);
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.store.health.checkpoint();
   }
 }

@@ -81,7 +81,7 @@ describeWithAssets('live decisions on a simulated scene clock', () => {
     opts: Partial<PipelineOptions> = {},
     recognitionThreshold?: number,
   ): Pipeline {
-    addCamera(engine.db, {
+    addCamera(engine.store.sql, {
       id: camera,
       name: camera,
       url: asset('videos', 'faceapi_test_video.mp4'),
@@ -103,10 +103,10 @@ describeWithAssets('live decisions on a simulated scene clock', () => {
 
   async function startFeed(p: Pipeline, camera: string): Promise<void> {
     // Cameras are started by hand below; none from the store.
-    engine.db.prepare('UPDATE cameras SET recognition_enabled = 0').run();
+    engine.store.sql.prepare('UPDATE cameras SET recognition_enabled = 0').run();
     await p.start();
     p.addCamera(
-      listCameras(engine.db).find((c) => c.camera_id === camera)!,
+      listCameras(engine.store.sql).find((c) => c.camera_id === camera)!,
       { feed: true },
     );
   }
@@ -145,7 +145,7 @@ describeWithAssets('live decisions on a simulated scene clock', () => {
       if (alertedAt === null && events.some((e) => e.type === 'recognition' && e.kind === 'new_unknown'))
         alertedAt = at;
     });
-    const open = listAppearances(engine.db).filter((a) => a.camera_id === 'gate');
+    const open = listAppearances(engine.store.sql).filter((a) => a.camera_id === 'gate');
     midwayLastSeen = open[0]?.last_seen ?? '';
     // Looks away for 4 s (the track is lost), then stays another 5 minutes.
     t = await play(p, 'gate', t, 4, [null], (at) => (now = at));
@@ -158,15 +158,15 @@ describeWithAssets('live decisions on a simulated scene clock', () => {
     expect(rec.filter((e) => e.kind !== 'new_unknown')).toHaveLength(0);
     // Decided within seconds of appearing, long before the person left.
     expect(alertedAt! - t0).toBeLessThanOrEqual(5000);
-    const stored = engine.db
+    const stored = engine.store.sql
       .prepare("SELECT type, priority, created_at FROM alerts WHERE type = 'new_unknown'")
       .all() as { type: string; priority: string; created_at: string }[];
     expect(stored).toHaveLength(1);
     expect(Date.parse(stored[0]!.created_at) - t0).toBeLessThanOrEqual(5000);
     expect(stored[0]!.priority).toBe('high');
-    const unknowns = listUnknowns(engine.db);
+    const unknowns = listUnknowns(engine.store.sql);
     expect(unknowns).toHaveLength(1);
-    const rows = listAppearances(engine.db).filter((a) => a.camera_id === 'gate');
+    const rows = listAppearances(engine.store.sql).filter((a) => a.camera_id === 'gate');
     expect(rows).toHaveLength(1);
     expect(rows[0]!.person_id).toBe(unknowns[0]!.unknown_id);
     expect(Date.parse(rows[0]!.last_seen) - Date.parse(rows[0]!.first_seen)).toBeGreaterThan(600_000);
@@ -179,13 +179,13 @@ describeWithAssets('live decisions on a simulated scene clock', () => {
     const events: EngineEvent[] = [];
     const p = pipelineOn('desk', events, undefined, { timing: { maxVisitMs: 20_000 } });
     await startFeed(p, 'desk');
-    const before = listUnknowns(engine.db).length;
+    const before = listUnknowns(engine.store.sql).length;
     await play(p, 'desk', Date.parse('2026-03-02T09:00:00Z'), 50, await variants(heads.get('decoy')!));
     await p.stop();
-    const rows = listAppearances(engine.db).filter((a) => a.camera_id === 'desk');
+    const rows = listAppearances(engine.store.sql).filter((a) => a.camera_id === 'desk');
     expect(rows.length).toBe(3);
     expect(new Set(rows.map((r) => r.person_id)).size).toBe(1);
-    expect(listUnknowns(engine.db).length).toBe(before + 1);
+    expect(listUnknowns(engine.store.sql).length).toBe(before + 1);
     expect(events.filter((e) => e.type === 'recognition')).toHaveLength(1);
   }, 120_000);
 
@@ -217,16 +217,16 @@ describeWithAssets('live decisions on a simulated scene clock', () => {
     expect(named[0]!.member_id).toBe(memberId);
     expect(named[0]!.corrects?.unknown_id).toBe(first.unknown_id);
     expect(named[0]!.track_id).toBe(first.track_id);
-    const rows = listAppearances(engine.db).filter((a) => a.camera_id === 'door');
+    const rows = listAppearances(engine.store.sql).filter((a) => a.camera_id === 'door');
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ person_kind: 'member', person_id: memberId });
-    expect(listUnknowns(engine.db).some((u) => u.unknown_id === first.unknown_id)).toBe(false);
-    const alert = engine.db
+    expect(listUnknowns(engine.store.sql).some((u) => u.unknown_id === first.unknown_id)).toBe(false);
+    const alert = engine.store.sql
       .prepare("SELECT priority, status, notes FROM alerts WHERE type = 'new_unknown' AND person_id = ?")
       .get(first.unknown_id) as { priority: string; status: string; notes: string };
     expect(alert.status).toBe('resolved');
     expect(alert.notes).toContain(memberId);
-    const audit = engine.db
+    const audit = engine.store.sql
       .prepare("SELECT subject, details FROM audit_log WHERE action = 'sighting_corrected'")
       .all() as { subject: string; details: string }[];
     expect(audit).toHaveLength(1);
@@ -248,11 +248,11 @@ describeWithAssets('live decisions on a simulated scene clock', () => {
     const rec = events.filter((e): e is RecognitionEvent => e.type === 'recognition');
     expect(rec.map((e) => e.kind)).toEqual(['new_unknown', 'known_member']);
     expect(rec[1]!.corrects).toBeUndefined();
-    const rows = listAppearances(engine.db).filter((a) => a.camera_id === 'porch');
+    const rows = listAppearances(engine.store.sql).filter((a) => a.camera_id === 'porch');
     expect(rows.map((r) => r.person_id)).toEqual([rec[0]!.unknown_id, memberId]);
     expect(Date.parse(rows[0]!.last_seen)).toBeLessThanOrEqual(Date.parse(rows[1]!.first_seen));
-    expect(listUnknowns(engine.db).some((u) => u.unknown_id === rec[0]!.unknown_id)).toBe(true);
-    const alert = engine.db
+    expect(listUnknowns(engine.store.sql).some((u) => u.unknown_id === rec[0]!.unknown_id)).toBe(true);
+    const alert = engine.store.sql
       .prepare("SELECT status FROM alerts WHERE type = 'new_unknown' AND person_id = ?")
       .get(rec[0]!.unknown_id) as { status: string };
     expect(alert.status).toBe('open');
@@ -270,16 +270,16 @@ describeWithAssets('live decisions on a simulated scene clock', () => {
     expect(first.map((e) => e.kind)).toEqual(['new_unknown']);
     const id = first[0]!.unknown_id!;
     engine.resolveUnknown(id, 'dismissed');
-    const countBefore = listUnknowns(engine.db).length;
+    const countBefore = listUnknowns(engine.store.sql).length;
     // Back an hour later: no event, no new identity, the visit logged under the closed case.
     t = await play(p, 'yard', t + 3_600_000, 8, frames);
     t = await play(p, 'yard', t, 12, [null]);
     expect(events.filter((e) => e.type === 'recognition')).toHaveLength(1);
-    expect(listUnknowns(engine.db).length).toBe(countBefore);
-    const rows = listAppearances(engine.db).filter((a) => a.camera_id === 'yard');
+    expect(listUnknowns(engine.store.sql).length).toBe(countBefore);
+    const rows = listAppearances(engine.store.sql).filter((a) => a.camera_id === 'yard');
     expect(rows.map((r) => r.person_id)).toEqual([id, id]);
     // Past the configured time (1 day), the same face is a stranger again.
-    writeConfig(engine.db, 'dismissed_suppression_days', 1);
+    writeConfig(engine.store.sql, 'dismissed_suppression_days', 1);
     await play(p, 'yard', t + 2 * 86_400_000, 8, frames);
     await p.stop();
     const later = events.filter((e): e is RecognitionEvent => e.type === 'recognition');

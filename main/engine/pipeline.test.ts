@@ -28,7 +28,7 @@ describeWithAssets('live pipeline on a real RTSP stream', () => {
     await engine.enroll({ name: 'Alex Lacamoire' }, [GALLERY('alex-lacamoire.png')]);
     rtsp = await LoopbackRtsp.start(ffmpeg.path);
     rtsp.publish('stage', CLIP);
-    addCamera(engine.db, { id: 'stage', name: 'Stage', url: rtsp.url('stage') });
+    addCamera(engine.store.sql, { id: 'stage', name: 'Stage', url: rtsp.url('stage') });
     const pipeline = new Pipeline(engine, { ffmpegPath: ffmpeg.path });
     pipeline.on('event', (e) => events.push(e));
     await pipeline.start();
@@ -58,7 +58,7 @@ describeWithAssets('live pipeline on a real RTSP stream', () => {
     const rec = events.filter(
       (e): e is RecognitionEvent => e.type === 'recognition' && e.kind === 'known_member',
     );
-    const rows = listAppearances(engine.db).filter(
+    const rows = listAppearances(engine.store.sql).filter(
       (a) => a.person_kind === 'member' && a.camera_id === 'stage',
     );
     expect(rows.length).toBe(rec.length);

@@ -21,17 +21,10 @@ import {
   type MemberEvidence,
 } from '../decide/track-decision.js';
 import { dot } from '../match/similarity.js';
-import { readConfig } from '../store/config.js';
 import { log } from '../log.js';
-import { listCameras, type CameraRow } from '../store/cameras.js';
+import type { CameraRow } from '../store/cameras.js';
 import { learnFromSighting } from './template-update.js';
-import { getMember } from '../store/members.js';
-import {
-  writeGuard,
-  type DiskFullNotice,
-  type ResumedNotice,
-  type WriteGuard,
-} from '../store/write-guard.js';
+import type { DiskFullNotice, ResumedNotice, WriteGuard } from '../store/write-guard.js';
 import {
   CameraSource,
   type FrameEvent,
@@ -173,7 +166,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     private readonly opts: PipelineOptions,
   ) {
     super();
-    this.guard = writeGuard(engine.db);
+    this.guard = engine.store.writeGuard();
     if (opts.diskRetryMs !== undefined) this.guard.retryMs = opts.diskRetryMs;
     this.timing = { ...LIVE_TIMING, ...opts.timing };
     this.clock = opts.clock ?? Date.now;
@@ -192,13 +185,13 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     this.analyzer = this.opts.analyzer ?? new InProcessAnalyzer(await this.engine.loadModels());
     // Per-camera thresholds come from the settings held in memory: start from the stored ones.
     this.engine.settings.refresh();
-    for (const row of listCameras(this.engine.db)) if (row.recognition_enabled) this.addCamera(row);
+    for (const row of this.engine.store.cameras.list()) if (row.recognition_enabled) this.addCamera(row);
   }
 
   /** Starts cameras added to the store since and stops removed ones (e.g. by `vigil cameras`). */
   sync(): void {
     this.engine.settings.refresh();
-    const rows = listCameras(this.engine.db);
+    const rows = this.engine.store.cameras.list();
     for (const row of rows) {
       const running = this.cameras.get(row.camera_id);
       if (running && (running.row.updated_at !== row.updated_at || !row.recognition_enabled)) {
@@ -388,7 +381,8 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     return v;
   }
 
-  private readonly searchMember = (e: Float32Array) => this.engine.vectors.searchPeople('member', e, 1)[0];
+  private readonly searchMember = (e: Float32Array) =>
+    this.engine.store.vectors.searchPeople('member', e, 1)[0];
 
   /**
    * A track found again shortly after another ended on the same camera continues that visit when
@@ -552,7 +546,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     if (appearanceId !== undefined) v.appearanceIds.push(appearanceId);
     v.openedAt = v.firstSeen;
     v.extendedAt = v.lastSeen;
-    const name = getMember(this.engine.db, verdict.memberId)?.name ?? verdict.memberId;
+    const name = this.engine.store.members.get(verdict.memberId)?.name ?? verdict.memberId;
     v.decision = { kind: 'member', memberId: verdict.memberId, name, similarity: verdict.similarity };
     v.template = v.evidence.template();
     v.sameUntil = at;
@@ -560,7 +554,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     const shot = (bestShot(v.evidence.samples) as EmbeddedSample | undefined) ?? sample;
     this.guard.write('template_update', () =>
       learnFromSighting(
-        this.engine,
+        this.engine.store,
         {
           memberId: verdict.memberId,
           embedding: shot.embedding,
@@ -610,7 +604,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
         lastSeen: v.lastSeen,
       }),
     );
-    const name = getMember(this.engine.db, verdict.memberId)?.name ?? verdict.memberId;
+    const name = this.engine.store.members.get(verdict.memberId)?.name ?? verdict.memberId;
     v.decision = { kind: 'member', memberId: verdict.memberId, name, similarity: verdict.similarity };
     log('info', 'sighting_corrected', {
       camera: row.camera_id,
@@ -648,7 +642,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     const thresholds = this.engine.thresholds(row.camera_id);
     const tpl = unknownTemplate(v.evidence.samples);
     if (!tpl) return false;
-    const nearest = this.engine.vectors.searchPeople('unknown', tpl.template, 1)[0];
+    const nearest = this.engine.store.vectors.searchPeople('unknown', tpl.template, 1)[0];
     const closest = possibleMember(tpl.shots, this.searchMember, thresholds, 1);
     if (!atEnd) {
       // Not a member (yet): say on the live tile which stranger this looks like.
@@ -744,14 +738,14 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
         ? {
             possible_member: {
               member_id: possible.memberId,
-              name: getMember(this.engine.db, possible.memberId)?.name ?? possible.memberId,
+              name: this.engine.store.members.get(possible.memberId)?.name ?? possible.memberId,
               similarity: round4(possible.similarity),
             },
           }
         : {}),
     };
     this.emit('event', event);
-    if (stored && this.engine.masterKey && v.best && event.kind === 'new_unknown') {
+    if (stored && v.best && event.kind === 'new_unknown') {
       const p = this.engine
         .keepCrop(plan.unknownId, v.best.frame, v.best.box)
         .catch((e: unknown) => {
@@ -788,21 +782,16 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     const now = Date.now();
     const refresh = this.opts.dismissedRefreshMs ?? 10_000;
     if (this.dismissedCache && now - this.dismissedCache.loadedAt < refresh) return this.dismissedCache;
-    const db = this.engine.db;
-    const days = readConfig(db, 'dismissed_suppression_days');
-    const rows = db
-      .prepare(
-        `SELECT unknown_id AS id, COALESCE(closed_at, last_seen) AS closed FROM unknown_persons
-         WHERE status = 'dismissed' AND COALESCE(closed_at, last_seen) >= ?`,
-      )
-      .all(new Date(now - days * 86_400_000).toISOString()) as { id: string; closed: string }[];
+    const store = this.engine.store;
+    const days = store.settings.read('dismissed_suppression_days');
+    const rows = store.sightings.dismissedSince(new Date(now - days * 86_400_000).toISOString());
     this.dismissedCache = {
       loadedAt: now,
       days,
       people: rows.map((r) => ({
         unknownId: r.id,
         closedAt: Date.parse(r.closed),
-        vectors: this.engine.vectors.vectorsOf('unknown', r.id).map((x) => x.vector),
+        vectors: store.vectors.vectorsOf('unknown', r.id).map((x) => x.vector),
       })),
     };
     return this.dismissedCache;

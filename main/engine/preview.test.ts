@@ -22,7 +22,7 @@ describeWithAssets('console preview frames from a live camera', () => {
     const ffmpeg = findFfmpeg();
     if (!ffmpeg) throw new Error('ffmpeg is required (bash .ci/setup installs it)');
     engine = Engine.open({ dataDir: mkdtempSync(join(tmpdir(), 'vigil-preview-')) });
-    addCamera(engine.db, { id: 'arcade', name: 'Arcade', url: pathToFileURL(CLIP).href, loop: true });
+    addCamera(engine.store.sql, { id: 'arcade', name: 'Arcade', url: pathToFileURL(CLIP).href, loop: true });
     const pipeline = new Pipeline(engine, { ffmpegPath: ffmpeg.path, preview: { fps: 2, size: 480 } });
     pipeline.on('event', (e) => events.push(e));
     await pipeline.start();

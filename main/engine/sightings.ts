@@ -1,10 +1,6 @@
 import type { Box } from '../contract/contract.js';
 import { deleteCrop } from '../privacy/crops.js';
-import { insertAppearance } from '../store/appearances.js';
-import { appendAudit } from '../store/audit.js';
-import { readConfig } from '../store/config.js';
-import { recordMemberSeen } from '../store/members.js';
-import { insertUnknown, newUnknownId, recordUnknownSeen, recountUnknown } from '../store/unknowns.js';
+import { newUnknownId } from '../store/unknowns.js';
 import type { PersonMatch } from '../store/vectors.js';
 import type { Engine } from './engine.js';
 
@@ -29,30 +25,26 @@ export interface MemberSighting {
 
 /** A member named on a camera: one appearance row, and the member's last sighting. */
 export function recordMemberSighting(engine: Engine, s: MemberSighting): number {
-  const db = engine.db;
-  return db
-    .transaction(() => {
-      const id = insertAppearance(db, {
-        person_kind: 'member',
-        person_id: s.memberId,
-        camera_id: s.cameraId,
-        source: 'camera',
-        first_seen: iso(s.firstSeen),
-        last_seen: iso(s.lastSeen),
-        confidence: s.similarity,
-        bbox: s.bbox,
-      });
-      recordMemberSeen(db, s.memberId, iso(s.lastSeen));
-      return id;
-    })
-    .immediate();
+  const store = engine.store;
+  return store.transaction(() => {
+    const id = store.appearances.insert({
+      person_kind: 'member',
+      person_id: s.memberId,
+      camera_id: s.cameraId,
+      source: 'camera',
+      first_seen: iso(s.firstSeen),
+      last_seen: iso(s.lastSeen),
+      confidence: s.similarity,
+      bbox: s.bbox,
+    });
+    store.members.recordSeen(s.memberId, iso(s.lastSeen));
+    return id;
+  }, 'immediate');
 }
 
 /** The track of an already logged appearance went on: its end moves. */
 export function extendAppearance(engine: Engine, appearanceId: number, lastSeen: number): void {
-  engine.db
-    .prepare('UPDATE appearances SET last_seen = ? WHERE appearance_id = ?')
-    .run(iso(lastSeen), appearanceId);
+  engine.store.sightings.setAppearanceEnd(appearanceId, iso(lastSeen));
 }
 
 export interface UnknownShot {
@@ -108,57 +100,50 @@ export function planUnknownSighting(s: UnknownSighting): UnknownPlan {
  * no vector that was rolled back can be matched (or fail a later search).
  */
 export function recordUnknownSighting(engine: Engine, s: UnknownSighting, plan: UnknownPlan): number {
-  const db = engine.db;
+  const store = engine.store;
+  const vectors = store.vectors;
   const id = plan.unknownId;
   const quality = s.shots[0]?.quality ?? 0;
-  const maxShots = readConfig(db, 'max_embeddings_per_person');
+  const maxShots = store.settings.read('max_embeddings_per_person');
   try {
-    return db
-      .transaction(() => {
-        if (plan.kind === 'recurring_unknown') {
-          recordUnknownSeen(db, id, iso(s.lastSeen), s.cameraId, quality);
-          const have = engine.vectors.vectorsOf('unknown', id).length;
-          for (const shot of s.shots.slice(0, Math.max(0, Math.min(2, maxShots - have))))
-            s.vectorsAdded?.push(
-              engine.vectors.add('unknown', id, shot.embedding, { quality: shot.quality }),
-            );
-        } else {
-          insertUnknown(db, id, iso(s.firstSeen), s.cameraId, quality, engine.recognizer.id);
-          if (s.lastSeen > s.firstSeen)
-            db.prepare('UPDATE unknown_persons SET last_seen = ? WHERE unknown_id = ?').run(
-              iso(s.lastSeen),
-              id,
-            );
-          for (const shot of s.shots.slice(0, maxShots))
-            s.vectorsAdded?.push(
-              engine.vectors.add('unknown', id, shot.embedding, { quality: shot.quality }),
-            );
-          appendAudit(db, {
-            actor: 'engine',
-            action: 'unknown_detected',
-            subject: id,
-            details: { camera: s.cameraId },
-          });
-        }
-        const appearance = insertAppearance(db, {
-          person_kind: 'unknown',
-          person_id: id,
-          camera_id: s.cameraId,
-          source: 'camera',
-          first_seen: iso(s.firstSeen),
-          last_seen: iso(s.lastSeen),
-          confidence: plan.confidence,
-          bbox: s.bbox,
+    return store.transaction(() => {
+      if (plan.kind === 'recurring_unknown') {
+        store.unknowns.recordSeen(id, iso(s.lastSeen), s.cameraId, quality);
+        const have = vectors.vectorsOf('unknown', id).length;
+        for (const shot of s.shots.slice(0, Math.max(0, Math.min(2, maxShots - have))))
+          s.vectorsAdded?.push(vectors.add('unknown', id, shot.embedding, { quality: shot.quality }));
+      } else {
+        store.unknowns.insert(id, iso(s.firstSeen), s.cameraId, quality, engine.recognizer.id);
+        if (s.lastSeen > s.firstSeen) store.sightings.setUnknownLastSeen(id, iso(s.lastSeen));
+        for (const shot of s.shots.slice(0, maxShots))
+          s.vectorsAdded?.push(vectors.add('unknown', id, shot.embedding, { quality: shot.quality }));
+        store.audit.append({
+          actor: 'engine',
+          action: 'unknown_detected',
+          subject: id,
+          details: { camera: s.cameraId },
         });
-        if (s.possibleMember)
-          db.prepare(
-            'UPDATE appearances SET possible_member_id = ?, possible_member_similarity = ? WHERE appearance_id = ?',
-          ).run(s.possibleMember.memberId, round4(s.possibleMember.similarity), appearance);
-        return appearance;
-      })
-      .immediate();
+      }
+      const appearance = store.appearances.insert({
+        person_kind: 'unknown',
+        person_id: id,
+        camera_id: s.cameraId,
+        source: 'camera',
+        first_seen: iso(s.firstSeen),
+        last_seen: iso(s.lastSeen),
+        confidence: plan.confidence,
+        bbox: s.bbox,
+      });
+      if (s.possibleMember)
+        store.sightings.setPossibleMember(
+          appearance,
+          s.possibleMember.memberId,
+          round4(s.possibleMember.similarity),
+        );
+      return appearance;
+    }, 'immediate');
   } catch (e) {
-    if (db.open) engine.vectors.reactivate('unknown', id);
+    if (store.isOpen) vectors.reactivate('unknown', id);
     throw e;
   }
 }
@@ -174,23 +159,13 @@ export interface OpenSighting {
  * few seconds, so a guard looking at the store sees who is here now).
  */
 export function extendSighting(engine: Engine, s: OpenSighting, lastSeen: number): void {
-  const db = engine.db;
+  const store = engine.store;
   const at = iso(lastSeen);
-  db.transaction(() => {
-    db.prepare('UPDATE appearances SET last_seen = MAX(last_seen, ?) WHERE appearance_id = ?').run(
-      at,
-      s.appearanceId,
-    );
-    if (s.kind === 'unknown')
-      db.prepare('UPDATE unknown_persons SET last_seen = MAX(last_seen, ?) WHERE unknown_id = ?').run(
-        at,
-        s.personId,
-      );
-    else
-      db.prepare(
-        'UPDATE members SET last_seen = CASE WHEN last_seen IS NULL OR last_seen < ? THEN ? ELSE last_seen END WHERE member_id = ?',
-      ).run(at, at, s.personId);
-  }).immediate();
+  store.transaction(() => {
+    store.sightings.extendAppearance(s.appearanceId, at);
+    if (s.kind === 'unknown') store.sightings.extendUnknownSeen(s.personId, at);
+    else store.sightings.extendMemberSeen(s.personId, at);
+  }, 'immediate');
 }
 
 /**
@@ -201,24 +176,22 @@ export function continueSighting(
   engine: Engine,
   s: Omit<OpenSighting, 'appearanceId'> & { cameraId: string; at: number; confidence: number; bbox: Bbox },
 ): number {
-  const db = engine.db;
-  return db
-    .transaction(() => {
-      const id = insertAppearance(db, {
-        person_kind: s.kind,
-        person_id: s.personId,
-        camera_id: s.cameraId,
-        source: 'camera',
-        first_seen: iso(s.at),
-        last_seen: iso(s.at),
-        confidence: s.confidence,
-        bbox: s.bbox,
-      });
-      if (s.kind === 'member') recordMemberSeen(db, s.personId, iso(s.at));
-      else recordUnknownSeen(db, s.personId, iso(s.at), s.cameraId, 0);
-      return id;
-    })
-    .immediate();
+  const store = engine.store;
+  return store.transaction(() => {
+    const id = store.appearances.insert({
+      person_kind: s.kind,
+      person_id: s.personId,
+      camera_id: s.cameraId,
+      source: 'camera',
+      first_seen: iso(s.at),
+      last_seen: iso(s.at),
+      confidence: s.confidence,
+      bbox: s.bbox,
+    });
+    if (s.kind === 'member') store.members.recordSeen(s.personId, iso(s.at));
+    else store.unknowns.recordSeen(s.personId, iso(s.at), s.cameraId, 0);
+    return id;
+  }, 'immediate');
 }
 
 /**
@@ -236,22 +209,20 @@ export function recordDismissedSighting(
     bbox: Bbox;
   },
 ): number {
-  const db = engine.db;
-  return db
-    .transaction(() => {
-      recordUnknownSeen(db, s.unknownId, iso(s.lastSeen), s.cameraId, 0);
-      return insertAppearance(db, {
-        person_kind: 'unknown',
-        person_id: s.unknownId,
-        camera_id: s.cameraId,
-        source: 'camera',
-        first_seen: iso(s.firstSeen),
-        last_seen: iso(s.lastSeen),
-        confidence: round4(s.similarity),
-        bbox: s.bbox,
-      });
-    })
-    .immediate();
+  const store = engine.store;
+  return store.transaction(() => {
+    store.unknowns.recordSeen(s.unknownId, iso(s.lastSeen), s.cameraId, 0);
+    return store.appearances.insert({
+      person_kind: 'unknown',
+      person_id: s.unknownId,
+      camera_id: s.cameraId,
+      source: 'camera',
+      first_seen: iso(s.firstSeen),
+      last_seen: iso(s.lastSeen),
+      confidence: round4(s.similarity),
+      bbox: s.bbox,
+    });
+  }, 'immediate');
 }
 
 export interface Correction {
@@ -275,41 +246,32 @@ export interface Correction {
  * Returns whether the unknown person was deleted.
  */
 export function correctToMember(engine: Engine, c: Correction): boolean {
-  const db = engine.db;
-  return db
-    .transaction(() => {
-      const move = db.prepare(
-        `UPDATE appearances SET person_kind = 'member', person_id = ?, confidence = ?,
-           possible_member_id = NULL, possible_member_similarity = NULL
-         WHERE appearance_id = ? AND person_kind = 'unknown' AND person_id = ?`,
-      );
-      for (const id of c.appearanceIds) move.run(c.memberId, round4(c.similarity), id, c.unknownId);
-      recordMemberSeen(db, c.memberId, iso(c.lastSeen));
-      const left = db
-        .prepare("SELECT COUNT(*) FROM appearances WHERE person_kind = 'unknown' AND person_id = ?")
-        .pluck()
-        .get(c.unknownId) as number;
-      const removed = c.created && left === 0;
-      if (removed) {
-        engine.vectors.removePerson('unknown', c.unknownId);
-        deleteCrop(engine.store, c.unknownId);
-        db.prepare('DELETE FROM unknown_persons WHERE unknown_id = ?').run(c.unknownId);
-      } else {
-        for (const id of c.vectorsAdded) engine.vectors.removeVector(id);
-        recountUnknown(db, c.unknownId);
-      }
-      appendAudit(db, {
-        actor: 'engine',
-        action: 'sighting_corrected',
-        subject: c.memberId,
-        details: {
-          from: c.unknownId,
-          camera: c.cameraId,
-          appearances: c.appearanceIds.join(','),
-          unknown_removed: removed,
-        },
-      });
-      return removed;
-    })
-    .immediate();
+  const store = engine.store;
+  return store.transaction(() => {
+    for (const id of c.appearanceIds)
+      store.sightings.moveToMember(id, c.unknownId, c.memberId, round4(c.similarity));
+    store.members.recordSeen(c.memberId, iso(c.lastSeen));
+    const left = store.appearances.countOfUnknown(c.unknownId);
+    const removed = c.created && left === 0;
+    if (removed) {
+      store.vectors.removePerson('unknown', c.unknownId);
+      deleteCrop(store, c.unknownId);
+      store.unknowns.delete(c.unknownId);
+    } else {
+      for (const id of c.vectorsAdded) store.vectors.removeVector(id);
+      store.unknowns.recount(c.unknownId);
+    }
+    store.audit.append({
+      actor: 'engine',
+      action: 'sighting_corrected',
+      subject: c.memberId,
+      details: {
+        from: c.unknownId,
+        camera: c.cameraId,
+        appearances: c.appearanceIds.join(','),
+        unknown_removed: removed,
+      },
+    });
+    return removed;
+  }, 'immediate');
 }

@@ -30,7 +30,7 @@ describeWithAssets('site calibration on real faces', () => {
 
   it('says what it needs instead of a threshold when there are too few members', async () => {
     await engine.enroll({ name: 'First' }, photos(people()[0]!).slice(0, 4));
-    const c = calibrate(siteScores(engine.db, engine.vectors), 0.01, 0.42);
+    const c = calibrate(siteScores(engine.store), 0.01, 0.42);
     expect(c.threshold).toBeNull();
     expect(c.det).toEqual([]);
     expect(c.needs).toMatch(/4 more member/);
@@ -41,16 +41,16 @@ describeWithAssets('site calibration on real faces', () => {
     // Members: the first 14 people (the one above included), 5 photos each. Held back: 14 others.
     for (const p of all.slice(1, 14)) await engine.enroll({ name: p }, photos(p).slice(0, 5));
     const far = 0.02;
-    const c = calibrate(siteScores(engine.db, engine.vectors), far, engine.thresholds().recognition);
+    const c = calibrate(siteScores(engine.store), far, engine.thresholds().recognition);
     expect(c.needs).toBeNull();
     expect(c.threshold).not.toBeNull();
     expect(c.expected_accept_rate!).toBeGreaterThan(0.5);
     expect(c.det.length).toBeGreaterThan(10);
 
     const models = await engine.loadModels();
-    const members = engine.db.prepare('SELECT member_id FROM members').pluck().all() as string[];
+    const members = engine.store.sql.prepare('SELECT member_id FROM members').pluck().all() as string[];
     const shots = members.map((m) =>
-      engine.vectors
+      engine.store.vectors
         .vectorsOf('member', m)
         .filter((v) => !v.isCentroid)
         .map((v) => v.vector),
@@ -75,9 +75,9 @@ describeWithAssets('site calibration on real faces', () => {
 
   it('applies a threshold globally through the thresholds setting, audited', () => {
     applyThreshold(engine, 0.47, { actor: 'test', far: 0.01 });
-    expect(readConfig(engine.db, 'thresholds')[engine.recognizer.id]?.recognition).toBe(0.47);
+    expect(readConfig(engine.store.sql, 'thresholds')[engine.recognizer.id]?.recognition).toBe(0.47);
     expect(engine.thresholds().recognition).toBe(0.47);
-    const audit = engine.db
+    const audit = engine.store.sql
       .prepare("SELECT details FROM audit_log WHERE action = 'threshold_calibrated'")
       .pluck()
       .get() as string;

@@ -4,13 +4,10 @@
  * every other member, and every active unknown person against every member), the DET curve they
  * draw, and the threshold that gives a chosen false-accept rate here.
  */
-import type Database from 'better-sqlite3';
 import { detCurve, rateAtOrAbove, thresholdAtFar, type DetPoint } from '../decide/far.js';
 import { VigilError } from '../errors.js';
 import { dot } from '../match/similarity.js';
-import { appendAudit } from '../store/audit.js';
-import { readConfig, writeConfig } from '../store/config.js';
-import type { VectorStore } from '../store/vectors.js';
+import type { Store } from '../store/store.js';
 import type { Engine } from './engine.js';
 
 export interface Calibration {
@@ -45,11 +42,9 @@ export interface ScoreSets {
 }
 
 /** Genuine and impostor scores from the store's active members and unknown persons. */
-export function siteScores(db: Database.Database, vectors: VectorStore): ScoreSets {
-  const memberIds = db
-    .prepare("SELECT member_id FROM members WHERE status IN ('active', 'suspended') ORDER BY member_id")
-    .pluck()
-    .all() as string[];
+export function siteScores(store: Store): ScoreSets {
+  const vectors = store.vectors;
+  const memberIds = store.members.matchableIds();
   const shots = new Map<string, Float32Array[]>();
   for (const id of memberIds) {
     const v = vectors.vectorsOf('member', id).filter((x) => !x.isCentroid);
@@ -79,10 +74,7 @@ export function siteScores(db: Database.Database, vectors: VectorStore): ScoreSe
       for (const v of own) impostor.push(best(v, shots.get(other)!));
     }
   }
-  const unknownIds = db
-    .prepare("SELECT unknown_id FROM unknown_persons WHERE status = 'active'")
-    .pluck()
-    .all() as string[];
+  const unknownIds = store.unknowns.activeIds();
   for (const u of unknownIds) {
     const v = vectors.vectorsOf('unknown', u)[0];
     if (!v) continue;
@@ -135,41 +127,36 @@ export function calibrate(scores: ScoreSets, far: number, currentThreshold: numb
  * configuration reads) or on one camera. Audited with the old and new value.
  */
 export function applyThreshold(
-  engine: Pick<Engine, 'db' | 'recognizer' | 'settings'>,
+  engine: Pick<Engine, 'store' | 'recognizer' | 'settings'>,
   threshold: number,
   opts: { cameraId?: string | null; actor: string; far?: number },
 ): void {
-  const db = engine.db;
+  const store = engine.store;
   const recognizerId = engine.recognizer.id;
   if (!(threshold > 0 && threshold < 1))
     throw new VigilError('INVALID_ARGUMENT', 'A recognition threshold must be between 0 and 1.');
-  db.transaction(() => {
+  store.transaction(() => {
     let previous: number | null;
     if (opts.cameraId) {
-      const row = db
-        .prepare('SELECT recognition_threshold FROM cameras WHERE camera_id = ?')
-        .get(opts.cameraId) as { recognition_threshold: number | null } | undefined;
+      const row = store.settings.cameraThreshold(opts.cameraId);
       if (!row) throw new VigilError('NOT_FOUND', `No camera with id ${opts.cameraId}.`);
       previous = row.recognition_threshold;
-      db.prepare('UPDATE cameras SET recognition_threshold = ? WHERE camera_id = ?').run(
-        threshold,
-        opts.cameraId,
-      );
+      store.settings.setCameraThreshold(opts.cameraId, threshold);
     } else {
-      const all = readConfig(db, 'thresholds');
+      const all = store.settings.read('thresholds');
       previous = all[recognizerId]?.recognition ?? null;
-      writeConfig(db, 'thresholds', {
+      store.settings.write('thresholds', {
         ...all,
         [recognizerId]: { ...all[recognizerId], recognition: threshold },
       });
     }
-    appendAudit(db, {
+    store.audit.append({
       actor: opts.actor,
       action: 'threshold_calibrated',
       subject: opts.cameraId ?? recognizerId,
       details: { previous, threshold, ...(opts.far !== undefined ? { far: opts.far } : {}) },
     });
-  }).immediate();
+  }, 'immediate');
   // Applied at once in this process; a server elsewhere notices the stored change within 2 s.
   engine.settings.refresh();
 }

@@ -97,7 +97,7 @@ describeWithAssets('a running engine takes settings live and heals its inference
     await until('camera_offline at the new receiver', () =>
       received.some((r) => r.alert.type === 'camera_offline' && r.alert.camera_id === 'gate'),
     );
-    const stored = engine.db
+    const stored = engine.store.sql
       .prepare("SELECT COUNT(*) FROM alerts WHERE type = 'camera_offline' AND camera_id = 'gate'")
       .pluck()
       .get();
@@ -124,7 +124,7 @@ describeWithAssets('a running engine takes settings live and heals its inference
     await until('the system_error alert', () =>
       events.some((e) => e.type === 'alert' && e.alert_type === 'system_error'),
     );
-    const row = engine.db
+    const row = engine.store.sql
       .prepare("SELECT priority, status, message FROM alerts WHERE type = 'system_error'")
       .get() as { priority: string; status: string; message: string };
     expect(row).toMatchObject({ priority: 'high', status: 'open' });

@@ -29,12 +29,12 @@ describeWithAssets('templates learnt from live sightings', () => {
   let memberId: string;
   let faces: AnalysedFace[];
   let stranger: AnalysedFace;
-  const shots = () => engine.vectors.vectorsOf('member', memberId).filter((v) => !v.isCentroid);
+  const shots = () => engine.store.vectors.vectorsOf('member', memberId).filter((v) => !v.isCentroid);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-template-'));
     engine = Engine.open({ dataDir: dir, encryptStore: false });
-    writeConfig(engine.db, 'max_embeddings_per_person', 4);
+    writeConfig(engine.store.sql, 'max_embeddings_per_person', 4);
     const own = photos('07201');
     memberId = (await engine.enroll({ name: 'Ann' }, own.slice(0, 3))).member_id;
     await engine.enroll({ name: 'Bob' }, photos('07205').slice(0, 3));
@@ -51,13 +51,13 @@ describeWithAssets('templates learnt from live sightings', () => {
 
   it('refuses impostor sightings just below, at and just above the threshold', () => {
     const t = engine.thresholds();
-    const center = engine.vectors.vectorsOf('member', memberId).find((v) => v.isCentroid)!.vector;
+    const center = engine.store.vectors.vectorsOf('member', memberId).find((v) => v.isCentroid)!.vector;
     const before = shots().length;
     for (const c of [t.recognition - 0.02, t.recognition, t.recognition + CONFIDENT_MARGIN / 2]) {
       // A stranger's real embedding pulled until it scores c against the member's centroid.
       const embedding = atCosine(center, stranger.embedding, c);
       const out = learnFromSighting(
-        engine,
+        engine.store,
         { memberId, embedding, quality: stranger.quality, appearanceId: null },
         t,
       );
@@ -66,7 +66,7 @@ describeWithAssets('templates learnt from live sightings', () => {
     // The stranger's own face, attributed to the member by mistake, teaches nothing either.
     expect(
       learnFromSighting(
-        engine,
+        engine.store,
         { memberId, embedding: stranger.embedding, quality: stranger.quality, appearanceId: null },
         t,
       ).updated,
@@ -77,7 +77,7 @@ describeWithAssets('templates learnt from live sightings', () => {
   it('never learns from a sighting an operator corrected', () => {
     const f = faces.find((x) => dot(x.embedding, shots()[0]!.vector) > 0.6) ?? faces[0]!;
     const out = learnFromSighting(
-      engine,
+      engine.store,
       { memberId, embedding: f.embedding, quality: f.quality, appearanceId: 7, corrected: true },
       engine.thresholds(),
     );
@@ -90,7 +90,7 @@ describeWithAssets('templates learnt from live sightings', () => {
     let lastAdded = 0;
     for (const [i, f] of faces.entries()) {
       const out = learnFromSighting(
-        engine,
+        engine.store,
         { memberId, embedding: f.embedding, quality: f.quality, appearanceId: 100 + i },
         t,
       );
@@ -101,14 +101,14 @@ describeWithAssets('templates learnt from live sightings', () => {
       expect(shots().length).toBeLessThanOrEqual(4);
     }
     expect(learnt).toBeGreaterThan(0);
-    const audits = engine.db
+    const audits = engine.store.sql
       .prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'template_updated' AND subject = ?")
       .pluck()
       .get(memberId);
     expect(audits).toBe(learnt);
     const before = shots().map((s) => s.id);
     expect(before).toContain(lastAdded);
-    expect(revertTemplateUpdate(engine, { embeddingId: lastAdded }, 'test')).toBe(1);
+    expect(revertTemplateUpdate(engine.store, { embeddingId: lastAdded }, 'test')).toBe(1);
     const after = shots().map((s) => s.id);
     expect(after).not.toContain(lastAdded);
     expect(after.length).toBeGreaterThanOrEqual(before.length - 1);

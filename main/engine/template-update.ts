@@ -6,13 +6,10 @@
  * operator's word on who this is), every update is audited with what it added
  * and retired, and `revertTemplateUpdate` undoes one.
  */
-import type Database from 'better-sqlite3';
 import type { Thresholds } from '../decide/bands.js';
 import { centroid } from '../match/similarity.js';
 import { ENROLL_GATE, gateFailure, type FaceQuality } from '../quality/quality.js';
-import { appendAudit } from '../store/audit.js';
-import { readConfig } from '../store/config.js';
-import type { VectorStore } from '../store/vectors.js';
+import type { Store } from '../store/store.js';
 
 /** How far above the recognition threshold a sighting must score to teach anything. */
 export const CONFIDENT_MARGIN = 0.1;
@@ -33,11 +30,6 @@ export interface Sighting {
 
 export type UpdateOutcome =
   { updated: true; added: number; retired: number | null } | { updated: false; reason: string };
-
-interface Store {
-  db: Database.Database;
-  vectors: VectorStore;
-}
 
 /** Replaces the member's centroid with the mean of their current shots (inside a transaction). */
 function refreshCentroid(s: Store, memberId: string): void {
@@ -62,44 +54,36 @@ export function learnFromSighting(
   if (second && top.similarity - second.similarity < UNAMBIGUOUS_MARGIN)
     return { updated: false, reason: 'ambiguous' };
   if (top.similarity >= NEAR_DUPLICATE) return { updated: false, reason: 'nothing new' };
-  const maxShots = readConfig(s.db, 'max_embeddings_per_person');
-  return s.db
-    .transaction((): UpdateOutcome => {
-      const shots = s.db
-        .prepare(
-          `SELECT embedding_id AS id, quality, created_at FROM embeddings
-           WHERE person_kind = 'member' AND person_id = ? AND is_centroid = 0 AND retired_at IS NULL
-           ORDER BY origin = 'sighting' DESC, quality IS NULL DESC, quality ASC, created_at ASC, embedding_id ASC`,
-        )
-        .all(sighting.memberId) as { id: number; quality: number | null }[];
-      let retired: number | null = null;
-      if (shots.length >= maxShots) {
-        const worst = shots[0]!;
-        // Only a better view replaces one: a full template never gets worse by learning.
-        if (worst.quality !== null && worst.quality >= sighting.quality.score)
-          return { updated: false, reason: 'no worse shot to replace' };
-        s.vectors.retire(worst.id);
-        retired = worst.id;
-      }
-      const added = s.vectors.add('member', sighting.memberId, sighting.embedding, {
-        quality: sighting.quality.score,
-        learnt: { appearanceId: sighting.appearanceId },
-      });
-      refreshCentroid(s, sighting.memberId);
-      appendAudit(s.db, {
-        actor,
-        action: 'template_updated',
-        subject: sighting.memberId,
-        details: {
-          added,
-          retired,
-          appearance: sighting.appearanceId,
-          similarity: Math.round(top.similarity * 1e4) / 1e4,
-        },
-      });
-      return { updated: true, added, retired };
-    })
-    .immediate();
+  const maxShots = s.settings.read('max_embeddings_per_person');
+  return s.transaction((): UpdateOutcome => {
+    const shots = s.templates.replaceableShots(sighting.memberId);
+    let retired: number | null = null;
+    if (shots.length >= maxShots) {
+      const worst = shots[0]!;
+      // Only a better view replaces one: a full template never gets worse by learning.
+      if (worst.quality !== null && worst.quality >= sighting.quality.score)
+        return { updated: false, reason: 'no worse shot to replace' };
+      s.vectors.retire(worst.id);
+      retired = worst.id;
+    }
+    const added = s.vectors.add('member', sighting.memberId, sighting.embedding, {
+      quality: sighting.quality.score,
+      learnt: { appearanceId: sighting.appearanceId },
+    });
+    refreshCentroid(s, sighting.memberId);
+    s.audit.append({
+      actor,
+      action: 'template_updated',
+      subject: sighting.memberId,
+      details: {
+        added,
+        retired,
+        appearance: sighting.appearanceId,
+        similarity: Math.round(top.similarity * 1e4) / 1e4,
+      },
+    });
+    return { updated: true, added, retired };
+  }, 'immediate');
 }
 
 /**
@@ -111,35 +95,23 @@ export function revertTemplateUpdate(
   by: { embeddingId: number } | { appearanceId: number },
   actor: string,
 ): number {
-  return s.db
-    .transaction(() => {
-      const rows = s.db
-        .prepare(
-          `SELECT embedding_id AS id, person_id AS memberId FROM embeddings
-           WHERE person_kind = 'member' AND origin = 'sighting' AND ${'embeddingId' in by ? 'embedding_id' : 'appearance_id'} = ?`,
-        )
-        .all('embeddingId' in by ? by.embeddingId : by.appearanceId) as { id: number; memberId: string }[];
-      for (const r of rows) {
-        const audit = s.db
-          .prepare(
-            "SELECT details FROM audit_log WHERE action = 'template_updated' AND subject = ? ORDER BY audit_id DESC",
-          )
-          .pluck()
-          .all(r.memberId) as string[];
-        const entry = audit
-          .map((d) => JSON.parse(d) as { added: number; retired: number | null })
-          .find((d) => d.added === r.id);
-        s.vectors.removeVector(r.id);
-        if (entry?.retired != null) s.vectors.restore(entry.retired);
-        refreshCentroid(s, r.memberId);
-        appendAudit(s.db, {
-          actor,
-          action: 'template_update_reverted',
-          subject: r.memberId,
-          details: { removed: r.id, restored: entry?.retired ?? null },
-        });
-      }
-      return rows.length;
-    })
-    .immediate();
+  return s.transaction(() => {
+    const rows = s.templates.learntShots(by);
+    for (const r of rows) {
+      const audit = s.templates.updateRecords(r.memberId);
+      const entry = audit
+        .map((d) => JSON.parse(d) as { added: number; retired: number | null })
+        .find((d) => d.added === r.id);
+      s.vectors.removeVector(r.id);
+      if (entry?.retired != null) s.vectors.restore(entry.retired);
+      refreshCentroid(s, r.memberId);
+      s.audit.append({
+        actor,
+        action: 'template_update_reverted',
+        subject: r.memberId,
+        details: { removed: r.id, restored: entry?.retired ?? null },
+      });
+    }
+    return rows.length;
+  }, 'immediate');
 }

@@ -29,11 +29,11 @@ describe('forwarding the audit anchor', () => {
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     const port = (hook.address() as AddressInfo).port;
-    forwardAuditAnchor(engine.db, anchorForwarder(`http://127.0.0.1:${port}/audit`, 50));
+    forwardAuditAnchor(engine.store.sql, anchorForwarder(`http://127.0.0.1:${port}/audit`, 50));
     for (let i = 0; i < 3; i++)
-      appendAudit(engine.db, { actor: 'cli', action: 'member_viewed', subject: `M${i}` });
+      appendAudit(engine.store.sql, { actor: 'cli', action: 'member_viewed', subject: `M${i}` });
     await expect.poll(() => got.length, { timeout: 10_000 }).toBeGreaterThan(0);
-    const last = engine.db
+    const last = engine.store.sql
       .prepare('SELECT audit_id, hash FROM audit_log ORDER BY audit_id DESC LIMIT 1')
       .get() as {
       audit_id: number;
@@ -44,7 +44,7 @@ describe('forwarding the audit anchor', () => {
       hash: last.hash,
       mac: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
-    forwardAuditAnchor(engine.db, null);
+    forwardAuditAnchor(engine.store.sql, null);
     hook.close();
   });
 
@@ -54,13 +54,13 @@ describe('forwarding the audit anchor', () => {
     collector.on('message', (m) => lines.push(m.toString()));
     await new Promise<void>((r) => collector.bind(0, '127.0.0.1', r));
     const port = collector.address().port;
-    forwardAuditAnchor(engine.db, anchorForwarder(`syslog://127.0.0.1:${port}`, 50));
-    appendAudit(engine.db, { actor: 'cli', action: 'member_viewed', subject: 'S' });
+    forwardAuditAnchor(engine.store.sql, anchorForwarder(`syslog://127.0.0.1:${port}`, 50));
+    appendAudit(engine.store.sql, { actor: 'cli', action: 'member_viewed', subject: 'S' });
     await expect.poll(() => lines.length, { timeout: 10_000 }).toBeGreaterThan(0);
     expect(lines[0]).toMatch(
       /^<86>1 \S+ \S+ vigil - audit-anchor - last_id=\d+ count=\d+ hash=k1:[0-9a-f]{64} mac=/,
     );
-    forwardAuditAnchor(engine.db, null);
+    forwardAuditAnchor(engine.store.sql, null);
     collector.close();
   });
 

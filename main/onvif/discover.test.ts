@@ -86,7 +86,7 @@ describe('ONVIF WS-Discovery', () => {
         params: {},
       });
       expect(viewer.ok ? 'OK' : viewer.error.code).toBe('FORBIDDEN');
-      const rows = engine.db
+      const rows = engine.store.sql
         .prepare("SELECT details FROM audit_log WHERE action = 'cameras_discovered'")
         .all();
       expect(rows).toHaveLength(1);

@@ -9,7 +9,7 @@ import { isVigilError } from '../errors.js';
 import { writeMeta } from '../store/config.js';
 import { databaseFileState, DB_FILE, openDatabase } from '../store/open.js';
 import { asset, describeWithAssets } from '../testing/assets.js';
-import { hasCrop, readCrop } from './crops.js';
+import { hasCrop } from './crops.js';
 import { DEVICE_KEY_FILE, KEY_FILE, readKeyFile } from './key-file.js';
 
 const A = (f: string) => asset('faces', 'celeba', '07201', f);
@@ -30,10 +30,10 @@ function rawStore(dir: string): Buffer {
 
 async function enrollMember(engine: Engine): Promise<{ memberId: string; vectorBytes: Buffer[] }> {
   const r = await engine.enroll({ name: NAME, apartment: '9Z' }, [A('001085.jpg'), A('007710.jpg')]);
-  const ids = engine.db.prepare('SELECT embedding_id FROM embeddings').pluck().all() as number[];
+  const ids = engine.store.sql.prepare('SELECT embedding_id FROM embeddings').pluck().all() as number[];
   expect(ids.length).toBeGreaterThanOrEqual(2);
   const vectorBytes = ids.map((id) => {
-    const v = engine.vectors.vector(id);
+    const v = engine.store.vectors.vector(id);
     // 64 bytes from the middle of the vector: 16 floats no other data would repeat by chance.
     return Buffer.from(v.buffer, v.byteOffset + 512, 64);
   });
@@ -122,7 +122,7 @@ describeWithAssets('biometric data at rest', () => {
     // Device mode is only as strong as file permissions: with both files the copy opens.
     copyFileSync(join(dir, DEVICE_KEY_FILE), join(dbOnly, DEVICE_KEY_FILE));
     const opened = Engine.open({ dataDir: dbOnly });
-    expect(opened.db.prepare('SELECT name FROM members').pluck().all()).toEqual([NAME]);
+    expect(opened.store.sql.prepare('SELECT name FROM members').pluck().all()).toEqual([NAME]);
     opened.close();
   }, 120_000);
 
@@ -162,11 +162,11 @@ describeWithAssets('biometric data at rest', () => {
     const { memberId } = await enrollMember(engine);
     const [stranger] = await engine.identify(STRANGER);
     const unknownId = stranger!.unknown_id!;
-    const crop = readCrop(engine.store, engine.masterKey, unknownId);
+    const crop = engine.readCrop(unknownId);
     // Put the folder back in its pre-keys.json shape: salt and key check inside the database.
     const keys = readKeyFile(dir)!;
-    writeMeta(engine.db, 'kdf_salt', keys.kdf!.salt);
-    writeMeta(engine.db, 'key_check', keys.key_check);
+    writeMeta(engine.store.sql, 'kdf_salt', keys.kdf!.salt);
+    writeMeta(engine.store.sql, 'key_check', keys.key_check);
     engine.close();
     rmSync(join(dir, KEY_FILE));
     expect(databaseFileState(dir)).toBe('plaintext');
@@ -181,12 +181,12 @@ describeWithAssets('biometric data at rest', () => {
     engine = Engine.open({ dataDir: dir, passphrase: PASSPHRASE });
     expect(databaseFileState(dir)).toBe('encrypted');
     expect(readKeyFile(dir)).toMatchObject({ source: 'passphrase', kdf: { salt: keys.kdf!.salt } });
-    expect(engine.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(engine.store.sql.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(
-      engine.db.prepare("SELECT COUNT(*) FROM system_config WHERE key LIKE 'meta.k%'").pluck().get(),
+      engine.store.sql.prepare("SELECT COUNT(*) FROM system_config WHERE key LIKE 'meta.k%'").pluck().get(),
     ).toBe(0);
     expect(hasCrop(engine.store, unknownId)).toBe(true);
-    expect(readCrop(engine.store, engine.masterKey, unknownId).equals(crop)).toBe(true);
+    expect(engine.readCrop(unknownId).equals(crop)).toBe(true);
     const faces = await engine.identify(A('021650.jpg'));
     expect(faces.find((f) => f.type === 'known_member')?.member_id).toBe(memberId);
     engine.close();

@@ -24,11 +24,11 @@ describeWithAssets('encrypted face crops of unknown persons', () => {
     const [face] = await engine.identify(STRANGER);
     const id = face!.unknown_id!;
     expect(hasCrop(engine.store, id)).toBe(true);
-    const jpeg = readCrop(engine.store, engine.masterKey, id);
+    const jpeg = engine.readCrop(id);
     const meta = await sharp(jpeg).metadata();
     expect(meta.format).toBe('jpeg');
     expect(meta.width).toBeGreaterThan(40);
-    engine.db.pragma('wal_checkpoint(TRUNCATE)');
+    engine.store.sql.pragma('wal_checkpoint(TRUNCATE)');
     // Neither the JPEG nor its distinctive bytes appear in the database file.
     const file = readFileSync(join(dir, 'vigil.db'));
     expect(file.includes(Buffer.from([0xff, 0xd8, 0xff]))).toBe(false);
@@ -43,12 +43,12 @@ describeWithAssets('encrypted face crops of unknown persons', () => {
     expect(() => Engine.open({ dataDir: dir })).toThrow(/locked with a passphrase/);
 
     engine = Engine.open({ dataDir: dir, passphrase: 'correct horse battery' });
-    expect(readCrop(engine.store, engine.masterKey, id).equals(jpeg)).toBe(true);
+    expect(engine.readCrop(id).equals(jpeg)).toBe(true);
     const [other] = await engine.identify(OTHER);
     expect(hasCrop(engine.store, other!.unknown_id!)).toBe(true);
     engine.resolveUnknown(id, 'dismissed');
     expect(hasCrop(engine.store, id)).toBe(false);
-    expect(() => readCrop(engine.store, engine.masterKey, id)).toThrow(/No face crop is kept/);
+    expect(() => engine.readCrop(id)).toThrow(/No face crop is kept/);
     // A dismissed person is no longer matched: the same face becomes a new unknown.
     const [again] = await engine.identify(STRANGER);
     expect(again!.type).toBe('new_unknown');

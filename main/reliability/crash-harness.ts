@@ -9,9 +9,6 @@ import { Engine } from '../engine/engine.js';
 import { isVigilError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { recordConsent } from '../services/subjects.js';
-import { verifyAudit } from '../store/audit.js';
-import { setMemberAccess } from '../store/members.js';
-import { integrityCheck } from '../store/open.js';
 import { mulberry32 } from '../util/random.js';
 import { SightingWriter } from './sighting-writer.js';
 
@@ -140,8 +137,8 @@ export async function prepareTemplate(dir: string, assetsDir: string): Promise<C
       }
     }
     if (members.length < 5) throw new Error(`only ${members.length} members could be enrolled`);
-    setMemberAccess(engine.db, members[0]!, { watchlist: true });
-    setMemberAccess(engine.db, members[1]!, { watchlist: true });
+    engine.store.members.setAccess(members[0]!, { watchlist: true });
+    engine.store.members.setAccess(members[1]!, { watchlist: true });
     for (const m of members)
       recordConsent(engine, m, 'Recorded for the crash harness.', 'console', 'harness');
     let cropSource: CrashSpec['cropSource'] | undefined;
@@ -159,23 +156,17 @@ export async function prepareTemplate(dir: string, assetsDir: string): Promise<C
     const writer = new SightingWriter(engine, frame, cropSource.box, rand, () => {});
     for (let i = 0; i < 30; i++) await writer.next('new');
     for (let i = 0; i < 40; i++) await writer.next();
-    const db = engine.db;
+    const rows = engine.store.inspection;
     const spec: CrashSpec = {
       passphrase: PASSPHRASE,
       photoGroups,
       cropSource,
       template: {
-        members: db.prepare('SELECT member_id FROM members').pluck().all() as string[],
-        unknowns: db.prepare('SELECT unknown_id FROM unknown_persons').pluck().all() as string[],
-        appearances: db.prepare('SELECT appearance_id AS id, person_id AS person FROM appearances').all() as {
-          id: number;
-          person: string;
-        }[],
-        alerts: db.prepare('SELECT alert_id AS id, person_id AS person FROM alerts').all() as {
-          id: number;
-          person: string | null;
-        }[],
-        crops: db.prepare('SELECT unknown_id FROM unknown_crops').pluck().all() as string[],
+        members: rows.memberIds(),
+        unknowns: rows.unknownIds(),
+        appearances: rows.appearanceOwners(),
+        alerts: rows.alertOwners(),
+        crops: rows.cropIds(),
       },
     };
     writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
@@ -189,32 +180,21 @@ export async function prepareTemplate(dir: string, assetsDir: string): Promise<C
 export function checkStore(dataDir: string, spec: CrashSpec, journal: string[]): StoreCheck {
   const engine = Engine.open({ dataDir, passphrase: spec.passphrase, actor: 'harness-check' });
   try {
-    const db = engine.db;
-    const all = (sql: string, ...args: unknown[]) =>
-      db.prepare(sql).all(...args) as Record<string, unknown>[];
-    const ids = (sql: string, ...args: unknown[]) =>
-      db
-        .prepare(sql)
-        .pluck()
-        .all(...args) as string[];
+    const rows = engine.store.inspection;
     const check: StoreCheck = {
-      integrity: integrityCheck(db),
-      audit: verifyAudit(db),
+      integrity: engine.store.health.integrity(),
+      audit: engine.store.audit.verify(),
       acks: 0,
       lost: [],
       halfEnrolled: [],
       orphans: [],
     };
-    const members = new Set(ids('SELECT member_id FROM members'));
-    const unknowns = new Set(ids('SELECT unknown_id FROM unknown_persons'));
+    const members = new Set(rows.memberIds());
+    const unknowns = new Set(rows.unknownIds());
     const exists = (p: string) => members.has(p) || unknowns.has(p);
 
     // Half-written people and vectors.
-    const vectorsOf = new Map(
-      all(
-        "SELECT person_id, SUM(is_centroid = 0) AS shots, SUM(is_centroid = 1) AS centroids FROM embeddings WHERE person_kind = 'member' GROUP BY person_id",
-      ).map((r) => [r.person_id as string, { shots: Number(r.shots), centroids: Number(r.centroids) }]),
-    );
+    const vectorsOf = rows.memberVectorCounts();
     for (const m of members) {
       const v = vectorsOf.get(m);
       if (!v || v.shots < 1 || v.centroids !== 1)
@@ -222,46 +202,39 @@ export function checkStore(dataDir: string, spec: CrashSpec, journal: string[]):
           `member ${m} has ${v?.shots ?? 0} face vectors and ${v?.centroids ?? 0} centroids`,
         );
     }
-    for (const id of ids(
-      'SELECT embedding_id FROM embeddings e WHERE NOT EXISTS (SELECT 1 FROM face_vectors v WHERE v.embedding_id = e.embedding_id)',
-    ))
+    for (const id of rows.embeddingsWithoutVector())
       check.halfEnrolled.push(`embedding row ${id} has no vector`);
-    const rows = new Set(ids('SELECT embedding_id FROM embeddings').map(Number));
-    for (const id of ids('SELECT embedding_id FROM face_vectors').map(Number))
-      if (!rows.has(id)) check.halfEnrolled.push(`vector ${id} has no embedding row`);
+    const embeddingRows = new Set(rows.embeddingIds());
+    for (const id of rows.vectorIds())
+      if (!embeddingRows.has(id)) check.halfEnrolled.push(`vector ${id} has no embedding row`);
 
     // Rows of people who are not there.
-    const personless = (what: string, sql: string) => {
-      for (const r of all(sql))
-        if (!exists(r.person as string)) check.orphans.push(`${what} ${String(r.id)} of ${String(r.person)}`);
+    const personless = (what: string, owned: { id: number | string; person: string | null }[]) => {
+      for (const r of owned)
+        if (r.person !== null && !exists(r.person))
+          check.orphans.push(`${what} ${String(r.id)} of ${String(r.person)}`);
     };
-    personless('embedding', 'SELECT embedding_id AS id, person_id AS person FROM embeddings');
-    personless('appearance', 'SELECT appearance_id AS id, person_id AS person FROM appearances');
-    personless('alert', 'SELECT alert_id AS id, person_id AS person FROM alerts WHERE person_id IS NOT NULL');
-    personless('crop', 'SELECT unknown_id AS id, unknown_id AS person FROM unknown_crops');
+    personless('embedding', rows.embeddingOwners());
+    personless('appearance', rows.appearanceOwners());
+    personless('alert', rows.alertOwners());
+    personless(
+      'crop',
+      rows.cropIds().map((id) => ({ id, person: id })),
+    );
 
     // Every acknowledged write, and everything the template held, unless its person was erased.
     const tried = new Set<string>();
     for (const line of journal) if (line.startsWith('TRY erase ')) tried.add(line.split(' ')[2]!);
     const gone = (p: string | null) => p !== null && tried.has(p) && !exists(p);
-    const one = (sql: string, ...args: unknown[]) =>
-      db
-        .prepare(sql)
-        .pluck()
-        .get(...args) as number | undefined;
-    const audited = (action: string, subject: string) =>
-      !!one('SELECT 1 FROM audit_log WHERE action = ? AND subject = ?', action, subject);
+    const audited = (action: string, subject: string) => rows.audited(action, subject);
     const lost = (what: string) => check.lost.push(what);
     for (const p of [...spec.template.members, ...spec.template.unknowns])
       if (!exists(p) && !tried.has(p)) lost(`template person ${p}`);
     for (const a of spec.template.appearances)
-      if (!one('SELECT 1 FROM appearances WHERE appearance_id = ?', a.id) && !gone(a.person))
-        lost(`template appearance ${a.id}`);
+      if (!rows.hasAppearance(a.id) && !gone(a.person)) lost(`template appearance ${a.id}`);
     for (const a of spec.template.alerts)
-      if (!one('SELECT 1 FROM alerts WHERE alert_id = ?', a.id) && !gone(a.person))
-        lost(`template alert ${a.id}`);
-    for (const c of spec.template.crops)
-      if (!one('SELECT 1 FROM unknown_crops WHERE unknown_id = ?', c) && !gone(c)) lost(`template crop ${c}`);
+      if (!rows.hasAlert(a.id) && !gone(a.person)) lost(`template alert ${a.id}`);
+    for (const c of spec.template.crops) if (!rows.hasCrop(c) && !gone(c)) lost(`template crop ${c}`);
     for (const line of journal) {
       const [tag, kind, id, extra] = line.split(' ') as [string, string, string, string | undefined];
       if (tag !== 'ACK') continue;
@@ -278,11 +251,7 @@ export function checkStore(dataDir: string, spec: CrashSpec, journal: string[]):
           break;
         }
         case 'appearance':
-          if (
-            one('SELECT 1 FROM appearances WHERE appearance_id = ? AND person_id = ?', Number(id), extra) ===
-              undefined &&
-            !gone(extra!)
-          )
+          if (!rows.hasAppearance(Number(id), extra) && !gone(extra!))
             lost(`acknowledged appearance ${id} of ${extra}`);
           break;
         case 'unknown':
@@ -290,22 +259,16 @@ export function checkStore(dataDir: string, spec: CrashSpec, journal: string[]):
           if (!audited('unknown_detected', id)) lost(`audit entry of detecting ${id}`);
           break;
         case 'crop':
-          if (!one('SELECT 1 FROM unknown_crops WHERE unknown_id = ?', id) && !gone(id))
-            lost(`acknowledged crop of ${id}`);
+          if (!rows.hasCrop(id) && !gone(id)) lost(`acknowledged crop of ${id}`);
           break;
         case 'alert': {
           const person = extra === '-' ? null : extra!;
-          if (!one('SELECT 1 FROM alerts WHERE alert_id = ?', Number(id)) && !gone(person))
-            lost(`acknowledged alert ${id}`);
+          if (!rows.hasAlert(Number(id)) && !gone(person)) lost(`acknowledged alert ${id}`);
           break;
         }
         case 'erased': {
           if (exists(id)) lost(`acknowledged erasure of ${id}: the person is still there`);
-          const traces = one(
-            `SELECT (SELECT COUNT(*) FROM embeddings WHERE person_id = @p) + (SELECT COUNT(*) FROM appearances WHERE person_id = @p)
-              + (SELECT COUNT(*) FROM alerts WHERE person_id = @p) + (SELECT COUNT(*) FROM unknown_crops WHERE unknown_id = @p)`,
-            { p: id },
-          );
+          const traces = rows.traces(id);
           if (traces) check.orphans.push(`${traces} rows of erased ${id}`);
           if (!audited('member_deleted', id) && !audited('subject_erased', id))
             lost(`audit entry of erasing ${id}`);

@@ -61,12 +61,7 @@ async function stormLoop(): Promise<void> {
 
 async function eraseLoop(): Promise<void> {
   const writer = await sightings();
-  const subjects = engine.db
-    .prepare(
-      "SELECT member_id FROM members UNION ALL SELECT unknown_id FROM unknown_persons WHERE status = 'active'",
-    )
-    .pluck()
-    .all() as string[];
+  const subjects = engine.store.inspection.subjectIds();
   subjects.sort();
   for (let i = subjects.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));

@@ -50,22 +50,22 @@ describeWithAssets('crash safety under SIGKILL', () => {
 
     const engine = Engine.open({ dataDir: dir, passphrase: spec.passphrase });
     const member = spec.template.members[0]!;
-    const centroid = engine.db
+    const centroid = engine.store.sql
       .prepare('SELECT embedding_id FROM embeddings WHERE person_id = ? AND is_centroid = 1')
       .pluck()
       .get(member) as number;
-    const shots = engine.db
+    const shots = engine.store.sql
       .prepare('SELECT COUNT(*) FROM embeddings WHERE person_id = ? AND is_centroid = 0')
       .pluck()
       .get(member) as number;
     expect(shots).toBeGreaterThan(0);
-    engine.db.prepare('DELETE FROM embeddings WHERE embedding_id = ?').run(centroid);
-    engine.db
+    engine.store.sql.prepare('DELETE FROM embeddings WHERE embedding_id = ?').run(centroid);
+    engine.store.sql
       .prepare(
         "INSERT INTO appearances (person_kind, person_id, source, first_seen, last_seen, confidence, bbox) VALUES ('member', 'MEMBER_gone', 'camera', 'x', 'x', 1, '[]')",
       )
       .run();
-    engine.db.prepare("UPDATE audit_log SET details = '{}' WHERE audit_id = 2").run();
+    engine.store.sql.prepare("UPDATE audit_log SET details = '{}' WHERE audit_id = 2").run();
     engine.close();
 
     const broken = checkStore(dir, spec, ['ACK appearance 999999 ' + member, 'ACK member MEMBER_never 2']);

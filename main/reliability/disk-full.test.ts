@@ -28,10 +28,12 @@ import { testContext } from '../testing/api-context.js';
  */
 
 const fillTo = (engine: Engine) =>
-  engine.db.pragma(`max_page_count = ${engine.db.pragma('page_count', { simple: true }) as number}`);
+  engine.store.sql.pragma(
+    `max_page_count = ${engine.store.sql.pragma('page_count', { simple: true }) as number}`,
+  );
 const makeRoom = (engine: Engine) =>
-  engine.db.pragma(
-    `max_page_count = ${(engine.db.pragma('page_count', { simple: true }) as number) + 10_000}`,
+  engine.store.sql.pragma(
+    `max_page_count = ${(engine.store.sql.pragma('page_count', { simple: true }) as number) + 10_000}`,
   );
 
 function randomUnit(rand: () => number, dim: number): Float32Array {
@@ -51,7 +53,7 @@ async function until(what: string, ok: () => boolean, ms: number): Promise<void>
 describe('the write guard on a full disk', () => {
   it('stops writing at SQLITE_FULL, logs once, keeps the search index true to the store, and resumes', async () => {
     const engine = Engine.open({ dataDir: mkdtempSync(join(tmpdir(), 'vigil-diskfull-')) });
-    const guard = writeGuard(engine.db);
+    const guard = writeGuard(engine.store.sql);
     guard.retryMs = 200;
     const notices: string[] = [];
     guard.on('full', (n) => notices.push(`full:${n.kind}:${n.message}`));
@@ -59,7 +61,7 @@ describe('the write guard on a full disk', () => {
     const stderr = vi.spyOn(process.stderr, 'write');
     const rand = mulberry32(5);
     const stranger = () => {
-      const base = randomUnit(rand, engine.vectors.dim);
+      const base = randomUnit(rand, engine.store.vectors.dim);
       const s = {
         cameraId: 'door',
         firstSeen: Date.now() - 1000,
@@ -91,15 +93,15 @@ describe('the write guard on a full disk', () => {
       // The sighting that found the disk full was rolled back, and so were its vectors in memory.
       const rolledBack = last!.plan.unknownId;
       expect(
-        engine.db.prepare('SELECT 1 FROM unknown_persons WHERE unknown_id = ?').get(rolledBack),
+        engine.store.sql.prepare('SELECT 1 FROM unknown_persons WHERE unknown_id = ?').get(rolledBack),
       ).toBeUndefined();
-      const hit = engine.vectors.searchPeople('unknown', last!.s.shots[0]!.embedding, 1)[0];
+      const hit = engine.store.vectors.searchPeople('unknown', last!.s.shots[0]!.embedding, 1)[0];
       expect(hit?.personId).not.toBe(rolledBack);
-      const stored = engine.db
+      const stored = engine.store.sql
         .prepare("SELECT COUNT(*) FROM embeddings WHERE person_kind = 'unknown'")
         .pluck()
         .get();
-      expect(engine.vectors.count('unknown')).toBe(stored);
+      expect(engine.store.vectors.count('unknown')).toBe(stored);
 
       // Later writes are dropped without being tried, counted, and logged no more.
       const tried = vi.fn(() => 1);
@@ -124,9 +126,12 @@ describe('the write guard on a full disk', () => {
         0,
       );
       expect(
-        engine.db.prepare("SELECT COUNT(*) FROM system_config WHERE key = 'probe.write'").pluck().get(),
+        engine.store.sql
+          .prepare("SELECT COUNT(*) FROM system_config WHERE key = 'probe.write'")
+          .pluck()
+          .get(),
       ).toBe(0);
-      expect(integrityCheck(engine.db)).toBe('ok');
+      expect(integrityCheck(engine.store.sql)).toBe('ok');
       expect(written).toBeGreaterThan(0);
     } finally {
       stderr.mockRestore();
@@ -197,7 +202,7 @@ describeWithAssets('the live pipeline on a full disk', () => {
         asset('faces', 'face_recognition_knn', 'gallery_hamilton', 'lin-manuel-miranda.png'),
       ])
     ).member_id;
-    addCamera(engine.db, {
+    addCamera(engine.store.sql, {
       id: 'stage',
       name: 'Stage',
       url: asset('videos', 'short_hamilton_clip.mp4'),
@@ -226,7 +231,10 @@ describeWithAssets('the live pipeline on a full disk', () => {
   });
 
   const cameraRows = () =>
-    engine.db.prepare("SELECT COUNT(*) FROM appearances WHERE camera_id = 'stage'").pluck().get() as number;
+    engine.store.sql
+      .prepare("SELECT COUNT(*) FROM appearances WHERE camera_id = 'stage'")
+      .pluck()
+      .get() as number;
   const systemAlerts = (type: string) =>
     events.filter((x): x is { at: number; e: AlertEvent } => x.e.type === 'alert' && x.e.alert_type === type);
 
@@ -287,8 +295,10 @@ describeWithAssets('the live pipeline on a full disk', () => {
         expect.stringMatching(/^\[LOW\] Vigil is recording again/),
       ]),
     );
-    expect(engine.db.prepare("SELECT COUNT(*) FROM alerts WHERE type LIKE 'system_%'").pluck().get()).toBe(0);
-    expect(integrityCheck(engine.db)).toBe('ok');
+    expect(
+      engine.store.sql.prepare("SELECT COUNT(*) FROM alerts WHERE type LIKE 'system_%'").pluck().get(),
+    ).toBe(0);
+    expect(integrityCheck(engine.store.sql)).toBe('ok');
     expect(filler).toBeGreaterThan(0);
     console.log(
       `disk full: ${filler} filler rows to the limit, ${dropped} pipeline writes dropped (${JSON.stringify(stats.writes_dropped)}), recording resumed`,

@@ -203,7 +203,7 @@ describeWithAssets('fuzzing the request validator and the dispatcher', () => {
 
   /** Row counts of every table, and the content of those a refused request must not touch. */
   function snapshot(): { counts: Record<string, number>; content: string; auditRows: number } {
-    const db = engine.db;
+    const db = engine.store.sql;
     const tables = db
       .prepare(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
@@ -245,11 +245,15 @@ describeWithAssets('fuzzing the request validator and the dispatcher', () => {
       params: { username: 'admin', password: 'admin password 1' },
     });
     expect(setup.ok).toBe(true);
-    await addUser(engine.db, { username: 'viewer1', role: 'viewer', password: 'viewer password 1' });
+    await addUser(engine.store, { username: 'viewer1', role: 'viewer', password: 'viewer password 1' });
     admin = sessionUser('admin', 'admin');
     viewer = sessionUser('viewer1', 'viewer');
     await engine.enroll({ name: 'Fuzz Member' }, [asset('faces', 'celeba', '07201', '001085.jpg')]);
-    addCamera(engine.db, { id: 'door', name: 'Door', url: asset('videos', 'short_hamilton_clip.mp4') });
+    addCamera(engine.store.sql, {
+      id: 'door',
+      name: 'Door',
+      url: asset('videos', 'short_hamilton_clip.mp4'),
+    });
   });
   afterAll(() => engine?.close());
 
@@ -333,7 +337,7 @@ describeWithAssets('fuzzing the request validator and the dispatcher', () => {
     const after = snapshot();
     expect(after.counts).toEqual(before.counts);
     expect(after.content).toBe(before.content);
-    const actions = engine.db
+    const actions = engine.store.sql
       .prepare('SELECT DISTINCT action FROM audit_log WHERE audit_id > ?')
       .pluck()
       .all(before.auditRows) as string[];

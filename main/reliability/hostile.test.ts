@@ -41,7 +41,7 @@ function digest(dataDir: string): string {
   const engine = Engine.open({ dataDir });
   try {
     const h = createHash('sha256');
-    const tables = engine.db
+    const tables = engine.store.sql
       .prepare(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
       )
@@ -49,7 +49,7 @@ function digest(dataDir: string): string {
       .all() as string[];
     for (const t of tables) {
       if (t.startsWith('face_vectors')) continue;
-      const rows = engine.db.prepare(`SELECT * FROM "${t}" ORDER BY rowid`).raw().all();
+      const rows = engine.store.sql.prepare(`SELECT * FROM "${t}" ORDER BY rowid`).raw().all();
       h.update(
         `${t}:${JSON.stringify(rows, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v))}`,
       );
@@ -184,7 +184,7 @@ describeWithAssets('hostile input through the entry points', () => {
         'alerts',
         'audit_log',
       ])
-        h.update(JSON.stringify(engine.db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).raw().all()));
+        h.update(JSON.stringify(engine.store.sql.prepare(`SELECT * FROM ${t} ORDER BY rowid`).raw().all()));
       return h.digest('hex');
     };
 
@@ -275,7 +275,7 @@ describeWithAssets('hostile input through the entry points', () => {
         result: { ok: false, message: expect.stringMatching(/^Cannot open/) },
       });
       // cameras.test audits the attempt; nothing else may change.
-      engine.db.prepare("DELETE FROM audit_log WHERE action = 'camera_tested'").run();
+      engine.store.sql.prepare("DELETE FROM audit_log WHERE action = 'camera_tested'").run();
       expect(snapshot()).toBe(before);
       expect(({} as Record<string, unknown>).unknown).toBeUndefined();
     });

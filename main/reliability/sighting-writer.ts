@@ -52,14 +52,8 @@ export class SightingWriter {
   }
 
   private ids(table: 'members' | 'unknown_persons'): string[] {
-    return this.engine.db
-      .prepare(
-        table === 'members'
-          ? "SELECT member_id FROM members WHERE status = 'active' ORDER BY member_id"
-          : "SELECT unknown_id FROM unknown_persons WHERE status = 'active' ORDER BY unknown_id",
-      )
-      .pluck()
-      .all() as string[];
+    const rows = this.engine.store.inspection;
+    return table === 'members' ? rows.activeMemberIds() : rows.activeUnknownIds();
   }
 
   private event(kind: RecognitionEvent['kind'], person: string, bbox: Bbox): RecognitionEvent {
@@ -87,8 +81,10 @@ export class SightingWriter {
     const t = engine.thresholds(this.cameraId);
     const members = chosen === 'member' ? this.ids('members') : [];
     if (members.length > 0) {
-      const probe = engine.vectors.vectorsOf('member', this.pick(members)).find((v) => v.isCentroid)?.vector;
-      const match = probe && engine.vectors.searchPeople('member', this.noisy(probe, 0.002), 1)[0];
+      const probe = engine.store.vectors
+        .vectorsOf('member', this.pick(members))
+        .find((v) => v.isCentroid)?.vector;
+      const match = probe && engine.store.vectors.searchPeople('member', this.noisy(probe, 0.002), 1)[0];
       if (!match || match.similarity < t.recognition) return;
       const appearance = recordMemberSighting(engine, {
         memberId: match.personId,
@@ -105,12 +101,12 @@ export class SightingWriter {
     const unknowns = chosen === 'recurring' ? this.ids('unknown_persons') : [];
     let shots: { embedding: Float32Array; quality: number }[];
     if (unknowns.length > 0) {
-      const probe = engine.vectors.vectorsOf('unknown', this.pick(unknowns))[0]?.vector;
+      const probe = engine.store.vectors.vectorsOf('unknown', this.pick(unknowns))[0]?.vector;
       if (!probe) return;
       shots = [{ embedding: this.noisy(probe, 0.002), quality: 0.8 }];
     } else {
       // A stranger nobody has seen: a random direction is far from every stored face.
-      const base = this.noisy(new Float32Array(engine.vectors.dim), 1);
+      const base = this.noisy(new Float32Array(engine.store.vectors.dim), 1);
       shots = [
         { embedding: this.noisy(base, 0.01), quality: 0.9 },
         { embedding: this.noisy(base, 0.01), quality: 0.8 },
@@ -122,7 +118,7 @@ export class SightingWriter {
       lastSeen: now,
       bbox,
       shots,
-      nearest: engine.vectors.searchPeople('unknown', shots[0]!.embedding, 1)[0],
+      nearest: engine.store.vectors.searchPeople('unknown', shots[0]!.embedding, 1)[0],
       unknownThreshold: t.unknown,
     };
     const plan = planUnknownSighting(s);

@@ -89,7 +89,7 @@ describeWithAssets(`${CAMERAS}-camera storm`, () => {
       asset('faces', 'face_recognition_knn', 'gallery_hamilton', 'lin-manuel-miranda.png'),
     ]);
     for (let k = 1; k <= CAMERAS; k++)
-      addCamera(engine.db, {
+      addCamera(engine.store.sql, {
         id: `cam${k}`,
         name: `Camera ${k}`,
         url: asset('videos', 'short_hamilton_clip.mp4'),
@@ -162,6 +162,6 @@ describeWithAssets(`${CAMERAS}-camera storm`, () => {
     expect(Math.max(...lastQuarter.map((s) => s.rss))).toBeLessThan(
       Math.max(...half.map((s) => s.rss)) + 150,
     );
-    expect(integrityCheck(engine.db)).toBe('ok');
+    expect(integrityCheck(engine.store.sql)).toBe('ok');
   });
 });

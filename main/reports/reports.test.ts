@@ -80,7 +80,7 @@ describe('reports over a real store', () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-reports-'));
     engine = Engine.open({ dataDir: dir });
     api = new Api(handlers);
-    const db = engine.db;
+    const db = engine.store.sql;
     insertMember(db, 'MEMBER_aaaaaaaaaa', { name: 'Ann Ledger, "AL"' }, engine.recognizer.id, 0.8);
     insertMember(db, 'MEMBER_bbbbbbbbbb', { name: EVIL }, engine.recognizer.id, 0.8);
     insertMember(db, 'MEMBER_cccccccccc', { name: 'Hidden Person' }, engine.recognizer.id, 0.8);
@@ -128,7 +128,7 @@ describe('reports over a real store', () => {
   afterAll(() => engine?.close());
 
   it('exports appearances in the range as parseable CSV with names, UNKNOWN_ ids and defused formulas', async () => {
-    const before = verifyAudit(engine.db).rows;
+    const before = verifyAudit(engine.store.sql).rows;
     const f = await exportReport({
       kind: 'appearances',
       format: 'csv',
@@ -160,14 +160,16 @@ describe('reports over a real store', () => {
     expect(name('UNKNOWN_20240504_0000abcd')).toEqual(['UNKNOWN_20240504_0000abcd']);
     expect(rows.every((r) => r[1]! >= '2024-05-03' && r[1]! < '2024-05-06')).toBe(true);
     expect(rows.find((r) => r[5] === 'MEMBER_aaaaaaaaaa')![7]).toBe('0.7123');
-    const audit = engine.db.prepare('SELECT * FROM audit_log ORDER BY audit_id DESC LIMIT 1').get() as {
+    const audit = engine.store.sql
+      .prepare('SELECT * FROM audit_log ORDER BY audit_id DESC LIMIT 1')
+      .get() as {
       action: string;
       actor: string;
       details: string;
     };
     expect(audit).toMatchObject({ action: 'data_exported', actor: 'user:security1' });
     expect(JSON.parse(audit.details)).toMatchObject({ kind: 'appearances', format: 'csv', rows: 10 });
-    expect(verifyAudit(engine.db)).toMatchObject({ ok: true, rows: before + 1 });
+    expect(verifyAudit(engine.store.sql)).toMatchObject({ ok: true, rows: before + 1 });
   });
 
   it('filters by camera, and lists unknowns and alerts of the range', async () => {

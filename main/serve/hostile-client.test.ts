@@ -102,7 +102,7 @@ describe('vigil serve against a hostile client', () => {
 
   beforeAll(async () => {
     engine = Engine.open({ dataDir: mkdtempSync(join(tmpdir(), 'vigil-hostile-client-')) });
-    const code = new SetupCode(() => engine.db);
+    const code = new SetupCode(() => engine.store);
     setupCode.code = code.current()!;
     server = new VigilServer(engine, new Pipeline(engine, { ffmpegPath: 'ffmpeg' }), {
       host: '127.0.0.1',
@@ -132,15 +132,15 @@ describe('vigil serve against a hostile client', () => {
     expect((await setup({ code: 'ZZZZ-ZZZZ' })).body.error?.code).toBe('FORBIDDEN');
     expect((await setup({ code: setupCode.code })).body.ok).toBe(true);
     // Rows written while serving a request carry where it came from.
-    const added = engine.db
+    const added = engine.store.sql
       .prepare("SELECT details FROM audit_log WHERE action = 'user_added'")
       .pluck()
       .get();
     expect(JSON.parse(added as string)).toMatchObject({ address: '127.0.0.1', success: true });
-    await addUser(engine.db, { username: 'val', role: 'viewer', password: 'viewer password 1' });
-    await addUser(engine.db, { username: 'desk', role: 'kiosk', password: 'kiosk password 1' });
-    viewer = createSession(engine.db, 'val').token;
-    kiosk = createSession(engine.db, 'desk').token;
+    await addUser(engine.store, { username: 'val', role: 'viewer', password: 'viewer password 1' });
+    await addUser(engine.store, { username: 'desk', role: 'kiosk', password: 'kiosk password 1' });
+    viewer = createSession(engine.store, 'val').token;
+    kiosk = createSession(engine.store, 'desk').token;
   });
 
   it('answers malformed request lines, as requests and as upgrades, and stays up', async () => {
@@ -339,7 +339,7 @@ describe('vigil serve against a hostile client', () => {
       Array.from({ length: 30 }, (_, i) => call(kiosk, { username: ADMIN.username, pin: `guess ${i}` })),
     );
     expect(guesses.every((g) => g.body.ok === false)).toBe(true);
-    const failed = engine.db
+    const failed = engine.store.sql
       .prepare('SELECT failed_logins FROM users WHERE username = ?')
       .pluck()
       .get(ADMIN.username) as number;
@@ -350,7 +350,7 @@ describe('vigil serve against a hostile client', () => {
     expect(right.body.ok).toBe(false);
     expect(right.body.error?.message).toMatch(/Too many/);
     // One row for the refusals of this client this minute, not thirty.
-    const rows = engine.db
+    const rows = engine.store.sql
       .prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'kiosk_unlock_failed'")
       .pluck()
       .get() as number;

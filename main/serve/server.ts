@@ -26,8 +26,7 @@ import type { Engine } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
 import type { Pipeline } from '../engine/pipeline.js';
 import { log } from '../log.js';
-import { appendAudit } from '../store/audit.js';
-import { listCameras, publicCamera } from '../store/cameras.js';
+import { publicCamera } from '../store/cameras.js';
 import { RateLimiter, waitSentence } from '../util/rate-limit.js';
 import {
   clientAddress,
@@ -252,7 +251,7 @@ export class VigilServer {
   }
 
   private userOf(c: { session: string | null; machine: boolean }): SessionUser | null {
-    return c.machine ? LOCAL_OWNER : resolveSession(this.engine.db, c.session);
+    return c.machine ? LOCAL_OWNER : resolveSession(this.engine.store, c.session);
   }
 
   private context(
@@ -304,7 +303,7 @@ export class VigilServer {
     if (!originAllowed(req, this.policy)) return refuse('403 Forbidden', 'origin');
     const credential = bearer(req) ?? subprotocolCredential(req);
     const machine = tokenMatches(credential, this.opts.token);
-    const user = machine ? LOCAL_OWNER : resolveSession(this.engine.db, credential);
+    const user = machine ? LOCAL_OWNER : resolveSession(this.engine.store, credential);
     if (!user) return refuse('401 Unauthorized', 'no valid session or token');
     const wss = can(user.role, 'members.enroll') ? this.wssUpload : this.wss;
     const client = { address: clientAddress(req), userAgent: userAgent(req) };
@@ -419,7 +418,7 @@ export class VigilServer {
         return json(
           res,
           200,
-          listCameras(this.engine.db).map((c) => ({
+          this.engine.store.cameras.list().map((c) => ({
             ...publicCamera(c),
             status: live.get(c.camera_id) ?? { state: c.recognition_enabled ? 'connecting' : 'disabled' },
           })),
@@ -467,7 +466,7 @@ export class VigilServer {
       return rpcRefusal(res, 415, 'BAD_REQUEST', 'The request must be sent as application/json.');
     const credential = bearer(req);
     const machine = tokenMatches(credential, this.opts.token);
-    const user = machine ? LOCAL_OWNER : resolveSession(this.engine.db, credential);
+    const user = machine ? LOCAL_OWNER : resolveSession(this.engine.store, credential);
     const session = user && !machine ? credential : null;
     const cap = !user
       ? UNAUTHENTICATED_BODY_BYTES
@@ -529,7 +528,7 @@ export class VigilServer {
     if (seen.has(cameraId)) return;
     seen.add(cameraId);
     try {
-      appendAudit(this.engine.db, {
+      this.engine.store.audit.append({
         actor: `user:${user.username}`,
         action: 'camera_accessed',
         subject: cameraId,
@@ -578,7 +577,7 @@ function resolveSessionCached(engine: Engine, c: Client): SessionUser | null {
   const now = Date.now();
   const hit = sessionCache.get(c);
   if (hit && now - hit.at < 1000) return hit.user;
-  const user = resolveSession(engine.db, c.session);
+  const user = resolveSession(engine.store, c.session);
   sessionCache.set(c, { at: now, user });
   if (!user) c.ws.close(SESSION_ENDED_CLOSE, 'session ended');
   return user;

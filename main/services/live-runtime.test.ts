@@ -18,7 +18,7 @@ describe('runtime without ffmpeg', () => {
     const dataDir = tmp();
     const engine = Engine.open({ dataDir });
     try {
-      const insert = engine.db.prepare(
+      const insert = engine.store.sql.prepare(
         'INSERT INTO alerts (type, priority, status, message, created_at) VALUES (?, ?, ?, ?, ?)',
       );
       const at = new Date().toISOString();
@@ -36,12 +36,12 @@ describe('runtime without ffmpeg', () => {
       expect(rt.ffmpeg).toBeNull();
       expect(rt.cameras()).toEqual([]);
       expect(rt.openAlerts()).toEqual({ total: 2, urgent: 1 });
-      expect(countOpenAlerts(engine.db)).toEqual({ total: 2, urgent: 1 });
+      expect(countOpenAlerts(engine.store)).toEqual({ total: 2, urgent: 1 });
       const first = rt.stop();
       expect(rt.stop()).toBe(first);
       await first;
       // The store stays open for its owner to close.
-      expect(engine.db.open).toBe(true);
+      expect(engine.store.sql.open).toBe(true);
       expect(events).toEqual([]);
     } finally {
       engine.close();
@@ -63,7 +63,11 @@ describeWithAssets('runtime with a camera', () => {
     await engine.enroll({ name: 'Lin-Manuel Miranda' }, [
       asset('faces', 'face_recognition_knn', 'gallery_hamilton', 'lin-manuel-miranda.png'),
     ]);
-    addCamera(engine.db, { id: 'stage', name: 'Stage', url: asset('videos', 'short_hamilton_clip.mp4') });
+    addCamera(engine.store.sql, {
+      id: 'stage',
+      name: 'Stage',
+      url: asset('videos', 'short_hamilton_clip.mp4'),
+    });
     const rt = await startRuntime(engine, {
       pack: 'default',
       dataDir,
@@ -91,8 +95,8 @@ describeWithAssets('runtime with a camera', () => {
   });
 
   it('writes what open tracks saw when stopped, and then falls silent', () => {
-    expect(listAppearances(engine.db).length).toBeGreaterThanOrEqual(1);
+    expect(listAppearances(engine.store.sql).length).toBeGreaterThanOrEqual(1);
     expect(events.length).toBe(eventsAtStop);
-    expect(engine.db.open).toBe(true);
+    expect(engine.store.sql.open).toBe(true);
   });
 });

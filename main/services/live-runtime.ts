@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import { runScheduledBackup } from '../backup/schedule.js';
 import { describeError } from '../errors.js';
 import { log } from '../log.js';
@@ -8,6 +7,7 @@ import { channelsFrom } from '../notify/channels.js';
 import { findFfmpeg, type FfmpegLocation } from '../source/ffmpeg.js';
 import { reapplyRetention } from '../privacy/crops.js';
 import type { Settings } from '../config/schema.js';
+import type { Store } from '../store/store.js';
 import type { Engine } from '../engine/engine.js';
 import { cameraStatusEvent, type CameraStatusEvent, type EngineEvent } from '../engine/events.js';
 import { defaultPool, type InferencePool } from '../engine/inference-pool.js';
@@ -45,13 +45,8 @@ export interface Runtime {
 }
 
 /** Alerts not yet acknowledged or resolved, and how many of them are high or critical. */
-export function countOpenAlerts(db: Database.Database): { total: number; urgent: number } {
-  return db
-    .prepare(
-      `SELECT COUNT(*) AS total, COALESCE(SUM(priority IN ('high', 'critical')), 0) AS urgent
-       FROM alerts WHERE status = 'open'`,
-    )
-    .get() as { total: number; urgent: number };
+export function countOpenAlerts(store: Store): { total: number; urgent: number } {
+  return store.health.openAlerts();
 }
 
 /** Runs one periodic chore; a failing chore is logged and tried again next time, never fatal. */
@@ -179,7 +174,7 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
     alerts,
     ffmpeg,
     cameras: () => (live ? live.status().map(cameraStatusEvent) : []),
-    openAlerts: () => countOpenAlerts(engine.db),
+    openAlerts: () => countOpenAlerts(engine.store),
     stop: () => (stopping ??= stop()),
   };
 }

@@ -50,9 +50,9 @@ describe('the CLI refuses what the console refuses', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'vigil-one-rule-'));
     engine = Engine.open({ dataDir });
     restricted = newMemberId();
-    insertMember(engine.db, restricted, { name: 'Rita Restricted' }, engine.recognizer.id, 0.9);
+    insertMember(engine.store.sql, restricted, { name: 'Rita Restricted' }, engine.recognizer.id, 0.9);
     restrictSubject(engine, restricted, true, 'test');
-    await addUser(engine.db, { username: 'ann', role: 'admin', password: 'a long enough passphrase' });
+    await addUser(engine.store, { username: 'ann', role: 'admin', password: 'a long enough passphrase' });
   });
   afterAll(() => engine?.close());
 
@@ -61,7 +61,7 @@ describe('the CLI refuses what the console refuses', () => {
     expect(fromConsole).toMatch(/restricted .*lift the restriction first/);
     expect(cliRefusal(['members', 'activate', restricted])).toBe(fromConsole);
     expect(cliRefusal(['members', 'suspend', restricted])).toBe(fromConsole);
-    expect(getMember(engine.db, restricted)!.status).toBe('restricted');
+    expect(getMember(engine.store.sql, restricted)!.status).toBe('restricted');
   });
 
   it('removing the last administrator', async () => {
@@ -79,7 +79,7 @@ describe('the CLI refuses what the console refuses', () => {
       value: { webhook: { url: 'not a url' } },
     });
     expect(cliRefusal(['config', 'set', 'alert_channels', '{"webhook":{"url":"not a url"}}'])).toBe(channel);
-    expect(readConfig(engine.db, 'retention_days')).toBe(30);
+    expect(readConfig(engine.store.sql, 'retention_days')).toBe(30);
     expect(await consoleRefusal('settings.set', { key: 'enroll_min_photos', value: 3 })).toBe(
       'enroll_min_photos cannot be changed here.',
     );
@@ -125,7 +125,7 @@ describe('the CLI refuses what the console refuses', () => {
     );
     engine = Engine.open({ dataDir });
     expect(r.status, r.stderr).toBe(0);
-    const audits = engine.db
+    const audits = engine.store.sql
       .prepare("SELECT actor, action, subject FROM audit_log WHERE action LIKE 'camera_%' ORDER BY audit_id")
       .all();
     expect(audits).toEqual([
@@ -142,15 +142,15 @@ describe('the CLI refuses what the console refuses', () => {
 
   it("the console's Delete is the full erasure its dialog promises", async () => {
     const id = newMemberId();
-    insertMember(engine.db, id, { name: 'Del Eted' }, engine.recognizer.id, 0.9);
+    insertMember(engine.store.sql, id, { name: 'Del Eted' }, engine.recognizer.id, 0.9);
     recordConsent(engine, id, 'I agree to be recognised at the gate.', 'paper', 'test');
     const out = await api.call(testContext(engine, ADMIN), { method: 'members.delete', params: { id } });
     expect(out.ok).toBe(true);
-    const count = (sql: string) => engine.db.prepare(sql).pluck().get(id) as number;
-    expect(getMember(engine.db, id)).toBeUndefined();
+    const count = (sql: string) => engine.store.sql.prepare(sql).pluck().get(id) as number;
+    expect(getMember(engine.store.sql, id)).toBeUndefined();
     expect(count('SELECT COUNT(*) FROM consents WHERE subject_id = ?')).toBe(0);
     // The audit log records an erasure (not a plain delete), and never the name.
-    const audit = engine.db
+    const audit = engine.store.sql
       .prepare('SELECT action, details FROM audit_log WHERE subject = ? ORDER BY audit_id DESC LIMIT 1')
       .get(id) as { action: string; details: string | null };
     expect(audit.action).toBe('subject_erased');

@@ -9,7 +9,6 @@ import type {
 import type { Engine } from '../engine/engine.js';
 import { VigilError } from '../errors.js';
 import { centroid } from '../match/similarity.js';
-import { readCrop } from '../privacy/crops.js';
 import { newMemberId, type NewMember } from '../store/members.js';
 import type { Store } from '../store/store.js';
 import type { UnknownRow, UnknownStatus } from '../store/unknowns.js';
@@ -58,11 +57,11 @@ export function getUnknownView(store: Store, id: string): UnknownView {
 
 /** Members whose stored faces resemble this unknown's, best first (for "possibly NAME?"). */
 export function similarMembers(engine: Engine, id: string, k = 3): SimilarMember[] {
-  const shots = engine.vectors.vectorsOf('unknown', id).filter((v) => !v.isCentroid);
+  const shots = engine.store.vectors.vectorsOf('unknown', id).filter((v) => !v.isCentroid);
   if (shots.length === 0) return [];
   const best = new Map<string, number>();
   for (const s of shots)
-    for (const m of engine.vectors.searchPeople('member', s.vector, k))
+    for (const m of engine.store.vectors.searchPeople('member', s.vector, k))
       best.set(m.personId, Math.max(best.get(m.personId) ?? -1, m.similarity));
   // Far below the threshold a resemblance means nothing; 0.1 under it is still worth a look.
   const floor = engine.thresholds().recognition - 0.1;
@@ -130,7 +129,7 @@ export function closeAlertsOf(
 /** The decrypted best-shot crop; viewing it is audited (who and whose, never the image). */
 export function viewCrop(engine: Engine, id: string, actor: string): Buffer {
   mustGet(engine.store, id);
-  const jpeg = readCrop(engine.store, engine.masterKey, id);
+  const jpeg = engine.readCrop(id);
   engine.store.audit.append({ actor, action: 'crop_viewed', subject: id });
   return jpeg;
 }
@@ -188,7 +187,7 @@ export function convertUnknown(
   try {
     store.transaction(() => {
       mustBeActive(mustGet(store, id));
-      const shots = engine.vectors.vectorsOf('unknown', id).filter((v) => !v.isCentroid);
+      const shots = engine.store.vectors.vectorsOf('unknown', id).filter((v) => !v.isCentroid);
       if (shots.length === 0)
         throw new VigilError(
           'CONFLICT',
@@ -198,11 +197,11 @@ export function convertUnknown(
       const quality = qualities.length ? qualities.reduce((s, q) => s + q, 0) / qualities.length : 0;
       store.members.insert(memberId, member, engine.recognizer.id, quality);
       store.members.setTypeAndNotes(memberId, member.member_type ?? 'member', member.notes ?? null);
-      moved = engine.vectors.relabel(
+      moved = engine.store.vectors.relabel(
         { kind: 'unknown', personId: id },
         { kind: 'member', personId: memberId },
       );
-      engine.vectors.add('member', memberId, centroid(shots.map((s) => s.vector)), {
+      engine.store.vectors.add('member', memberId, centroid(shots.map((s) => s.vector)), {
         isCentroid: true,
         quality,
       });
@@ -218,9 +217,9 @@ export function convertUnknown(
     }, 'immediate');
   } catch (e) {
     // The rollback restored the rows; put the in-memory index back to match them.
-    engine.vectors.forget('member', memberId);
+    engine.store.vectors.forget('member', memberId);
     const row = store.isOpen ? store.unknowns.get(id) : undefined;
-    if (row?.status === 'active') engine.vectors.reactivate('unknown', id);
+    if (row?.status === 'active') engine.store.vectors.reactivate('unknown', id);
     throw e;
   }
   return { member_id: memberId, embeddings_count: moved };
@@ -249,16 +248,18 @@ export function assignUnknownToMember(
       const member = store.members.get(memberId);
       if (!member) throw new VigilError('NOT_FOUND', `No member with id ${memberId}.`);
       const max = store.settings.read('max_embeddings_per_person');
-      const have = engine.vectors.vectorsOf('member', memberId).filter((v) => !v.isCentroid).length;
+      const have = engine.store.vectors.vectorsOf('member', memberId).filter((v) => !v.isCentroid).length;
       const shots = store.unknowns.shotsByQuality(id);
       // At least the best face joins: the views the member was missed in are what they lack.
       const room = Math.max(1, max - have);
       for (const shot of shots.slice(0, room)) {
-        engine.vectors.add('member', memberId, engine.vectors.vector(shot.id), { quality: shot.quality });
+        engine.store.vectors.add('member', memberId, engine.store.vectors.vector(shot.id), {
+          quality: shot.quality,
+        });
         added++;
       }
       engine.resolveUnknown(id, 'identified', memberId, { actor, details: { member: memberId } });
-      engine.vectors.removePerson('unknown', id);
+      engine.store.vectors.removePerson('unknown', id);
       store.unknowns.setNotes(id, notes);
       sightings = store.unknowns.handToMember(id, memberId);
       alerts = closeAlertsOf(
@@ -278,8 +279,8 @@ export function assignUnknownToMember(
   } catch (e) {
     // The rollback restored the rows; put the in-memory index back to match them.
     if (store.isOpen) {
-      engine.vectors.reactivate('member', memberId);
-      if (store.unknowns.get(id)?.status === 'active') engine.vectors.reactivate('unknown', id);
+      engine.store.vectors.reactivate('member', memberId);
+      if (store.unknowns.get(id)?.status === 'active') engine.store.vectors.reactivate('unknown', id);
     }
     throw e;
   }

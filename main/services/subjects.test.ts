@@ -58,14 +58,14 @@ describeWithAssets('data-subject rights on real photos', () => {
     );
   const call = async (role: Role, method: string, params: unknown) => api.call(ctx(role), { method, params });
   const vectorBytes = (id: string) =>
-    engine.db
+    engine.store.sql
       .prepare(
         `SELECT e.embedding_id AS id, e.code AS code, v.embedding AS vec FROM embeddings e
          JOIN face_vectors v ON v.embedding_id = e.embedding_id WHERE e.person_id = ? ORDER BY e.embedding_id`,
       )
       .all(id) as { id: number; code: Buffer; vec: Buffer }[];
   const matches = (vec: Buffer, kind: 'member' | 'unknown' = 'member') =>
-    engine.vectors.searchPeople(kind, floats(vec), 5).map((m) => m.personId);
+    engine.store.vectors.searchPeople(kind, floats(vec), 5).map((m) => m.personId);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-subject-'));
@@ -83,7 +83,7 @@ describeWithAssets('data-subject rights on real photos', () => {
     const first = (await engine.identify(B('007200.jpg'))).find((f) => f.type === 'new_unknown');
     unknown = first!.unknown_id!;
     await engine.identify(B('007444.jpg'));
-    setMemberAccess(engine.db, x, { watchlist: true });
+    setMemberAccess(engine.store.sql, x, { watchlist: true });
     const alerts = new AlertEngine(engine.store, []);
     alerts.handle({
       type: 'recognition',
@@ -133,7 +133,7 @@ describeWithAssets('data-subject rights on real photos', () => {
       for (const f of floats(vec).slice(0, 16)) expect(json).not.toContain(String(f));
       expect(json).not.toContain(vec.toString('base64').slice(0, 24));
     }
-    const last = engine.db.prepare('SELECT * FROM audit_log ORDER BY audit_id DESC LIMIT 1').get() as {
+    const last = engine.store.sql.prepare('SELECT * FROM audit_log ORDER BY audit_id DESC LIMIT 1').get() as {
       action: string;
       subject: string;
       details: string;
@@ -162,9 +162,9 @@ describeWithAssets('data-subject rights on real photos', () => {
     const [shot] = vectorBytes(y);
     expect(matches(shot!.vec)[0]).toBe(y);
     restrictSubject(engine, y, true, 'test');
-    expect(getMember(engine.db, y)?.status).toBe('restricted');
+    expect(getMember(engine.store.sql, y)?.status).toBe('restricted');
     expect(matches(shot!.vec)).not.toContain(y);
-    const flags = engine.db
+    const flags = engine.store.sql
       .prepare("SELECT DISTINCT active FROM face_vectors WHERE person_id = ? AND kind = 'member'")
       .pluck()
       .all(y);
@@ -174,9 +174,9 @@ describeWithAssets('data-subject rights on real photos', () => {
     expect(matches(shot!.vec)).not.toContain(y);
     const lift = await call('admin', 'subjects.restrict', { id: y, restricted: false });
     expect(lift.ok).toBe(true);
-    expect(getMember(engine.db, y)?.status).toBe('active');
+    expect(getMember(engine.store.sql, y)?.status).toBe('active');
     expect(matches(shot!.vec)[0]).toBe(y);
-    const actions = engine.db
+    const actions = engine.store.sql
       .prepare('SELECT action FROM audit_log WHERE subject = ? ORDER BY audit_id')
       .pluck()
       .all(y);
@@ -207,14 +207,14 @@ describeWithAssets('data-subject rights on real photos', () => {
       expect(after.includes(s.code)).toBe(false);
     }
     expect(matches(stored[0]!.vec)).not.toContain(x);
-    const left = (sql: string) => engine.db.prepare(sql).pluck().get(x) as number;
+    const left = (sql: string) => engine.store.sql.prepare(sql).pluck().get(x) as number;
     expect(left('SELECT COUNT(*) FROM members WHERE member_id = ?')).toBe(0);
     expect(left('SELECT COUNT(*) FROM embeddings WHERE person_id = ?')).toBe(0);
     expect(left('SELECT COUNT(*) FROM face_vectors WHERE person_id = ?')).toBe(0);
     expect(left('SELECT COUNT(*) FROM appearances WHERE person_id = ?')).toBe(0);
     expect(left('SELECT COUNT(*) FROM alerts WHERE person_id = ?')).toBe(0);
     expect(left('SELECT COUNT(*) FROM consents WHERE subject_id = ?')).toBe(0);
-    const audit = engine.db
+    const audit = engine.store.sql
       .prepare("SELECT * FROM audit_log WHERE action = 'subject_erased' AND subject = ?")
       .get(x) as { actor: string; details: string };
     expect(audit.actor).toBe('user:admin1');
@@ -225,7 +225,7 @@ describeWithAssets('data-subject rights on real photos', () => {
       alerts: 1,
       consents: 1,
     });
-    expect(verifyAudit(engine.db).ok).toBe(true);
+    expect(verifyAudit(engine.store.sql).ok).toBe(true);
     // What remains about the id is the audit trail, which holds no personal field.
     expect(exportSubject(engine, x).personal).toBeNull();
 
@@ -236,7 +236,7 @@ describeWithAssets('data-subject rights on real photos', () => {
   });
 
   it('withdrawing consent erases an unknown person, crypto-shredding their crop, and keeps the consent record', async () => {
-    const crop = engine.db
+    const crop = engine.store.sql
       .prepare('SELECT wrapped_key, ciphertext FROM unknown_crops WHERE unknown_id = ?')
       .get(unknown) as { wrapped_key: Buffer; ciphertext: Buffer } | undefined;
     expect(crop).toBeDefined();
@@ -249,24 +249,30 @@ describeWithAssets('data-subject rights on real photos', () => {
     expect(w.ok).toBe(true);
 
     expect(
-      engine.db.prepare('SELECT COUNT(*) FROM unknown_persons WHERE unknown_id = ?').pluck().get(unknown),
+      engine.store.sql
+        .prepare('SELECT COUNT(*) FROM unknown_persons WHERE unknown_id = ?')
+        .pluck()
+        .get(unknown),
     ).toBe(0);
     expect(
-      engine.db.prepare('SELECT COUNT(*) FROM unknown_crops WHERE unknown_id = ?').pluck().get(unknown),
+      engine.store.sql
+        .prepare('SELECT COUNT(*) FROM unknown_crops WHERE unknown_id = ?')
+        .pluck()
+        .get(unknown),
     ).toBe(0);
     expect(matches(stored[0]!.vec, 'unknown')).not.toContain(unknown);
     const after = raw();
     expect(after.includes(crop!.wrapped_key)).toBe(false);
     expect(after.includes(crop!.ciphertext.subarray(0, 64))).toBe(false);
     for (const s of stored) expect(after.includes(s.vec)).toBe(false);
-    const consent = engine.db.prepare('SELECT * FROM consents WHERE subject_id = ?').get(unknown) as {
+    const consent = engine.store.sql.prepare('SELECT * FROM consents WHERE subject_id = ?').get(unknown) as {
       text: string;
       given_by: string;
       withdrawn_at: string | null;
     };
     expect(consent).toMatchObject({ text: 'Agreed to be kept on file.', given_by: 'user:admin1' });
     expect(Date.parse(consent.withdrawn_at!)).not.toBeNaN();
-    const actions = engine.db
+    const actions = engine.store.sql
       .prepare('SELECT action FROM audit_log WHERE subject = ? ORDER BY audit_id')
       .pluck()
       .all(unknown);
@@ -278,16 +284,19 @@ describeWithAssets('data-subject rights on real photos', () => {
   it("redacts a member's name from the consent text kept after withdrawal", () => {
     recordConsent(engine, y, `Consent given by ${OTHER} (orla).`, 'console', 'user:admin1');
     // Every vector the member had (kept shots and their centroid), however many enrollment kept.
-    const held = engine.db.prepare('SELECT COUNT(*) FROM embeddings WHERE person_id = ?').pluck().get(y);
+    const held = engine.store.sql
+      .prepare('SELECT COUNT(*) FROM embeddings WHERE person_id = ?')
+      .pluck()
+      .get(y);
     expect(held).toBeGreaterThan(1);
     const r = withdrawConsent(engine, y, 'user:admin1');
     expect(r.withdrawn).toBe(1);
     expect(r.erased).toMatchObject({ subject_id: y, vectors: held });
-    const text = engine.db.prepare('SELECT text FROM consents WHERE subject_id = ?').pluck().get(y);
+    const text = engine.store.sql.prepare('SELECT text FROM consents WHERE subject_id = ?').pluck().get(y);
     expect(text).toBe('Consent given by [erased] (orla).');
     expect(raw().includes(Buffer.from(OTHER))).toBe(false);
-    expect(engine.vectors.count('member')).toBe(0);
-    expect(verifyAudit(engine.db).ok).toBe(true);
+    expect(engine.store.vectors.count('member')).toBe(0);
+    expect(verifyAudit(engine.store.sql).ok).toBe(true);
   });
 
   it('refuses unknown ids, restriction of an unknown person and erasure of nobody', () => {

@@ -237,7 +237,7 @@ export function subjectPdf(data: SubjectData): Promise<Buffer> {
 /** Deletes one unknown person's row, vectors, crop, sightings and alerts (inside a transaction). */
 function eraseUnknown(engine: Engine, id: string, counts: ErasureResult): boolean {
   const store = engine.store;
-  counts.vectors += engine.vectors.removePerson('unknown', id);
+  counts.vectors += engine.store.vectors.removePerson('unknown', id);
   // Crypto-shredding: the row holds the wrapped data key, so the ciphertext dies with it.
   counts.crops += deleteCrop(store, id) ? 1 : 0;
   counts.appearances += store.subjects.deleteUnknownSightings(id);
@@ -268,7 +268,7 @@ function eraseInTransaction(
     const linked = personIds(store, id, kind).slice(1);
     found = !!store.members.get(id);
     if (found) {
-      counts.vectors += engine.vectors.removePerson('member', id);
+      counts.vectors += engine.store.vectors.removePerson('member', id);
       counts.appearances += store.subjects.memberSightingCount(id);
       counts.alerts += store.subjects.alertCount(id);
       store.members.delete(id);
@@ -313,8 +313,8 @@ function withVectorRollback<T>(engine: Engine, ids: { kind: SubjectKind; id: str
         p.kind === 'member'
           ? engine.store.members.get(p.id)?.status
           : engine.store.subjects.unknownStatus(p.id);
-      if (status === 'active' || status === 'suspended') engine.vectors.reactivate(p.kind, p.id);
-      else engine.vectors.forget(p.kind, p.id);
+      if (status === 'active' || status === 'suspended') engine.store.vectors.reactivate(p.kind, p.id);
+      else engine.store.vectors.forget(p.kind, p.id);
     }
     throw e;
   }
@@ -362,7 +362,7 @@ export function restrictSubject(engine: Engine, id: string, restricted: boolean,
     if (!m) throw new VigilError('NOT_FOUND', `No member with id ${id}.`);
     const next: MemberRow['status'] = restricted ? 'restricted' : 'active';
     store.members.setStatus(id, next);
-    engine.vectors.setActive('member', id, !restricted);
+    engine.store.vectors.setActive('member', id, !restricted);
     store.audit.append({
       actor,
       action: restricted ? 'subject_restricted' : 'subject_restriction_lifted',

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { addCamera, updateCamera } from '../store/cameras.js';
 import { writeConfig } from '../store/config.js';
-import { openDatabase } from '../store/open.js';
+import { Store } from '../store/store.js';
 import { buildSettings, LiveSettings } from './live-settings.js';
 import { SETTING_DEFAULTS } from '../config/schema.js';
 
 const db = () =>
-  openDatabase(mkdtempSync(join(tmpdir(), 'vigil-settings-')), { recognizerId: 'r', embeddingDim: 8 });
+  Store.open(mkdtempSync(join(tmpdir(), 'vigil-settings-')), { recognizerId: 'r', embeddingDim: 8 });
 
 describe('the configuration object', () => {
   it('layers defaults, stored settings, the environment and per-camera overrides', () => {
@@ -53,8 +53,9 @@ describe('the configuration object', () => {
   });
 
   it('publishes a change once, naming what changed, whoever wrote it', () => {
-    const store = db();
-    const live = new LiveSettings(store, {});
+    const opened = db();
+    const store = opened.sql;
+    const live = new LiveSettings(opened, {});
     const seen: string[][] = [];
     live.subscribe((next, prev, changed) => {
       seen.push([...changed]);

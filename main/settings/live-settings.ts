@@ -1,7 +1,5 @@
-import type Database from 'better-sqlite3';
 import { log } from '../log.js';
-import { listCameras } from '../store/cameras.js';
-import { readStoredSettingRows } from '../store/config.js';
+import type { Store } from '../store/store.js';
 import {
   envName,
   SETTING_DEFAULTS,
@@ -97,7 +95,7 @@ export class LiveSettings {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly store: Pick<Store, 'settings' | 'cameras' | 'isOpen'>,
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {
     const { settings, fingerprint } = this.read();
@@ -120,8 +118,8 @@ export class LiveSettings {
   }
 
   private read(): { settings: Settings; fingerprint: string } {
-    const rows = readStoredSettingRows(this.db);
-    const cameras = listCameras(this.db);
+    const rows = this.store.settings.storedRows();
+    const cameras = this.store.cameras.list();
     const fingerprint = JSON.stringify([
       rows,
       cameras.map((c) => [c.camera_id, c.recognition_threshold, c.unknown_threshold, c.fps]),
@@ -156,7 +154,7 @@ export class LiveSettings {
   watch(intervalMs = 1000): void {
     clearInterval(this.timer);
     this.timer = setInterval(() => {
-      if (!this.db.open) return;
+      if (!this.store.isOpen) return;
       try {
         this.refresh();
       } catch (e) {

@@ -124,7 +124,7 @@ async function main(): Promise<void> {
 
   function refreshStatus(): void {
     try {
-      const alerts = countOpenAlerts(engine.db);
+      const alerts = countOpenAlerts(engine.store);
       const s = summarize(runtime?.cameras() ?? [], alerts.total, alerts.urgent > 0, runtimeNote);
       tray.update(s);
       if (s.monitoring && blocker === null) blocker = powerSaveBlocker.start('prevent-app-suspension');

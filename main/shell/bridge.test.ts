@@ -41,7 +41,7 @@ beforeAll(async () => {
     send: (window, event) => sent.push({ window, event }),
     onKioskUnlocked: (window) => unlocked.push(window),
   });
-  await addUser(engine.db, { username: 'victor', role: 'viewer', password: 'viewer password 1' });
+  await addUser(engine.store, { username: 'victor', role: 'viewer', password: 'viewer password 1' });
 });
 
 afterAll(() => engine?.close());

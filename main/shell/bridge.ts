@@ -42,7 +42,7 @@ export class ConsoleBridge {
 
   constructor(private readonly opts: BridgeOptions) {
     this.api = new Api(opts.handlers);
-    this.sessions = new WindowSessions(() => opts.engine.db);
+    this.sessions = new WindowSessions(() => opts.engine.store);
   }
 
   async invoke(windowId: number, frame: SenderFrame | null, raw: unknown): Promise<CallOutcome> {

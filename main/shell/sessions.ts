@@ -1,8 +1,8 @@
-import type Database from 'better-sqlite3';
 import { resolveSession, sessionUser } from '../accounts/sessions.js';
 import type { CallOutcome } from '../api/dispatch.js';
 import type { LoginResult, MethodName, SessionUser } from '../contract/contract.js';
 import { can, type Permission } from '../contract/roles.js';
+import type { Store } from '../store/store.js';
 
 /** Who the enrollment kiosk acts as in the audit log when nobody has signed in at it. */
 export const KIOSK_STATION = 'kiosk-station';
@@ -28,7 +28,7 @@ export class WindowSessions {
   private readonly windows = new Map<number, WindowSession>();
 
   constructor(
-    private readonly db: () => Database.Database,
+    private readonly store: () => Store,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -52,7 +52,7 @@ export class WindowSessions {
   caller(windowId: number): { user: SessionUser | null; session: string | null; kiosk: boolean } {
     const w = this.windows.get(windowId);
     if (!w) return { user: null, session: null, kiosk: false };
-    let user = w.token ? resolveSession(this.db(), w.token, this.now()) : null;
+    let user = w.token ? resolveSession(this.store(), w.token, this.now()) : null;
     if (w.token && !user) w.token = null;
     if (!user && w.kiosk) user = sessionUser(KIOSK_STATION, 'kiosk');
     w.user = user;
@@ -90,7 +90,7 @@ export class WindowSessions {
         continue;
       }
       if (w.token && this.now() - w.checkedAt > RECHECK_MS) {
-        w.user = resolveSession(this.db(), w.token, this.now());
+        w.user = resolveSession(this.store(), w.token, this.now());
         if (!w.user) w.token = null;
         w.checkedAt = this.now();
       }

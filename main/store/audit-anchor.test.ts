@@ -21,7 +21,7 @@ function folderWithLog(rows: number): string {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-audit-'));
   const engine = Engine.open({ dataDir: dir });
   for (let i = 0; i < rows; i++)
-    appendAudit(engine.db, { actor: 'cli', action: 'member_viewed', subject: `M${i}` });
+    appendAudit(engine.store.sql, { actor: 'cli', action: 'member_viewed', subject: `M${i}` });
   engine.close();
   return dir;
 }
@@ -42,7 +42,7 @@ function withStoreKey<T>(dir: string, fn: (db: ReturnType<typeof openDatabase>) 
 function verify(dir: string) {
   const engine = Engine.open({ dataDir: dir });
   try {
-    return verifyAudit(engine.db);
+    return verifyAudit(engine.store.sql);
   } finally {
     engine.close();
   }

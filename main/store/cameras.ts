@@ -1,3 +1,4 @@
+import { CAMERA_ID_PATTERN } from '../contract/wire.js';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -33,7 +34,7 @@ export interface NewCamera {
   unknownThreshold?: number | null;
 }
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const ID = CAMERA_ID_PATTERN;
 /** A DNS name or IPv4 address (labels never start or end with "-"), or a bracketed IPv6 address. */
 const HOST =
   /^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$|^\[[0-9a-f:.]+\]$/i;

@@ -50,15 +50,19 @@ export function dropLegacyKeyMeta(db: Database.Database): void {
   db.prepare("DELETE FROM system_config WHERE key IN ('meta.kdf_salt', 'meta.key_check')").run();
 }
 
-/** The stored settings of one SQLite store. */
-export class SqliteSettings implements SettingsRepository {
-  constructor(private readonly db: Database.Database) {}
-
-  read<K extends ConfigKey>(key: K): ConfigValue<K> {
-    return readConfig(this.db, key);
-  }
-
-  write<K extends ConfigKey>(key: K, value: ConfigValue<K>): void {
-    writeConfig(this.db, key, value);
-  }
+/** Stored settings, meta.* keys and per-camera thresholds (system_config and cameras tables). */
+export function sqliteSettings(db: Database.Database): SettingsRepository {
+  return {
+    read: (key) => readConfig(db, key),
+    write: (key, value) => writeConfig(db, key, value),
+    storedRows: () => readStoredSettingRows(db),
+    readMeta: (key) => readMeta(db, key),
+    writeMeta: (key, value) => writeMeta(db, key, value),
+    cameraThreshold: (cameraId) =>
+      db.prepare('SELECT recognition_threshold FROM cameras WHERE camera_id = ?').get(cameraId) as
+        { recognition_threshold: number | null } | undefined,
+    setCameraThreshold: (cameraId, threshold) => {
+      db.prepare('UPDATE cameras SET recognition_threshold = ? WHERE camera_id = ?').run(threshold, cameraId);
+    },
+  };
 }

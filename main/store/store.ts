@@ -3,27 +3,39 @@ import { SqliteAlerts } from './alerts.js';
 import { SqliteAppearances } from './appearances.js';
 import { SqliteAuditLog } from './audit.js';
 import { SqliteCameras } from './cameras.js';
-import { SqliteSettings } from './config.js';
+import { sqliteSettings } from './config.js';
 import { SqliteCrops } from './crops.js';
 import { SqliteDashboard } from './dashboard.js';
+import { sqliteHealth } from './health.js';
+import { sqliteInspection, type StoreInspection } from './inspection.js';
 import { SqliteMembers } from './members.js';
+import { openDatabase, type OpenOptions } from './open.js';
 import { SqliteReports } from './reports.js';
 import type {
   AlertRepository,
   AppearanceRepository,
   AuditRepository,
   CameraRepository,
-  SettingsRepository,
   CropRepository,
   DashboardRepository,
+  HealthRepository,
   MemberRepository,
   ReportRepository,
+  SessionRepository,
+  SettingsRepository,
+  SightingRepository,
   SubjectRepository,
+  TemplateRepository,
   UnknownRepository,
+  UserRepository,
 } from './repositories.js';
+import { sqliteSessions } from './sessions.js';
+import { sqliteSightings } from './sightings.js';
 import { SqliteSubjects } from './subjects.js';
+import { sqliteTemplates } from './templates.js';
 import { SqliteUnknowns } from './unknowns.js';
-import type { VectorStore } from './vectors.js';
+import { sqliteUsers } from './users.js';
+import { VectorStore } from './vectors.js';
 import { writeGuard, type WriteGuard } from './write-guard.js';
 
 /**
@@ -33,7 +45,6 @@ import { writeGuard, type WriteGuard } from './write-guard.js';
  * one rather than a rewrite of the callers.
  */
 export class Store {
-  // --- store-a repositories ---
   readonly audit: AuditRepository;
   readonly members: MemberRepository;
   readonly unknowns: UnknownRepository;
@@ -44,16 +55,20 @@ export class Store {
   readonly reports: ReportRepository;
   readonly dashboard: DashboardRepository;
   readonly cameras: CameraRepository;
-  /** Stored settings (store-b defines the full SettingsRepository; this is the part store-a's callers use). */
+  readonly users: UserRepository;
+  readonly sessions: SessionRepository;
+  readonly sightings: SightingRepository;
+  readonly templates: TemplateRepository;
   readonly settings: SettingsRepository;
-  // --- end store-a repositories ---
+  readonly health: HealthRepository;
+  /** Read-only consistency questions (the crash harness). */
+  readonly inspection: StoreInspection;
 
   constructor(
     /** The SQLite handle: for modules inside `main/store/` only (the dependency rule enforces it). */
     readonly sql: Database.Database,
     readonly vectors: VectorStore,
   ) {
-    // --- store-a repositories ---
     this.audit = new SqliteAuditLog(sql);
     this.members = new SqliteMembers(sql);
     this.unknowns = new SqliteUnknowns(sql);
@@ -64,8 +79,13 @@ export class Store {
     this.reports = new SqliteReports(sql);
     this.dashboard = new SqliteDashboard(sql);
     this.cameras = new SqliteCameras(sql);
-    this.settings = new SqliteSettings(sql);
-    // --- end store-a repositories ---
+    this.users = sqliteUsers(sql);
+    this.sessions = sqliteSessions(sql);
+    this.sightings = sqliteSightings(sql);
+    this.templates = sqliteTemplates(sql);
+    this.settings = sqliteSettings(sql);
+    this.health = sqliteHealth(sql);
+    this.inspection = sqliteInspection(sql);
   }
 
   /**
@@ -78,6 +98,20 @@ export class Store {
     return mode === 'immediate' ? tx.immediate() : tx();
   }
 
+  /**
+   * Opens a data folder's store outside an engine (backup worker, doctor): the database with its
+   * search index, or a refusal in a sentence (wrong key, wrong recognizer, unreadable file).
+   */
+  static open(dataDir: string, opts: OpenOptions): Store {
+    const sql = openDatabase(dataDir, opts);
+    try {
+      return new Store(sql, new VectorStore(sql, opts.embeddingDim));
+    } catch (e) {
+      sql.close();
+      throw e;
+    }
+  }
+
   /** The one guard of this store's writes, shared by every writer of the live pipeline (disk full). */
   writeGuard(): WriteGuard {
     return writeGuard(this.sql);
@@ -86,5 +120,9 @@ export class Store {
   /** False once closed (timers that outlive the engine check it). */
   get isOpen(): boolean {
     return this.sql.open;
+  }
+
+  close(): void {
+    this.sql.close();
   }
 }

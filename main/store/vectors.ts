@@ -279,4 +279,17 @@ export class VectorStore {
       .sort((a, b) => b.similarity - a.similarity)
       .slice(0, k);
   }
+
+  /**
+   * The k nearest stored vectors by sqlite-vec's exhaustive scan (no prefilter): what bench:at-rest
+   * times to price the cipher on every page of the vector table. Not used for matching.
+   */
+  scanNearest(probe: Float32Array, k: number): { embedding_id: number; distance: number }[] {
+    this.scan ??= this.db.prepare(
+      'SELECT embedding_id, distance FROM face_vectors WHERE embedding MATCH ? AND k = ?',
+    );
+    return this.scan.all(probe, k) as { embedding_id: number; distance: number }[];
+  }
+
+  private scan: Database.Statement | undefined;
 }

@@ -25,9 +25,8 @@ import { auditRefusal, clientDetails } from '../refusal-audit.js';
 const typed = (username: string): string => username.trim().toLowerCase().slice(0, 64);
 
 function startSession(ctx: ApiContext, username: string, role: Role): LoginResult {
-  const db = ctx.engine.db;
-  purgeExpiredSessions(db);
-  const s = createSession(db, username);
+  purgeExpiredSessions(ctx.engine.store);
+  const s = createSession(ctx.engine.store, username);
   ctx.engine.store.audit.append({
     actor: `user:${username}`,
     action: 'login_succeeded',
@@ -56,11 +55,11 @@ export const authHandlers: Pick<
   | 'users.remove'
   | 'kiosk.unlock'
 > = {
-  'auth.status': (ctx) => ({ needs_setup: needsSetup(ctx.engine.db), user: ctx.user }),
+  'auth.status': (ctx) => ({ needs_setup: needsSetup(ctx.engine.store), user: ctx.user }),
 
   'auth.setup': async (ctx, p) => {
-    const db = ctx.engine.db;
-    if (!needsSetup(db))
+    const store = ctx.engine.store;
+    if (!needsSetup(store))
       throw new VigilError('CONFLICT', 'Vigil is already set up: sign in with an administrator account.');
     if (ctx.setupCode && !ctx.setupCode.matches(p.code)) {
       auditRefusal(ctx, 'setup_refused', null, p.code ? 'wrong code' : 'no code');
@@ -74,7 +73,7 @@ export const authHandlers: Pick<
     }
     const name = typed(p.username);
     const user = await addUser(
-      db,
+      store,
       { username: p.username, role: 'admin', password: p.password },
       {
         onlyIfNoAdmin: true,
@@ -89,8 +88,7 @@ export const authHandlers: Pick<
   },
 
   'auth.login': async (ctx, p) => {
-    const db = ctx.engine.db;
-    const outcome = await authenticate(db, p.username, p.password);
+    const outcome = await authenticate(ctx.engine.store, p.username, p.password);
     if (!outcome.ok) {
       auditRefusal(ctx, 'login_failed', typed(p.username), outcome.reason);
       log('warn', 'login_failed', { reason: outcome.reason });
@@ -100,7 +98,7 @@ export const authHandlers: Pick<
   },
 
   'auth.logout': (ctx) => {
-    const revoked = ctx.session ? revokeSession(ctx.engine.db, ctx.session) : false;
+    const revoked = ctx.session ? revokeSession(ctx.engine.store, ctx.session) : false;
     if (ctx.user || revoked)
       ctx.engine.store.audit.append({
         actor: actorOf(ctx),
@@ -112,10 +110,9 @@ export const authHandlers: Pick<
 
   'auth.changePassword': async (ctx, p) => {
     const user = signedIn(ctx);
-    const db = ctx.engine.db;
     assertPasswordPolicy(p.next);
     // The current password is checked like a sign-in, so guessing it here counts toward the lockout.
-    const outcome = await authenticate(db, user.username, p.current);
+    const outcome = await authenticate(ctx.engine.store, user.username, p.current);
     if (!outcome.ok) {
       ctx.engine.store.audit.append({
         actor: actorOf(ctx),
@@ -128,21 +125,21 @@ export const authHandlers: Pick<
         outcome.reason === 'locked' ? outcome.message : 'The current password is not correct.',
       );
     }
-    await setPassword(db, user.username, p.next, {
+    await setPassword(ctx.engine.store, user.username, p.next, {
       keepSession: ctx.session,
       audit: { actor: actorOf(ctx), action: 'password_changed', details: { by: 'self' } },
     });
     return { ok: true };
   },
 
-  'users.list': (ctx) => listUsers(ctx.engine.db),
+  'users.list': (ctx) => listUsers(ctx.engine.store),
 
   'users.add': (ctx, p) =>
-    addUser(ctx.engine.db, p, { audit: { actor: actorOf(ctx), action: 'user_added' } }),
+    addUser(ctx.engine.store, p, { audit: { actor: actorOf(ctx), action: 'user_added' } }),
 
   'users.setPassword': async (ctx, p) => {
     const self = ctx.user?.username === p.username.trim().toLowerCase();
-    await setPassword(ctx.engine.db, p.username, p.password, {
+    await setPassword(ctx.engine.store, p.username, p.password, {
       // Resetting one's own password here keeps the session it was done from, like changePassword.
       keepSession: self ? ctx.session : null,
       audit: { actor: actorOf(ctx), action: 'password_changed', details: { by: self ? 'self' : 'admin' } },
@@ -151,16 +148,15 @@ export const authHandlers: Pick<
   },
 
   'users.remove': (ctx, p) => {
-    removeUser(ctx.engine.db, p.username, { audit: { actor: actorOf(ctx), action: 'user_removed' } });
+    removeUser(ctx.engine.store, p.username, { audit: { actor: actorOf(ctx), action: 'user_removed' } });
     return { ok: true };
   },
 
   'kiosk.unlock': async (ctx, p) => {
-    const db = ctx.engine.db;
     // Without a kiosk to leave, a PIN check would only be a password oracle.
     if (!ctx.kiosk && ctx.user?.role !== 'kiosk')
       throw new VigilError('FORBIDDEN', 'There is no kiosk to leave here.');
-    const outcome = await authenticateAdminPin(db, p.username, p.pin);
+    const outcome = await authenticateAdminPin(ctx.engine.store, p.username, p.pin);
     if (!outcome.ok) {
       auditRefusal(ctx, 'kiosk_unlock_failed', typed(p.username), outcome.reason);
       log('warn', 'kiosk_unlock_failed', { reason: outcome.reason });
