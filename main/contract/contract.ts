@@ -776,6 +776,12 @@ export interface CameraStatusEventView {
   reason: string | null;
   fps: number;
   lastError?: string | null;
+  /** 'software' or the hardware decoder in use; why hardware decoding was given up, if it was. */
+  decoder?: string;
+  decoderNote?: string | null;
+  /** 'full', 'motion' (detection only where something moves) or 'reduced' (overload), and why. */
+  analysis?: 'full' | 'motion' | 'reduced';
+  analysisNote?: string | null;
 }
 
 export interface AlertEventView {
