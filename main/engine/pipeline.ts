@@ -123,7 +123,13 @@ export interface PipelineOptions {
   analysisSize?: number;
   trackIdleMs?: number;
   /** Called after each analysed frame (benchmarks measure frame-to-decision latency with it). */
-  onFrameAnalysed?: (cameraId: string, frameAt: number, faces: number) => void;
+  onFrameAnalysed?: (
+    cameraId: string,
+    frameAt: number,
+    faces: number,
+    /** How the frame was searched: not at all (quiet, or skipped under overload), in regions, whole. */
+    searched?: 'quiet' | 'reduced' | 'regions' | 'whole',
+  ) => void;
   /**
    * Also search tiles of the frame for small faces (config `detection_tiles`; see tilesFor).
    * bench:small-faces on the 1080p pedestrian clip, default pack: faces of 40 px and up found
@@ -426,7 +432,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     );
     if (plan.kind === 'quiet' || this.throttled(cam)) {
       this.framesAnalysed++;
-      this.opts.onFrameAnalysed?.(f.cameraId, f.at, 0);
+      this.opts.onFrameAnalysed?.(f.cameraId, f.at, 0, plan.kind === 'quiet' ? 'quiet' : 'reduced');
       return;
     }
     const moved = await analyzer.locateMoving(
@@ -472,7 +478,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     chosen.forEach((c, i) => (c.sample.embedding = vectors[i]!));
     this.framesAnalysed++;
     this.facesEmbedded += chosen.length;
-    this.opts.onFrameAnalysed?.(f.cameraId, f.at, faces.length);
+    this.opts.onFrameAnalysed?.(f.cameraId, f.at, faces.length, plan.kind);
     for (const t of assigned) {
       const reason = skipReason(t.observations[t.observations.length - 1]!.payload.quality);
       if (reason) this.skipped[reason] = (this.skipped[reason] ?? 0) + 1;
