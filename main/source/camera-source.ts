@@ -253,6 +253,11 @@ export class CameraSource extends EventEmitter<{
     let source = url;
     if (url.startsWith('rtsp')) {
       input.push('-rtsp_transport', rtspTransport ?? 'tcp', '-timeout', '5000000');
+      // A 1080p keyframe is hundreds of kilobytes arriving at once; with the default 208 KB socket
+      // buffer a decoder scheduled late (nice 10, busy cores) lost packets, and the smeared blocks
+      // that follow until the next keyframe look like motion everywhere. Linux caps this at
+      // net.core.rmem_max (often 4 MB; 208 KB on some systems, where it changes nothing).
+      if (rtspTransport === 'udp') input.push('-buffer_size', String(4 * 2 ** 20));
     } else if (url.startsWith('file:')) {
       source = fileURLToPath(url);
       // A file plays at its own frame rate, like a live camera (unless replayed for a benchmark).
