@@ -1,3 +1,4 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import type { Hwaccel } from '../config/schema.js';
 
 /** ffmpeg's input options for a hardware decoder (none when off). */
@@ -27,4 +28,56 @@ export function hwaccelFailure(hwaccel: Hwaccel, stderr: string): string | null 
     );
   if (!cause) return null;
   return `hardware decoding (${hwaccel}) failed: ${cause.replace(/\.$/, '').slice(0, 160)}; decoding in software`;
+}
+
+/** Hardware decoders worth probing, in the order `auto` would prefer them on each system. */
+const PROBED: Exclude<Hwaccel, 'off' | 'auto'>[] = ['cuda', 'vaapi', 'qsv', 'videotoolbox', 'd3d11va'];
+
+export interface HwaccelProbe {
+  hwaccel: Exclude<Hwaccel, 'off' | 'auto'>;
+  usable: boolean;
+  /** Why not, from ffmpeg (one line). */
+  reason: string | null;
+}
+
+/**
+ * Which hardware decoders this ffmpeg was built with and can open a device for on this machine
+ * (`vigil doctor`). Opening the device is what fails on a machine without the hardware or driver.
+ */
+export function probeHwaccels(ffmpegPath: string): HwaccelProbe[] {
+  let listed = '';
+  try {
+    listed = execFileSync(ffmpegPath, ['-hide_banner', '-hwaccels'], { encoding: 'utf8', timeout: 10_000 });
+  } catch {
+    return [];
+  }
+  const names = new Set(listed.split('\n').map((l) => l.trim()));
+  return PROBED.filter((h) => names.has(h)).map((hwaccel) => {
+    const run = spawnSync(
+      ffmpegPath,
+      [
+        '-hide_banner',
+        '-v',
+        'error',
+        '-init_hw_device',
+        hwaccel,
+        '-f',
+        'lavfi',
+        '-i',
+        'nullsrc',
+        '-frames:v',
+        '1',
+        '-f',
+        'null',
+        '-',
+      ],
+      { encoding: 'utf8', timeout: 10_000 },
+    );
+    if (run.status === 0) return { hwaccel, usable: true, reason: null };
+    const line = (run.stderr ?? '')
+      .split('\n')
+      .map((l) => l.replace(/^\[[^\]]*\]\s*/, '').trim())
+      .find(Boolean);
+    return { hwaccel, usable: false, reason: line?.slice(0, 160) ?? 'the device could not be opened' };
+  });
 }
