@@ -34,6 +34,8 @@ const args = benchArgs({
   /** Off: every frame analysed whole, as before motion gating (for comparison). */
   motion: { type: 'string', default: 'on' },
   cache: { type: 'string', default: join(tmpdir(), 'vigil-capacity-cache') },
+  /** Frames per kind for the CPU-cost calibration (after 10 of warm-up). */
+  'cost-frames': { type: 'string', default: '50' },
 });
 if (args.resolution !== '1080p' && args.resolution !== '360p')
   throw new Error('--resolution must be 1080p or 360p');
@@ -280,6 +282,75 @@ async function step(n: number): Promise<StepResult> {
   };
 }
 
+/**
+ * What one camera of each kind costs in CPU time, independent of how busy the machine is: the
+ * clip replayed from its file (every frame analysed, as fast as the machine allows), engine CPU
+ * (all threads of this process) and decoder CPU per analysed frame. On a shared machine the
+ * real-time steps below measure the contention as much as the engine; this says what an idle
+ * one carries. The RTSP depacketising and relay are not included (the relay is not the product).
+ */
+async function unitCost(
+  kind: 'busy' | 'quiet',
+  frames: number,
+): Promise<{ engineMs: number; decodeMs: number }> {
+  const engine = Engine.open({ dataDir: mkdtempSync(join(tmp, 'cost-')), pack: args.pack, actor: 'bench' });
+  addCamera(engine.db, {
+    id: kind,
+    name: kind,
+    url: kind === 'busy' ? busyClip : quietClip,
+    fps: FPS,
+    loop: true,
+  });
+  let done = 0;
+  const warm = 10;
+  let start: { cpu: number; dec: number } | null = null;
+  let end: { cpu: number; dec: number } | null = null;
+  const cpuMs = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  let pipeline: Pipeline | null = null;
+  const decMs = () => cpuTicks(pipeline?.decoderPids() ?? []) * 10;
+  pipeline = new Pipeline(engine, {
+    ffmpegPath: ffmpeg!.path,
+    analyzer: pool,
+    motion: args.motion !== 'off',
+    ...(args.preview === 'off' ? { preview: null } : {}),
+    replayFrom: () => 0,
+    onFrameAnalysed: () => {
+      done++;
+      if (done === warm) start = { cpu: cpuMs(), dec: decMs() };
+      if (done === warm + frames) end = { cpu: cpuMs(), dec: decMs() };
+    },
+  });
+  pipeline.on('event', () => undefined);
+  await pipeline.start();
+  const t0 = Date.now();
+  while (!end && Date.now() - t0 < 300_000) await new Promise((r) => setTimeout(r, 50));
+  await pipeline.stop();
+  engine.close();
+  if (!start || !end) throw new Error(`the ${kind} clip did not replay ${frames} frames`);
+  const [s0, e0] = [start as { cpu: number; dec: number }, end as { cpu: number; dec: number }];
+  return { engineMs: (e0.cpu - s0.cpu) / frames, decodeMs: (e0.dec - s0.dec) / frames };
+}
+
+const COST_FRAMES = Number(args['cost-frames']);
+const busyCost = await unitCost('busy', COST_FRAMES);
+const quietCost = await unitCost('quiet', COST_FRAMES);
+const perCamera = (c: { engineMs: number; decodeMs: number }) => (FPS * (c.engineMs + c.decodeMs)) / 10;
+// An idle machine's cores, less 15 % kept free for spikes (a crowd walking in on several cameras).
+const budget = availableParallelism() * 100 * 0.85;
+const mix = RATIO * perCamera(busyCost) + (1 - RATIO) * perCamera(quietCost);
+const projected = Math.floor(budget / mix);
+console.log(
+  `cost per camera at ${FPS} fps (CPU time, replayed from file): busy ${round(perCamera(busyCost), 1)} % of a core ` +
+    `(engine ${round(busyCost.engineMs, 1)} ms + decoder ${round(busyCost.decodeMs, 1)} ms per analysed frame), ` +
+    `quiet ${round(perCamera(quietCost), 1)} % (engine ${round(quietCost.engineMs, 1)} ms + decoder ${round(quietCost.decodeMs, 1)} ms)`,
+);
+console.log(
+  `projected on an idle ${availableParallelism()}-core machine (85 % of it, busy ratio ${RATIO}): ${projected} × ${args.resolution} cameras`,
+);
+
 console.log(
   `capacity: ${args.resolution}, busy ratio ${RATIO}, ${FPS} analysed fps per camera, motion gating ${args.motion}, previews ${args.preview}, ${availableParallelism()} cores`,
 );
@@ -317,6 +388,10 @@ console.log(
     cpu_percent: round(shown.cpu, 1),
     decode_cpu_percent: round(shown.decodeCpu, 1),
     rss_mb: round(shown.rss, 0),
+    projected_cameras_idle: projected,
+    busy_camera_cpu_percent: round(perCamera(busyCost), 1),
+    quiet_camera_cpu_percent: round(perCamera(quietCost), 1),
+    load_average: round(shown.load, 1),
   }),
 );
 process.exit(0);

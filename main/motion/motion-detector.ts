@@ -19,6 +19,12 @@ export interface MotionOptions {
   learnRate?: number;
   /** How fast something that stopped moving becomes background (per frame). */
   absorbRate?: number;
+  /**
+   * A cell that has differed for this many frames in a row becomes background at once: what was
+   * in the first frame and left (a ghost), a parked car, a moved chair. A person standing still
+   * is not lost by it: live tracks are searched whether they move or not.
+   */
+  absorbAfter?: number;
   /** More of the picture changed than this: a lighting switch or a moved camera, not motion. */
   globalChange?: number;
 }
@@ -42,6 +48,7 @@ const DEFAULTS: Required<Omit<MotionOptions, 'masks'>> = {
   minCells: 4,
   learnRate: 0.05,
   absorbRate: 0.002,
+  absorbAfter: 20,
   globalChange: 0.6,
 };
 
@@ -64,6 +71,7 @@ export class MotionDetector {
   private noise: Float32Array = new Float32Array(0);
   private grey: Float32Array = new Float32Array(0);
   private fg: Uint8Array = new Uint8Array(0);
+  private fgAge: Uint16Array = new Uint16Array(0);
   private masked: Uint8Array = new Uint8Array(0);
 
   constructor(options: MotionOptions = {}) {
@@ -93,6 +101,7 @@ export class MotionDetector {
     const n = this.gw * this.gh;
     if (first) {
       this.bg.set(this.grey);
+      this.fgAge.fill(0);
       this.noise.fill(4);
       return { regions: [], changed: 1, whole: 'first' };
     }
@@ -112,8 +121,12 @@ export class MotionDetector {
       this.fg[i] = moving ? 1 : 0;
       if (moving) {
         changedCells++;
-        this.bg[i]! += absorbRate * (this.grey[i]! - this.bg[i]!);
+        if (++this.fgAge[i]! >= this.o.absorbAfter) {
+          this.bg[i] = this.grey[i]! - offset;
+          this.fgAge[i] = 0;
+        } else this.bg[i]! += absorbRate * (this.grey[i]! - this.bg[i]!);
       } else {
+        this.fgAge[i] = 0;
         this.bg[i]! += learnRate * (this.grey[i]! - this.bg[i]!);
         // Noise is learnt only where nothing moves, and bounded: a cell never goes blind or twitchy.
         this.noise[i] = Math.min(400, Math.max(1, this.noise[i]! + learnRate * (d * d - this.noise[i]!)));
@@ -122,6 +135,7 @@ export class MotionDetector {
     const changed = open ? changedCells / open : 0;
     if (changed > this.o.globalChange) {
       this.bg.set(this.grey);
+      this.fgAge.fill(0);
       return { regions: [], changed, whole: 'global_change' };
     }
     return { regions: changedCells ? this.boxes() : [], changed, whole: null };
@@ -138,6 +152,7 @@ export class MotionDetector {
     this.noise = new Float32Array(n);
     this.grey = new Float32Array(n);
     this.fg = new Uint8Array(n);
+    this.fgAge = new Uint16Array(n);
     this.buildMask();
   }
 

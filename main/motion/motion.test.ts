@@ -63,6 +63,17 @@ describe('motion detector', () => {
     // Most of the picture changes every which way (the signal turns to snow): look whole, restart.
     expect(m.update(frame(rand, -80, [], 120)).whole).toBe('global_change');
   });
+  it('forgets, within a few seconds, what the first frame showed and has since left (no ghost)', () => {
+    const rand = seeded(5);
+    const m = new MotionDetector({ absorbAfter: 20 });
+    m.update(frame(rand, 0, [[300, 100, 360, 260]]));
+    const moving: number[] = [];
+    for (let i = 1; i <= 30; i++) moving.push(m.update(frame(rand, 0)).regions.length);
+    // The person was in the first frame and walked off: his old place differs from the background…
+    expect(moving[0]).toBe(1);
+    // …until it is taken as background: then the empty scene is still again.
+    expect(moving.slice(20)).toEqual(Array(10).fill(0));
+  });
 });
 
 describe('detection regions', () => {
