@@ -112,6 +112,8 @@ interface CameraEntry {
   /** Frames taken so far, and whether the camera runs at a reduced rate (overload). */
   frameNo: number;
   reduced: boolean;
+  /** See decodeOf: a change restarts the decoder. */
+  decode?: string;
 }
 
 /** Console tiles: 2 frames a second, 480 px on the long side. */
@@ -211,9 +213,27 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       this.opts.motion = s.motion;
       for (const c of this.cameras.values()) c.gate.configure({ enabled: s.motion });
     }
-    // Masks apply to the next frame; a new sub-stream or decoder restarts the camera (sync).
+    // Masks apply to the next frame; a new sub-stream or decoder restarts the camera.
     const caps = this.engine.settings.current.camera_capacity;
-    for (const [id, c] of this.cameras) c.gate.configure({ masks: caps[id]?.masks ?? [] });
+    for (const [id, c] of this.cameras) {
+      c.gate.configure({ masks: caps[id]?.masks ?? [] });
+      if (c.source && c.decode !== this.decodeOf(id, c.row)) {
+        const row = c.row;
+        void this.removeCamera(id).then(() => {
+          if (!this.cameras.has(id)) this.addCamera(row);
+        });
+      }
+    }
+  }
+
+  /** What a camera's decoder is started with (its stream and hardware decoder). */
+  private decodeOf(id: string, row: CameraRow): string {
+    const settings = this.engine.settings.current;
+    const cap = settings.camera_capacity[id];
+    return JSON.stringify([
+      cap?.substream_url ?? row.url,
+      cap?.hwaccel ?? this.opts.hwaccel ?? settings.hwaccel,
+    ]);
   }
 
   /** Per camera: frames searched whole, in motion regions, or not at all (nothing moved). */

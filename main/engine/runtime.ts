@@ -120,7 +120,7 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
     if (changed.has('alert_channels') || changed.has('alert_rules'))
       alerts.configure({ channels: channelsFrom(next.alert_channels), rules: next.alert_rules });
     if (changed.has('detection_tiles')) live?.applySettings({ tiles: next.detection_tiles });
-    if (changed.has('motion_gating') || changed.has('camera_capacity'))
+    if (changed.has('motion_gating') || changed.has('camera_capacity') || changed.has('hwaccel'))
       live?.applySettings({ motion: next.motion_gating });
     if (changed.has('retention_days')) {
       reapplyRetention(engine.db, next.retention_days);
