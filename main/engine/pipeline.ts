@@ -323,6 +323,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       gate,
       frameNo: 0,
       reduced: false,
+      decode: this.decodeOf(row.camera_id, row),
     });
     source.on('status', (s) =>
       this.emit('event', { type: 'camera_status', ...s, ...this.analysisOf(row.camera_id) }),

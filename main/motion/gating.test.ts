@@ -30,6 +30,7 @@ describeWithAssets('motion-gated detection on a generated clip', () => {
   let engine: Engine;
   const calls: number[] = [];
   const frames: { at: number; faces: number; how: string | undefined }[] = [];
+  let status: ReturnType<Pipeline['status']> = [];
 
   beforeAll(async () => {
     const ffmpeg = findFfmpeg();
@@ -84,11 +85,14 @@ describeWithAssets('motion-gated detection on a generated clip', () => {
     await pipeline.start();
     const t0 = Date.now();
     while (frames.length < FRAMES && Date.now() - t0 < 120_000) await new Promise((r) => setTimeout(r, 100));
+    status = pipeline.status();
     await pipeline.stop();
   }, 240_000);
   afterAll(() => engine?.close());
 
-  it('analyses every frame of the clip', () => {
+  it('analyses every frame of the clip, and the camera status says it is motion-gated', () => {
+    expect(status).toHaveLength(1);
+    expect(status[0]).toMatchObject({ cameraId: 'hall', analysis: 'motion', decoder: 'software' });
     expect(frames.length).toBe(FRAMES);
     expect(frames.map((f) => f.at)).toEqual(Array.from({ length: FRAMES }, (_, i) => i * MS));
   });
