@@ -168,6 +168,15 @@ const engineMsPerFrame = ((cpuPercent - decoderPercent) * 10 * wall) / Math.max(
 console.log(
   `per unit           engine ${round(engineMsPerFrame, 1)} ms CPU per analysed frame (${round(embedded / Math.max(1, framesDone), 2)} faces embedded per frame); decoder ${round(decoderPercent / N, 1)} % of a core per camera`,
 );
+// Headroom: the share of the machine's cores this process and its decoders left unused, and the
+// analysed frames per second that idle share would carry at the measured engine cost per frame.
+// (On a shared machine other processes use part of the "idle" share too: an upper bound.)
+const cores = availableParallelism();
+const idleFraction = Math.max(0, 1 - cpuPercent / (cores * 100));
+const headroomFps = (idleFraction * cores * 1000) / Math.max(0.1, engineMsPerFrame);
+console.log(
+  `headroom           ${round(idleFraction * 100, 1)} % of ${cores} cores idle: room for ~${round(headroomFps, 1)} more analysed fps at ${round(engineMsPerFrame, 1)} ms per frame (the figure above is capped at the ${args.fps} fps asked per camera)`,
+);
 console.log(`previews           ${round(previews / wall, 2)} per second (${args.preview})`);
 console.log(
   `main thread        ${round(mainBusy * 100, 1)} % busy (the rest of the engine's CPU is inference)`,
@@ -195,6 +204,8 @@ console.log(
     previews_per_second: round(previews / wall, 2),
     load_average: round(load0, 2),
     main_thread_busy_percent: round(mainBusy * 100, 1),
+    idle_fraction: round(idleFraction, 3),
+    headroom_fps: round(headroomFps, 1),
   }),
 );
 process.exit(0);

@@ -7,6 +7,7 @@ import { loadLiveness, loadModels } from '../zoo/zoo.js';
 import { gpuProviders, type GpuProviderReport } from '../runtime/gpu.js';
 import { executionProvider, threadsPerSession } from '../runtime/session.js';
 import { ffmpegCapabilities, findFfmpeg } from '../source/ffmpeg.js';
+import { probeHwaccels } from '../source/hwaccel.js';
 import { readKeyFile } from '../privacy/key-file.js';
 import { storeKeyForReading } from '../privacy/keys.js';
 import { DB_FILE } from '../store/open.js';
@@ -104,6 +105,18 @@ export async function runDoctor(g: GlobalOptions): Promise<number> {
       ? `${ff.path} via ${ff.origin}: ${ff.version}; H.264 ${caps?.h264 ? 'yes' : 'no'}, H.265 ${caps?.hevc ? 'yes' : 'no'}, RTSP ${caps?.rtsp ? 'yes' : 'no'}`
       : 'not found: install ffmpeg (e.g. apt-get install ffmpeg) or set VIGIL_FFMPEG',
   });
+  if (ff) {
+    const hw = probeHwaccels(ff.path);
+    const usable = hw.filter((h) => h.usable).map((h) => h.hwaccel);
+    checks.push({
+      name: 'hardware decoding',
+      // Software decoding always works; hardware only lowers the CPU cost per camera.
+      ok: true,
+      detail: usable.length
+        ? `usable: ${usable.join(', ')} (vigil config set hwaccel ${usable[0]}, or auto)`
+        : `none usable, cameras decode in software${hw.length ? ` (${hw.map((h) => `${h.hwaccel}: ${h.reason}`).join('; ')})` : ''}`,
+    });
+  }
 
   let database: Record<string, unknown> = {
     path: join(g.dataDir, DB_FILE),

@@ -58,6 +58,38 @@ export const thresholdsSchema = z.record(
   thresholdPair,
 );
 
+/** A rectangle of the picture in normalised coordinates (0–1): [x1, y1, x2, y2], x1 < x2, y1 < y2. */
+export const normalisedRectSchema = z
+  .tuple([
+    z.number().min(0).max(1),
+    z.number().min(0).max(1),
+    z.number().min(0).max(1),
+    z.number().min(0).max(1),
+  ])
+  .refine(([x1, y1, x2, y2]) => x1 < x2 && y1 < y2, 'must be [x1, y1, x2, y2] with x1 < x2 and y1 < y2');
+
+/**
+ * Hardware decoding: `auto` lets ffmpeg pick what the machine has (VAAPI, NVDEC, VideoToolbox,
+ * D3D11); a named one forces it. When it fails the camera decodes in software and says why.
+ */
+export const hwaccelSchema = z.enum(['off', 'auto', 'vaapi', 'cuda', 'qsv', 'videotoolbox', 'd3d11va']);
+export type Hwaccel = z.infer<typeof hwaccelSchema>;
+
+/** One camera's capacity settings: what its motion detector ignores, what it decodes, and how. */
+export const cameraCapacitySchema = z
+  .object({
+    /** Areas where motion is ignored (a clock, a tree, a screen), in normalised coordinates. */
+    masks: z.array(normalisedRectSchema).max(32).optional(),
+    /** A lower-resolution stream of the same camera to analyse instead of the main one (RTSP `subtype=1`). */
+    substream_url: z
+      .string()
+      .regex(/^rtsps?:\/\/[^\s`|;<>]+$/, 'must be an rtsp:// address without spaces')
+      .optional(),
+    hwaccel: hwaccelSchema.optional(),
+  })
+  .strict();
+export type CameraCapacity = z.infer<typeof cameraCapacitySchema>;
+
 /** The stored settings (system_config rows), each with its default. */
 export const settingsSchema = z
   .object({
@@ -72,6 +104,20 @@ export const settingsSchema = z
     alert_rules: alertRulesSchema.default({}),
     /** Search half-frame tiles for small faces on live cameras (slower, finds more far faces). */
     detection_tiles: z.boolean().default(false),
+    /**
+     * Run face detection only where something moves and around people already tracked; a still
+     * scene costs no detector call. Off: every analysed frame is searched whole.
+     */
+    motion_gating: z.boolean().default(true),
+    /** Hardware decoding for every camera (a camera's own `hwaccel` wins). */
+    hwaccel: hwaccelSchema.default('off'),
+    /** Per camera id: motion masks, a detection sub-stream, a decoder choice. */
+    camera_capacity: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be a camera id'),
+        cameraCapacitySchema,
+      )
+      .default({}),
     /** Days a dismissed unknown person is still recognised live, silently (no new id, no alert). */
     dismissed_suppression_days: z.number().int().min(0).max(3650).default(30),
     /** The desktop app opens as the locked enrollment kiosk (as with --kiosk). */
@@ -107,6 +153,9 @@ export const EDITABLE_SETTINGS: readonly SettingKey[] = [
   'alert_channels',
   'alert_rules',
   'detection_tiles',
+  'motion_gating',
+  'hwaccel',
+  'camera_capacity',
   'dismissed_suppression_days',
   'kiosk',
   'backup_schedule',

@@ -804,7 +804,18 @@ export interface CameraStatusEventView {
   state: CameraState;
   reason: string | null;
   fps: number;
+  last_frame_at?: string | null;
+  frames_decoded?: number;
+  frames_dropped?: number;
+  reconnects?: number;
   last_error?: string | null;
+  last_error_at?: string | null;
+  /** 'software' or the hardware decoder in use; why hardware decoding was given up, if it was. */
+  decoder?: string;
+  decoder_note?: string | null;
+  /** 'full', 'motion' (detection only where something moves) or 'reduced' (overload), and why. */
+  analysis?: 'full' | 'motion' | 'reduced';
+  analysis_note?: string | null;
 }
 
 export interface AlertEventView {

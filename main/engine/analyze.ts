@@ -2,6 +2,7 @@ import type { Point } from '../align/similarity.js';
 import { alignFace } from '../align/warp.js';
 import type { DecodedImage, RgbImage } from '../photo/image.js';
 import { detectTiled } from '../detect/tiling.js';
+import { detectInRegions } from '../motion/regions.js';
 import type { Box, Detection } from '../detect/types.js';
 import type { LoadedModels } from '../zoo/zoo.js';
 import { assessQuality, type FaceQuality } from '../quality/quality.js';
@@ -69,8 +70,13 @@ async function detectHard(
   img: RgbImage,
   retry: boolean,
   tiles: boolean,
+  regions: readonly Box[] | undefined,
 ): Promise<{ img: RgbImage; dets: Detection[]; offset: number }> {
-  const dets = tiles ? await detectTiled(models.detector, img) : await models.detector.detect(img);
+  const dets = regions
+    ? await detectInRegions(models.detector, img, regions)
+    : tiles
+      ? await detectTiled(models.detector, img)
+      : await models.detector.detect(img);
   if (dets.length > 0 || !retry) return { img, dets, offset: 0 };
   const padded = padImage(img, 0.3);
   const found = await models.detector.detect(padded.image);
@@ -103,6 +109,8 @@ export interface LocateOptions {
    * empty crop: no decision can use them, so their landmarks and alignment would be wasted.
    */
   minFaceSize?: number;
+  /** Look only in these rectangles of the frame (where something moved; see planRegions). */
+  regions?: Box[];
 }
 
 /** A face too small to use: its box for tracking and drawing, nothing to embed. */
@@ -129,6 +137,7 @@ export async function locateFaces(
     decoded.image,
     options.retry ?? true,
     options.tiles ?? false,
+    options.regions,
   );
   if (dets.length === 0) return [];
   const toOriginal = 1 / decoded.scale;

@@ -104,6 +104,11 @@ export class Engine {
     this.purgeExpired();
   }
 
+  /** The model pack the engine loads (the live pipeline sizes its detection regions for its detector). */
+  get pack(): string {
+    return this.options.pack;
+  }
+
   get dataDir(): string {
     return this.options.dataDir;
   }

@@ -24,14 +24,43 @@ export interface RecognitionEvent {
   corrects?: { unknown_id: string; since: string };
 }
 
-/** A camera's status as an event: the source's status with the wire's snake_case camera id. */
-export interface CameraStatusEvent extends Omit<CameraStatus, 'cameraId'> {
+/** A camera's status as an event, in the wire's snake_case (CameraStatusEventView). */
+export interface CameraStatusEvent {
   type: 'camera_status';
   camera_id: string;
+  state: CameraStatus['state'];
+  reason: string | null;
+  fps: number;
+  last_frame_at: string | null;
+  frames_decoded: number;
+  frames_dropped: number;
+  reconnects: number;
+  last_error: string | null;
+  last_error_at: string | null;
+  decoder?: string;
+  decoder_note?: string | null;
+  analysis?: 'full' | 'motion' | 'reduced';
+  analysis_note?: string | null;
 }
 
-export function cameraStatusEvent({ cameraId, ...status }: CameraStatus): CameraStatusEvent {
-  return { type: 'camera_status', camera_id: cameraId, ...status };
+export function cameraStatusEvent(s: CameraStatus): CameraStatusEvent {
+  return {
+    type: 'camera_status',
+    camera_id: s.cameraId,
+    state: s.state,
+    reason: s.reason,
+    fps: s.fps,
+    last_frame_at: s.lastFrameAt,
+    frames_decoded: s.framesDecoded,
+    frames_dropped: s.framesDropped,
+    reconnects: s.reconnects,
+    last_error: s.lastError,
+    last_error_at: s.lastErrorAt,
+    ...(s.decoder !== undefined ? { decoder: s.decoder } : {}),
+    ...(s.decoderNote !== undefined ? { decoder_note: s.decoderNote } : {}),
+    ...(s.analysis !== undefined ? { analysis: s.analysis } : {}),
+    ...(s.analysisNote !== undefined ? { analysis_note: s.analysisNote } : {}),
+  };
 }
 
 export interface StatsEvent {

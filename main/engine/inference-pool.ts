@@ -230,6 +230,7 @@ export class InferencePool extends EventEmitter<{ fault: [PoolFault] }> implemen
         retry: options.retry ?? true,
         tiles: options.tiles ?? false,
         minFaceSize: options.minFaceSize ?? 0,
+        ...(options.regions ? { regions: options.regions } : {}),
       },
       [own.data.buffer as ArrayBuffer],
     );

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { RgbImage } from '../photo/image.js';
 import { loadModels } from '../zoo/zoo.js';
+import type { Box } from '../detect/types.js';
 import { setThreadsPerSession } from '../runtime/session.js';
 import { InProcessAnalyzer } from './analyzer.js';
 
@@ -15,7 +16,15 @@ export interface WorkerInit {
 }
 
 export type WorkerRequest =
-  | { id: number; op: 'locate'; image: RgbImage; retry: boolean; tiles: boolean; minFaceSize: number }
+  | {
+      id: number;
+      op: 'locate';
+      image: RgbImage;
+      retry: boolean;
+      tiles: boolean;
+      minFaceSize: number;
+      regions?: Box[];
+    }
   | { id: number; op: 'embed'; crops: RgbImage[] }
   | { id: number; op: 'close' };
 
@@ -61,6 +70,7 @@ parentPort!.on('message', (req: WorkerRequest) => {
           retry: req.retry,
           tiles: req.tiles,
           minFaceSize: req.minFaceSize,
+          ...(req.regions ? { regions: req.regions } : {}),
         });
         // The frame came in by transfer; hand it back the same way with the results.
         parentPort!.postMessage(

@@ -32,6 +32,10 @@ import {
   type PreviewOptions,
 } from '../source/camera-source.js';
 import { IouTracker, type Track } from '../track/tracker.js';
+import { CameraGate, type GateCounts } from '../motion/camera-gate.js';
+import { LoadGovernor, reducedTurn } from '../motion/load-governor.js';
+import { modelById, packByName } from '../catalogue/manifest.js';
+import type { Hwaccel } from '../config/schema.js';
 import { InProcessAnalyzer, type Analyzer } from './analyzer.js';
 import type { Engine } from './engine.js';
 import { cameraStatusEvent, type EngineEvent, type RecognitionEvent, type StatsEvent } from './events.js';
@@ -96,6 +100,13 @@ interface CameraEntry {
   tracker: IouTracker<FaceSample>;
   /** Size and time of the last analysed frame: track boxes are in its pixels. */
   analysed: { width: number; height: number; at: number } | null;
+  /** Whether and where each frame is searched for faces (motion gating). */
+  gate: CameraGate;
+  /** Frames taken so far, and whether the camera runs at a reduced rate (overload). */
+  frameNo: number;
+  reduced: boolean;
+  /** See decodeOf: a change restarts the decoder. */
+  decode?: string;
 }
 
 /** Console tiles: 2 frames a second, 480 px on the long side. */
@@ -107,7 +118,13 @@ export interface PipelineOptions {
   analysisSize?: number;
   trackIdleMs?: number;
   /** Called after each analysed frame (benchmarks measure frame-to-decision latency with it). */
-  onFrameAnalysed?: (cameraId: string, frameAt: number, faces: number) => void;
+  onFrameAnalysed?: (
+    cameraId: string,
+    frameAt: number,
+    faces: number,
+    /** How the frame was searched: not at all (quiet, or skipped under overload), in regions, whole. */
+    searched?: 'quiet' | 'reduced' | 'regions' | 'whole',
+  ) => void;
   /**
    * Also search tiles of the frame for small faces (config `detection_tiles`; see tilesFor).
    * bench:small-faces on the 1080p pedestrian clip, default pack: faces of 40 px and up found
@@ -131,6 +148,12 @@ export interface PipelineOptions {
   dismissedRefreshMs?: number;
   /** Called when a frame is taken for analysis (a benchmark's scene clock follows it). */
   onFrameStart?: (cameraId: string, frameAt: number) => void;
+  /** Motion gating (config `motion_gating`, on by default): detect only where something moves. */
+  motion?: boolean;
+  /** Hardware decoding (config `hwaccel`; a camera's own choice in `camera_capacity` wins). */
+  hwaccel?: Hwaccel;
+  /** The hardware device for every camera (e.g. /dev/dri/renderD128). */
+  hwaccelDevice?: string;
 }
 
 const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
@@ -150,6 +173,8 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   private readonly timing: LiveTiming;
   private readonly clock: () => number;
   private framesAnalysed = 0;
+  private readonly governor = new LoadGovernor();
+  private detectorInput: { width: number; height: number } | undefined;
   private facesEmbedded = 0;
   private tracksDiscarded = 0;
   private readonly skipped: Record<string, number> = {};
@@ -175,8 +200,48 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   private analyzer: Analyzer | undefined;
 
   /** Live settings (the runtime subscribes to the configuration): the next frame uses them. */
-  applySettings(s: { tiles?: boolean }): void {
+  applySettings(s: { tiles?: boolean; motion?: boolean }): void {
     if (s.tiles !== undefined) this.opts.tiles = s.tiles;
+    if (s.motion !== undefined) {
+      this.opts.motion = s.motion;
+      for (const c of this.cameras.values()) c.gate.configure({ enabled: s.motion });
+    }
+    // Masks apply to the next frame; a new sub-stream or decoder restarts the camera.
+    const caps = this.engine.settings.current.camera_capacity;
+    for (const [id, c] of this.cameras) {
+      c.gate.configure({ masks: caps[id]?.masks ?? [] });
+      if (c.source && c.decode !== this.decodeOf(id, c.row)) {
+        const row = c.row;
+        void this.removeCamera(id).then(() => {
+          if (!this.cameras.has(id)) this.addCamera(row);
+        });
+      }
+    }
+  }
+
+  /** What a camera's decoder is started with (its stream and hardware decoder). */
+  private decodeOf(id: string, row: CameraRow): string {
+    const settings = this.engine.settings.current;
+    const cap = settings.camera_capacity[id];
+    return JSON.stringify([
+      cap?.substream_url ?? row.url,
+      cap?.hwaccel ?? this.opts.hwaccel ?? settings.hwaccel,
+    ]);
+  }
+
+  /** Per camera: frames searched whole, in motion regions, or not at all (nothing moved). */
+  gateCounts(): Record<string, GateCounts> {
+    return Object.fromEntries([...this.cameras].map(([id, c]) => [id, { ...c.gate.counts }]));
+  }
+
+  private newGate(cameraId: string): CameraGate {
+    this.detectorInput ??= modelById(packByName(this.engine.pack).detector).input;
+    const settings = this.engine.settings.current;
+    return new CameraGate({
+      input: this.detectorInput,
+      masks: settings.camera_capacity[cameraId]?.masks ?? [],
+      enabled: this.opts.motion ?? settings.motion_gating,
+    });
   }
 
   async start(): Promise<void> {
@@ -212,13 +277,27 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   addCamera(row: CameraRow, opts: { feed?: boolean } = {}): void {
     if (opts.feed) {
       const tracker = new IouTracker<FaceSample>(row.camera_id, { maxIdleMs: this.opts.trackIdleMs ?? 1500 });
-      this.cameras.set(row.camera_id, { row, source: null, tracker, analysed: null });
+      const gate = this.newGate(row.camera_id);
+      this.cameras.set(row.camera_id, {
+        row,
+        source: null,
+        tracker,
+        analysed: null,
+        gate,
+        frameNo: 0,
+        reduced: false,
+      });
       return;
     }
     const startAt = this.opts.replayFrom?.(row.camera_id);
+    const settings = this.engine.settings.current;
+    const capacity = settings.camera_capacity[row.camera_id];
     const source = new CameraSource({
       cameraId: row.camera_id,
-      url: row.url,
+      // A camera's sub-stream, when it names one, is what gets analysed (cheaper to decode).
+      url: capacity?.substream_url ?? row.url,
+      hwaccel: capacity?.hwaccel ?? this.opts.hwaccel ?? settings.hwaccel,
+      hwaccelDevice: this.opts.hwaccelDevice ?? null,
       ffmpegPath: this.opts.ffmpegPath,
       loop: row.loop === 1,
       analysisFps: row.fps ?? this.opts.analysisFps ?? 5,
@@ -228,8 +307,20 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       replay: startAt === undefined ? null : { startAt },
     });
     const tracker = new IouTracker<FaceSample>(row.camera_id, { maxIdleMs: this.opts.trackIdleMs ?? 1500 });
-    this.cameras.set(row.camera_id, { row, source, tracker, analysed: null });
-    source.on('status', (s) => this.emit('event', cameraStatusEvent(s)));
+    const gate = this.newGate(row.camera_id);
+    this.cameras.set(row.camera_id, {
+      row,
+      source,
+      tracker,
+      analysed: null,
+      gate,
+      frameNo: 0,
+      reduced: false,
+      decode: this.decodeOf(row.camera_id, row),
+    });
+    source.on('status', (s) =>
+      this.emit('event', cameraStatusEvent({ ...s, ...this.analysisOf(row.camera_id) })),
+    );
     source.on('preview', (p) => this.onPreview(p));
     source.on('frame', (f) => {
       this.onFrame(f)
@@ -271,7 +362,48 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   }
 
   status() {
-    return [...this.cameras.values()].flatMap((c) => (c.source ? [c.source.current] : []));
+    return [...this.cameras.values()].flatMap((c) =>
+      c.source ? [{ ...c.source.current, ...this.analysisOf(c.row.camera_id) }] : [],
+    );
+  }
+
+  /** How a camera is analysed, for its status. */
+  private analysisOf(id: string): { analysis: 'full' | 'motion' | 'reduced'; analysisNote: string | null } {
+    const c = this.cameras.get(id);
+    if (c?.reduced)
+      return {
+        analysis: 'reduced',
+        analysisNote:
+          'analysed at half rate while the machine is overloaded (everyone in view is already identified)',
+      };
+    return {
+      analysis: (this.opts.motion ?? this.engine.settings.current.motion_gating) ? 'motion' : 'full',
+      analysisNote: null,
+    };
+  }
+
+  /**
+   * Under overload a stable camera (people in view, all already identified) skips every other
+   * frame; the camera status says so when that starts and ends.
+   */
+  private throttled(cam: CameraEntry): boolean {
+    const dropped = [...this.cameras.values()].reduce(
+      (n, c) => n + (c.source?.current.framesDropped ?? 0),
+      0,
+    );
+    const overloaded = this.governor.observe(dropped, Date.now());
+    const active = cam.tracker.active;
+    const stable =
+      overloaded && active.length > 0 && active.every((t) => !!this.visits.get(this.key(t))?.decision);
+    if (stable !== cam.reduced) {
+      cam.reduced = stable;
+      if (cam.source)
+        this.emit(
+          'event',
+          cameraStatusEvent({ ...cam.source.current, ...this.analysisOf(cam.row.camera_id) }),
+        );
+    }
+    return stable && !reducedTurn(cam.frameNo);
   }
 
   stats(): StatsEvent {
@@ -303,11 +435,29 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     if (!cam) return;
     this.opts.onFrameStart?.(f.cameraId, f.at);
     const analyzer = this.analyzer!;
+    cam.frameNo++;
+    const image = { width: f.width, height: f.height, data: f.data };
+    // Motion gating: a still scene with nobody tracked costs no detector call; otherwise only the
+    // regions that moved and those of live tracks (moving or not) are searched.
+    const plan = cam.gate.decide(
+      image,
+      cam.tracker.active.map((t) => t.box),
+    );
+    if (plan.kind === 'quiet' || this.throttled(cam)) {
+      this.framesAnalysed++;
+      this.opts.onFrameAnalysed?.(f.cameraId, f.at, 0, plan.kind === 'quiet' ? 'quiet' : 'reduced');
+      return;
+    }
     const moved = await analyzer.locateMoving(
-      { width: f.width, height: f.height, data: f.data },
+      image,
       // Faces under the live gate's size are tracked and drawn but never embedded: skip their
       // landmarks and alignment (most faces of a CCTV sub-stream are that small).
-      { retry: false, tiles: this.opts.tiles ?? false, minFaceSize: LIVE_GATE.minFaceSize },
+      {
+        retry: false,
+        tiles: plan.kind === 'whole' && (this.opts.tiles ?? false),
+        minFaceSize: LIVE_GATE.minFaceSize,
+        ...(plan.kind === 'regions' ? { regions: plan.regions } : {}),
+      },
     );
     const faces = moved.faces;
     const frame = moved.image;
@@ -341,7 +491,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     chosen.forEach((c, i) => (c.sample.embedding = vectors[i]!));
     this.framesAnalysed++;
     this.facesEmbedded += chosen.length;
-    this.opts.onFrameAnalysed?.(f.cameraId, f.at, faces.length);
+    this.opts.onFrameAnalysed?.(f.cameraId, f.at, faces.length, plan.kind);
     for (const t of assigned) {
       const reason = skipReason(t.observations[t.observations.length - 1]!.payload.quality);
       if (reason) this.skipped[reason] = (this.skipped[reason] ?? 0) + 1;

@@ -221,12 +221,12 @@ describe('alerts', () => {
       state,
       reason: state === 'offline' ? 'the stream stopped' : null,
       fps: 0,
-      lastFrameAt: null,
-      framesDecoded: 0,
-      framesDropped: 0,
+      last_frame_at: null,
+      frames_decoded: 0,
+      frames_dropped: 0,
       reconnects: 0,
-      lastError: null,
-      lastErrorAt: null,
+      last_error: null,
+      last_error_at: null,
     });
     alerts.handle(status('offline', 'blip'));
     alerts.handle(status('online', 'blip'));
@@ -302,12 +302,12 @@ describe('alerts', () => {
       state,
       reason,
       fps: 0,
-      lastFrameAt: null,
-      framesDecoded: 0,
-      framesDropped: 0,
+      last_frame_at: null,
+      frames_decoded: 0,
+      frames_dropped: 0,
       reconnects: 0,
-      lastError: reason,
-      lastErrorAt: null,
+      last_error: reason,
+      last_error_at: null,
     });
     for (let i = 0; i < 3; i++) {
       alerts.handle(status('flaky', 'online', null));

@@ -115,6 +115,8 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
     if (changed.has('alert_channels') || changed.has('alert_rules'))
       alerts.configure({ channels: channelsFrom(next.alert_channels), rules: next.alert_rules });
     if (changed.has('detection_tiles')) live?.applySettings({ tiles: next.detection_tiles });
+    if (changed.has('motion_gating') || changed.has('camera_capacity') || changed.has('hwaccel'))
+      live?.applySettings({ motion: next.motion_gating });
     if (changed.has('retention_days')) {
       reapplyRetention(engine.store, next.retention_days);
       engine.purgeExpired();

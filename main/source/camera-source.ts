@@ -2,7 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import type { Hwaccel } from '../config/schema.js';
 import { log, redactUrl } from '../log.js';
+import { hwaccelArgs, hwaccelFailure } from './hwaccel.js';
 import { JpegSplitter } from './jpeg-stream.js';
 import { PpmSplitter, type RawFrame } from './ppm-stream.js';
 
@@ -20,6 +22,17 @@ export interface CameraStatus {
   /** Why the decoder last failed, kept after it recovers (camera health, `vigil doctor`). */
   lastError: string | null;
   lastErrorAt: string | null;
+  /** How the stream is decoded: 'software' or the hardware decoder in use ('vaapi', 'cuda', …). */
+  decoder?: string;
+  /** Why hardware decoding was given up for software, when it was. */
+  decoderNote?: string | null;
+  /**
+   * How the camera is analysed: 'full' (every sampled frame), 'motion' (only where something
+   * moves), 'reduced' (fewer frames while the machine is overloaded); set by the pipeline.
+   */
+  analysis?: 'full' | 'motion' | 'reduced';
+  /** Why the analysis is reduced, as a sentence. */
+  analysisNote?: string | null;
 }
 
 export interface CameraSourceOptions {
@@ -54,6 +67,10 @@ export interface CameraSourceOptions {
    * time (`startAt` plus their index at the analysis rate), and the end of the file is final.
    */
   replay?: { startAt: number } | null;
+  /** Hardware decoding to try first (falls back to software, with the reason in the status). */
+  hwaccel?: Hwaccel | null;
+  /** The hardware device (e.g. /dev/dri/renderD128 for VAAPI); ffmpeg's default when absent. */
+  hwaccelDevice?: string | null;
 }
 
 export interface PreviewOptions {
@@ -131,11 +148,17 @@ export class CameraSource extends EventEmitter<{
   private replayIndex = 0;
   private replayEnded = false;
   private readonly status: CameraStatus;
-  private readonly opts: Required<Omit<CameraSourceOptions, 'rtspTransport' | 'preview' | 'replay'>> & {
+  private readonly opts: Required<
+    Omit<CameraSourceOptions, 'rtspTransport' | 'preview' | 'replay' | 'hwaccel' | 'hwaccelDevice'>
+  > & {
     rtspTransport?: 'tcp' | 'udp';
     preview: PreviewOptions | null;
     replay: { startAt: number } | null;
+    hwaccel: Hwaccel | null;
+    hwaccelDevice: string | null;
   };
+  /** Frames decoded by the current ffmpeg run (a hardware decoder that fails, fails before the first). */
+  private framesThisRun = 0;
 
   constructor(options: CameraSourceOptions) {
     super();
@@ -150,6 +173,8 @@ export class CameraSource extends EventEmitter<{
       ...options,
       preview: options.preview ?? null,
       replay: options.replay ?? null,
+      hwaccel: options.hwaccel && options.hwaccel !== 'off' ? options.hwaccel : null,
+      hwaccelDevice: options.hwaccelDevice ?? null,
     };
     this.backoff = this.opts.backoffMs.initial;
     this.status = {
@@ -163,7 +188,14 @@ export class CameraSource extends EventEmitter<{
       reconnects: 0,
       lastError: null,
       lastErrorAt: null,
+      decoder: this.opts.hwaccel ?? 'software',
+      decoderNote: null,
     };
+  }
+
+  /** A hardware decoder is tried until it fails once; then this camera decodes in software. */
+  private get hardware(): Hwaccel | null {
+    return this.status.decoderNote ? null : this.opts.hwaccel;
   }
 
   /** The decoder's process id while it runs (for resource accounting). */
@@ -221,6 +253,11 @@ export class CameraSource extends EventEmitter<{
     let source = url;
     if (url.startsWith('rtsp')) {
       input.push('-rtsp_transport', rtspTransport ?? 'tcp', '-timeout', '5000000');
+      // A 1080p keyframe is hundreds of kilobytes arriving at once; with the default 208 KB socket
+      // buffer a decoder scheduled late (nice 10, busy cores) lost packets, and the smeared blocks
+      // that follow until the next keyframe look like motion everywhere. Linux caps this at
+      // net.core.rmem_max (often 4 MB; 208 KB on some systems, where it changes nothing).
+      if (rtspTransport === 'udp') input.push('-buffer_size', String(4 * 2 ** 20));
     } else if (url.startsWith('file:')) {
       source = fileURLToPath(url);
       // A file plays at its own frame rate, like a live camera (unless replayed for a benchmark).
@@ -273,6 +310,7 @@ export class CameraSource extends EventEmitter<{
       // notice, and one decoder thread per camera avoids oversubscribing the cores (threads=auto
       // spent the same CPU). `-flags2 +fast` decoded bit-identical frames at the same cost.
       ...(this.opts.fastDecode ? ['-skip_frame', 'noref', '-skip_loop_filter', 'all', '-threads', '1'] : []),
+      ...hwaccelArgs(this.hardware, this.opts.hwaccelDevice),
       '-i',
       source,
       '-an',
@@ -296,6 +334,7 @@ export class CameraSource extends EventEmitter<{
   private spawn(): void {
     this.setState('connecting', null);
     this.stderrTail = '';
+    this.framesThisRun = 0;
     const pv = this.opts.preview;
     const proc = spawn(this.opts.ffmpegPath, this.args(), {
       stdio: pv ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
@@ -357,11 +396,22 @@ export class CameraSource extends EventEmitter<{
   private onFrame(f: RawFrame): void {
     const at = Date.now();
     this.status.framesDecoded++;
+    this.framesThisRun++;
     this.status.lastFrameAt = new Date(at).toISOString();
     this.frameTimes.push(at);
     if (this.frameTimes.length > 50) this.frameTimes.shift();
     this.backoff = this.opts.backoffMs.initial;
     this.armStallTimer();
+    const hw = this.hardware;
+    if (hw && this.framesThisRun === 1) {
+      // `auto` (and some drivers) fall back to software inside ffmpeg and go on: say so.
+      const failed = hwaccelFailure(hw, this.stderrTail);
+      if (failed) {
+        this.status.decoder = 'software';
+        this.status.decoderNote = failed;
+        log('warn', 'hwaccel_fallback', { camera: this.opts.cameraId, hwaccel: hw, reason: failed });
+      }
+    }
     if (this.status.state !== 'online') this.setState('online', null);
     if (this.opts.replay) {
       const frame = {
@@ -398,6 +448,18 @@ export class CameraSource extends EventEmitter<{
   private onExit(code: number | null): void {
     clearTimeout(this.stallTimer);
     this.proc = undefined;
+    const hw = this.hardware;
+    const hwFailed =
+      hw && !this.stopped && this.framesThisRun === 0 ? hwaccelFailure(hw, this.stderrTail) : null;
+    if (hwFailed) {
+      // The hardware decoder could not start: decode in software at once, and say why.
+      this.status.decoder = 'software';
+      this.status.decoderNote = hwFailed;
+      log('warn', 'hwaccel_fallback', { camera: this.opts.cameraId, hwaccel: hw, reason: hwFailed });
+      this.emit('status', this.current);
+      this.spawn();
+      return;
+    }
     if (this.opts.replay && !this.stopped) {
       // A replayed file ends once: the frames still queued are analysed, then the camera is offline.
       this.replayEnded = true;

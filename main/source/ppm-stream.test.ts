@@ -27,6 +27,32 @@ describe('PpmSplitter', () => {
     expect(frames.length).toBe(6);
   });
 
+  it('hands over every byte of every frame, whatever the chunking', () => {
+    let seed = 1;
+    const byte = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff;
+    const pixels = [
+      Buffer.from(Array.from({ length: 6 * 5 * 3 }, byte)),
+      Buffer.from(Array.from({ length: 3 * 7 * 3 }, byte)),
+      Buffer.from(Array.from({ length: 1 * 1 * 3 }, byte)),
+    ];
+    const sizes: [number, number][] = [
+      [6, 5],
+      [3, 7],
+      [1, 1],
+    ];
+    const stream = Buffer.concat(
+      pixels.flatMap((p, k) => [Buffer.from(`P6\n${sizes[k]![0]} ${sizes[k]![1]}\n255\n`), p]),
+    );
+    for (const size of [1, 2, 5, 13, 40, 97, stream.length]) {
+      const frames: RawFrame[] = [];
+      const t = new PpmSplitter((f) => frames.push(f));
+      for (let i = 0; i < stream.length; i += size) t.push(stream.subarray(i, i + size));
+      expect(frames.map((f) => Buffer.from(f.data).toString('hex'))).toEqual(
+        pixels.map((p) => p.toString('hex')),
+      );
+    }
+  });
+
   it('refuses data that is not a PPM stream', () => {
     const s = new PpmSplitter(() => undefined);
     expect(() => s.push(Buffer.from('GIF89a...'))).toThrow(/unexpected data/);

@@ -41,7 +41,7 @@ export class PpmSplitter {
 
   private peek(n: number): Buffer {
     if (this.chunks[0]!.length >= n) return this.chunks[0]!.subarray(0, n);
-    return Buffer.concat(this.chunks).subarray(0, n);
+    return Buffer.concat(this.chunks, n);
   }
 
   /**
@@ -50,12 +50,22 @@ export class PpmSplitter {
    * without a second 2.7 MB copy per 1280×720 frame.
    */
   private take(n: number, skip: number): Uint8Array {
-    const joined = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.pending);
+    // Each chunk is copied once, straight into the frame (joining the chunks first copied every
+    // frame twice: 2.7 MB more per 1280×720 frame on the main thread).
     const out = new Uint8Array(n - skip);
-    out.set(joined.subarray(skip, n));
-    const rest = joined.subarray(n);
-    this.chunks = rest.length ? [rest] : [];
-    this.pending = rest.length;
+    let at = 0;
+    let i = 0;
+    for (; i < this.chunks.length && at < n; i++) {
+      const c = this.chunks[i]!;
+      const from = Math.max(0, skip - at);
+      const to = Math.min(c.length, n - at);
+      if (to > from) out.set(c.subarray(from, to), at + from - skip);
+      at += c.length;
+    }
+    const last = this.chunks[i - 1]!;
+    const rest = at > n ? last.subarray(last.length - (at - n)) : null;
+    this.chunks = [...(rest ? [rest] : []), ...this.chunks.slice(i)];
+    this.pending -= n;
     return out;
   }
 
