@@ -34,6 +34,13 @@ export function disagreement(a: readonly Point[], b: readonly Point[]): number {
   return sum / a.length / iod;
 }
 
+/** The smaller of the two sets' eye distances over the larger (1 = same scale). */
+export function eyeScaleRatio(a: readonly Point[], b: readonly Point[]): number {
+  const ia = Math.hypot(a[1]![0] - a[0]![0], a[1]![1] - a[0]![1]);
+  const ib = Math.hypot(b[1]![0] - b[0]![0], b[1]![1] - b[0]![1]);
+  return Math.max(ia, ib) > 0 ? Math.min(ia, ib) / Math.max(ia, ib) : 1;
+}
+
 /**
  * Five alignment points from YuNet run on a small crop around each box another detector found.
  * YuNet regresses the eyes, nose and mouth corners together with the face, from the whole face's
@@ -114,13 +121,17 @@ export class YuNetLandmarks implements LandmarkModel {
       return out as Point[][];
     }
     const reference = await this.fallback.landmarks(img, boxes);
-    // Where the two agree the 68-point convention is kept: the recognizer was trained on it and
-    // matches better with it (bench:accuracy celeba). Where they disagree by a quarter of the eye
-    // distance or more, the 68-point model has lost the face (side light, small or turned faces).
+    // The 68-point convention is kept wherever the model still has the face: the recognizer was
+    // trained on it and matches better with it (bench:accuracy celeba). It has lost the face when
+    // its points are off by a quarter of the eye distance or more AND its eyes are squeezed
+    // together or spread apart (eye distance off YuNet's by more than 30 %): side light that
+    // blacks out half the face collapses them. A disagreement alone is mostly pose, where the
+    // two conventions differ but the 68-point one still matches better.
     const agree = param(this.entry, 'agree_within', 0.25);
+    const scaleWithin = param(this.entry, 'eye_scale_within', 0.7);
     return out.map((p, i) => {
       const ref = reference[i]!;
-      return p && disagreement(p, ref) > agree ? p : ref;
+      return p && disagreement(p, ref) > agree && eyeScaleRatio(p, ref) < scaleWithin ? p : ref;
     });
   }
 }
