@@ -21,6 +21,6 @@ export interface LandmarkModel {
   readonly entry: ModelEntry;
   /** Five alignment points for each box. */
   landmarks(img: RgbImage, boxes: Box[]): Promise<Point[][]>;
-  /** A landmark source that is itself a detector may offer a second look at a whole photo. */
+  /** A landmark source that is itself a detector may find the faces of whole photos (not video). */
   detect?(img: RgbImage): Promise<Detection[]>;
 }
