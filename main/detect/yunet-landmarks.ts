@@ -52,6 +52,7 @@ export function eyeScaleRatio(a: readonly Point[], b: readonly Point[]): number 
 export class YuNetLandmarks implements LandmarkModel {
   private readonly detector: YuNetDetector;
   private readonly wholeImage: YuNetDetector;
+  private readonly lastLook: YuNetDetector;
 
   constructor(
     readonly entry: ModelEntry,
@@ -66,23 +67,32 @@ export class YuNetLandmarks implements LandmarkModel {
       },
       session,
     );
+    const whole = {
+      ...entry.input,
+      width: 640,
+      height: 640,
+      dynamic_size: true,
+      resize: 'letterbox' as const,
+    };
     this.wholeImage = new YuNetDetector(
       {
         ...entry,
-        input: { ...entry.input, width: 640, height: 640, dynamic_size: true, resize: 'letterbox' },
+        input: whole,
         params: { ...entry.params, score_threshold: param(entry, 'photo_score_threshold', 0.6) },
       },
       session,
     );
+    this.lastLook = new YuNetDetector({ ...entry, input: whole }, session);
   }
 
   /**
    * Faces in a whole photo (never a video frame): YuNet's boxes, with the points landmarks()
    * would choose on them. YuNet's boxes suit the 68-point model better than UltraFace's and hold
-   * up in side light (bench:accuracy: celeba and yaleb both gain).
+   * up in side light (bench:accuracy: celeba and yaleb both gain). `lastLook` lowers the score
+   * bar to the crop's, for a photo in which nothing else found a face.
    */
-  async detect(img: RgbImage): Promise<Detection[]> {
-    const dets = await this.wholeImage.detect(img);
+  async detect(img: RgbImage, lastLook = false): Promise<Detection[]> {
+    const dets = await (lastLook ? this.lastLook : this.wholeImage).detect(img);
     if (!this.fallback || dets.length === 0) return dets;
     const chosen = await this.choose(
       img,

@@ -88,10 +88,15 @@ async function detectHard(
   if (found.length > 0) return { img: padded.image, dets: found, offset: padded.offset };
   const bright = padImage(equalize(img), 0.3);
   const lit = await models.detector.detect(bright.image);
-  if (lit.length > 0 || !models.landmarks?.detect || (own && !tiles))
+  if (lit.length > 0 || !models.landmarks?.detect)
     return { img: bright.image, dets: lit, offset: bright.offset };
-  // Last, the landmark source's own detector (YuNet), which holds up in hard side light.
-  return { img: padded.image, dets: await models.landmarks.detect(padded.image), offset: padded.offset };
+  // Last, the landmark source's own detector (YuNet) with a lower score bar: it holds up in hard
+  // side light.
+  return {
+    img: padded.image,
+    dets: await models.landmarks.detect(padded.image, true),
+    offset: padded.offset,
+  };
 }
 
 export interface LocatedFace {
