@@ -21,6 +21,9 @@ export interface LandmarkModel {
   readonly entry: ModelEntry;
   /** Five alignment points for each box. */
   landmarks(img: RgbImage, boxes: Box[]): Promise<Point[][]>;
-  /** A landmark source that is itself a detector may offer a second look at a whole photo. */
-  detect?(img: RgbImage): Promise<Detection[]>;
+  /**
+   * A landmark source that is itself a detector may find the faces of whole photos (not video);
+   * `lastLook`: with a lower score bar, where nothing else found a face.
+   */
+  detect?(img: RgbImage, lastLook?: boolean): Promise<Detection[]>;
 }
