@@ -8,7 +8,8 @@
  *   npm run bench:capacity -- --resolution 1080p|360p --busy-ratio 0.25 --start 4 --step 2 --max-cameras 16
  */
 import { execFileSync, fork } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync } from 'node:fs';
+import { cpuTicks } from './cpu-ticks.js';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,20 +123,6 @@ const quietClip = generate(`quiet-${args.resolution}-${QUIET_LOOP_S}s.mp4`, (out
   '25',
   out,
 ]);
-
-function cpuTicks(pids: number[]): number {
-  let total = 0;
-  for (const pid of pids) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
-      total += Number(parts[11]) + Number(parts[12]);
-    } catch {
-      /* a decoder restarted: its ticks are lost, which only under-reports */
-    }
-  }
-  return total;
-}
 
 interface StepResult {
   cameras: number;

@@ -4,7 +4,8 @@
  * analysed fps, dropped frames, frame-to-decision latency, CPU and memory.
  */
 import { execFileSync, fork } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { cpuTicks } from './cpu-ticks.js';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,19 +107,6 @@ while (pipeline.status().some((s) => s.state !== 'online') && Date.now() - t0 < 
   await new Promise((r) => setTimeout(r, 200));
 await new Promise((r) => setTimeout(r, 3000));
 
-function cpuTicks(pids: number[]): number {
-  let total = 0;
-  for (const pid of pids) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
-      total += Number(parts[11]) + Number(parts[12]);
-    } catch {
-      /* a decoder restarted: its ticks are lost, which only under-reports */
-    }
-  }
-  return total;
-}
 const dropped0 = pipeline.status().reduce((n, s) => n + s.framesDropped, 0);
 const stats0 = pipeline.stats();
 const load0 = loadavg()[0]!;

@@ -3,7 +3,7 @@ import { VigilError } from '../errors.js';
 import { log } from '../log.js';
 import { renderPdf } from '../reports/pdf.js';
 import type { MemberRow } from '../store/members.js';
-import type { ConsentRecord, SubjectScalar } from '../store/repositories.js';
+import type { ConsentRecord, SubjectAppearance, SubjectScalar } from '../store/repositories.js';
 import type { Store } from '../store/store.js';
 import type { PersonKind } from '../store/vectors.js';
 import { deleteCrop } from '../privacy/crops.js';
@@ -29,15 +29,7 @@ export interface SubjectData {
   linked_unknowns: string[];
   /** The encrypted face crop of an unknown person, described (the image needs the master key). */
   face_crop: { stored: boolean; created_at: string | null; expires_at: string | null };
-  appearances: {
-    appearance_id: number;
-    person_id: string;
-    camera_id: string | null;
-    source: string;
-    first_seen: string;
-    last_seen: string;
-    confidence: number;
-  }[];
+  appearances: SubjectAppearance[];
   alerts: {
     alert_id: number;
     type: string;

@@ -242,6 +242,17 @@ export interface ConsentRecord {
   withdrawn_at: string | null;
 }
 
+/** One sighting of a data subject, as a subject-access export lists it. */
+export interface SubjectAppearance {
+  appearance_id: number;
+  person_id: string;
+  camera_id: string | null;
+  source: string;
+  first_seen: string;
+  last_seen: string;
+  confidence: number;
+}
+
 /** The rows a data-subject request reads or removes (GDPR access, erasure, consent). */
 export interface SubjectRepository {
   /** Unknown-person cases later identified as this member. */
@@ -249,15 +260,7 @@ export interface SubjectRepository {
   /** The member's or unknown person's own row, every column. */
   personal(kind: PersonKind, id: string): Record<string, SubjectScalar> | null;
   templates(ids: readonly string[]): { created_at: string; is_centroid: number }[];
-  appearances(ids: readonly string[]): {
-    appearance_id: number;
-    person_id: string;
-    camera_id: string | null;
-    source: string;
-    first_seen: string;
-    last_seen: string;
-    confidence: number;
-  }[];
+  appearances(ids: readonly string[]): SubjectAppearance[];
   alerts(ids: readonly string[]): {
     alert_id: number;
     type: string;

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ConsentRecord, SubjectRepository, SubjectScalar } from './repositories.js';
+import type { ConsentRecord, SubjectAppearance, SubjectRepository, SubjectScalar } from './repositories.js';
 import type { UnknownStatus } from './unknowns.js';
 import type { PersonKind } from './vectors.js';
 
@@ -33,13 +33,13 @@ export class SqliteSubjects implements SubjectRepository {
       .all(JSON.stringify(ids)) as { created_at: string; is_centroid: number }[];
   }
 
-  appearances(ids: readonly string[]): ReturnType<SubjectRepository['appearances']> {
+  appearances(ids: readonly string[]): SubjectAppearance[] {
     return this.db
       .prepare(
         `SELECT appearance_id, person_id, camera_id, source, first_seen, last_seen, confidence
              FROM appearances WHERE ${inIds('person_id')} ORDER BY first_seen, appearance_id`,
       )
-      .all(JSON.stringify(ids)) as ReturnType<SubjectRepository['appearances']>;
+      .all(JSON.stringify(ids)) as SubjectAppearance[];
   }
 
   alerts(ids: readonly string[]): ReturnType<SubjectRepository['alerts']> {
