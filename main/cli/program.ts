@@ -216,18 +216,33 @@ export function buildProgram(done: (code: number) => void): VigilCommand {
     .option('--allow-host <names>', 'comma list of DNS names the server is reached by')
     .option('--allow-origin <urls>', 'comma list of page origins allowed to call the API')
     .option('--audit-forward <target>', 'copy each audit-chain head to syslog://HOST:PORT or a webhook URL')
+    .option('--node <name>', "this node's name in a cluster sharing one store (with --store)")
+    .option('--max-cameras <n>', 'the most cameras this node takes (default 8)')
     .action(
-      as<Flags<'port' | 'host' | 'tlsCert' | 'tlsKey' | 'allowHost' | 'allowOrigin' | 'auditForward'>>(
-        (g, _args, o) =>
-          runServe(g, {
-            port: o.port,
-            host: o.host,
-            tlsCert: o.tlsCert,
-            tlsKey: o.tlsKey,
-            allowHost: o.allowHost,
-            allowOrigin: o.allowOrigin,
-            auditForward: o.auditForward,
-          }),
+      as<
+        Flags<
+          | 'port'
+          | 'host'
+          | 'tlsCert'
+          | 'tlsKey'
+          | 'allowHost'
+          | 'allowOrigin'
+          | 'auditForward'
+          | 'node'
+          | 'maxCameras'
+        >
+      >((g, _args, o) =>
+        runServe(g, {
+          port: o.port,
+          host: o.host,
+          tlsCert: o.tlsCert,
+          tlsKey: o.tlsKey,
+          allowHost: o.allowHost,
+          allowOrigin: o.allowOrigin,
+          auditForward: o.auditForward,
+          node: o.node,
+          maxCameras: o.maxCameras,
+        }),
       ),
     );
 

@@ -30,7 +30,16 @@ import { findFfmpeg } from '../source/ffmpeg.js';
 import { publicCamera } from '../store/cameras.js';
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
-import { withEngine } from './with-engine.js';
+import { engineOptions, withEngine } from './with-engine.js';
+import { ClusterNode } from '../services/cluster-node.js';
+import { locateStore, type PostgresLocation } from '../store/locator.js';
+import { hostname } from 'node:os';
+
+/** The host other nodes reach this one by: a wildcard listen address means this machine's name. */
+function advertisedHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return hostname();
+  return host.includes(':') ? `[${host}]` : host;
+}
 
 export interface ServeFlags {
   port?: string;
@@ -43,6 +52,36 @@ export interface ServeFlags {
   allowOrigin?: string;
   /** Where to send each new head of the audit chain: syslog://HOST:PORT or an http(s) webhook. */
   auditForward?: string;
+  /** This node's name in a cluster sharing one store (`--store`); required there. */
+  node?: string;
+  /** The most cameras this node takes (`--max-cameras`). */
+  maxCameras?: string;
+}
+
+/**
+ * A node's default camera capacity: bench:capacity sustains 8 1080p cameras on the 2-core
+ * reference machine; a node that can carry more says so with --max-cameras.
+ */
+const DEFAULT_NODE_CAPACITY = 8;
+
+function nodeFlags(
+  g: GlobalOptions,
+  opts: ServeFlags,
+): { loc: PostgresLocation; node: string; capacity: number } | null {
+  const loc = locateStore(g.flags.store, g.dataDir);
+  if (loc.kind !== 'postgres') {
+    if (opts.node !== undefined || opts.maxCameras !== undefined)
+      throw new UsageError(
+        '--node and --max-cameras join a cluster that shares one store: give --store postgres://… too',
+      );
+    return null;
+  }
+  if (opts.node === undefined)
+    throw new UsageError('a server on the shared store is one node of a cluster: name it with --node NAME');
+  const capacity = opts.maxCameras === undefined ? DEFAULT_NODE_CAPACITY : Number(opts.maxCameras);
+  if (!Number.isSafeInteger(capacity) || capacity < 0 || capacity > 1000)
+    throw new UsageError('--max-cameras takes a whole number from 0 to 1000');
+  return { loc, node: opts.node, capacity };
 }
 
 const list = (v: string | undefined): string[] =>
@@ -90,6 +129,7 @@ export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<numb
   const host = opts.host ?? '127.0.0.1';
   const forwardProblem = opts.auditForward ? forwardTargetProblem(opts.auditForward) : null;
   if (forwardProblem) throw new UsageError(forwardProblem);
+  const cluster = nodeFlags(g, opts);
   const tls = tlsFor(g, host, opts);
   const ffmpeg = findFfmpeg();
   if (!ffmpeg)
@@ -99,13 +139,7 @@ export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<numb
     );
   // Structured log, rotated and size-capped, in the data folder (the console's Settings → Logs).
   attachLogFile(g.dataDir);
-  const passphrase = g.passphrase();
-  const engine = Engine.open({
-    dataDir: g.dataDir,
-    pack: g.pack,
-    actor: 'engine',
-    ...(passphrase ? { passphrase } : {}),
-  });
+  const engine = Engine.open({ ...engineOptions(g), actor: 'engine' });
   if (engine.keySource === 'device') {
     process.stderr.write(
       'vigil: no passphrase: the data and face crops are encrypted with device.key beside them, so only file permissions protect them (create the data folder with VIGIL_PASSPHRASE or --passphrase-file to lock it)\n',
@@ -115,11 +149,14 @@ export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<numb
   // Events flow to consoles once the server exists (it needs the running pipeline first).
   const sink: { server?: VigilServer } = {};
   const metrics = new EngineMetrics(g.dataDir);
+  // A node watches only the cameras its leases name; it holds none until it has joined.
+  const member: { node?: ClusterNode } = {};
   const runtime = await startRuntime(engine, {
     pack: g.pack,
     dataDir: g.dataDir,
     ffmpeg,
     metrics,
+    ...(cluster ? { owns: (id: string) => member.node?.owns(id) ?? false } : {}),
     onEvent: (e) => sink.server?.broadcast(e),
   });
   const token = newToken();
@@ -152,6 +189,19 @@ export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<numb
     ...(tls ? { tls: true, fingerprint: tls.fingerprint } : {}),
   });
   process.stdout.write(`listening on ${tls ? 'https' : 'http'}://${host}:${bound}\n`);
+  if (cluster) {
+    member.node = await ClusterNode.join({
+      loc: cluster.loc,
+      node: cluster.node,
+      address: `${advertisedHost(host)}:${bound}`,
+      capacity: cluster.capacity,
+      onChange: () => runtime.pipeline?.sync(),
+    });
+    runtime.pipeline?.sync();
+    process.stdout.write(
+      `node ${cluster.node} joined ${cluster.loc.display}: ${member.node.cameras().length} camera(s) (capacity ${cluster.capacity})\n`,
+    );
+  }
   if (tls)
     process.stdout.write(
       `tls certificate${tls.selfSigned ? ' (self-signed)' : ''} sha256 fingerprint: ${tls.fingerprint}\n`,
@@ -171,8 +221,10 @@ export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<numb
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
-  // The runtime's order: cameras stop (open tracks are written), fragments merge, alerts deliver.
+  // The runtime's order: cameras stop (open tracks are written), fragments merge, alerts deliver;
+  // then the node's cameras are handed back at once rather than after its lease expires.
   await runtime.stop();
+  await member.node?.leave();
   await server.close();
   stopKeepServing();
   removeServeInfo(g.dataDir);

@@ -8,33 +8,46 @@ import { migrateStore, requireCurrentSchema } from '../store/postgres/migrate.js
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
 import { withEngine } from './with-engine.js';
+import { readKeyFile, type KeyFile } from '../privacy/key-file.js';
+import { sharedDocumentFrom } from '../privacy/shared-keys.js';
+
+function keyFileOf(dataDir: string): KeyFile {
+  const file = readKeyFile(dataDir);
+  if (!file) throw new VigilError('DATA_DIR', `The key file of ${dataDir} is missing.`);
+  return file;
+}
 
 /**
  * The shared PostgreSQL store (several engine nodes, one gallery): `store init`, `store
- * migrate-from`, `nodes list`. Every other command still works on the data folder's own store and
- * refuses a shared one rather than silently ignore it (see refuseSharedStore).
+ * migrate-from`, `nodes list`. Every other command runs on whichever store `--store` names.
  */
 
-const STORE_COMMANDS = new Set(['store', 'nodes']);
+/**
+ * Commands about this machine's data folder itself (its files, its backup): `--store` or
+ * VIGIL_STORE is refused with a sentence rather than ignored. Every other command runs on
+ * whichever store is named.
+ */
+const FOLDER_ONLY = new Set(['backup', 'restore', 'doctor']);
 
 /** Whether `--store` or VIGIL_STORE names the shared store (else the data folder's own). */
 export function usesSharedStore(option: string | undefined, dataDir: string): boolean {
   return locateStore(option, dataDir).kind === 'postgres';
 }
 
-/** Other commands do not run on the shared store yet: `--store` or VIGIL_STORE is refused, not ignored. */
 export function refuseSharedStore(
   command: string,
-  sub: string | undefined,
+  _sub: string | undefined,
   option: string | undefined,
   dataDir: string,
 ): void {
-  if (STORE_COMMANDS.has(command) || (command === 'cameras' && sub === 'status')) return;
+  if (!FOLDER_ONLY.has(command)) return;
   const loc = locateStore(option, dataDir);
   if (loc.kind === 'postgres')
     throw new VigilError(
       'INVALID_ARGUMENT',
-      `"vigil ${command}" does not run on the shared store yet (${loc.display}); leave out --store and VIGIL_STORE to use the data folder.`,
+      command === 'backup' || command === 'restore'
+        ? `"vigil ${command}" works on a data folder; a shared store (${loc.display}) is backed up and restored with PostgreSQL's own tools (pg_dump, pg_restore).`
+        : `"vigil ${command}" checks this machine's data folder; leave out --store and VIGIL_STORE.`,
     );
 }
 
@@ -71,39 +84,43 @@ export async function runStore(
         'NOT_FOUND',
         `No Vigil data in ${g.dataDir}: migrate-from copies an existing data folder.`,
       );
-    return withEngine(g, (engine) =>
-      withPool(loc, async (pool) => {
-        await requireCurrentSchema(pool, loc.display);
-        const copy = await copyFolderToPostgres(engine.store, engine.dataDir, pool, {
-          force: opts.force,
-          display: loc.display,
-        });
-        const result = {
-          store: loc.display,
-          data_dir: engine.dataDir,
-          replaced: copy.replaced,
-          tables: copy.tables,
-          audit: { ok: copy.audit.ok, rows: copy.audit.rows, anchor: copy.audit.anchor ?? 'none' },
-          master_key: engine.keySource,
-        };
-        g.out.result(result, () => {
-          const width = Math.max(...copy.tables.map((t) => t.table.length));
-          const lines = copy.tables.map(
-            (t) =>
-              `  ${t.table.padEnd(width)}  ${String(t.target_rows).padStart(8)} rows  ${t.identical ? 'identical' : 'DIFFERENT'}`,
-          );
-          return [
-            `copied ${engine.dataDir} into ${loc.display}${copy.replaced ? ' (its previous contents replaced)' : ''}:`,
-            ...lines,
-            `audit chain intact on the shared store: ${copy.audit.rows} rows${copy.audit.anchor === 'ok' ? ', anchor matches' : ''}`,
-            // Crops and the audit key stay sealed with this folder's master key: every node must hold it.
-            engine.keySource === 'passphrase'
-              ? 'every node must open the shared store with the same passphrase (VIGIL_PASSPHRASE or --passphrase-file)'
-              : `note: face crops in the shared store stay sealed with this folder's ${engine.keySource === 'device' ? 'device key (device.key)' : 'desktop key'}; a node needs the same key to read them`,
-          ].join('\n');
-        });
-        return 0;
-      }),
+    return withEngine(
+      g,
+      (engine) =>
+        withPool(loc, async (pool) => {
+          await requireCurrentSchema(pool, loc.display);
+          const copy = await copyFolderToPostgres(engine.store, engine.dataDir, pool, {
+            force: opts.force,
+            display: loc.display,
+            keyDocument: sharedDocumentFrom(keyFileOf(engine.dataDir)),
+          });
+          const result = {
+            store: loc.display,
+            data_dir: engine.dataDir,
+            replaced: copy.replaced,
+            tables: copy.tables,
+            audit: { ok: copy.audit.ok, rows: copy.audit.rows, anchor: copy.audit.anchor ?? 'none' },
+            master_key: engine.keySource,
+          };
+          g.out.result(result, () => {
+            const width = Math.max(...copy.tables.map((t) => t.table.length));
+            const lines = copy.tables.map(
+              (t) =>
+                `  ${t.table.padEnd(width)}  ${String(t.target_rows).padStart(8)} rows  ${t.identical ? 'identical' : 'DIFFERENT'}`,
+            );
+            return [
+              `copied ${engine.dataDir} into ${loc.display}${copy.replaced ? ' (its previous contents replaced)' : ''}:`,
+              ...lines,
+              `audit chain intact on the shared store: ${copy.audit.rows} rows${copy.audit.anchor === 'ok' ? ', anchor matches' : ''}`,
+              // Crops and the audit key stay sealed with this folder's master key: every node must hold it.
+              engine.keySource === 'passphrase'
+                ? 'every node must open the shared store with the same passphrase (VIGIL_PASSPHRASE or --passphrase-file)'
+                : `note: face crops in the shared store stay sealed with this folder's ${engine.keySource === 'device' ? 'device key (device.key)' : 'desktop key'}; a node needs the same key to read them`,
+            ].join('\n');
+          });
+          return 0;
+        }),
+      { folder: true },
     );
   }
   throw new UsageError(

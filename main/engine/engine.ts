@@ -20,7 +20,9 @@ import { unlockAuditKey } from '../privacy/audit-key.js';
 import { newMemberId, type NewMember } from '../store/members.js';
 import { openDatabase } from '../store/open.js';
 import { newUnknownId } from '../store/unknowns.js';
+import type { PostgresLocation } from '../store/locator.js';
 import { Store } from '../store/store.js';
+import { unlockSharedStore } from '../privacy/shared-keys.js';
 import { VectorStore } from '../store/vectors.js';
 import { analyseImage, largestFace, type AnalysedFace } from './analyze.js';
 
@@ -41,6 +43,11 @@ export interface EngineOptions {
   encryptStore?: boolean;
   /** Who acts, for the audit log. */
   actor?: string;
+  /**
+   * The shared PostgreSQL store (`--store URL`); absent: the data folder's embedded store. With a
+   * shared store the data folder keeps only this machine's own files (logs, models, buffers).
+   */
+  store?: PostgresLocation;
 }
 
 export type EnrollPhoto = string | { label: string; data: Uint8Array };
@@ -90,16 +97,17 @@ export class Engine {
   readonly store: Store;
 
   private constructor(
-    db: Store['sql'],
-    vectors: VectorStore,
+    store: Store,
     readonly recognizer: ModelEntry,
-    private readonly options: Required<Omit<EngineOptions, 'passphrase' | 'masterKey' | 'encryptStore'>>,
+    private readonly options: Required<
+      Omit<EngineOptions, 'passphrase' | 'masterKey' | 'encryptStore' | 'store'>
+    >,
     masterKey: MasterKey,
     keySource: KeySource,
   ) {
     this.masterKey = masterKey;
     this.keySource = keySource;
-    this.store = new Store(db, vectors);
+    this.store = store;
     this.settings = new LiveSettings(this.store);
     this.purgeExpired();
   }
@@ -130,6 +138,13 @@ export class Engine {
 
   /** A backup archive of this data folder in `out`, sealed under a key derived from the master key. */
   backup(out: string): Promise<BackupResult> {
+    if (this.store.dialect === 'postgres')
+      return Promise.reject(
+        new VigilError(
+          'INVALID_ARGUMENT',
+          "A shared store is backed up with PostgreSQL's own tools (pg_dump, or the server's continuous archiving), not with vigil backup.",
+        ),
+      );
     return createBackup(this.store, this.dataDir, this.masterKey, out);
   }
 
@@ -195,6 +210,7 @@ export class Engine {
     const pack = packByName(options.pack ?? 'default', loadManifest());
     const recognizer = modelById(pack.recognizer);
     const dim = Number(recognizer.output.size);
+    if (options.store) return Engine.openShared(options, options.store, recognizer, dim);
     const keys = unlockDataFolder(options.dataDir, {
       ...(options.masterKey ? { masterKey: options.masterKey } : {}),
       ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
@@ -217,13 +233,52 @@ export class Engine {
       db.close();
       throw e;
     }
+    let store: Store;
+    try {
+      store = new Store(db, new VectorStore(db, dim));
+    } catch (e) {
+      db.close();
+      throw e;
+    }
     return new Engine(
-      db,
-      new VectorStore(db, dim),
+      store,
       recognizer,
       { dataDir: options.dataDir, pack: options.pack ?? 'default', actor: options.actor ?? 'cli' },
       keys.masterKey,
       keys.source,
+    );
+  }
+
+  /**
+   * An engine over the shared store: the master key comes from the cluster's passphrase and the
+   * store's key document (never from this machine's data folder), so every node reads the same
+   * crops and extends the same audit chain.
+   */
+  private static openShared(
+    options: EngineOptions,
+    loc: PostgresLocation,
+    recognizer: ModelEntry,
+    dim: number,
+  ): Engine {
+    if (options.masterKey)
+      throw new VigilError(
+        'STORE_LOCKED',
+        `The shared store ${loc.display} is unlocked by the cluster's passphrase, not by the desktop app's key.`,
+      );
+    const store = Store.openShared(loc, { recognizerId: recognizer.id, embeddingDim: dim });
+    let masterKey: MasterKey;
+    try {
+      masterKey = unlockSharedStore(store, { passphrase: options.passphrase, display: loc.display });
+    } catch (e) {
+      store.close();
+      throw e;
+    }
+    return new Engine(
+      store,
+      recognizer,
+      { dataDir: options.dataDir, pack: options.pack ?? 'default', actor: options.actor ?? 'cli' },
+      masterKey,
+      'passphrase',
     );
   }
 

@@ -150,6 +150,11 @@ export interface PipelineOptions {
   onFrameStart?: (cameraId: string, frameAt: number) => void;
   /** Motion gating (config `motion_gating`, on by default): detect only where something moves. */
   motion?: boolean;
+  /**
+   * Which stored cameras this process watches; default all. A cluster node watches only the
+   * cameras its leases name (services/cluster-node.ts) and calls sync() when they change.
+   */
+  owns?: (cameraId: string) => boolean;
   /** Hardware decoding (config `hwaccel`; a camera's own choice in `camera_capacity` wins). */
   hwaccel?: Hwaccel;
   /** The hardware device for every camera (e.g. /dev/dri/renderD128). */
@@ -250,13 +255,20 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     this.analyzer = this.opts.analyzer ?? new InProcessAnalyzer(await this.engine.loadModels());
     // Per-camera thresholds come from the settings held in memory: start from the stored ones.
     this.engine.settings.refresh();
-    for (const row of this.engine.store.cameras.list()) if (row.recognition_enabled) this.addCamera(row);
+    for (const row of this.watched()) if (row.recognition_enabled) this.addCamera(row);
+  }
+
+  /** The stored cameras this process is to watch. */
+  private watched(): CameraRow[] {
+    const rows = this.engine.store.cameras.list();
+    const owns = this.opts.owns;
+    return owns ? rows.filter((r) => owns(r.camera_id)) : rows;
   }
 
   /** Starts cameras added to the store since and stops removed ones (e.g. by `vigil cameras`). */
   sync(): void {
     this.engine.settings.refresh();
-    const rows = this.engine.store.cameras.list();
+    const rows = this.watched();
     for (const row of rows) {
       const running = this.cameras.get(row.camera_id);
       if (running && (running.row.updated_at !== row.updated_at || !row.recognition_enabled)) {

@@ -5,7 +5,7 @@ import type { AuditRepository } from '../store/repositories.js';
 import { readKeyFile, writeKeyFile } from './key-file.js';
 import { open, seal, type MasterKey } from './keys.js';
 
-const AUDIT_KEY_AAD = 'vigil-audit-key-v1';
+export const AUDIT_KEY_AAD = 'vigil-audit-key-v1';
 
 /**
  * Gives the store its audit key: unsealed from keys.json with the master key, or made on the first

@@ -174,7 +174,7 @@ function newKeyFile(dataDir: string, opts: UnlockOptions): { file: KeyFile; mast
     if (!legacy.salt && opts.passphrase.length < 8)
       throw new VigilError('INVALID_ARGUMENT', 'The passphrase must be at least 8 characters long.');
     source = 'passphrase';
-    kdf = { algorithm: 'scrypt', salt: legacy.salt ?? randomBytes(16).toString('base64'), ...SCRYPT };
+    kdf = legacy.salt ? { algorithm: 'scrypt', salt: legacy.salt, ...SCRYPT } : newPassphraseKdf();
     masterKey = fromPassphrase(opts.passphrase, { kdf });
   } else if (legacy.salt) {
     throw lockedWithPassphrase();
@@ -201,7 +201,12 @@ function newKeyFile(dataDir: string, opts: UnlockOptions): { file: KeyFile; mast
   return { file: { version: 1, source, ...(kdf ? { kdf } : {}), key_check: check, store: null }, masterKey };
 }
 
-function fromPassphrase(passphrase: string, file: Pick<KeyFile, 'kdf'>): MasterKey {
+/** Fresh scrypt parameters for a master key made from a passphrase (a new folder or cluster). */
+export function newPassphraseKdf(): NonNullable<KeyFile['kdf']> {
+  return { algorithm: 'scrypt', salt: randomBytes(16).toString('base64'), ...SCRYPT };
+}
+
+export function fromPassphrase(passphrase: string, file: Pick<KeyFile, 'kdf'>): MasterKey {
   const kdf = file.kdf;
   if (!kdf)
     throw new VigilError(
@@ -236,11 +241,11 @@ function unwrapStoreKey(dataDir: string, masterKey: MasterKey, file: KeyFile): B
   }
 }
 
-function keyCheck(key: MasterKey): string {
+export function keyCheck(key: MasterKey): string {
   return createHmac('sha256', key).update(KEY_CHECK).digest('base64');
 }
 
-function timingSafeEqualB64(a: string, b: string): boolean {
+export function timingSafeEqualB64(a: string, b: string): boolean {
   const x = Buffer.from(a, 'base64');
   const y = Buffer.from(b, 'base64');
   return x.length === y.length && timingSafeEqual(x, y);

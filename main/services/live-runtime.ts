@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   metrics?: EngineMetrics;
   /** How often a due scheduled backup is looked for (backup_schedule); 15 min. */
   backupCheckMs?: number;
+  /** The cameras this process watches (a cluster node's leases); default all. */
+  owns?: (cameraId: string) => boolean;
 }
 
 export interface Runtime {
@@ -89,6 +91,7 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
       ffmpegPath: ffmpeg.path,
       analyzer: metrics ? metrics.wrapAnalyzer(pool) : pool,
       tiles: initial.detection_tiles,
+      ...(opts.owns ? { owns: opts.owns } : {}),
       ...(metrics ? { onFrameAnalysed: metrics.onFrameAnalysed.bind(metrics) } : {}),
     });
     const running = pool;
@@ -133,7 +136,8 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
     every(3_600_000, 'purge_expired', () => engine.purgeExpired()),
     every(600_000, 'merge_unknowns', () => engine.mergeUnknowns()),
     every(opts.backupCheckMs ?? 900_000, 'scheduled_backup', () => {
-      if (backingUp) return;
+      // A shared store is backed up by PostgreSQL's own tools, not by each node.
+      if (backingUp || engine.store.dialect === 'postgres') return;
       backingUp = runScheduledBackup(engine, opts.dataDir)
         .catch((e: unknown) =>
           log('error', 'runtime_chore_failed', { chore: 'scheduled_backup', error: describeError(e) }),

@@ -66,3 +66,6 @@ export function sqliteSettings(db: Database.Database): SettingsRepository {
     },
   };
 }
+
+/** The meta key of a shared store's key document (privacy/shared-keys.ts: what keys.json is to a folder). */
+export const SHARED_KEYS_META = 'keys';

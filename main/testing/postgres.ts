@@ -20,6 +20,10 @@ export interface TestPostgres {
   port: number;
   /** A second database in the same cluster, for a test that needs an empty target. */
   createDatabase(name: string): string;
+  /** Stops the server as a crash or an outage would (immediate), keeping its data and port. */
+  halt(): void;
+  /** Starts a halted server again on the same port. */
+  resume(): void;
   stop(): void;
 }
 
@@ -126,10 +130,9 @@ export async function startPostgres(): Promise<TestPostgres> {
   rmSync(pwfile);
   let port = 0;
   let started = false;
-  for (let attempt = 0; attempt < 5 && !started; attempt++) {
-    port = await freePort();
-    // fsync off: a test cluster is thrown away, and on a shared machine fsync only adds waiting.
-    const r = run(join(bin, 'pg_ctl'), [
+  // fsync off: a test cluster is thrown away, and on a shared machine fsync only adds waiting.
+  const start = (): SpawnSyncReturns<string> =>
+    run(join(bin, 'pg_ctl'), [
       '-D',
       data,
       '-l',
@@ -141,6 +144,9 @@ export async function startPostgres(): Promise<TestPostgres> {
       `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=60`,
       'start',
     ]);
+  for (let attempt = 0; attempt < 5 && !started; attempt++) {
+    port = await freePort();
+    const r = start();
     started = r.status === 0;
     if (!started && attempt === 4) {
       cleanup();
@@ -169,5 +175,9 @@ export async function startPostgres(): Promise<TestPostgres> {
     return urlFor(name);
   };
   createDatabase(user);
-  return { url: urlFor(user), user, password, host, port, createDatabase, stop };
+  const halt = (): void => {
+    run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
+  };
+  const resume = (): void => check('pg_ctl start', start());
+  return { url: urlFor(user), user, password, host, port, createDatabase, halt, resume, stop };
 }

@@ -15,6 +15,7 @@ import {
   type AuditVerification,
 } from '../audit.js';
 import type { Store } from '../store.js';
+import { SHARED_KEYS_META } from '../config.js';
 
 /**
  * Copies a single-machine data folder's store into the shared store and proves the copy: every
@@ -251,7 +252,15 @@ export async function copyFolderToPostgres(
   store: Store,
   dataDir: string,
   pool: pg.Pool,
-  opts: { force: boolean; display: string },
+  opts: {
+    force: boolean;
+    display: string;
+    /**
+     * The folder's key document for the shared store (see privacy/shared-keys.ts): written with the
+     * rows, so the copy and the passphrase that reads its crops and audit chain arrive together.
+     */
+    keyDocument?: string;
+  },
 ): Promise<CopyResult> {
   const sql = store.sql;
   const own = verifyAudit(sql);
@@ -294,6 +303,11 @@ export async function copyFolderToPostgres(
         throw new VigilError(
           'STORE_CORRUPT',
           `The copy into ${opts.display} was rolled back: ${check.problem}.`,
+        );
+      if (opts.keyDocument !== undefined)
+        await client.query(
+          'INSERT INTO system_config (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+          [`meta.${SHARED_KEYS_META}`, JSON.stringify(opts.keyDocument)],
         );
       await client.query('COMMIT');
       log('info', 'store_copied', { tables: check.tables.length, audit_rows: check.audit.rows });
