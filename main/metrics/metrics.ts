@@ -33,6 +33,7 @@ export class EngineMetrics {
   readonly registry = new Registry();
   private pipeline: Pipeline | null = null;
   private queueDepth: () => number = () => 0;
+  private indexSize: () => { member: number; unknown: number } = () => ({ member: 0, unknown: 0 });
   private readonly decoderCpu = new Map<string, number>();
 
   private readonly inference = new Histogram({
@@ -79,6 +80,7 @@ export class EngineMetrics {
     const decoders = () => this.pipeline?.decoders() ?? [];
     const decoderCpu = this.decoderCpu;
     const queueDepth = () => this.queueDepth();
+    const indexSize = () => this.indexSize();
     new Gauge({
       name: 'vigil_camera_state',
       help: '1 for the state each camera is in, 0 for the others',
@@ -156,6 +158,17 @@ export class EngineMetrics {
       },
     });
     new Gauge({
+      name: 'vigil_index_vectors',
+      help: 'Vectors this node matches against, by kind (members, unknown persons): on a cluster, how current its copy of the shared gallery is',
+      labelNames: ['kind'] as const,
+      registers: [this.registry],
+      collect() {
+        const n = indexSize();
+        this.set({ kind: 'member' }, n.member);
+        this.set({ kind: 'unknown' }, n.unknown);
+      },
+    });
+    new Gauge({
       name: 'vigil_store_bytes',
       help: 'Size of the store on disk (database and its write-ahead log)',
       registers: [this.registry],
@@ -174,9 +187,14 @@ export class EngineMetrics {
   }
 
   /** Called by the runtime once the pipeline runs. */
-  attach(src: { pipeline: Pipeline; queueDepth: () => number }): void {
+  attach(src: {
+    pipeline: Pipeline;
+    queueDepth: () => number;
+    indexSize?: () => { member: number; unknown: number };
+  }): void {
     this.pipeline = src.pipeline;
     this.queueDepth = src.queueDepth;
+    if (src.indexSize) this.indexSize = src.indexSize;
   }
 
   /** The analyzer the pipeline uses, timed. */

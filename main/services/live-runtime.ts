@@ -95,7 +95,14 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
       ...(metrics ? { onFrameAnalysed: metrics.onFrameAnalysed.bind(metrics) } : {}),
     });
     const running = pool;
-    metrics?.attach({ pipeline, queueDepth: () => running.pending });
+    metrics?.attach({
+      pipeline,
+      queueDepth: () => running.pending,
+      indexSize: () => ({
+        member: engine.store.vectors.count('member'),
+        unknown: engine.store.vectors.count('unknown'),
+      }),
+    });
     pipeline.on('event', (e) => {
       alerts.handle(e);
       // System alerts reach listeners through the alert engine, which stores them first.
