@@ -20,6 +20,9 @@ export interface TestPostgres {
   port: number;
   /** A second database in the same cluster, for a test that needs an empty target. */
   createDatabase(name: string): string;
+  /** Stops the server but keeps its data, as an outage would; `startServer()` brings it back on the same port. */
+  stopServer(): void;
+  startServer(): void;
   stop(): void;
 }
 
@@ -147,6 +150,24 @@ export async function startPostgres(): Promise<TestPostgres> {
       check('pg_ctl start', r);
     }
   }
+  const stopServer = (): void =>
+    check('pg_ctl stop', run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']));
+  const startServer = (): void =>
+    check(
+      'pg_ctl start',
+      run(join(bin, 'pg_ctl'), [
+        '-D',
+        data,
+        '-l',
+        join(root, 'server.log'),
+        '-w',
+        '-t',
+        '60',
+        '-o',
+        `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=60`,
+        'start',
+      ]),
+    );
   const stop = (): void => {
     if (!running.delete(stop)) return;
     run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
@@ -169,5 +190,5 @@ export async function startPostgres(): Promise<TestPostgres> {
     return urlFor(name);
   };
   createDatabase(user);
-  return { url: urlFor(user), user, password, host, port, createDatabase, stop };
+  return { url: urlFor(user), user, password, host, port, createDatabase, stopServer, startServer, stop };
 }
