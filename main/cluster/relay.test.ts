@@ -1,0 +1,252 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { Api } from '../api/dispatch.js';
+import { handlers } from '../api/handlers/index.js';
+import type { CameraView, ConsoleEvent } from '../contract/contract.js';
+import { Engine } from '../engine/engine.js';
+import type { AlertEvent, CameraStatusEvent } from '../engine/events.js';
+import { Pipeline } from '../engine/pipeline.js';
+import { packageRoot } from '../paths.js';
+import { VigilServer } from '../serve/server.js';
+import { parsePostgresUrl } from '../store/locator.js';
+import { startPostgres, type TestPostgres } from '../testing/postgres.js';
+import { describeWithPostgres } from '../testing/postgres-suite.js';
+import { ClusterBus } from './bus.js';
+import { startClusterRelay, type ClusterRelay } from './relay.js';
+
+const TOKEN = 'relay-test-machine-token';
+
+interface Node {
+  name: string;
+  engine: Engine;
+  server: VigilServer;
+  bus: ClusterBus;
+  relay: ClusterRelay;
+  port: number;
+}
+
+/** A console connected to a node: every event it receives, and requests by id. */
+interface Console {
+  events: ConsoleEvent[];
+  call<T>(method: string, params: unknown): Promise<T>;
+  close(): void;
+}
+
+async function openConsole(port: number): Promise<Console> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, ['vigil'], {
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  const events: ConsoleEvent[] = [];
+  const waiting = new Map<number, (m: { ok: boolean; result?: unknown; error?: unknown }) => void>();
+  ws.on('message', (d) => {
+    const m = JSON.parse(String(d)) as { kind: string; id: number; event: ConsoleEvent; ok: boolean };
+    if (m.kind === 'event') events.push(m.event);
+    else waiting.get(m.id)?.(m);
+  });
+  let next = 1;
+  return {
+    events,
+    call: <T>(method: string, params: unknown) =>
+      new Promise<T>((resolve, reject) => {
+        const id = next++;
+        waiting.set(id, (m) => (m.ok ? resolve(m.result as T) : reject(new Error(JSON.stringify(m.error)))));
+        ws.send(JSON.stringify({ kind: 'request', id, method, params }));
+      }),
+    close: () => ws.close(),
+  };
+}
+
+async function until(what: string, cond: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const alerts = (c: Console, message: string) =>
+  c.events.filter((e) => e.type === 'alert' && e.message === message);
+
+describeWithPostgres('one console for all nodes (events relayed through the shared store)', () => {
+  let pg: TestPostgres;
+  const nodes: Node[] = [];
+  const consoles: Console[] = [];
+  let outsider: ClusterBus;
+
+  async function startNode(name: string): Promise<Node> {
+    const engine = Engine.open({ dataDir: mkdtempSync(join(tmpdir(), `vigil-relay-${name}-`)) });
+    const bus = new ClusterBus(parsePostgresUrl(pg.url));
+    const sink: { server?: VigilServer } = {};
+    const relay = startClusterRelay({ bus, node: name, deliver: (e) => sink.server?.deliverRemote(e) });
+    const server = new VigilServer(engine, new Pipeline(engine, { ffmpegPath: 'ffmpeg' }), {
+      host: '127.0.0.1',
+      port: 0,
+      token: TOKEN,
+      api: new Api(handlers),
+      rendererDir: join(packageRoot(), 'dist', 'renderer'),
+      pack: 'default',
+      version: 'test',
+      cluster: relay,
+    });
+    sink.server = server;
+    await bus.start();
+    const node = { name, engine, server, bus, relay, port: await server.listen() };
+    nodes.push(node);
+    return node;
+  }
+
+  beforeAll(async () => {
+    pg = await startPostgres();
+    outsider = new ClusterBus(parsePostgresUrl(pg.url));
+    await outsider.start();
+  }, 120_000);
+  afterAll(async () => {
+    consoles.forEach((c) => c.close());
+    for (const n of nodes) {
+      n.relay.stop();
+      await n.server.close();
+      await n.bus.close();
+      n.engine.close();
+    }
+    await outsider?.close();
+    pg?.stop();
+  });
+
+  it('an alert raised on node A reaches a console on node B once, and A’s console once', async () => {
+    const a = await startNode('node-a');
+    const b = await startNode('node-b');
+    const onA = await openConsole(a.port);
+    const onB = await openConsole(b.port);
+    consoles.push(onA, onB);
+    const alert: AlertEvent = {
+      type: 'alert',
+      alert_type: 'watchlist',
+      alert_id: 41,
+      priority: 'high',
+      message: 'Watch-list member at the gate',
+      camera_id: 'gate',
+      person_id: 'MEMBER_0123456789',
+      created_at: new Date().toISOString(),
+    };
+    // The engine's path: Pipeline → runtime onEvent → server.broadcast.
+    a.server.broadcast(alert);
+    await until('the alert on B', () => alerts(onB, alert.message).length > 0);
+    expect(alerts(onB, alert.message)[0]).toMatchObject({
+      type: 'alert',
+      alert_id: 41,
+      priority: 'high',
+      camera_id: 'gate',
+    });
+    // A marker from a third publisher: once it has reached both consoles, anything the alert could
+    // still bring (A's own echo, a second copy) has arrived too, since each listener gets
+    // notifications in the order they were sent.
+    const marker = { type: 'alert_status', alert_ids: [41], status: 'acknowledged' } as const;
+    await outsider.publish('events', JSON.stringify({ v: 1, node: 'node-c', event: marker }));
+    const hasMarker = (c: Console) => c.events.some((e) => e.type === 'alert_status');
+    await until('the marker on both', () => hasMarker(onA) && hasMarker(onB));
+    expect(alerts(onA, alert.message)).toHaveLength(1);
+    expect(alerts(onB, alert.message)).toHaveLength(1);
+    // An event B relayed is not published again by B: C's marker came to A once, not twice.
+    expect(onA.events.filter((e) => e.type === 'alert_status')).toHaveLength(1);
+  }, 60_000);
+
+  it("lists another node's camera with its node and relayed status; stale status shows offline", async () => {
+    const [a, b] = nodes as [Node, Node];
+    const onB = consoles[1]!;
+    // Cameras are shared rows in a cluster; here each node's embedded store gets the same row.
+    for (const n of [a, b])
+      n.engine.store.cameras.add({ id: 'gate', name: 'Gate', url: 'rtsp://10.0.0.9/gate' });
+    const status: CameraStatusEvent = {
+      type: 'camera_status',
+      camera_id: 'gate',
+      state: 'online',
+      reason: null,
+      fps: 12.5,
+      last_frame_at: new Date().toISOString(),
+      frames_decoded: 100,
+      frames_dropped: 0,
+      reconnects: 0,
+      last_error: null,
+      last_error_at: null,
+    };
+    a.server.broadcast(status);
+    await until('the status on B', () => onB.events.some((e) => e.type === 'camera_status'));
+    const listed = await onB.call<CameraView[]>('cameras.list', {});
+    expect(listed.find((c) => c.camera_id === 'gate')).toMatchObject({
+      state: 'online',
+      fps: 12.5,
+      node: 'node-a',
+    });
+    // A relay whose clock has moved past the staleness time shows the camera offline, naming the node.
+    let clock = Date.now();
+    const stale = startClusterRelay({
+      bus: outsider,
+      node: 'node-d',
+      deliver: () => undefined,
+      staleMs: 30_000,
+      now: () => clock,
+    });
+    try {
+      await outsider.publish('events', JSON.stringify({ v: 1, node: 'node-a', event: status }));
+      await until('the relay to cache it', () => stale.remoteCamera('gate') !== null);
+      expect(stale.remoteCamera('gate')).toMatchObject({ node: 'node-a', state: 'online', stale: false });
+      clock += 31_000;
+      expect(stale.remoteCamera('gate')).toMatchObject({
+        node: 'node-a',
+        state: 'offline',
+        fps: 0,
+        stale: true,
+        reason: 'node node-a has not reported this camera for 31 s',
+      });
+    } finally {
+      stale.stop();
+    }
+  }, 60_000);
+
+  it('logs and drops malformed or hostile notifications, and keeps relaying', async () => {
+    const [, b] = nodes as [Node, Node];
+    const onB = consoles[1]!;
+    const before = onB.events.length;
+    const hostile = [
+      'not json',
+      '[]',
+      'null',
+      JSON.stringify({ v: 2, node: 'node-a', event: {} }),
+      JSON.stringify({
+        v: 1,
+        node: '../../etc',
+        event: { type: 'alert_status', alert_ids: [1], status: 'resolved' },
+      }),
+      JSON.stringify({ v: 1, node: 'node-a', event: { type: 'alert' } }),
+      JSON.stringify({ v: 1, node: 'node-a', event: { type: 'preview', camera_id: 'gate', jpeg: 'AAAA' } }),
+      JSON.stringify({ v: 1, node: 'node-a', event: { type: 'stats', cameras: 1 } }),
+      '{"v":1,"node":"node-a","event":{"type":"camera_status","camera_id":"gate","state":"online","reason":null,"fps":1e400}}',
+      JSON.stringify({
+        v: 1,
+        node: 'node-a',
+        event: { type: 'camera_status', camera_id: 'gate', state: 'hacked', reason: null, fps: 1 },
+      }),
+      JSON.stringify({ v: 1, node: 'node-a', event: { __proto__: { type: 'alert' }, toString: 1 } }),
+    ];
+    for (const p of hostile) await outsider.publish('events', p);
+    // Unknown fields of a valid event are dropped before a console sees it.
+    const valid = {
+      type: 'alert',
+      alert_type: 'test',
+      priority: 'low',
+      message: 'after the noise',
+      created_at: new Date().toISOString(),
+      script: '<img onerror=alert(1)>',
+    };
+    await outsider.publish('events', JSON.stringify({ v: 1, node: 'node-c', event: valid }));
+    await until('the valid event on B', () => alerts(onB, 'after the noise').length === 1);
+    const got = onB.events.slice(before);
+    expect(got).toHaveLength(1);
+    expect(got[0]).not.toHaveProperty('script');
+    expect((await fetch(`http://127.0.0.1:${b.port}/healthz`)).status).toBe(200);
+  }, 60_000);
+});
