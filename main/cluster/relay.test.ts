@@ -1,11 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Api } from '../api/dispatch.js';
 import { handlers } from '../api/handlers/index.js';
-import type { CameraView, ConsoleEvent } from '../contract/contract.js';
+import type { CameraView, ConsoleEvent, PreviewFrame } from '../contract/contract.js';
 import { Engine } from '../engine/engine.js';
 import type { AlertEvent, CameraStatusEvent } from '../engine/events.js';
 import { Pipeline } from '../engine/pipeline.js';
@@ -15,9 +17,13 @@ import { parsePostgresUrl } from '../store/locator.js';
 import { startPostgres, type TestPostgres } from '../testing/postgres.js';
 import { describeWithPostgres } from '../testing/postgres-suite.js';
 import { ClusterBus } from './bus.js';
+import { clusterLinkKey, signNodeToken } from './node-token.js';
+import { NODE_LINK_PATH, NODE_TOKEN_HEADER, PreviewLinks } from './previews.js';
 import { startClusterRelay, type ClusterRelay } from './relay.js';
 
 const TOKEN = 'relay-test-machine-token';
+/** Every node of the cluster holds the same master key (from the shared passphrase). */
+const LINK_KEY = clusterLinkKey(randomBytes(32));
 
 interface Node {
   name: string;
@@ -25,6 +31,7 @@ interface Node {
   server: VigilServer;
   bus: ClusterBus;
   relay: ClusterRelay;
+  previews: PreviewLinks;
   port: number;
 }
 
@@ -81,7 +88,9 @@ describeWithPostgres('one console for all nodes (events relayed through the shar
     const engine = Engine.open({ dataDir: mkdtempSync(join(tmpdir(), `vigil-relay-${name}-`)) });
     const bus = new ClusterBus(parsePostgresUrl(pg.url));
     const sink: { server?: VigilServer } = {};
-    const relay = startClusterRelay({ bus, node: name, deliver: (e) => sink.server?.deliverRemote(e) });
+    const deliver = (e: ConsoleEvent) => sink.server?.deliverRemote(e);
+    const previews = new PreviewLinks({ node: name, key: LINK_KEY, deliver, retryMs: 200 });
+    const relay = startClusterRelay({ bus, node: name, deliver, previews });
     const server = new VigilServer(engine, new Pipeline(engine, { ffmpegPath: 'ffmpeg' }), {
       host: '127.0.0.1',
       port: 0,
@@ -94,7 +103,7 @@ describeWithPostgres('one console for all nodes (events relayed through the shar
     });
     sink.server = server;
     await bus.start();
-    const node = { name, engine, server, bus, relay, port: await server.listen() };
+    const node = { name, engine, server, bus, relay, previews, port: await server.listen() };
     nodes.push(node);
     return node;
   }
@@ -108,6 +117,7 @@ describeWithPostgres('one console for all nodes (events relayed through the shar
     consoles.forEach((c) => c.close());
     for (const n of nodes) {
       n.relay.stop();
+      n.previews.close();
       await n.server.close();
       await n.bus.close();
       n.engine.close();
@@ -193,6 +203,8 @@ describeWithPostgres('one console for all nodes (events relayed through the shar
     try {
       await outsider.publish('events', JSON.stringify({ v: 1, node: 'node-a', event: status }));
       await until('the relay to cache it', () => stale.remoteCamera('gate') !== null);
+      // B receives the same notification; it must be in before the next test counts B's events.
+      await until('the copy on B', () => onB.events.filter((e) => e.type === 'camera_status').length === 2);
       expect(stale.remoteCamera('gate')).toMatchObject({ node: 'node-a', state: 'online', stale: false });
       clock += 31_000;
       expect(stale.remoteCamera('gate')).toMatchObject({
@@ -245,8 +257,102 @@ describeWithPostgres('one console for all nodes (events relayed through the shar
     await outsider.publish('events', JSON.stringify({ v: 1, node: 'node-c', event: valid }));
     await until('the valid event on B', () => alerts(onB, 'after the noise').length === 1);
     const got = onB.events.slice(before);
-    expect(got).toHaveLength(1);
+    expect(got.map((e) => e.type)).toEqual(['alert']);
     expect(got[0]).not.toHaveProperty('script');
     expect((await fetch(`http://127.0.0.1:${b.port}/healthz`)).status).toBe(200);
   }, 60_000);
+  it("streams node A's previews to a console on node B over a direct link, never through the store", async () => {
+    const [a, b] = nodes as [Node, Node];
+    const [onA, onB] = consoles as [Console, Console];
+    const onStore: string[] = [];
+    outsider.on('events', (p) => onStore.push(p));
+    b.previews.follow([
+      { node: 'node-a', address: `127.0.0.1:${a.port}` },
+      { node: 'node-b', address: `127.0.0.1:${b.port}` },
+    ]);
+    await until('B to follow A', () => b.previews.following().includes('node-a'));
+    // A node never links to itself.
+    expect(b.previews.following()).toEqual(['node-a']);
+    const frame: PreviewFrame = {
+      type: 'preview',
+      camera_id: 'gate',
+      at: Date.now(),
+      width: 320,
+      height: 180,
+      jpeg: Buffer.from('not really a jpeg').toString('base64'),
+      faces: [{ bbox: [10, 10, 50, 60], label: 'UNKNOWN_0001', kind: 'unknown' }],
+    };
+    for (let i = 0; i < 3; i++) a.server.broadcast({ ...frame, at: frame.at + i });
+    const previewsOn = (c: Console) => c.events.filter((e) => e.type === 'preview');
+    await until('the frames on B', () => previewsOn(onB).length === 3);
+    expect(previewsOn(onB)[0]).toEqual(frame);
+    expect(previewsOn(onA)).toHaveLength(3);
+    // A marker through the store: everything published before it has arrived by then.
+    await outsider.publish(
+      'events',
+      JSON.stringify({
+        v: 1,
+        node: 'node-c',
+        event: { type: 'alert_status', alert_ids: [1], status: 'resolved' },
+      }),
+    );
+    await until('the marker', () => onStore.some((p) => p.includes('alert_status')));
+    expect(onStore.filter((p) => p.includes('"preview"'))).toEqual([]);
+    // Nor does B send A's frames back, or to anyone: A's console still has exactly its own three.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(previewsOn(onA)).toHaveLength(3);
+    // Watching a remote camera live is audited on the node the console is on.
+    expect(
+      b.engine.store.audit
+        .list({ limit: 50 })
+        .some((r) => r.action === 'camera_accessed' && r.subject === 'gate'),
+    ).toBe(true);
+    // A link that drops comes back by itself.
+    b.previews.follow([]);
+    expect(b.previews.following()).toEqual([]);
+    b.previews.follow([{ node: 'node-a', address: `127.0.0.1:${a.port}` }]);
+    await until('B to follow A again', () => b.previews.following().includes('node-a'));
+  }, 60_000);
+
+  it('refuses a preview link without a valid one-time node token: session, replay, old, foreign', async () => {
+    const [a] = nodes as [Node, Node];
+    const upgrade = (headers: Record<string, string>): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = request({
+          host: '127.0.0.1',
+          port: a.port,
+          path: NODE_LINK_PATH,
+          headers: {
+            connection: 'Upgrade',
+            upgrade: 'websocket',
+            'sec-websocket-version': '13',
+            'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+            ...headers,
+          },
+        });
+        req.on('upgrade', (res, socket) => {
+          socket.destroy();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('response', (res) => resolve(res.statusCode ?? 0));
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await upgrade({})).toBe(401);
+    // The machine token or a console session opens the console's socket, not a node link.
+    expect(await upgrade({ authorization: `Bearer ${TOKEN}` })).toBe(401);
+    expect(await upgrade({ [NODE_TOKEN_HEADER]: TOKEN })).toBe(401);
+    const fresh = signNodeToken(LINK_KEY, 'node-b', 'node-a');
+    expect(await upgrade({ [NODE_TOKEN_HEADER]: fresh })).toBe(101);
+    expect(await upgrade({ [NODE_TOKEN_HEADER]: fresh })).toBe(401);
+    expect(
+      await upgrade({
+        [NODE_TOKEN_HEADER]: signNodeToken(LINK_KEY, 'node-b', 'node-a', Date.now() - 61_000),
+      }),
+    ).toBe(401);
+    expect(await upgrade({ [NODE_TOKEN_HEADER]: signNodeToken(LINK_KEY, 'node-b', 'node-x') })).toBe(401);
+    const foreign = clusterLinkKey(randomBytes(32));
+    expect(await upgrade({ [NODE_TOKEN_HEADER]: signNodeToken(foreign, 'node-b', 'node-a') })).toBe(401);
+    expect((await fetch(`http://127.0.0.1:${a.port}/healthz`)).status).toBe(200);
+  }, 30_000);
 });

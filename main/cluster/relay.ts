@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import {
   RELAYED_EVENT_TYPES,
   relayedEventSchema,
@@ -8,6 +10,7 @@ import {
 import { describeError } from '../errors.js';
 import { log } from '../log.js';
 import type { ClusterBus } from './bus.js';
+import type { PreviewLinks } from './previews.js';
 
 /**
  * One console for every node: each node publishes its console events (camera status, alerts,
@@ -38,6 +41,8 @@ export interface ClusterView {
 /** What VigilServer is given (ServerOptions.cluster): it publishes its local console events here. */
 export interface ClusterLink extends ClusterView {
   publish(e: ConsoleEvent): void;
+  /** Another node linking for previews (NODE_LINK_PATH): authenticated here, never by a console session. */
+  acceptLink?(req: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
 
 export interface ClusterRelay extends ClusterLink {
@@ -50,6 +55,8 @@ export interface ClusterRelayOptions {
   node: string;
   /** Hands another node's event to this node's consoles (VigilServer.deliverRemote). */
   deliver: (e: RelayedEvent) => void;
+  /** Live previews node to node; without it, consoles see only this node's own tiles. */
+  previews?: PreviewLinks;
   /** A camera whose node has been silent this long shows as offline (default 30 s, the lease expiry). */
   staleMs?: number;
   now?: () => number;
@@ -120,7 +127,9 @@ export function startClusterRelay(opts: ClusterRelayOptions): ClusterRelay {
   const unsubscribe = bus.on('events', onPayload);
 
   const publish = (e: ConsoleEvent): void => {
-    if (stopped || !RELAYED_EVENT_TYPES.has(e.type)) return;
+    if (stopped) return;
+    if (e.type === 'preview') return opts.previews?.local(e);
+    if (!RELAYED_EVENT_TYPES.has(e.type)) return;
     // A camera this node now watches itself is no longer another node's.
     if (e.type === 'camera_status') cameras.delete(e.camera_id);
     if (pending >= MAX_PENDING) {
@@ -168,10 +177,12 @@ export function startClusterRelay(opts: ClusterRelayOptions): ClusterRelay {
     };
   };
 
+  const previews = opts.previews;
   return {
     node,
     publish,
     remoteCamera,
+    ...(previews ? { acceptLink: (req, socket, head) => previews.accept(req, socket, head) } : {}),
     stop: () => {
       stopped = true;
       unsubscribe();

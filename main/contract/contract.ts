@@ -928,6 +928,27 @@ export const relayedEventSchema = z.discriminatedUnion('type', [
   recognitionEventSchema,
 ]);
 export type RelayedEvent = z.infer<typeof relayedEventSchema>;
+/** A preview frame as one node streams it to another (main/cluster/previews.ts), checked on arrival. */
+export const previewFrameSchema = z.object({
+  type: z.literal('preview'),
+  camera_id: wireText(LIMITS.camera_id).min(1),
+  at: wireCount,
+  width: z.number().int().positive().max(10_000),
+  height: z.number().int().positive().max(10_000),
+  jpeg: z
+    .string()
+    .max(4_000_000)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/),
+  faces: z
+    .array(
+      z.object({
+        bbox: wireBox,
+        label: wireText(LIMITS.name + 50),
+        kind: z.enum(['member', 'unknown', 'pending']),
+      }),
+    )
+    .max(200),
+}) satisfies z.ZodType<PreviewFrame>;
 export const RELAYED_EVENT_TYPES: ReadonlySet<ConsoleEvent['type']> = new Set(
   relayedEventSchema.options.map((o) => o.shape.type.value),
 );

@@ -6,6 +6,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { resolveSession, sessionUser } from '../accounts/sessions.js';
 import type { SetupCode } from '../accounts/setup-code.js';
 import { eventPermission, toConsoleEvent } from '../api/console-events.js';
+import { NODE_LINK_PATH } from '../cluster/previews.js';
 import type { ClusterLink } from '../cluster/relay.js';
 import type { ApiContext } from '../api/context.js';
 import { flushRefusals } from '../api/refusal-audit.js';
@@ -302,6 +303,9 @@ export class VigilServer {
     };
     const path = requestPath(req.url);
     if (path === null) return refuse('400 Bad Request', 'malformed target');
+    // Another node of the cluster, for previews: it proves itself with a node token, not a session.
+    if (path === NODE_LINK_PATH && this.opts.cluster?.acceptLink)
+      return this.opts.cluster.acceptLink(req, socket, head);
     if (path !== WS_PATH) return refuse('404 Not Found', 'path');
     if (!hostAllowed(req.headers.host, this.policy)) return refuse('403 Forbidden', 'host');
     if (!originAllowed(req, this.policy)) return refuse('403 Forbidden', 'origin');
