@@ -13,25 +13,27 @@ import type { AlertEvent, CameraStatusEvent } from '../engine/events.js';
 import { Pipeline } from '../engine/pipeline.js';
 import { packageRoot } from '../paths.js';
 import { VigilServer } from '../serve/server.js';
+import type pg from 'pg';
 import { parsePostgresUrl } from '../store/locator.js';
+import { openPool } from '../store/postgres/connect.js';
+import { leaveCluster, registerNode } from '../store/postgres/leases.js';
+import { migrateStore } from '../store/postgres/migrate.js';
 import { startPostgres, type TestPostgres } from '../testing/postgres.js';
 import { describeWithPostgres } from '../testing/postgres-suite.js';
 import { ClusterBus } from './bus.js';
 import { clusterLinkKey, signNodeToken } from './node-token.js';
-import { NODE_LINK_PATH, NODE_TOKEN_HEADER, PreviewLinks } from './previews.js';
-import { startClusterRelay, type ClusterRelay } from './relay.js';
+import { startClusterNode, type ClusterNode } from './node.js';
+import { NODE_LINK_PATH, NODE_TOKEN_HEADER } from './previews.js';
+import { startClusterRelay } from './relay.js';
 
 const TOKEN = 'relay-test-machine-token';
 /** Every node of the cluster holds the same master key (from the shared passphrase). */
 const LINK_KEY = clusterLinkKey(randomBytes(32));
 
-interface Node {
+interface Node extends ClusterNode {
   name: string;
   engine: Engine;
   server: VigilServer;
-  bus: ClusterBus;
-  relay: ClusterRelay;
-  previews: PreviewLinks;
   port: number;
 }
 
@@ -83,14 +85,19 @@ describeWithPostgres('one console for all nodes (events relayed through the shar
   const nodes: Node[] = [];
   const consoles: Console[] = [];
   let outsider: ClusterBus;
+  let pool: pg.Pool;
 
   async function startNode(name: string): Promise<Node> {
     const engine = Engine.open({ dataDir: mkdtempSync(join(tmpdir(), `vigil-relay-${name}-`)) });
-    const bus = new ClusterBus(parsePostgresUrl(pg.url));
     const sink: { server?: VigilServer } = {};
-    const deliver = (e: ConsoleEvent) => sink.server?.deliverRemote(e);
-    const previews = new PreviewLinks({ node: name, key: LINK_KEY, deliver, retryMs: 200 });
-    const relay = startClusterRelay({ bus, node: name, deliver, previews });
+    // As `vigil serve --store URL --node NAME` wires it.
+    const cluster = startClusterNode({
+      store: parsePostgresUrl(pg.url),
+      node: name,
+      linkKey: LINK_KEY,
+      deliver: (e) => sink.server?.deliverRemote(e),
+      peersEveryMs: 200,
+    });
     const server = new VigilServer(engine, new Pipeline(engine, { ffmpegPath: 'ffmpeg' }), {
       host: '127.0.0.1',
       port: 0,
@@ -99,29 +106,31 @@ describeWithPostgres('one console for all nodes (events relayed through the shar
       rendererDir: join(packageRoot(), 'dist', 'renderer'),
       pack: 'default',
       version: 'test',
-      cluster: relay,
+      cluster: cluster.relay,
     });
     sink.server = server;
-    await bus.start();
-    const node = { name, engine, server, bus, relay, previews, port: await server.listen() };
+    await cluster.ready;
+    const node = { ...cluster, name, engine, server, port: await server.listen() };
+    await registerNode(pool, { node: name, address: `127.0.0.1:${node.port}`, capacity: 1 });
     nodes.push(node);
     return node;
   }
 
   beforeAll(async () => {
     pg = await startPostgres();
+    pool = openPool(parsePostgresUrl(pg.url));
+    await migrateStore(pool);
     outsider = new ClusterBus(parsePostgresUrl(pg.url));
     await outsider.start();
   }, 120_000);
   afterAll(async () => {
     consoles.forEach((c) => c.close());
     for (const n of nodes) {
-      n.relay.stop();
-      n.previews.close();
+      await n.stop();
       await n.server.close();
-      await n.bus.close();
       n.engine.close();
     }
+    await pool?.end();
     await outsider?.close();
     pg?.stop();
   });
@@ -266,13 +275,10 @@ describeWithPostgres('one console for all nodes (events relayed through the shar
     const [onA, onB] = consoles as [Console, Console];
     const onStore: string[] = [];
     outsider.on('events', (p) => onStore.push(p));
-    b.previews.follow([
-      { node: 'node-a', address: `127.0.0.1:${a.port}` },
-      { node: 'node-b', address: `127.0.0.1:${b.port}` },
-    ]);
+    // B finds A's address in the nodes table, and never links to itself.
     await until('B to follow A', () => b.previews.following().includes('node-a'));
-    // A node never links to itself.
     expect(b.previews.following()).toEqual(['node-a']);
+    expect(a.previews.following()).toEqual(['node-b']);
     const frame: PreviewFrame = {
       type: 'preview',
       camera_id: 'gate',
@@ -307,10 +313,10 @@ describeWithPostgres('one console for all nodes (events relayed through the shar
         .list({ limit: 50 })
         .some((r) => r.action === 'camera_accessed' && r.subject === 'gate'),
     ).toBe(true);
-    // A link that drops comes back by itself.
-    b.previews.follow([]);
-    expect(b.previews.following()).toEqual([]);
-    b.previews.follow([{ node: 'node-a', address: `127.0.0.1:${a.port}` }]);
+    // A node that leaves the cluster is no longer followed; one that comes back is again.
+    await leaveCluster(pool, 'node-a');
+    await until('B to drop A', () => b.previews.following().length === 0);
+    await registerNode(pool, { node: 'node-a', address: `127.0.0.1:${a.port}`, capacity: 1 });
     await until('B to follow A again', () => b.previews.following().includes('node-a'));
   }, 60_000);
 
