@@ -128,7 +128,15 @@ export function startClusterRelay(opts: ClusterRelayOptions): ClusterRelay {
 
   const publish = (e: ConsoleEvent): void => {
     if (stopped) return;
-    if (e.type === 'preview') return opts.previews?.local(e);
+    if (e.type === 'preview') {
+      // Called from the server's broadcast: a failing link must not cost this node's own consoles.
+      try {
+        opts.previews?.local(e);
+      } catch (err) {
+        log('warn', 'node_link_send_failed', { error: describeError(err) });
+      }
+      return;
+    }
     if (!RELAYED_EVENT_TYPES.has(e.type)) return;
     // A camera this node now watches itself is no longer another node's.
     if (e.type === 'camera_status') cameras.delete(e.camera_id);
