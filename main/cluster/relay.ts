@@ -62,8 +62,10 @@ export interface ClusterRelayOptions {
   now?: () => number;
 }
 
-/** Events waiting to be published; beyond this (the store away for long) the oldest are dropped. */
+/** Events waiting to be published; beyond this (the store away for long) new ones are dropped. */
 const MAX_PENDING = 1_000;
+/** Remote cameras remembered; far beyond any real site, so a flood of made-up ids cannot grow it. */
+const MAX_CAMERAS = 10_000;
 
 interface Envelope {
   v: 1;
@@ -116,8 +118,12 @@ export function startClusterRelay(opts: ClusterRelayOptions): ClusterRelay {
       return;
     }
     if (got.node === node) return;
-    if (got.event.type === 'camera_status')
+    if (got.event.type === 'camera_status') {
+      // Bounded whatever arrives: the oldest report goes first (a Map keeps insertion order).
+      cameras.delete(got.event.camera_id);
+      if (cameras.size >= MAX_CAMERAS) cameras.delete(cameras.keys().next().value!);
       cameras.set(got.event.camera_id, { node: got.node, event: got.event, at: now() });
+    }
     try {
       deliver(got.event);
     } catch (e) {
