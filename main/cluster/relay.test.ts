@@ -32,6 +32,8 @@ const LINK_KEY = clusterLinkKey(randomBytes(32));
 
 interface Node extends ClusterNode {
   name: string;
+  /** How many times the node's index caught up (what `vectors.catchUp()` is wired to). */
+  catchUps: number;
   engine: Engine;
   server: VigilServer;
   port: number;
@@ -90,6 +92,7 @@ describeWithPostgres('one console for all nodes (events relayed through the shar
   async function startNode(name: string): Promise<Node> {
     const engine = Engine.open({ dataDir: mkdtempSync(join(tmpdir(), `vigil-relay-${name}-`)) });
     const sink: { server?: VigilServer } = {};
+    const counter = { catchUps: 0 };
     // As `vigil serve --store URL --node NAME` wires it.
     const cluster = startClusterNode({
       store: parsePostgresUrl(pg.url),
@@ -97,6 +100,7 @@ describeWithPostgres('one console for all nodes (events relayed through the shar
       linkKey: LINK_KEY,
       deliver: (e) => sink.server?.deliverRemote(e),
       peersEveryMs: 200,
+      onIndex: () => void counter.catchUps++,
     });
     const server = new VigilServer(engine, new Pipeline(engine, { ffmpegPath: 'ffmpeg' }), {
       host: '127.0.0.1',
@@ -110,7 +114,7 @@ describeWithPostgres('one console for all nodes (events relayed through the shar
     });
     sink.server = server;
     await cluster.ready;
-    const node = { ...cluster, name, engine, server, port: await server.listen() };
+    const node = Object.assign(counter, { ...cluster, name, engine, server, port: await server.listen() });
     await registerNode(pool, { node: name, address: `127.0.0.1:${node.port}`, capacity: 1 });
     nodes.push(node);
     return node;
@@ -360,5 +364,12 @@ describeWithPostgres('one console for all nodes (events relayed through the shar
     const foreign = clusterLinkKey(randomBytes(32));
     expect(await upgrade({ [NODE_TOKEN_HEADER]: signNodeToken(foreign, 'node-b', 'node-a') })).toBe(401);
     expect((await fetch(`http://127.0.0.1:${a.port}/healthz`)).status).toBe(200);
+  }, 30_000);
+  it('runs the index catch-up when any node says vectors changed', async () => {
+    const [a, b] = nodes as [Node, Node];
+    await until('the catch-ups of the first connection', () => a.catchUps >= 1 && b.catchUps >= 1);
+    const before = b.catchUps;
+    await a.bus.publish('index', '');
+    await until('B to catch up', () => b.catchUps > before);
   }, 30_000);
 });
