@@ -1,7 +1,7 @@
 // The layers of Vigil, checked by `npm run lint` (README "Code layout"). Dependencies point down:
 //
 //   adapters (api, cli, serve, shell; bench, testing, reliability, packaging)
-//     → services (the rules every write follows)
+//     → services (the rules every write follows; cluster: the nodes' bus, relay and links)
 //       → stages (source, detect, align, embed, liveness, quality, track, decide, engine, zoo, notify, …)
 //         → base (store, runtime, catalogue)
 //           → leaves (contract, config, match, photo, util, and main/*.ts)
@@ -13,6 +13,7 @@
 const ADAPTERS = 'api|cli|serve|shell|bench|testing|reliability|packaging';
 const BASE = 'store|runtime|catalogue';
 const LEAVES = 'contract|config|match|photo|util';
+const SERVICES = 'services|cluster';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -50,15 +51,15 @@ module.exports = {
       name: 'stages-below-services',
       severity: 'error',
       comment: 'A stage (or anything below) never calls up into a service or an adapter.',
-      from: { path: '^main/', pathNot: `^main/(services|${ADAPTERS})/` },
-      to: { path: `^main/(services|${ADAPTERS})/` },
+      from: { path: '^main/', pathNot: `^main/(${SERVICES}|${ADAPTERS})/` },
+      to: { path: `^main/(${SERVICES}|${ADAPTERS})/` },
     },
     {
       name: 'services-below-adapters',
       severity: 'error',
       comment:
-        'Services are called by the console API, the CLI, the server and the shell, never the reverse.',
-      from: { path: '^main/services/' },
+        'Services (and the cluster) are called by the console API, the CLI, the server and the shell, never the reverse.',
+      from: { path: `^main/(${SERVICES})/` },
       to: { path: `^main/(${ADAPTERS})/` },
     },
     {

@@ -60,6 +60,8 @@ const clean: Record<string, string> = {
     "import { v } from '../store/vectors';\nimport { VigilError } from '../errors';\nexport const e = [v, VigilError];",
   'main/decide/bands.ts': "import { e } from '../engine/engine';\nexport const b = e;",
   'main/services/review.ts': "import { b } from '../decide/bands';\nexport const r = b;",
+  'main/cluster/relay.ts':
+    "import { v } from '../store/vectors';\nimport type { Name } from '../contract/contract';\nexport const relay: Name[] = [String(v)];",
   'main/api/handlers.ts':
     "import { r } from '../services/review';\nimport type { Name } from '../contract/contract';\nexport const h: Name[] = [String(r)];",
   'main/cli/vigil.ts': "import { h } from '../api/handlers';\nexport const c = h;",
@@ -92,6 +94,9 @@ describe('the layer rules (.dependency-cruiser.cjs)', () => {
         "import { row } from '../../renderer/src/components/Row';\nexport const c = row;",
       'main/engine/gone.ts': "import { x } from './missing';\nexport const g = x;",
       'main/services/cli-user.ts': "import { c } from '../cli/vigil';\nexport const u = c;",
+      // The cluster sits with the services: it calls no adapter, and no stage calls it.
+      'main/cluster/server-user.ts': "import { h } from '../api/handlers';\nexport const u = h;",
+      'main/engine/relay-user.ts': "import { relay } from '../cluster/relay';\nexport const u = relay;",
       'main/match/engine-user.ts': "import { e } from '../engine/engine';\nexport const u = e;",
       'main/log.ts': "import { v } from './store/vectors';\nexport const l = v;",
       'renderer/src/pages/Engine.tsx':
@@ -113,6 +118,16 @@ describe('the layer rules (.dependency-cruiser.cjs)', () => {
     expect(found).toContainEqual(
       expect.objectContaining({ rule: 'sqlite-only-in-store', from: 'main/engine/sql.ts' }),
     );
+    expect(found).toContainEqual({
+      rule: 'services-below-adapters',
+      from: 'main/cluster/server-user.ts',
+      to: 'main/api/handlers.ts',
+    });
+    expect(found).toContainEqual({
+      rule: 'stages-below-services',
+      from: 'main/engine/relay-user.ts',
+      to: 'main/cluster/relay.ts',
+    });
     expect(found).toContainEqual(
       expect.objectContaining({ rule: 'electron-only-in-shell', from: 'main/engine/window.ts' }),
     );

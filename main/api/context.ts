@@ -2,6 +2,7 @@ import type { ConsoleEvent, MethodName, ParsedParams, Result, SessionUser } from
 import type { Engine } from '../engine/engine.js';
 import type { Pipeline } from '../engine/pipeline.js';
 import type { SetupCode } from '../accounts/setup-code.js';
+import type { ClusterView } from '../cluster/relay.js';
 
 /** What a handler may use: the engine, the live pipeline when one runs, and who is asking. */
 export interface ApiContext {
@@ -27,6 +28,8 @@ export interface ApiContext {
   progress(task: string, done: number, total: number): void;
   /** Sends an event to every console (a camera added, an alert acknowledged). */
   broadcast(e: ConsoleEvent): void;
+  /** Present on a node of a cluster: the cameras other nodes watch, from their relayed status. */
+  cluster?: ClusterView;
 }
 
 export type Handler<M extends MethodName> = (

@@ -174,9 +174,9 @@ async function main(): Promise<void> {
       return n;
     };
     log(`store down for ${OUTAGE_S} s`);
-    pgs.halt();
+    pgs.stopServer();
     await sleep(OUTAGE_S * 1000);
-    pgs.resume();
+    pgs.startServer();
     log('store back');
     const pending = async () => {
       let n = 0;

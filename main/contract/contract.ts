@@ -437,6 +437,8 @@ export interface CameraView {
   /** Why the camera's decoder last failed, kept after it recovered (camera health). */
   last_error?: string | null;
   last_error_at?: string | null;
+  /** In a cluster: the node watching the camera (null while none reports it); absent on a single machine. */
+  node?: string | null;
 }
 
 export interface DiscoveredCameraView {
@@ -859,6 +861,97 @@ export type ConsoleEvent =
   | AlertStatusEventView
   | StatsEventView
   | ProgressEvent;
+
+/**
+ * The console events one node of a cluster relays to the others through the shared store
+ * (main/cluster/relay.ts), checked on arrival: another node's notification is input like any
+ * other. Unknown fields are dropped. Previews never travel this way (they go node to node), nor
+ * stats and progress, which belong to the node that made them.
+ */
+const wireText = (max: number) => z.string().max(max);
+const wireCount = z.number().finite().nonnegative();
+const wireBox = z.tuple([z.number().finite(), z.number().finite(), z.number().finite(), z.number().finite()]);
+const cameraStatusEventSchema = z.object({
+  type: z.literal('camera_status'),
+  camera_id: wireText(LIMITS.camera_id).min(1),
+  state: z.enum(['connecting', 'online', 'offline', 'error', 'disabled']),
+  reason: wireText(2000).nullable(),
+  fps: wireCount,
+  last_frame_at: wireText(40).nullable().optional(),
+  frames_decoded: wireCount.optional(),
+  frames_dropped: wireCount.optional(),
+  reconnects: wireCount.optional(),
+  last_error: wireText(2000).nullable().optional(),
+  last_error_at: wireText(40).nullable().optional(),
+  decoder: wireText(200).optional(),
+  decoder_note: wireText(2000).nullable().optional(),
+  analysis: z.enum(['full', 'motion', 'reduced']).optional(),
+  analysis_note: wireText(2000).nullable().optional(),
+}) satisfies z.ZodType<CameraStatusEventView>;
+const alertEventSchema = z.object({
+  type: z.literal('alert'),
+  alert_id: z.number().int().nonnegative().optional(),
+  alert_type: wireText(100),
+  priority: wireText(20),
+  message: wireText(2000),
+  created_at: wireText(40),
+  person_id: wireText(100).nullable().optional(),
+  camera_id: wireText(LIMITS.camera_id).nullable().optional(),
+}) satisfies z.ZodType<AlertEventView>;
+const alertStatusEventSchema = z.object({
+  type: z.literal('alert_status'),
+  alert_ids: z.array(z.number().int().nonnegative()).max(1000),
+  status: z.enum(['acknowledged', 'resolved']),
+}) satisfies z.ZodType<AlertStatusEventView>;
+const recognitionEventSchema = z.object({
+  type: z.literal('recognition'),
+  camera_id: wireText(LIMITS.camera_id).min(1),
+  track_id: z.number().int(),
+  kind: z.enum(['known_member', 'recurring_unknown', 'new_unknown']),
+  member_id: wireText(100).optional(),
+  unknown_id: wireText(100).optional(),
+  name: wireText(LIMITS.name),
+  confidence: z.number().finite(),
+  similarity: z.number().finite().nullable(),
+  possible_member: z
+    .object({ member_id: wireText(100), name: wireText(LIMITS.name), similarity: z.number().finite() })
+    .optional(),
+  bbox: wireBox,
+  at: wireCount,
+  corrects: z.object({ unknown_id: wireText(100), since: wireText(40) }).optional(),
+}) satisfies z.ZodType<RecognitionEventView>;
+
+export const relayedEventSchema = z.discriminatedUnion('type', [
+  cameraStatusEventSchema,
+  alertEventSchema,
+  alertStatusEventSchema,
+  recognitionEventSchema,
+]);
+export type RelayedEvent = z.infer<typeof relayedEventSchema>;
+/** A preview frame as one node streams it to another (main/cluster/previews.ts), checked on arrival. */
+export const previewFrameSchema = z.object({
+  type: z.literal('preview'),
+  camera_id: wireText(LIMITS.camera_id).min(1),
+  at: wireCount,
+  width: z.number().int().positive().max(10_000),
+  height: z.number().int().positive().max(10_000),
+  jpeg: z
+    .string()
+    .max(4_000_000)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/),
+  faces: z
+    .array(
+      z.object({
+        bbox: wireBox,
+        label: wireText(LIMITS.name + 50),
+        kind: z.enum(['member', 'unknown', 'pending']),
+      }),
+    )
+    .max(200),
+}) satisfies z.ZodType<PreviewFrame>;
+export const RELAYED_EVENT_TYPES: ReadonlySet<ConsoleEvent['type']> = new Set(
+  relayedEventSchema.options.map((o) => o.shape.type.value),
+);
 
 export interface EventMessage {
   kind: 'event';

@@ -6,6 +6,8 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { resolveSession, sessionUser } from '../accounts/sessions.js';
 import type { SetupCode } from '../accounts/setup-code.js';
 import { eventPermission, toConsoleEvent } from '../api/console-events.js';
+import { NODE_LINK_PATH } from '../cluster/previews.js';
+import type { ClusterLink } from '../cluster/relay.js';
 import type { ApiContext } from '../api/context.js';
 import { flushRefusals } from '../api/refusal-audit.js';
 import type { Api, CallOutcome } from '../api/dispatch.js';
@@ -65,6 +67,8 @@ export interface ServerOptions {
   timeouts?: Partial<Timeouts>;
   /** GET /metrics (Prometheus), behind its own read-only token; absent: 404. */
   metrics?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** On a node of a cluster: local console events are published to the other nodes (cluster/relay.ts). */
+  cluster?: ClusterLink;
 }
 
 interface Timeouts {
@@ -272,6 +276,7 @@ export class VigilServer {
       ...(this.opts.setupCode ? { setupCode: this.opts.setupCode } : {}),
       progress: (task, done, total) => reply?.({ type: 'progress', task, done, total }),
       broadcast: (e) => this.broadcastConsole(e),
+      ...(this.opts.cluster ? { cluster: this.opts.cluster } : {}),
     };
   }
 
@@ -298,6 +303,9 @@ export class VigilServer {
     };
     const path = requestPath(req.url);
     if (path === null) return refuse('400 Bad Request', 'malformed target');
+    // Another node of the cluster, for previews: it proves itself with a node token, not a session.
+    if (path === NODE_LINK_PATH && this.opts.cluster?.acceptLink)
+      return this.opts.cluster.acceptLink(req, socket, head);
     if (path !== WS_PATH) return refuse('404 Not Found', 'path');
     if (!hostAllowed(req.headers.host, this.policy)) return refuse('403 Forbidden', 'host');
     if (!originAllowed(req, this.policy)) return refuse('403 Forbidden', 'origin');
@@ -503,7 +511,13 @@ export class VigilServer {
     this.broadcastConsole(toConsoleEvent(e));
   }
 
-  private broadcastConsole(e: ConsoleEvent): void {
+  /** Another node's event (from the cluster relay): to this node's consoles, never published again. */
+  deliverRemote(e: ConsoleEvent): void {
+    this.broadcastConsole(e, false);
+  }
+
+  private broadcastConsole(e: ConsoleEvent, local = true): void {
+    if (local) this.opts.cluster?.publish(e);
     const need = eventPermission(e);
     for (const c of this.clients) {
       const user = c.machine ? LOCAL_OWNER : resolveSessionCached(this.engine, c);

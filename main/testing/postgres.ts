@@ -20,10 +20,9 @@ export interface TestPostgres {
   port: number;
   /** A second database in the same cluster, for a test that needs an empty target. */
   createDatabase(name: string): string;
-  /** Stops the server as a crash or an outage would (immediate), keeping its data and port. */
-  halt(): void;
-  /** Starts a halted server again on the same port. */
-  resume(): void;
+  /** Stops the server but keeps its data, as an outage would; `startServer()` brings it back on the same port. */
+  stopServer(): void;
+  startServer(): void;
   stop(): void;
 }
 
@@ -175,9 +174,8 @@ export async function startPostgres(): Promise<TestPostgres> {
     return urlFor(name);
   };
   createDatabase(user);
-  const halt = (): void => {
-    run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
-  };
-  const resume = (): void => check('pg_ctl start', start());
-  return { url: urlFor(user), user, password, host, port, createDatabase, halt, resume, stop };
+  const stopServer = (): void =>
+    check('pg_ctl stop', run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']));
+  const startServer = (): void => check('pg_ctl start', start());
+  return { url: urlFor(user), user, password, host, port, createDatabase, stopServer, startServer, stop };
 }

@@ -22,9 +22,32 @@ export function cameraViews(
   const counts = new Map(
     ctx.engine.store.dashboard.sightingsPerCamera(startOfToday()).map((r) => [r.camera_id, r.n]),
   );
+  const cluster = ctx.cluster;
   return rows.map((c) => {
     const pub = publicCamera(c);
     const s = live.get(c.camera_id);
+    // In a cluster a camera this node does not watch is shown from its own node's relayed status.
+    const remote = !s && cluster ? cluster.remoteCamera(c.camera_id) : null;
+    const status =
+      cluster && !s
+        ? {
+            state: remote?.state ?? 'offline',
+            reason: remote ? remote.reason : 'no node of the cluster reports this camera yet',
+            fps: remote?.fps ?? 0,
+            last_frame_at: remote?.last_frame_at ?? null,
+            last_error: remote?.last_error ?? null,
+            last_error_at: remote?.last_error_at ?? null,
+            node: remote?.node ?? null,
+          }
+        : {
+            state: s?.state ?? (ctx.pipeline ? 'connecting' : 'offline'),
+            reason: s?.reason ?? (ctx.pipeline ? null : 'the engine is not monitoring cameras'),
+            fps: s?.fps ?? 0,
+            last_frame_at: s?.lastFrameAt ?? null,
+            last_error: s?.lastError ?? null,
+            last_error_at: s?.lastErrorAt ?? null,
+            ...(cluster ? { node: cluster.node } : {}),
+          };
     return {
       camera_id: pub.camera_id,
       name: pub.name,
@@ -33,13 +56,9 @@ export function cameraViews(
       recognition_enabled: pub.recognition_enabled,
       recognition_threshold: pub.recognition_threshold,
       unknown_threshold: pub.unknown_threshold,
-      state: !pub.recognition_enabled ? 'disabled' : (s?.state ?? (ctx.pipeline ? 'connecting' : 'offline')),
-      reason: s?.reason ?? (ctx.pipeline ? null : 'the engine is not monitoring cameras'),
-      fps: s?.fps ?? 0,
-      last_frame_at: s?.lastFrameAt ?? null,
+      ...status,
+      state: !pub.recognition_enabled ? 'disabled' : status.state,
       detections_today: counts.get(c.camera_id) ?? 0,
-      last_error: s?.lastError ?? null,
-      last_error_at: s?.lastErrorAt ?? null,
     };
   });
 }

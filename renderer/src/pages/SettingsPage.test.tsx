@@ -93,6 +93,24 @@ describe('SettingsPage cameras', () => {
     expect(within(row).getByText('North entrance')).toBeTruthy();
   });
 
+  it('shows the node watching each camera only in a cluster', async () => {
+    const list = fakeCameras();
+    list.push(
+      { ...cameraView('gate', 'Gate', 'rtsp://10.0.0.9/gate', null), node: 'building-a' },
+      { ...cameraView('dock', 'Dock', 'rtsp://10.0.0.9/dock', null), node: null },
+    );
+    render(<SettingsPage />);
+    const rows = await screen.findAllByTestId('camera-row');
+    expect(screen.getByRole('columnheader', { name: 'Node' })).toBeTruthy();
+    expect(within(rows[0]!).getByText('building-a')).toBeTruthy();
+    expect(within(rows[1]!).getByText('none yet')).toBeTruthy();
+    cleanup();
+    list.splice(0, list.length, cameraView('gate', 'Gate', 'rtsp://10.0.0.9/gate', null));
+    render(<SettingsPage />);
+    await screen.findAllByTestId('camera-row');
+    expect(screen.queryByRole('columnheader', { name: 'Node' })).toBeNull();
+  });
+
   it('tests an untested URL on Save and adds it when the test passes', async () => {
     fakeCameras();
     render(<SettingsPage />);

@@ -52,6 +52,10 @@ export function CamerasTab() {
             cell: (c) => c.url,
           },
           { id: 'location', header: 'Location', cell: (c) => c.location ?? '—' },
+          // Only in a cluster, where each camera is watched by one of several nodes.
+          ...((cameras.data ?? []).some((c) => c.node !== undefined)
+            ? [{ id: 'node', header: 'Node', cell: (c: CameraView) => c.node ?? 'none yet' }]
+            : []),
           {
             id: 'state',
             header: 'State',
