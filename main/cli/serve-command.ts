@@ -31,7 +31,9 @@ import { publicCamera } from '../store/cameras.js';
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
 import { engineOptions, withEngine } from './with-engine.js';
-import { ClusterNode } from '../services/cluster-node.js';
+import { NodeMembership } from '../cluster/membership.js';
+import { startClusterNode, type ClusterNode } from '../cluster/node.js';
+import { clusterLinkKey } from '../cluster/node-token.js';
 import { locateStore, type PostgresLocation } from '../store/locator.js';
 import { hostname } from 'node:os';
 
@@ -150,7 +152,7 @@ export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<numb
   const sink: { server?: VigilServer } = {};
   const metrics = new EngineMetrics(g.dataDir);
   // A node watches only the cameras its leases name; it holds none until it has joined.
-  const member: { node?: ClusterNode } = {};
+  const member: { node?: NodeMembership } = {};
   const runtime = await startRuntime(engine, {
     pack: g.pack,
     dataDir: g.dataDir,
@@ -159,6 +161,20 @@ export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<numb
     ...(cluster ? { owns: (id: string) => member.node?.owns(id) ?? false } : {}),
     onEvent: (e) => sink.server?.broadcast(e),
   });
+  // One console over all nodes: events relayed through the store's notifications, previews over
+  // node-to-node links, and this node's index kept current with every other node's writes.
+  let link: ClusterNode | null = null;
+  if (cluster) {
+    link = startClusterNode({
+      store: cluster.loc,
+      node: cluster.node,
+      linkKey: engine.lendMasterKey(clusterLinkKey),
+      deliver: (e) => sink.server?.deliverRemote(e),
+      onIndex: () => {
+        engine.store.vectors.catchUp();
+      },
+    });
+  }
   const token = newToken();
   const setupCode = new SetupCode(() => engine.store);
   const server = new VigilServer(engine, runtime.pipeline!, {
@@ -173,6 +189,7 @@ export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<numb
     allowedOrigins: list(opts.allowOrigin),
     setupCode,
     metrics: metricsHandler(metrics, g.dataDir),
+    ...(link ? { cluster: link.relay } : {}),
     ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
   });
   sink.server = server;
@@ -190,10 +207,10 @@ export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<numb
   });
   process.stdout.write(`listening on ${tls ? 'https' : 'http'}://${host}:${bound}\n`);
   if (cluster) {
-    member.node = await ClusterNode.join({
+    member.node = await NodeMembership.join({
       loc: cluster.loc,
       node: cluster.node,
-      address: `${advertisedHost(host)}:${bound}`,
+      address: `${tls ? 'https://' : ''}${advertisedHost(host)}:${bound}`,
       capacity: cluster.capacity,
       onChange: () => runtime.pipeline?.sync(),
     });
@@ -225,6 +242,7 @@ export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<numb
   // then the node's cameras are handed back at once rather than after its lease expires.
   await runtime.stop();
   await member.node?.leave();
+  await link?.stop();
   await server.close();
   stopKeepServing();
   removeServeInfo(g.dataDir);

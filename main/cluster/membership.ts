@@ -5,7 +5,7 @@ import type { PostgresLocation } from '../store/locator.js';
 import { openPool } from '../store/postgres/connect.js';
 import { heartbeat, leaveCluster, registerNode, takeLeases } from '../store/postgres/leases.js';
 
-export interface ClusterNodeOptions {
+export interface MembershipOptions {
   loc: PostgresLocation;
   node: string;
   /** Where other nodes and consoles reach this node's server (host:port). */
@@ -33,7 +33,7 @@ export const NODE_TICK_MS = 3_000;
  * others. While the store is unreachable the node keeps the cameras it had (watching beats a
  * blind spot); when it returns, an expired node re-registers and rebalances like a new one.
  */
-export class ClusterNode {
+export class NodeMembership {
   private held = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
@@ -42,13 +42,13 @@ export class ClusterNode {
 
   private constructor(
     private readonly pool: pg.Pool,
-    private readonly opts: ClusterNodeOptions,
+    private readonly opts: MembershipOptions,
   ) {}
 
   /** Registers the node and takes its first cameras; a refusal (bad name, no store) is a sentence. */
-  static async join(opts: ClusterNodeOptions): Promise<ClusterNode> {
+  static async join(opts: MembershipOptions): Promise<NodeMembership> {
     const pool = openPool(opts.loc, { max: 2 });
-    const node = new ClusterNode(pool, opts);
+    const node = new NodeMembership(pool, opts);
     try {
       await node.register();
       await node.rebalance();
