@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type Database from 'better-sqlite3';
+import { sqliteOf, type SqlPort } from './sql-port.js';
 import { log } from '../log.js';
 import type { AuditFilter, AuditRepository, AuditRecord } from './repositories.js';
 
@@ -47,15 +47,15 @@ interface State extends AuditKey {
   forward?: (anchor: AuditAnchor) => void;
 }
 
-const keys = new WeakMap<Database.Database, State>();
+const keys = new WeakMap<SqlPort, State>();
 
 /** From now on rows of this store are keyed and its head is anchored in `anchorFile`. */
-export function useAuditKey(db: Database.Database, k: AuditKey): void {
+export function useAuditKey(db: SqlPort, k: AuditKey): void {
   keys.set(db, { ...k, pending: false });
 }
 
 /** Also hands every new head to `forward` (null stops it); needs the store's audit key. */
-export function forwardAuditAnchor(db: Database.Database, forward: ((a: AuditAnchor) => void) | null): void {
+export function forwardAuditAnchor(db: SqlPort, forward: ((a: AuditAnchor) => void) | null): void {
   const k = keys.get(db);
   if (!k) return;
   if (forward) k.forward = forward;
@@ -101,7 +101,7 @@ function anchorMac(key: Buffer, a: Omit<Anchor, 'mac'>): string {
 }
 
 /** Writes the chain's current head to the anchor file (whole or not at all). */
-export function writeAuditAnchor(db: Database.Database): void {
+export function writeAuditAnchor(db: SqlPort): void {
   const k = keys.get(db);
   if (!k) return;
   k.pending = false;
@@ -135,7 +135,7 @@ export function writeAuditAnchor(db: Database.Database): void {
  * After an append the anchor is written once the surrounding transaction is over (a rolled-back
  * row must not be anchored): at once outside a transaction, else on the next turn of the loop.
  */
-function scheduleAnchor(db: Database.Database): void {
+function scheduleAnchor(db: SqlPort): void {
   const k = keys.get(db);
   if (!k?.anchorFile) return;
   if (!db.inTransaction) return writeAuditAnchor(db);
@@ -147,12 +147,12 @@ function scheduleAnchor(db: Database.Database): void {
 }
 
 /** Writes a pending anchor now (before the store closes). */
-export function flushAuditAnchor(db: Database.Database): void {
+export function flushAuditAnchor(db: SqlPort): void {
   if (keys.get(db)?.pending) writeAuditAnchor(db);
 }
 
 /** Appends one audit row chained to the previous one; call inside the transaction it records. */
-export function appendAudit(db: Database.Database, entry: AuditEntry, at = new Date().toISOString()): void {
+export function appendAudit(db: SqlPort, entry: AuditEntry, at = new Date().toISOString()): void {
   const last = db.prepare('SELECT hash FROM audit_log ORDER BY audit_id DESC LIMIT 1').get() as
     { hash: string } | undefined;
   const prev = last?.hash ?? GENESIS;
@@ -221,7 +221,7 @@ export interface AuditRow {
 }
 
 /** The audit key of an open store, if it has one (a copy of the store is checked with it). */
-export function auditKeyOf(db: Database.Database): Pick<AuditKey, 'key' | 'legacyUntil'> | undefined {
+export function auditKeyOf(db: SqlPort): Pick<AuditKey, 'key' | 'legacyUntil'> | undefined {
   const k = keys.get(db);
   return k ? { key: k.key, legacyUntil: k.legacyUntil } : undefined;
 }
@@ -236,7 +236,7 @@ export function readAuditAnchor(file: string): AuditAnchor | 'missing' | 'damage
  * there with the same hash and as many rows up to it, or rows were removed from the end. Without
  * the key (doctor's read-only look) keyed rows are checked for their links only.
  */
-export function verifyAudit(db: Database.Database): AuditVerification {
+export function verifyAudit(db: SqlPort): AuditVerification {
   const k = keys.get(db);
   flushAuditAnchor(db);
   const rows = db.prepare('SELECT * FROM audit_log ORDER BY audit_id').iterate() as Iterable<AuditRow>;
@@ -299,7 +299,7 @@ export function verifyAuditChain(
 
 /** The audit log of one SQLite store. */
 export class SqliteAuditLog implements AuditRepository {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlPort) {}
 
   append(entry: AuditEntry, at?: string): void {
     appendAudit(this.db, entry, at);
@@ -365,7 +365,8 @@ export class SqliteAuditLog implements AuditRepository {
   }
 
   useKey(key: Buffer, legacyUntil: number): void {
-    const anchorFile = this.db.memory ? null : join(dirname(this.db.name), AUDIT_ANCHOR_FILE);
+    const file = sqliteOf(this.db);
+    const anchorFile = !file || file.memory ? null : join(dirname(file.name), AUDIT_ANCHOR_FILE);
     useAuditKey(this.db, { key, legacyUntil, anchorFile });
   }
 

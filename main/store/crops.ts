@@ -1,9 +1,9 @@
-import type Database from 'better-sqlite3';
+import type { SqlPort } from './sql-port.js';
 import type { CropRepository, SealedCrop } from './repositories.js';
 
 /** The encrypted best-shot crops of unknown persons (sealing and opening is privacy/crops). */
 export class SqliteCrops implements CropRepository {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlPort) {}
 
   put(unknownId: string, c: SealedCrop, createdAt: string, expiresAt: string): void {
     this.db

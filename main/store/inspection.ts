@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqlPort } from './sql-port.js';
 
 /**
  * Read-only questions the crash harness asks of a store after a kill: which rows exist, and
@@ -30,7 +30,7 @@ export interface StoreInspection {
   traces(personId: string): number;
 }
 
-export function sqliteInspection(db: Database.Database): StoreInspection {
+export function sqliteInspection(db: SqlPort): StoreInspection {
   const ids = (sql: string): string[] => db.prepare(sql).pluck().all() as string[];
   const one = (sql: string, ...args: unknown[]): boolean =>
     db

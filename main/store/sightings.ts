@@ -1,8 +1,8 @@
-import type Database from 'better-sqlite3';
+import type { SqlPort } from './sql-port.js';
 import type { SightingRepository } from './repositories.js';
 
 /** What a live sighting changes beyond inserting rows: ends, last sightings, corrections. */
-export function sqliteSightings(db: Database.Database): SightingRepository {
+export function sqliteSightings(db: SqlPort): SightingRepository {
   return {
     setAppearanceEnd: (appearanceId, lastSeen) => {
       db.prepare('UPDATE appearances SET last_seen = ? WHERE appearance_id = ?').run(lastSeen, appearanceId);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import type { SqlPort } from './sql-port.js';
 import type { UnknownMerge, UnknownRepository } from './repositories.js';
 
 export interface UnknownRow {
@@ -24,7 +24,7 @@ export function newUnknownId(at: Date): string {
 }
 
 export function insertUnknown(
-  db: Database.Database,
+  db: SqlPort,
   id: string,
   at: string,
   cameraId: string | null,
@@ -38,7 +38,7 @@ export function insertUnknown(
 }
 
 export function recordUnknownSeen(
-  db: Database.Database,
+  db: SqlPort,
   id: string,
   at: string,
   cameraId: string | null,
@@ -58,7 +58,7 @@ export function recordUnknownSeen(
   ).run(at, at, at, at, JSON.stringify(cameras), quality, id);
 }
 
-export function listUnknowns(db: Database.Database): UnknownRow[] {
+export function listUnknowns(db: SqlPort): UnknownRow[] {
   return db
     .prepare('SELECT * FROM unknown_persons ORDER BY last_seen DESC, unknown_id')
     .all() as UnknownRow[];
@@ -66,13 +66,13 @@ export function listUnknowns(db: Database.Database): UnknownRow[] {
 
 export type UnknownStatus = UnknownRow['status'];
 
-export function getUnknown(db: Database.Database, id: string): UnknownRow | undefined {
+export function getUnknown(db: SqlPort, id: string): UnknownRow | undefined {
   return db.prepare('SELECT * FROM unknown_persons WHERE unknown_id = ?').get(id) as UnknownRow | undefined;
 }
 
 /** The review queue: newest by last sighting, or most frequently seen first. */
 export function queryUnknowns(
-  db: Database.Database,
+  db: SqlPort,
   opts: { sort: 'newest' | 'frequent'; status: UnknownStatus | 'all' },
 ): UnknownRow[] {
   const order =
@@ -86,7 +86,7 @@ export function queryUnknowns(
         .all(opts.status) as UnknownRow[]);
 }
 
-export function setUnknownNotes(db: Database.Database, id: string, notes: string | null): void {
+export function setUnknownNotes(db: SqlPort, id: string, notes: string | null): void {
   db.prepare('UPDATE unknown_persons SET notes = ? WHERE unknown_id = ?').run(notes, id);
 }
 
@@ -94,7 +94,7 @@ export function setUnknownNotes(db: Database.Database, id: string, notes: string
  * Re-derives an unknown person's count, cameras and first/last seen from the sightings still
  * attributed to them (after one was removed as someone else); cameras in order of first sighting.
  */
-export function recountUnknown(db: Database.Database, id: string): void {
+export function recountUnknown(db: SqlPort, id: string): void {
   const totals = db
     .prepare(
       `SELECT COUNT(*) AS n, MIN(first_seen) AS first, MAX(last_seen) AS last
@@ -117,7 +117,7 @@ export function recountUnknown(db: Database.Database, id: string): void {
 
 /** The unknown persons of one SQLite store. */
 export class SqliteUnknowns implements UnknownRepository {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlPort) {}
 
   insert(id: string, at: string, cameraId: string | null, quality: number, recognizer: string): void {
     insertUnknown(this.db, id, at, cameraId, quality, recognizer);

@@ -213,7 +213,7 @@ async function targetAnchor(client: Querier): Promise<AuditAnchor | 'missing'> {
  * copied beside them (a changed, removed or re-hashed audit row fails here, not only in the digest).
  */
 export async function verifyCopy(store: Store, client: Querier): Promise<CopyVerification> {
-  const sql = store.sql;
+  const sql = store.sqlite;
   const tables: TableSummary[] = [];
   for (const t of sourceTables(sql)) {
     const select = `SELECT ${t.columns.map(quoteIdent).join(', ')} FROM ${quoteIdent(t.name)}`;
@@ -253,7 +253,7 @@ export async function copyFolderToPostgres(
   pool: pg.Pool,
   opts: { force: boolean; display: string },
 ): Promise<CopyResult> {
-  const sql = store.sql;
+  const sql = store.sqlite;
   const own = verifyAudit(sql);
   if (!own.ok)
     throw new VigilError(
