@@ -2,7 +2,7 @@ import { CAMERA_ID_PATTERN } from '../contract/wire.js';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { SqlPort } from './sql-port.js';
+import { isUniqueViolation, type SqlPort } from './sql-port.js';
 import { VigilError } from '../errors.js';
 import { redactUrl } from '../log.js';
 import type { CameraRepository } from './repositories.js';
@@ -128,7 +128,7 @@ export function addCamera(db: SqlPort, c: NewCamera): CameraRow {
       now,
     );
   } catch (e) {
-    if (/UNIQUE/.test((e as Error).message))
+    if (isUniqueViolation(e))
       throw new VigilError('INVALID_ARGUMENT', `A camera with id ${c.id} already exists.`);
     throw e;
   }

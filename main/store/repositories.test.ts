@@ -1,18 +1,5 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { openDatabase } from './open.js';
-import { Store } from './store.js';
-import { VectorStore } from './vectors.js';
-
-function freshStore(): Store {
-  const db = openDatabase(mkdtempSync(join(tmpdir(), 'vigil-repos-')), {
-    recognizerId: 'r',
-    embeddingDim: 8,
-  });
-  return new Store(db, new VectorStore(db, 8));
-}
+import { expect, it } from 'vitest';
+import { describeEachStore, freshStore } from '../testing/store-kinds.js';
 
 const alert = (personId: string | null, cameraId: string | null, createdAt: string) => ({
   type: personId ? 'new_unknown' : 'camera_offline',
@@ -24,9 +11,9 @@ const alert = (personId: string | null, cameraId: string | null, createdAt: stri
   createdAt,
 });
 
-describe('the SQLite repositories', () => {
-  it('keeps writes of several repositories in one transaction: all land or none do', () => {
-    const store = freshStore();
+describeEachStore('the repositories', (kind) => {
+  it('keeps writes of several repositories in one transaction: all land or none do', async () => {
+    const store = await freshStore(kind);
     expect(() =>
       store.transaction(() => {
         store.alerts.insert(alert(null, 'gate', '2026-12-01T10:00:00.000Z'));
@@ -43,11 +30,11 @@ describe('the SQLite repositories', () => {
     });
     expect(store.alerts.get(id)).toMatchObject({ alert_id: id, status: 'open', camera_name: 'gate' });
     expect(store.audit.verify()).toEqual({ ok: true, rows: 1, firstBad: null });
-    store.sql.close();
+    store.close();
   });
 
-  it('filters the audit log by substrings taken literally, newest first', () => {
-    const store = freshStore();
+  it('filters the audit log by substrings taken literally, newest first', async () => {
+    const store = await freshStore(kind);
     for (const actor of ['user:a_b', 'user:axb', 'user:a%b'])
       store.audit.append({ actor, action: 'member_viewed' });
     expect(store.audit.list({ actor: 'a_b', limit: 10 }).map((r) => r.actor)).toEqual(['user:a_b']);
@@ -56,11 +43,11 @@ describe('the SQLite repositories', () => {
       'user:a%b',
       'user:axb',
     ]);
-    store.sql.close();
+    store.close();
   });
 
-  it("lists alerts by equality filters, newest first, with the unknown person's crop as a flag", () => {
-    const store = freshStore();
+  it("lists alerts by equality filters, newest first, with the unknown person's crop as a flag", async () => {
+    const store = await freshStore(kind);
     store.alerts.insert(alert('UNKNOWN_1', 'gate', '2026-12-01T10:00:00.000Z'));
     store.alerts.insert(alert('UNKNOWN_2', 'lobby', '2026-12-01T11:00:00.000Z'));
     store.alerts.insert(alert(null, 'gate', '2026-12-01T12:00:00.000Z'));
@@ -87,6 +74,6 @@ describe('the SQLite repositories', () => {
     expect(store.alerts.list({ status: 'resolved', limit: 10 })).toMatchObject([
       { person_id: 'UNKNOWN_1', notes: 'closed with the case', resolved_at: '2026-12-01T13:00:00.000Z' },
     ]);
-    store.sql.close();
+    store.close();
   });
 });

@@ -51,3 +51,13 @@ export function dialectOf(port: SqlPort): SqlDialect {
 export function sqliteOf(port: SqlPort): Database.Database | null {
   return dialectOf(port) === 'sqlite' ? (port as Database.Database) : null;
 }
+
+/** Whether a statement failed on a unique or primary key (either store). */
+export function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: unknown; sqlState?: unknown; message?: unknown };
+  if (err?.sqlState === '23505') return true;
+  return (
+    (typeof err?.code === 'string' && err.code.startsWith('SQLITE_CONSTRAINT_') && /UNIQUE|PRIMARYKEY/.test(err.code)) ||
+    (typeof err?.message === 'string' && /UNIQUE/.test(err.message))
+  );
+}

@@ -1,0 +1,50 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe } from 'vitest';
+import { parsePostgresUrl, type PostgresLocation } from '../store/locator.js';
+import { openDatabase } from '../store/open.js';
+import { withPool } from '../store/postgres/connect.js';
+import { migrateStore } from '../store/postgres/migrate.js';
+import { Store } from '../store/store.js';
+import { VectorStore } from '../store/vectors.js';
+import { startPostgres, type TestPostgres } from './postgres.js';
+import { describeWithPostgres } from './postgres-suite.js';
+
+/**
+ * Store-level tests run once per store: the data folder's SQLite and the shared PostgreSQL (one
+ * throwaway cluster per test file, a fresh database per store asked for).
+ */
+export type StoreKind = 'sqlite' | 'postgres';
+
+let cluster: Promise<TestPostgres> | undefined;
+let databases = 0;
+
+/** The file's cluster, started on first use (stopped at process exit by postgres.ts). */
+export function testCluster(): Promise<TestPostgres> {
+  cluster ??= startPostgres();
+  return cluster;
+}
+
+/** A new, migrated, empty shared store in the file's cluster. */
+export async function freshSharedLocation(): Promise<PostgresLocation> {
+  const pg = await testCluster();
+  const loc = parsePostgresUrl(pg.createDatabase(`store_${process.pid}_${++databases}`));
+  await withPool(loc, (pool) => migrateStore(pool));
+  return loc;
+}
+
+/** A fresh, empty store of that kind. */
+export async function freshStore(kind: StoreKind, embeddingDim = 8): Promise<Store> {
+  if (kind === 'sqlite') {
+    const db = openDatabase(mkdtempSync(join(tmpdir(), 'vigil-kinds-')), { recognizerId: 'r', embeddingDim });
+    return new Store(db, new VectorStore(db, embeddingDim));
+  }
+  return Store.openShared(await freshSharedLocation(), { recognizerId: 'r', embeddingDim });
+}
+
+/** `fn` as a suite on each store; the PostgreSQL one skipped (failing under CI) without a server. */
+export function describeEachStore(name: string, fn: (kind: StoreKind) => void): void {
+  describe(`${name} (sqlite)`, () => fn('sqlite'));
+  describeWithPostgres(`${name} (postgres)`, () => fn('postgres'));
+}
