@@ -147,9 +147,10 @@ export class Store {
   ): Store {
     const port = new PostgresPort(loc, opts);
     try {
-      const version = port.query(
-        "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0 ELSE (SELECT COALESCE(MAX(version), 0) FROM schema_migrations) END",
-      ).rows[0]?.[0] as number;
+      const initialised = port.query("SELECT to_regclass('schema_migrations') IS NOT NULL").rows[0]?.[0];
+      const version = initialised
+        ? (port.query('SELECT COALESCE(MAX(version), 0) FROM schema_migrations').rows[0]?.[0] as number)
+        : 0;
       if (version < POSTGRES_SCHEMA_VERSION)
         throw new VigilError(
           'STORE_CORRUPT',

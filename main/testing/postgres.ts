@@ -20,6 +20,10 @@ export interface TestPostgres {
   port: number;
   /** A second database in the same cluster, for a test that needs an empty target. */
   createDatabase(name: string): string;
+  /** Stops the server (immediate shutdown) but keeps its data, for `start()` to bring it back. */
+  halt(): void;
+  /** Starts a halted server again on the same port. */
+  start(): void;
   stop(): void;
 }
 
@@ -147,6 +151,24 @@ export async function startPostgres(): Promise<TestPostgres> {
       check('pg_ctl start', r);
     }
   }
+  const serverArgs = (): string[] => [
+    '-D',
+    data,
+    '-l',
+    join(root, 'server.log'),
+    '-w',
+    '-t',
+    '60',
+    '-o',
+    `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=60`,
+    'start',
+  ];
+  const halt = (): void => {
+    check('pg_ctl stop', run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']));
+  };
+  const start = (): void => {
+    check('pg_ctl start', run(join(bin, 'pg_ctl'), serverArgs()));
+  };
   const stop = (): void => {
     if (!running.delete(stop)) return;
     run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
@@ -169,5 +191,5 @@ export async function startPostgres(): Promise<TestPostgres> {
     return urlFor(name);
   };
   createDatabase(user);
-  return { url: urlFor(user), user, password, host, port, createDatabase, stop };
+  return { url: urlFor(user), user, password, host, port, createDatabase, halt, start, stop };
 }
