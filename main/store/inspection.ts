@@ -68,7 +68,7 @@ export function sqliteInspection(db: SqlPort): StoreInspection {
         (
           db
             .prepare(
-              "SELECT person_id, SUM(is_centroid = 0) AS shots, SUM(is_centroid = 1) AS centroids FROM embeddings WHERE person_kind = 'member' GROUP BY person_id",
+              "SELECT person_id, SUM(CASE WHEN is_centroid = 0 THEN 1 ELSE 0 END) AS shots, SUM(CASE WHEN is_centroid = 1 THEN 1 ELSE 0 END) AS centroids FROM embeddings WHERE person_kind = 'member' GROUP BY person_id",
             )
             .all() as { person_id: string; shots: number; centroids: number }[]
         ).map((r) => [r.person_id, { shots: Number(r.shots), centroids: Number(r.centroids) }]),

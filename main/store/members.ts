@@ -175,7 +175,7 @@ export function searchMembers(
     .n;
   const items = db
     .prepare(
-      `SELECT * FROM members ${where} ORDER BY name COLLATE NOCASE, member_id LIMIT @limit OFFSET @offset`,
+      `SELECT * FROM members ${where} ORDER BY lower(name), member_id LIMIT @limit OFFSET @offset`,
     )
     .all({ q: like, limit, offset }) as MemberRow[];
   return { total, items };

@@ -53,9 +53,9 @@ export function recordUnknownSeen(
     `UPDATE unknown_persons SET appearance_count = appearance_count + 1,
        last_seen = CASE WHEN last_seen < ? THEN ? ELSE last_seen END,
        first_seen = CASE WHEN first_seen > ? THEN ? ELSE first_seen END,
-       cameras = ?, best_quality = MAX(COALESCE(best_quality, 0), ?)
+       cameras = ?, best_quality = CASE WHEN COALESCE(best_quality, 0) > ? THEN COALESCE(best_quality, 0) ELSE ? END
      WHERE unknown_id = ?`,
-  ).run(at, at, at, at, JSON.stringify(cameras), quality, id);
+  ).run(at, at, at, at, JSON.stringify(cameras), quality, quality, id);
 }
 
 export function listUnknowns(db: SqlPort): UnknownRow[] {
@@ -198,10 +198,22 @@ export class SqliteUnknowns implements UnknownRepository {
     this.db
       .prepare(
         `UPDATE unknown_persons SET appearance_count = appearance_count + ?, cameras = ?,
-       first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?), best_quality = MAX(COALESCE(best_quality, 0), ?)
+       first_seen = CASE WHEN first_seen < ? THEN first_seen ELSE ? END,
+       last_seen = CASE WHEN last_seen > ? THEN last_seen ELSE ? END,
+       best_quality = CASE WHEN COALESCE(best_quality, 0) > ? THEN COALESCE(best_quality, 0) ELSE ? END
      WHERE unknown_id = ?`,
       )
-      .run(m.appearances, JSON.stringify(m.cameras), m.firstSeen, m.lastSeen, m.bestQuality, m.keep);
+      .run(
+        m.appearances,
+        JSON.stringify(m.cameras),
+        m.firstSeen,
+        m.firstSeen,
+        m.lastSeen,
+        m.lastSeen,
+        m.bestQuality,
+        m.bestQuality,
+        m.keep,
+      );
     this.db
       .prepare("UPDATE appearances SET person_id = ? WHERE person_kind = 'unknown' AND person_id = ?")
       .run(m.keep, m.drop);
