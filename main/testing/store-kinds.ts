@@ -34,13 +34,22 @@ export async function freshSharedLocation(): Promise<PostgresLocation> {
   return loc;
 }
 
+/** Opens a new, empty store of that kind; the function returned opens it (again). */
+export async function storeOpener(kind: StoreKind, embeddingDim = 8): Promise<() => Store> {
+  if (kind === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-kinds-'));
+    return () => {
+      const db = openDatabase(dir, { recognizerId: 'r', embeddingDim });
+      return new Store(db, new VectorStore(db, embeddingDim));
+    };
+  }
+  const loc = await freshSharedLocation();
+  return () => Store.openShared(loc, { recognizerId: 'r', embeddingDim });
+}
+
 /** A fresh, empty store of that kind. */
 export async function freshStore(kind: StoreKind, embeddingDim = 8): Promise<Store> {
-  if (kind === 'sqlite') {
-    const db = openDatabase(mkdtempSync(join(tmpdir(), 'vigil-kinds-')), { recognizerId: 'r', embeddingDim });
-    return new Store(db, new VectorStore(db, embeddingDim));
-  }
-  return Store.openShared(await freshSharedLocation(), { recognizerId: 'r', embeddingDim });
+  return (await storeOpener(kind, embeddingDim))();
 }
 
 /** `fn` as a suite on each store; the PostgreSQL one skipped (failing under CI) without a server. */
