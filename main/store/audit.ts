@@ -2,7 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { sqliteOf, type SqlPort } from './sql-port.js';
+import { STORE_WRITE_LOCK, TAKE_WRITE_LOCK } from './postgres/locks.js';
+import { dialectOf, sqliteOf, type SqlPort } from './sql-port.js';
 import { log } from '../log.js';
 import type { AuditFilter, AuditRepository, AuditRecord } from './repositories.js';
 
@@ -37,8 +38,53 @@ export interface AuditKey {
   key: Buffer;
   /** Rows up to this id may be unkeyed (written before the key existed). */
   legacyUntil: number;
-  /** The anchor file; null for an in-memory store. */
-  anchorFile: string | null;
+  /** Where the chain's head is kept; null for an in-memory store. */
+  anchor: AnchorSink | null;
+}
+
+/** Where an audit log keeps the head of its chain. */
+export interface AnchorSink {
+  read(): AuditAnchor | 'missing' | 'damaged';
+  write(anchor: AuditAnchor): void;
+  /**
+   * Written in the appending transaction itself (a row of the same store), rather than once it is
+   * over (a file, which a rolled-back row must not reach).
+   */
+  readonly transactional: boolean;
+}
+
+/** The embedded store's anchor: a file beside the database, replaced whole. */
+export function fileAnchor(file: string): AnchorSink {
+  return {
+    transactional: false,
+    read: () => readAnchor(file),
+    write: (anchor) => {
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify(anchor) + '\n', { mode: 0o600 });
+      renameSync(tmp, file);
+    },
+  };
+}
+
+/** The shared store's anchor: the single row of audit_anchor, next to the rows it vouches for. */
+export function tableAnchor(db: SqlPort): AnchorSink {
+  return {
+    transactional: true,
+    read: () => {
+      const r = db.prepare('SELECT last_id, hash, count, at, mac FROM audit_anchor WHERE id = 1').get() as
+        Omit<Anchor, 'version'> | undefined;
+      if (!r) return 'missing';
+      const a: Anchor = { version: 1, ...r };
+      return Number.isSafeInteger(a.last_id) && Number.isSafeInteger(a.count) ? a : 'damaged';
+    },
+    write: (a) => {
+      db.prepare(
+        `INSERT INTO audit_anchor (id, last_id, hash, count, at, mac) VALUES (1, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET last_id = excluded.last_id, hash = excluded.hash, count = excluded.count,
+           at = excluded.at, mac = excluded.mac`,
+      ).run(a.last_id, a.hash, a.count, a.at, a.mac);
+    },
+  };
 }
 
 interface State extends AuditKey {
@@ -49,7 +95,7 @@ interface State extends AuditKey {
 
 const keys = new WeakMap<SqlPort, State>();
 
-/** From now on rows of this store are keyed and its head is anchored in `anchorFile`. */
+/** From now on rows of this store are keyed and its head is anchored in `anchor`. */
 export function useAuditKey(db: SqlPort, k: AuditKey): void {
   keys.set(db, { ...k, pending: false });
 }
@@ -100,12 +146,12 @@ function anchorMac(key: Buffer, a: Omit<Anchor, 'mac'>): string {
     .digest('hex');
 }
 
-/** Writes the chain's current head to the anchor file (whole or not at all). */
+/** Writes the chain's current head to the anchor (whole or not at all). */
 export function writeAuditAnchor(db: SqlPort): void {
   const k = keys.get(db);
   if (!k) return;
   k.pending = false;
-  if (!k.anchorFile || !db.open) return;
+  if (!k.anchor || !db.open) return;
   const head = db.prepare('SELECT audit_id, hash FROM audit_log ORDER BY audit_id DESC LIMIT 1').get() as
     { audit_id: number; hash: string } | undefined;
   const count = db.prepare('SELECT COUNT(*) FROM audit_log').pluck().get() as number;
@@ -117,11 +163,11 @@ export function writeAuditAnchor(db: SqlPort): void {
     at: new Date().toISOString(),
   };
   const anchor: Anchor = { ...body, mac: anchorMac(k.key, body) };
-  const tmp = `${k.anchorFile}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, JSON.stringify(anchor) + '\n', { mode: 0o600 });
-    renameSync(tmp, k.anchorFile);
+    k.anchor.write(anchor);
   } catch (e) {
+    // In the appending transaction, a failed anchor fails the append: rows are never unanchored.
+    if (k.anchor.transactional) throw e;
     log('error', 'audit_anchor_write_failed', { error: (e as Error).message });
   }
   try {
@@ -137,8 +183,8 @@ export function writeAuditAnchor(db: SqlPort): void {
  */
 function scheduleAnchor(db: SqlPort): void {
   const k = keys.get(db);
-  if (!k?.anchorFile) return;
-  if (!db.inTransaction) return writeAuditAnchor(db);
+  if (!k?.anchor) return;
+  if (!db.inTransaction || k.anchor.transactional) return writeAuditAnchor(db);
   if (k.pending) return;
   k.pending = true;
   setImmediate(() => {
@@ -153,6 +199,13 @@ export function flushAuditAnchor(db: SqlPort): void {
 
 /** Appends one audit row chained to the previous one; call inside the transaction it records. */
 export function appendAudit(db: SqlPort, entry: AuditEntry, at = new Date().toISOString()): void {
+  if (dialectOf(db) === 'postgres' && !db.inTransaction) {
+    db.transaction(() => appendAudit(db, entry, at))();
+    return;
+  }
+  // On the shared store nodes append to one chain: the link to the last row is read under the
+  // store's write lock, held to the end of the transaction, so two nodes never fork it.
+  if (dialectOf(db) === 'postgres') db.prepare(TAKE_WRITE_LOCK).get(STORE_WRITE_LOCK);
   const last = db.prepare('SELECT hash FROM audit_log ORDER BY audit_id DESC LIMIT 1').get() as
     { hash: string } | undefined;
   const prev = last?.hash ?? GENESIS;
@@ -240,7 +293,7 @@ export function verifyAudit(db: SqlPort): AuditVerification {
   const k = keys.get(db);
   flushAuditAnchor(db);
   const rows = db.prepare('SELECT * FROM audit_log ORDER BY audit_id').iterate() as Iterable<AuditRow>;
-  return verifyAuditChain(rows, k, k?.anchorFile ? readAnchor(k.anchorFile) : null);
+  return verifyAuditChain(rows, k, k?.anchor ? k.anchor.read() : null);
 }
 
 /**
@@ -366,8 +419,12 @@ export class SqliteAuditLog implements AuditRepository {
 
   useKey(key: Buffer, legacyUntil: number): void {
     const file = sqliteOf(this.db);
-    const anchorFile = !file || file.memory ? null : join(dirname(file.name), AUDIT_ANCHOR_FILE);
-    useAuditKey(this.db, { key, legacyUntil, anchorFile });
+    const anchor = !file
+      ? tableAnchor(this.db)
+      : file.memory
+        ? null
+        : fileAnchor(join(dirname(file.name), AUDIT_ANCHOR_FILE));
+    useAuditKey(this.db, { key, legacyUntil, anchor });
   }
 
   forwardAnchor(forward: ((anchor: AuditAnchor) => void) | null): void {

@@ -1,3 +1,4 @@
+import { STORE_WRITE_LOCK, TAKE_WRITE_LOCK } from './postgres/locks.js';
 import { dialectOf, type SqlPort, type SqlStatement } from './sql-port.js';
 import { BinaryCodeIndex } from '../match/binary-index.js';
 import { candidateCount } from '../match/search.js';
@@ -19,8 +20,6 @@ interface VectorMeta {
 
 const key = (kind: PersonKind, personId: string): string => `${kind}:${personId}`;
 
-/** The shared store's lock for changes of the index (the immediate-transaction lock, see bridge.ts). */
-const INDEX_LOCK = '8532479046411398509';
 
 const floats = (blob: Buffer): Float32Array =>
   new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
@@ -147,7 +146,7 @@ export class VectorStore {
   private changed(kind: PersonKind, personId: string): void {
     if (!this.shared) return;
     const write = (): void => {
-      this.db.prepare('SELECT pg_advisory_xact_lock(CAST(? AS bigint))').get(INDEX_LOCK);
+      this.db.prepare(TAKE_WRITE_LOCK).get(STORE_WRITE_LOCK);
       this.db.prepare('INSERT INTO index_changes (person_kind, person_id) VALUES (?, ?)').run(kind, personId);
       this.db.prepare("SELECT pg_notify('vigil_index', '')").get();
     };

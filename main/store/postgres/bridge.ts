@@ -9,13 +9,7 @@ import type { SqlPort, SqlRunResult, SqlStatement, SqlTransaction } from '../sql
 import type { BridgeReply, BridgeRequest, BridgeSetup } from './bridge-worker.js';
 import { storeError } from './connect.js';
 import { bindValues, toPostgres, type TranslatedSql } from './dialect.js';
-
-/**
- * Held (transaction level) by every `immediate` transaction on the shared store, so read-then-write
- * decisions serialise across nodes as SQLite's immediate transactions do across processes. Fixed
- * and store-wide ("vigilimm" in ASCII), so it never meets another application's lock by chance.
- */
-export const IMMEDIATE_LOCK = '8532479046411398509';
+import { STORE_WRITE_LOCK } from './locks.js';
 
 export interface BridgeOptions {
   /** How long to wait for the server to accept a connection (3 s). */
@@ -169,7 +163,7 @@ export class PostgresPort implements SqlPort {
         this.depth = 1;
         try {
           if (mode === 'immediate') {
-            this.query('SELECT pg_advisory_xact_lock($1::bigint)', [IMMEDIATE_LOCK]);
+            this.query('SELECT pg_advisory_xact_lock($1::bigint)', [STORE_WRITE_LOCK]);
             this.onImmediate?.();
           }
           const r = fn(...args);

@@ -126,6 +126,40 @@ describeWithPostgres('several nodes on one shared store', () => {
     }
   });
 
+  it('keeps one audit chain for all nodes, its head anchored in the store, and notices rows cut off the end', async () => {
+    const loc = await freshSharedLocation();
+    const a = open(loc);
+    const b = open(loc);
+    try {
+      const key = Buffer.alloc(32, 7);
+      for (const n of [a, b]) n.audit.useKey(key, 0);
+      for (let i = 0; i < 4; i++) {
+        a.audit.append({ actor: 'node-a', action: 'member_viewed', subject: `M${i}` });
+        b.audit.append({ actor: 'node-b', action: 'member_viewed', subject: `M${i}` });
+      }
+      // A rolled-back append leaves neither a row nor an anchor pointing at one.
+      expect(() =>
+        b.transaction(() => {
+          b.audit.append({ actor: 'node-b', action: 'member_viewed', subject: 'gone' });
+          throw new Error('rolled back');
+        }),
+      ).toThrow('rolled back');
+      expect(a.audit.verify()).toEqual({ ok: true, rows: 8, firstBad: null, anchor: 'ok' });
+      expect(b.audit.verify()).toMatchObject({ ok: true, rows: 8, anchor: 'ok' });
+      const anchor = a.sql.prepare('SELECT last_id, count FROM audit_anchor').get();
+      expect(anchor).toEqual({ last_id: a.audit.lastId(), count: 8 });
+      // Someone with the database but not the key removes the last two rows.
+      a.sql.prepare('DELETE FROM audit_log WHERE audit_id > ?').run(a.audit.lastId() - 2);
+      expect(b.audit.verify()).toMatchObject({ ok: false, anchor: 'mismatch' });
+      // ... and then rewrites the anchor to match: its MAC gives it away.
+      a.sql.prepare('UPDATE audit_anchor SET count = 6, last_id = ?').run(a.audit.lastId());
+      expect(b.audit.verify()).toMatchObject({ ok: false, anchor: 'forged' });
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   it('says in a sentence within seconds that the server is gone, without the password, and reconnects', async () => {
     const pg = await testCluster();
     const loc = await freshSharedLocation();
