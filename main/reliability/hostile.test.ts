@@ -184,7 +184,9 @@ describeWithAssets('hostile input through the entry points', () => {
         'alerts',
         'audit_log',
       ])
-        h.update(JSON.stringify(engine.store.sqlite.prepare(`SELECT * FROM ${t} ORDER BY rowid`).raw().all()));
+        h.update(
+          JSON.stringify(engine.store.sqlite.prepare(`SELECT * FROM ${t} ORDER BY rowid`).raw().all()),
+        );
       return h.digest('hex');
     };
 

@@ -12,7 +12,6 @@ describe('cameras', () => {
     expect(() => normaliseCameraUrl('/no/such/clip.mp4')).toThrow(/does not exist/);
     expect(() => normaliseCameraUrl('')).toThrow(/needs a URL/);
   });
-
 });
 
 describeEachStore('stored cameras', (kind) => {

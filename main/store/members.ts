@@ -174,9 +174,7 @@ export function searchMembers(
   const total = (db.prepare(`SELECT COUNT(*) AS n FROM members ${where}`).get({ q: like }) as { n: number })
     .n;
   const items = db
-    .prepare(
-      `SELECT * FROM members ${where} ORDER BY lower(name), member_id LIMIT @limit OFFSET @offset`,
-    )
+    .prepare(`SELECT * FROM members ${where} ORDER BY lower(name), member_id LIMIT @limit OFFSET @offset`)
     .all({ q: like, limit, offset }) as MemberRow[];
   return { total, items };
 }

@@ -57,7 +57,9 @@ export function isUniqueViolation(e: unknown): boolean {
   const err = e as { code?: unknown; sqlState?: unknown; message?: unknown };
   if (err?.sqlState === '23505') return true;
   return (
-    (typeof err?.code === 'string' && err.code.startsWith('SQLITE_CONSTRAINT_') && /UNIQUE|PRIMARYKEY/.test(err.code)) ||
+    (typeof err?.code === 'string' &&
+      err.code.startsWith('SQLITE_CONSTRAINT_') &&
+      /UNIQUE|PRIMARYKEY/.test(err.code)) ||
     (typeof err?.message === 'string' && /UNIQUE/.test(err.message))
   );
 }

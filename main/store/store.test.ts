@@ -7,7 +7,6 @@ import { describeEachStore, freshStore, storeOpener } from '../testing/store-kin
 import { appendAudit, verifyAudit } from './audit.js';
 import { MIGRATIONS } from './migrations.js';
 import { openDatabase, schemaVersion } from './open.js';
-import { VectorStore } from './vectors.js';
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'vigil-store-'));
 const rand = (dim: number, seed: number) => {

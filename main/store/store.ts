@@ -108,7 +108,8 @@ export class Store {
   /** The better-sqlite3 handle (pragmas, file); refused on the shared store. */
   get sqlite(): Database.Database {
     const db = sqliteOf(this.sql);
-    if (!db) throw new VigilError('INVALID_ARGUMENT', 'This needs the data folder\'s own store, not the shared one.');
+    if (!db)
+      throw new VigilError('INVALID_ARGUMENT', "This needs the data folder's own store, not the shared one.");
     return db;
   }
 
@@ -164,17 +165,19 @@ export class Store {
           `The shared store ${loc.display} is at schema version ${version}, newer than this Vigil knows (${POSTGRES_SCHEMA_VERSION}): upgrade Vigil on this machine first.`,
         );
       // Two nodes joining an empty store at once bind it once: the second reads the first's choice.
-      port.transaction(() => {
-        const bound = readMeta(port, 'recognizer');
-        if (bound === undefined) {
-          writeMeta(port, 'recognizer', opts.recognizerId);
-          writeMeta(port, 'embedding_dim', String(opts.embeddingDim));
-        } else if (bound !== opts.recognizerId)
-          throw new VigilError(
-            'STORE_MODEL_MISMATCH',
-            `The shared store ${loc.display} holds faces enrolled with recognizer ${bound}, but ${opts.recognizerId} is selected; choose the model pack that uses ${bound} on every node.`,
-          );
-      }).immediate();
+      port
+        .transaction(() => {
+          const bound = readMeta(port, 'recognizer');
+          if (bound === undefined) {
+            writeMeta(port, 'recognizer', opts.recognizerId);
+            writeMeta(port, 'embedding_dim', String(opts.embeddingDim));
+          } else if (bound !== opts.recognizerId)
+            throw new VigilError(
+              'STORE_MODEL_MISMATCH',
+              `The shared store ${loc.display} holds faces enrolled with recognizer ${bound}, but ${opts.recognizerId} is selected; choose the model pack that uses ${bound} on every node.`,
+            );
+        })
+        .immediate();
       const vectors = new VectorStore(port, opts.embeddingDim);
       port.onImmediate = () => vectors.catchUp();
       return new Store(port, vectors);

@@ -20,7 +20,6 @@ interface VectorMeta {
 
 const key = (kind: PersonKind, personId: string): string => `${kind}:${personId}`;
 
-
 const floats = (blob: Buffer): Float32Array =>
   new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
 
@@ -58,7 +57,10 @@ export class VectorStore {
   private load(): void {
     // Read first: a change committed while the rows load is replayed once more, never missed.
     if (this.shared)
-      this.watermark = this.db.prepare('SELECT COALESCE(MAX(seq), 0) FROM index_changes').pluck().get() as number;
+      this.watermark = this.db
+        .prepare('SELECT COALESCE(MAX(seq), 0) FROM index_changes')
+        .pluck()
+        .get() as number;
     const rows = this.db
       .prepare(
         `SELECT e.embedding_id AS id, e.person_kind AS kind, e.person_id AS personId, e.is_centroid AS isCentroid, e.code AS code${
@@ -133,7 +135,12 @@ export class VectorStore {
         'INSERT INTO face_vectors (embedding_id, embedding, kind, active, person_id) VALUES (?, ?, ?, 1, ?)',
       )
       .run(BigInt(id), Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), kind, personId);
-    this.track(id, { kind, personId, isCentroid: !!opts.isCentroid }, code, this.shared ? vector.slice() : undefined);
+    this.track(
+      id,
+      { kind, personId, isCentroid: !!opts.isCentroid },
+      code,
+      this.shared ? vector.slice() : undefined,
+    );
     this.changed(kind, personId);
     return id;
   }

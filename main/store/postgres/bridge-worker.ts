@@ -16,9 +16,7 @@ export interface BridgeSetup {
   statementTimeoutMs: number;
 }
 
-export type BridgeRequest =
-  | { op: 'query'; text: string; values: unknown[] }
-  | { op: 'close' };
+export type BridgeRequest = { op: 'query'; text: string; values: unknown[] } | { op: 'close' };
 
 export type BridgeReply =
   | { ok: true; fields: string[]; rows: unknown[][]; rowCount: number }
@@ -86,7 +84,8 @@ async function connected(): Promise<pg.Client> {
 
 function toParam(v: unknown): unknown {
   if (typeof v === 'bigint') return v.toString();
-  if (v instanceof Uint8Array && !Buffer.isBuffer(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  if (v instanceof Uint8Array && !Buffer.isBuffer(v))
+    return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
   if (typeof v === 'boolean') return v ? 1 : 0;
   return v;
 }

@@ -30,7 +30,9 @@ function workerScript(): string {
 
 /** Buffers cross the thread boundary as plain byte arrays; better-sqlite3 gives Buffers. */
 function fromWire(v: unknown): unknown {
-  return v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v;
+  return v instanceof Uint8Array && !Buffer.isBuffer(v)
+    ? Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+    : v;
 }
 
 /**
@@ -112,7 +114,8 @@ export class PostgresPort implements SqlPort {
 
   /** Runs one statement; a failure becomes one sentence without the store's credentials. */
   query(text: string, values: unknown[] = []): { fields: string[]; rows: unknown[][]; rowCount: number } {
-    if (this.closed) throw new VigilError('STORE_UNREACHABLE', `The shared store ${this.loc.display} is closed.`);
+    if (this.closed)
+      throw new VigilError('STORE_UNREACHABLE', `The shared store ${this.loc.display} is closed.`);
     const r = this.call({ op: 'query', text, values });
     if (r.ok) return { fields: r.fields, rows: r.rows.map((row) => row.map(fromWire)), rowCount: r.rowCount };
     const e = Object.assign(new Error(r.error.message), r.error.code ? { code: r.error.code } : {});

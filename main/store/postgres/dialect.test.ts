@@ -26,8 +26,9 @@ describe('SQLite statements as PostgreSQL reads them', () => {
 
   it('quotes mixed-case aliases only outside strings, and never type names', () => {
     expect(
-      toPostgres("SELECT person_id AS personId, 'x AS fooBar' AS s, CAST(? AS INTEGER), is_centroid AS isCentroid FROM e")
-        .text,
+      toPostgres(
+        "SELECT person_id AS personId, 'x AS fooBar' AS s, CAST(? AS INTEGER), is_centroid AS isCentroid FROM e",
+      ).text,
     ).toBe(
       `SELECT person_id AS "personId", 'x AS fooBar' AS s, CAST($1 AS INTEGER), is_centroid AS "isCentroid" FROM e`,
     );
@@ -50,8 +51,9 @@ describe('SQLite statements as PostgreSQL reads them', () => {
       'SELECT 1 FROM a WHERE person_id IN (SELECT value FROM json_array_elements_text(($1)::json) AS json_each(value))',
     );
     expect(
-      toPostgres('SELECT 1 WHERE EXISTS (SELECT 1 FROM json_each(u.cameras) c WHERE c.value IN (SELECT value FROM json_each(@cameras)))')
-        .text,
+      toPostgres(
+        'SELECT 1 WHERE EXISTS (SELECT 1 FROM json_each(u.cameras) c WHERE c.value IN (SELECT value FROM json_each(@cameras)))',
+      ).text,
     ).toBe(
       'SELECT 1 WHERE EXISTS (SELECT 1 FROM json_array_elements_text((u.cameras)::json) AS c(value) WHERE c.value IN (SELECT value FROM json_array_elements_text(($1)::json) AS json_each(value)))',
     );
@@ -73,7 +75,9 @@ describe('SQLite statements as PostgreSQL reads them', () => {
     });
     expect(toPostgres('INSERT INTO members (member_id) VALUES (?)').returning).toBeNull();
     expect(toPostgres('INSERT INTO alerts (type) VALUES (?) RETURNING type').returning).toBeNull();
-    expect(toPostgres("UPDATE alerts SET notes = 'INSERT INTO alerts' WHERE alert_id = ?").returning).toBeNull();
+    expect(
+      toPostgres("UPDATE alerts SET notes = 'INSERT INTO alerts' WHERE alert_id = ?").returning,
+    ).toBeNull();
   });
 
   it('leaves an unterminated string or comment as it is rather than translating inside it', () => {

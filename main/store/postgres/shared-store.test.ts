@@ -22,7 +22,8 @@ const rand = (seed: number): Float32Array => {
   }
   return l2normalize(v);
 };
-const nudge = (v: Float32Array, by: number): Float32Array => l2normalize(v.map((x, i) => x + (i % 2 ? by : -by)));
+const nudge = (v: Float32Array, by: number): Float32Array =>
+  l2normalize(v.map((x, i) => x + (i % 2 ? by : -by)));
 
 const open = (loc: ReturnType<typeof parsePostgresUrl>): Store =>
   Store.openShared(loc, { recognizerId: 'r', embeddingDim: DIM });
@@ -31,7 +32,9 @@ describeWithPostgres('several nodes on one shared store', () => {
   it('refuses a database without the schema, and another recognizer, in a sentence', async () => {
     const pg = await testCluster();
     const bare = parsePostgresUrl(pg.createDatabase('bare'));
-    expect(() => open(bare)).toThrow(/has no Vigil schema yet: run "vigil store init --store postgres:\/\/\*\*\*@/);
+    expect(() => open(bare)).toThrow(
+      /has no Vigil schema yet: run "vigil store init --store postgres:\/\/\*\*\*@/,
+    );
     const loc = await freshSharedLocation();
     open(loc).close();
     expect(() => Store.openShared(loc, { recognizerId: 'other', embeddingDim: DIM })).toThrow(
@@ -39,7 +42,7 @@ describeWithPostgres('several nodes on one shared store', () => {
     );
   });
 
-  it("matches a member enrolled on one node on another once it caught up, and forgets an erased one", async () => {
+  it('matches a member enrolled on one node on another once it caught up, and forgets an erased one', async () => {
     const loc = await freshSharedLocation();
     const a = open(loc);
     const b = open(loc);
@@ -91,7 +94,11 @@ describeWithPostgres('several nodes on one shared store', () => {
     const nodes = [open(loc), open(loc)];
     const engines = nodes.map((store) => ({ store, recognizer: { id: 'r' } }) as unknown as Engine);
     const stranger = rand(7);
-    const seen = (engine: Engine, v: Float32Array, at: number): { plan: ReturnType<typeof planUnknownSighting>; appearance: number } => {
+    const seen = (
+      engine: Engine,
+      v: Float32Array,
+      at: number,
+    ): { plan: ReturnType<typeof planUnknownSighting>; appearance: number } => {
       const s: UnknownSighting = {
         cameraId: 'gate',
         firstSeen: at,
@@ -114,9 +121,12 @@ describeWithPostgres('several nodes on one shared store', () => {
       expect(second.plan).toMatchObject({ kind: 'recurring_unknown', unknownId: first.plan.unknownId });
       expect(nodes[0]!.unknowns.list().map((u) => u.unknown_id)).toEqual([first.plan.unknownId]);
       expect(nodes[0]!.unknowns.get(first.plan.unknownId)).toMatchObject({ appearance_count: 2 });
-      expect(nodes[0]!.appearances.ofUnknown(first.plan.unknownId).map((r) => r.appearance_id).sort()).toEqual(
-        [first.appearance, second.appearance].sort(),
-      );
+      expect(
+        nodes[0]!.appearances
+          .ofUnknown(first.plan.unknownId)
+          .map((r) => r.appearance_id)
+          .sort(),
+      ).toEqual([first.appearance, second.appearance].sort());
       // Someone else entirely is still a new identity.
       const other = seen(engines[1]!, rand(99), Date.UTC(2026, 11, 1, 11));
       expect(other.plan.kind).toBe('new_unknown');
@@ -177,12 +187,16 @@ describeWithPostgres('several nodes on one shared store', () => {
       const waited = Date.now() - started;
       expect(error).toBeInstanceOf(VigilError);
       expect((error as VigilError).code).toBe('STORE_UNREACHABLE');
-      expect((error as Error).message).toMatch(/^The shared store postgres:\/\/\*\*\*@127\.0\.0\.1:\d+\/\w+ cannot be reached: /);
+      expect((error as Error).message).toMatch(
+        /^The shared store postgres:\/\/\*\*\*@127\.0\.0\.1:\d+\/\w+ cannot be reached: /,
+      );
       expect((error as Error).message).not.toContain(pg.password);
       // No hang: the bridge gives up on its own (3 s to connect); generous for a loaded machine.
       expect(waited).toBeLessThan(20_000);
       // A transaction fails the same way and leaves nothing half-open.
-      expect(() => store.transaction(() => store.members.get('M1'), 'immediate')).toThrow(/cannot be reached/);
+      expect(() => store.transaction(() => store.members.get('M1'), 'immediate')).toThrow(
+        /cannot be reached/,
+      );
       pg.start();
       expect(store.members.get('M1')).toMatchObject({ name: 'Ann' });
       expect(store.transaction(() => store.members.list().length, 'immediate')).toBe(1);
