@@ -7,6 +7,8 @@ import { describeWithPostgres } from '../../testing/postgres-suite.js';
 import { freshSharedLocation, testCluster } from '../../testing/store-kinds.js';
 import { parsePostgresUrl } from '../locator.js';
 import { Store } from '../store.js';
+import pg from 'pg';
+import { connectionConfig } from './connect.js';
 
 /**
  * Several nodes on one shared store, each a Store with its own bridge (its own connection and
@@ -133,6 +135,35 @@ describeWithPostgres('several nodes on one shared store', () => {
       expect(nodes[0]!.unknowns.list()).toHaveLength(2);
     } finally {
       for (const n of nodes) n.close();
+    }
+  });
+
+  it('tells listening nodes on vigil_index when a change commits, not before', async () => {
+    const loc = await freshSharedLocation();
+    const a = open(loc);
+    const listener = new pg.Client(connectionConfig(loc));
+    await listener.connect();
+    try {
+      const heard: string[] = [];
+      listener.on('notification', (n) => heard.push(n.channel));
+      await listener.query('LISTEN vigil_index');
+      a.transaction(() => {
+        a.members.insert('M1', { name: 'Ann' }, 'r', 0.9);
+        a.vectors.add('member', 'M1', rand(3), {});
+        a.vectors.add('member', 'M1', rand(4), {});
+      });
+      const until = Date.now() + 10_000;
+      while (heard.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      // One notification per transaction (PostgreSQL folds identical ones), after its commit.
+      expect(heard).toEqual(['vigil_index']);
+      expect(
+        (await listener.query('SELECT person_id FROM index_changes ORDER BY seq')).rows.map(
+          (r: { person_id: string }) => r.person_id,
+        ),
+      ).toEqual(['M1', 'M1']);
+    } finally {
+      await listener.end();
+      a.close();
     }
   });
 
