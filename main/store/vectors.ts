@@ -1,4 +1,4 @@
-import { STORE_WRITE_LOCK, TAKE_WRITE_LOCK } from './postgres/locks.js';
+import { STORE_WRITE_LOCK } from './postgres/locks.js';
 import { dialectOf, type SqlPort, type SqlStatement } from './sql-port.js';
 import { BinaryCodeIndex } from '../match/binary-index.js';
 import { candidateCount } from '../match/search.js';
@@ -152,10 +152,15 @@ export class VectorStore {
    */
   private changed(kind: PersonKind, personId: string): void {
     if (!this.shared) return;
+    // One round trip: the lock is taken (and the notification queued for commit) while the
+    // subquery runs, before the insert draws its number.
     const write = (): void => {
-      this.db.prepare(TAKE_WRITE_LOCK).get(STORE_WRITE_LOCK);
-      this.db.prepare('INSERT INTO index_changes (person_kind, person_id) VALUES (?, ?)').run(kind, personId);
-      this.db.prepare("SELECT pg_notify('vigil_index', '')").get();
+      this.db
+        .prepare(
+          `INSERT INTO index_changes (person_kind, person_id)
+           SELECT ?, ? FROM (SELECT pg_advisory_xact_lock(CAST(? AS bigint)), pg_notify('vigil_index', '')) AS locked`,
+        )
+        .run(kind, personId, STORE_WRITE_LOCK);
     };
     if (this.db.inTransaction) write();
     else this.db.transaction(write)();
