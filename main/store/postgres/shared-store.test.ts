@@ -7,6 +7,9 @@ import { describeWithPostgres } from '../../testing/postgres-suite.js';
 import { freshSharedLocation, testCluster } from '../../testing/store-kinds.js';
 import { parsePostgresUrl } from '../locator.js';
 import { Store } from '../store.js';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { packageRoot } from '../../paths.js';
 import pg from 'pg';
 import { connectionConfig } from './connect.js';
 
@@ -135,6 +138,57 @@ describeWithPostgres('several nodes on one shared store', () => {
       expect(nodes[0]!.unknowns.list()).toHaveLength(2);
     } finally {
       for (const n of nodes) n.close();
+    }
+  });
+
+  it('records one unknown identity when two nodes on two threads see the same stranger at the same moment', async () => {
+    const loc = await freshSharedLocation();
+    open(loc).close();
+    const dist = join(packageRoot(), 'dist', 'main');
+    const go = new Int32Array(new SharedArrayBuffer(4));
+    const stranger = rand(11);
+    // Each thread is a node: its own Store, bridge and index, released at the same instant.
+    const node = (i: number) =>
+      new Promise<{ kind: string; unknownId: string }>((resolve, reject) => {
+        const w = new Worker(
+          `const { workerData, parentPort } = require('node:worker_threads');
+           (async () => {
+             const { Store } = await import(workerData.dist + '/store/store.js');
+             const { parsePostgresUrl } = await import(workerData.dist + '/store/locator.js');
+             const s = await import(workerData.dist + '/engine/sightings.js');
+             const store = Store.openShared(parsePostgresUrl(workerData.url), { recognizerId: 'r', embeddingDim: ${DIM} });
+             const engine = { store, recognizer: { id: 'r' } };
+             const v = Float32Array.from(workerData.vector);
+             Atomics.wait(workerData.go, 0, 0);
+             const sighting = {
+               cameraId: 'cam' + workerData.i, firstSeen: Date.now(), lastSeen: Date.now() + 1000, bbox: [0, 0, 9, 9],
+               shots: [{ embedding: v, quality: 0.8 }], nearest: store.vectors.searchPeople('unknown', v, 1)[0],
+               unknownThreshold: 0.6,
+             };
+             const plan = s.planUnknownSighting(sighting);
+             s.recordUnknownSighting(engine, sighting, plan);
+             store.close();
+             parentPort.postMessage(plan);
+           })().catch((e) => { throw e; });`,
+          { eval: true, workerData: { dist, url: loc.url, i, go, vector: [...nudge(stranger, i * 0.01)] } },
+        );
+        w.once('message', resolve);
+        w.once('error', reject);
+      });
+    const plans = [node(0), node(1)];
+    // Both have opened their store (a moment is plenty); then both go at once.
+    await new Promise((r) => setTimeout(r, 1500));
+    Atomics.store(go, 0, 1);
+    Atomics.notify(go, 0);
+    const [p0, p1] = await Promise.all(plans);
+    expect([p0!.kind, p1!.kind].sort()).toEqual(['new_unknown', 'recurring_unknown']);
+    expect(p0!.unknownId).toBe(p1!.unknownId);
+    const check = open(loc);
+    try {
+      expect(check.unknowns.list()).toMatchObject([{ unknown_id: p0!.unknownId, appearance_count: 2 }]);
+      expect(JSON.parse(check.unknowns.list()[0]!.cameras).sort()).toEqual(['cam0', 'cam1']);
+    } finally {
+      check.close();
     }
   });
 
