@@ -226,4 +226,32 @@ describeEachStore('the repositories', (kind) => {
     expect(store.inspection.embeddingsWithoutVector()).toEqual([]);
     store.close();
   });
+
+  it('never matches a vector whose transaction rolled back, nested or not', async () => {
+    const store = await freshStore(kind);
+    const unit = (i: number) => Float32Array.from({ length: 8 }, (_, d) => (d === i ? 1 : 0));
+    store.members.insert('M1', { name: 'Ann' }, 'r', 0.9);
+    store.vectors.add('member', 'M1', unit(0), {});
+    expect(() =>
+      store.transaction(() => {
+        store.vectors.add('member', 'M1', unit(1), {});
+        throw new Error('enrollment failed');
+      }, 'immediate'),
+    ).toThrow('enrollment failed');
+    expect(store.vectors.searchPeople('member', unit(1), 1).filter((m) => m.similarity > 0.5)).toEqual([]);
+    expect(store.vectors.searchPeople('member', unit(0), 1)[0]).toMatchObject({ personId: 'M1' });
+    store.transaction(() => {
+      store.vectors.add('member', 'M1', unit(2), {});
+      expect(() =>
+        store.transaction(() => {
+          store.vectors.add('member', 'M1', unit(3), {});
+          throw new Error('inner failed');
+        }),
+      ).toThrow('inner failed');
+    });
+    expect(store.vectors.searchPeople('member', unit(2), 1)[0]!.similarity).toBeCloseTo(1, 5);
+    expect(store.vectors.searchPeople('member', unit(3), 1).filter((m) => m.similarity > 0.5)).toEqual([]);
+    expect(store.vectors.vectorsOf('member', 'M1')).toHaveLength(2);
+    store.close();
+  });
 });

@@ -180,6 +180,8 @@ export class Store {
         .immediate();
       const vectors = new VectorStore(port, opts.embeddingDim);
       port.onImmediate = () => vectors.catchUp();
+      port.onRollback = (done) => vectors.rolledBack(done);
+      port.onCommit = () => vectors.committed();
       return new Store(port, vectors);
     } catch (e) {
       port.close();

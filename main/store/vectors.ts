@@ -43,6 +43,8 @@ export class VectorStore {
   private readonly shared: boolean;
   private readonly floats = new Map<number, Float32Array>();
   private watermark = 0;
+  /** People changed by the transaction in progress (shared store): reloaded if it rolls back. */
+  private readonly touched = new Map<string, { kind: PersonKind; personId: string }>();
 
   constructor(
     private readonly db: SqlPort,
@@ -152,6 +154,7 @@ export class VectorStore {
    */
   private changed(kind: PersonKind, personId: string): void {
     if (!this.shared) return;
+    if (this.db.inTransaction) this.touched.set(key(kind, personId), { kind, personId });
     // One round trip: the lock is taken (and the notification queued for commit) while the
     // subquery runs, before the insert draws its number.
     const write = (): void => {
@@ -181,20 +184,46 @@ export class VectorStore {
     if (rows.length === 0) return 0;
     const people = new Map<string, { kind: PersonKind; personId: string }>();
     for (const r of rows) people.set(key(r.kind, r.personId), { kind: r.kind, personId: r.personId });
-    for (const p of people.values()) {
-      const matchable =
-        p.kind === 'member'
-          ? this.db
-              .prepare("SELECT 1 FROM members WHERE member_id = ? AND status IN ('active', 'suspended')")
-              .get(p.personId)
-          : this.db
-              .prepare("SELECT 1 FROM unknown_persons WHERE unknown_id = ? AND status = 'active'")
-              .get(p.personId);
-      if (matchable) this.load1(p.kind, p.personId);
-      else this.drop(p.kind, p.personId);
-    }
+    for (const p of people.values()) this.refresh(p.kind, p.personId);
     this.watermark = rows[rows.length - 1]!.seq;
     return people.size;
+  }
+
+  /** A person's place in this node's index, as the rows say now. */
+  private refresh(kind: PersonKind, personId: string): void {
+    const matchable =
+      kind === 'member'
+        ? this.db
+            .prepare("SELECT 1 FROM members WHERE member_id = ? AND status IN ('active', 'suspended')")
+            .get(personId)
+        : this.db
+            .prepare("SELECT 1 FROM unknown_persons WHERE unknown_id = ? AND status = 'active'")
+            .get(personId);
+    if (matchable) this.load1(kind, personId);
+    else this.drop(kind, personId);
+  }
+
+  /**
+   * The transaction (or savepoint) that changed vectors was rolled back: the people it touched are
+   * reloaded from the rows, so this node never matches a vector the store does not hold (on the
+   * shared store the floats are searched in memory, not read back). `done`: the outermost one.
+   */
+  rolledBack(done: boolean): void {
+    if (!this.shared) return;
+    for (const p of this.touched.values()) {
+      try {
+        this.refresh(p.kind, p.personId);
+      } catch {
+        // The server is away: the change rows, replayed by catchUp, were rolled back too; the
+        // next change of this person (or a restart) brings it right.
+      }
+    }
+    if (done) this.touched.clear();
+  }
+
+  /** The transaction committed: its changes stay. */
+  committed(): void {
+    this.touched.clear();
   }
 
   /** Deletes every vector of a person from disk and memory (inside the caller's transaction). */

@@ -51,6 +51,9 @@ export class PostgresPort implements SqlPort {
   private readonly statementTimeoutMs: number;
   /** Run right after an immediate transaction took its lock (the vector index catches up). */
   onImmediate: (() => void) | null = null;
+  /** Told when a transaction or savepoint rolled back (`done`: the outermost), and when one committed. */
+  onRollback: ((done: boolean) => void) | null = null;
+  onCommit: (() => void) | null = null;
 
   constructor(
     readonly loc: PostgresLocation,
@@ -153,6 +156,7 @@ export class PostgresPort implements SqlPort {
               try {
                 this.query(`ROLLBACK TO SAVEPOINT ${name}`);
                 this.query(`RELEASE SAVEPOINT ${name}`);
+                this.onRollback?.(false);
               } catch {
                 // The outer transaction reports the connection's fate.
               }
@@ -171,6 +175,8 @@ export class PostgresPort implements SqlPort {
           }
           const r = fn(...args);
           this.query('COMMIT');
+          this.depth = 0;
+          this.onCommit?.();
           return r;
         } catch (e) {
           if (this.depth > 0) {
@@ -180,6 +186,8 @@ export class PostgresPort implements SqlPort {
               // A lost connection rolled it back already.
             }
           }
+          this.depth = 0;
+          this.onRollback?.(true);
           throw e;
         } finally {
           this.depth = 0;
