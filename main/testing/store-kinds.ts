@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe } from 'vitest';
+import { afterAll, describe } from 'vitest';
 import { parsePostgresUrl, type PostgresLocation } from '../store/locator.js';
 import { openDatabase } from '../store/open.js';
 import { withPool } from '../store/postgres/connect.js';
@@ -24,6 +24,16 @@ let databases = 0;
 export function testCluster(): Promise<TestPostgres> {
   cluster ??= startPostgres();
   return cluster;
+}
+
+/**
+ * Stops the file's cluster. Called after the file's suites: the test runner ends its workers
+ * without the process exit that would otherwise stop it, and a cluster left running holds memory.
+ */
+export async function stopTestCluster(): Promise<void> {
+  const c = cluster;
+  cluster = undefined;
+  if (c) (await c).stop();
 }
 
 /** A new, migrated, empty shared store in the file's cluster. */
@@ -55,5 +65,8 @@ export async function freshStore(kind: StoreKind, embeddingDim = 8): Promise<Sto
 /** `fn` as a suite on each store; the PostgreSQL one skipped (failing under CI) without a server. */
 export function describeEachStore(name: string, fn: (kind: StoreKind) => void): void {
   describe(`${name} (sqlite)`, () => fn('sqlite'));
-  describeWithPostgres(`${name} (postgres)`, () => fn('postgres'));
+  describeWithPostgres(`${name} (postgres)`, () => {
+    afterAll(stopTestCluster);
+    fn('postgres');
+  });
 }

@@ -1,10 +1,10 @@
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { l2normalize } from '../../embed/arcface.js';
 import type { Engine } from '../../engine/engine.js';
 import { planUnknownSighting, recordUnknownSighting, type UnknownSighting } from '../../engine/sightings.js';
 import { VigilError } from '../../errors.js';
 import { describeWithPostgres } from '../../testing/postgres-suite.js';
-import { freshSharedLocation, testCluster } from '../../testing/store-kinds.js';
+import { freshSharedLocation, stopTestCluster, testCluster } from '../../testing/store-kinds.js';
 import { parsePostgresUrl } from '../locator.js';
 import { Store } from '../store.js';
 import { join } from 'node:path';
@@ -34,6 +34,8 @@ const open = (loc: ReturnType<typeof parsePostgresUrl>): Store =>
   Store.openShared(loc, { recognizerId: 'r', embeddingDim: DIM });
 
 describeWithPostgres('several nodes on one shared store', () => {
+  afterAll(stopTestCluster);
+
   it('refuses a database without the schema, and another recognizer, in a sentence', async () => {
     const pg = await testCluster();
     const bare = parsePostgresUrl(pg.createDatabase('bare'));
