@@ -51,12 +51,15 @@ export interface AnchorSink {
    * over (a file, which a rolled-back row must not reach).
    */
   readonly transactional: boolean;
+  /** What and where it is, in words, for a failed verification. */
+  readonly words: { what: string; where: string };
 }
 
 /** The embedded store's anchor: a file beside the database, replaced whole. */
 export function fileAnchor(file: string): AnchorSink {
   return {
     transactional: false,
+    words: { what: 'the anchor file', where: 'the anchor file beside the database' },
     read: () => readAnchor(file),
     write: (anchor) => {
       const tmp = `${file}.${process.pid}.tmp`;
@@ -70,6 +73,7 @@ export function fileAnchor(file: string): AnchorSink {
 export function tableAnchor(db: SqlPort): AnchorSink {
   return {
     transactional: true,
+    words: { what: "the shared store's audit anchor", where: "the shared store's audit anchor" },
     read: () => {
       const r = db.prepare('SELECT last_id, hash, count, at, mac FROM audit_anchor WHERE id = 1').get() as
         Omit<Anchor, 'version'> | undefined;
@@ -293,7 +297,7 @@ export function verifyAudit(db: SqlPort): AuditVerification {
   const k = keys.get(db);
   flushAuditAnchor(db);
   const rows = db.prepare('SELECT * FROM audit_log ORDER BY audit_id').iterate() as Iterable<AuditRow>;
-  return verifyAuditChain(rows, k, k?.anchor ? k.anchor.read() : null);
+  return verifyAuditChain(rows, k, k?.anchor ? k.anchor.read() : null, k?.anchor?.words);
 }
 
 /**
@@ -304,6 +308,7 @@ export function verifyAuditChain(
   source: Iterable<AuditRow>,
   k: Pick<AuditKey, 'key' | 'legacyUntil'> | undefined,
   anchor: AuditAnchor | 'missing' | 'damaged' | null,
+  words = { what: 'the anchor file', where: 'the anchor file beside the database' },
 ): AuditVerification {
   let prev = GENESIS;
   let rows = 0;
@@ -335,10 +340,10 @@ export function verifyAuditChain(
   if (a === 'missing') {
     // A folder whose log is still empty, or older than the key, has nothing anchored yet.
     if (!keyedSeen) return { ok: true, rows, firstBad: null, anchor: 'none' };
-    return { ...bad(0, 'the anchor file beside the database is missing'), anchor: 'missing' };
+    return { ...bad(0, `${words.where} is missing`), anchor: 'missing' };
   }
   if (a === 'damaged' || !macEqual(a.mac, anchorMac(k.key, a)))
-    return { ...bad(0, 'the anchor file was altered'), anchor: 'forged' };
+    return { ...bad(0, `${words.what} was altered`), anchor: 'forged' };
   if (a.last_id === 0 && a.count === 0) return { ok: true, rows, firstBad: null, anchor: 'ok' };
   const at = counted.get(a.last_id);
   // Rows written after the anchor (a crash before it was updated) are fine; fewer are not.

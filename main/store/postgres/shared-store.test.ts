@@ -251,6 +251,12 @@ describeWithPostgres('several nodes on one shared store', () => {
       // ... and then rewrites the anchor to match: its MAC gives it away.
       a.sql.prepare('UPDATE audit_anchor SET count = 6, last_id = ?').run(a.audit.lastId());
       expect(b.audit.verify()).toMatchObject({ ok: false, anchor: 'forged' });
+      a.sql.prepare('DELETE FROM audit_anchor').run();
+      expect(b.audit.verify()).toMatchObject({
+        ok: false,
+        anchor: 'missing',
+        problem: "the shared store's audit anchor is missing",
+      });
     } finally {
       a.close();
       b.close();
