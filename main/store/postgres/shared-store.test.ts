@@ -47,6 +47,19 @@ describeWithPostgres('several nodes on one shared store', () => {
     expect(() => Store.openShared(loc, { recognizerId: 'other', embeddingDim: DIM })).toThrow(
       /holds faces enrolled with recognizer r, but other is selected/,
     );
+    // A wrong password or a port nobody listens on: one sentence each, without the password.
+    const wrong = parsePostgresUrl(
+      loc.url.replace(`:${encodeURIComponent(pg.password)}@`, ':not-the-password@'),
+    );
+    expect(() => open(wrong)).toThrow(
+      /^The shared store postgres:\/\/\*\*\*@127\.0\.0\.1:\d+\/\w+ cannot be reached: .*password/,
+    );
+    expect(() => open(parsePostgresUrl(loc.url.replace(/:(\d+)\//, ':1/')))).toThrow(
+      expect.objectContaining({
+        code: 'STORE_UNREACHABLE',
+        message: expect.not.stringContaining(pg.password),
+      }),
+    );
   });
 
   it('matches a member enrolled on one node on another once it caught up, and forgets an erased one', async () => {
