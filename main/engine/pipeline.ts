@@ -863,6 +863,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       bbox,
       shots: tpl.shots.map((s) => ({ embedding: s.embedding, quality: s.quality.score })),
       nearest,
+      probe: tpl.template,
       unknownThreshold: thresholds.unknown,
       possibleMember: possible,
       vectorsAdded,

@@ -61,6 +61,8 @@ export interface UnknownSighting {
   shots: UnknownShot[];
   /** The nearest stored unknown person, if any. */
   nearest: PersonMatch | undefined;
+  /** What `nearest` was searched with (the track's template); absent: the best shot. */
+  probe?: Float32Array;
   /** Similarity from which the nearest unknown is taken to be the same person. */
   unknownThreshold: number;
   /** The member this stranger resembles, close below the recognition threshold (kept on the appearance). */
@@ -98,25 +100,47 @@ export function planUnknownSighting(s: UnknownSighting): UnknownPlan {
  * sighting of a known one (a few more views kept), and the appearance. Returns the appearance id.
  * If the transaction fails, the in-memory search index is put back to what the store holds, so
  * no vector that was rolled back can be matched (or fail a later search).
+ *
+ * A new stranger is decided again inside the (immediate) transaction, against the index as it is
+ * then: on the shared store another node may have created this very stranger since the plan was
+ * made (the transaction's start brings its vectors in), and the sighting joins that identity
+ * instead of making a second one. `plan` is updated in place, so the caller sees who it became.
+ * On the embedded store nothing can have changed in between, and the decision stays the plan's.
  */
 export function recordUnknownSighting(engine: Engine, s: UnknownSighting, plan: UnknownPlan): number {
   const store = engine.store;
   const vectors = store.vectors;
-  const id = plan.unknownId;
   const quality = s.shots[0]?.quality ?? 0;
   const maxShots = store.settings.read('max_embeddings_per_person');
+  let id = plan.unknownId;
   try {
     return store.transaction(() => {
+      const probe = s.probe ?? s.shots[0]?.embedding;
+      if (plan.kind === 'new_unknown' && probe) {
+        const now = vectors.searchPeople('unknown', probe, 1)[0];
+        if (now && now.similarity >= s.unknownThreshold) {
+          plan.kind = 'recurring_unknown';
+          plan.unknownId = now.personId;
+          plan.confidence = round4(now.similarity);
+          id = now.personId;
+        }
+      }
       if (plan.kind === 'recurring_unknown') {
         store.unknowns.recordSeen(id, iso(s.lastSeen), s.cameraId, quality);
         const have = vectors.vectorsOf('unknown', id).length;
-        for (const shot of s.shots.slice(0, Math.max(0, Math.min(2, maxShots - have))))
-          s.vectorsAdded?.push(vectors.add('unknown', id, shot.embedding, { quality: shot.quality }));
+        for (const shot of s.shots.slice(0, Math.max(0, Math.min(2, maxShots - have)))) {
+          // Not inside `?.push(…)`: optional chaining would skip the add itself without a list.
+          const added = vectors.add('unknown', id, shot.embedding, { quality: shot.quality });
+          s.vectorsAdded?.push(added);
+        }
       } else {
         store.unknowns.insert(id, iso(s.firstSeen), s.cameraId, quality, engine.recognizer.id);
         if (s.lastSeen > s.firstSeen) store.sightings.setUnknownLastSeen(id, iso(s.lastSeen));
-        for (const shot of s.shots.slice(0, maxShots))
-          s.vectorsAdded?.push(vectors.add('unknown', id, shot.embedding, { quality: shot.quality }));
+        for (const shot of s.shots.slice(0, maxShots)) {
+          // Not inside `?.push(…)`: optional chaining would skip the add itself without a list.
+          const added = vectors.add('unknown', id, shot.embedding, { quality: shot.quality });
+          s.vectorsAdded?.push(added);
+        }
         store.audit.append({
           actor: 'engine',
           action: 'unknown_detected',

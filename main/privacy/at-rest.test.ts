@@ -181,7 +181,7 @@ describeWithAssets('biometric data at rest', () => {
     engine = Engine.open({ dataDir: dir, passphrase: PASSPHRASE });
     expect(databaseFileState(dir)).toBe('encrypted');
     expect(readKeyFile(dir)).toMatchObject({ source: 'passphrase', kdf: { salt: keys.kdf!.salt } });
-    expect(engine.store.sql.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(engine.store.sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(
       engine.store.sql.prepare("SELECT COUNT(*) FROM system_config WHERE key LIKE 'meta.k%'").pluck().get(),
     ).toBe(0);

@@ -28,7 +28,7 @@ describeWithAssets('encrypted face crops of unknown persons', () => {
     const meta = await sharp(jpeg).metadata();
     expect(meta.format).toBe('jpeg');
     expect(meta.width).toBeGreaterThan(40);
-    engine.store.sql.pragma('wal_checkpoint(TRUNCATE)');
+    engine.store.sqlite.pragma('wal_checkpoint(TRUNCATE)');
     // Neither the JPEG nor its distinctive bytes appear in the database file.
     const file = readFileSync(join(dir, 'vigil.db'));
     expect(file.includes(Buffer.from([0xff, 0xd8, 0xff]))).toBe(false);

@@ -1,7 +1,7 @@
 import { hkdfSync } from 'node:crypto';
 import { VigilError } from '../errors.js';
 import { SHARED_KEYS_META } from '../store/config.js';
-import type { AuditRepository, SettingsRepository } from '../store/repositories.js';
+import type { AuditRepository, MetaRepository } from '../store/repositories.js';
 import { AUDIT_KEY_AAD } from './audit-key.js';
 import { parseKeyFile, type KeyFile } from './key-file.js';
 import {
@@ -22,13 +22,13 @@ import {
 
 /** What the unlock needs of a store: its meta rows, its audit log and a write lock. */
 export interface KeyedStore {
-  settings: Pick<SettingsRepository, 'readMeta' | 'writeMeta'>;
+  meta: MetaRepository;
   audit: Pick<AuditRepository, 'lastId' | 'useKey'>;
   transaction<T>(fn: () => T, mode?: 'deferred' | 'immediate'): T;
 }
 
 function readDocument(store: KeyedStore, display: string): KeyFile | undefined {
-  const text = store.settings.readMeta(SHARED_KEYS_META);
+  const text = store.meta.read(SHARED_KEYS_META);
   if (text === undefined) return undefined;
   let parsed: unknown;
   try {
@@ -74,7 +74,7 @@ function createDocument(store: KeyedStore, passphrase: string, display: string):
         audit: sealedText(key, auditKey),
         audit_legacy_until: store.audit.lastId(),
       };
-      store.settings.writeMeta(SHARED_KEYS_META, JSON.stringify(doc));
+      store.meta.write(SHARED_KEYS_META, JSON.stringify(doc));
       return doc;
     } finally {
       key.fill(0);

@@ -28,12 +28,12 @@ import { testContext } from '../testing/api-context.js';
  */
 
 const fillTo = (engine: Engine) =>
-  engine.store.sql.pragma(
-    `max_page_count = ${engine.store.sql.pragma('page_count', { simple: true }) as number}`,
+  engine.store.sqlite.pragma(
+    `max_page_count = ${engine.store.sqlite.pragma('page_count', { simple: true }) as number}`,
   );
 const makeRoom = (engine: Engine) =>
-  engine.store.sql.pragma(
-    `max_page_count = ${(engine.store.sql.pragma('page_count', { simple: true }) as number) + 10_000}`,
+  engine.store.sqlite.pragma(
+    `max_page_count = ${(engine.store.sqlite.pragma('page_count', { simple: true }) as number) + 10_000}`,
   );
 
 function randomUnit(rand: () => number, dim: number): Float32Array {
@@ -131,7 +131,7 @@ describe('the write guard on a full disk', () => {
           .pluck()
           .get(),
       ).toBe(0);
-      expect(integrityCheck(engine.store.sql)).toBe('ok');
+      expect(integrityCheck(engine.store.sqlite)).toBe('ok');
       expect(written).toBeGreaterThan(0);
     } finally {
       stderr.mockRestore();
@@ -298,7 +298,7 @@ describeWithAssets('the live pipeline on a full disk', () => {
     expect(
       engine.store.sql.prepare("SELECT COUNT(*) FROM alerts WHERE type LIKE 'system_%'").pluck().get(),
     ).toBe(0);
-    expect(integrityCheck(engine.store.sql)).toBe('ok');
+    expect(integrityCheck(engine.store.sqlite)).toBe('ok');
     expect(filler).toBeGreaterThan(0);
     console.log(
       `disk full: ${filler} filler rows to the limit, ${dropped} pipeline writes dropped (${JSON.stringify(stats.writes_dropped)}), recording resumed`,

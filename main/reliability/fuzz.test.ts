@@ -203,7 +203,7 @@ describeWithAssets('fuzzing the request validator and the dispatcher', () => {
 
   /** Row counts of every table, and the content of those a refused request must not touch. */
   function snapshot(): { counts: Record<string, number>; content: string; auditRows: number } {
-    const db = engine.store.sql;
+    const db = engine.store.sqlite;
     const tables = db
       .prepare(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",

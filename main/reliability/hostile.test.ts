@@ -49,7 +49,7 @@ function digest(dataDir: string): string {
       .all() as string[];
     for (const t of tables) {
       if (t.startsWith('face_vectors')) continue;
-      const rows = engine.store.sql.prepare(`SELECT * FROM "${t}" ORDER BY rowid`).raw().all();
+      const rows = engine.store.sqlite.prepare(`SELECT * FROM "${t}" ORDER BY rowid`).raw().all();
       h.update(
         `${t}:${JSON.stringify(rows, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v))}`,
       );
@@ -184,7 +184,9 @@ describeWithAssets('hostile input through the entry points', () => {
         'alerts',
         'audit_log',
       ])
-        h.update(JSON.stringify(engine.store.sql.prepare(`SELECT * FROM ${t} ORDER BY rowid`).raw().all()));
+        h.update(
+          JSON.stringify(engine.store.sqlite.prepare(`SELECT * FROM ${t} ORDER BY rowid`).raw().all()),
+        );
       return h.digest('hex');
     };
 

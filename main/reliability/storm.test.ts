@@ -162,6 +162,6 @@ describeWithAssets(`${CAMERAS}-camera storm`, () => {
     expect(Math.max(...lastQuarter.map((s) => s.rss))).toBeLessThan(
       Math.max(...half.map((s) => s.rss)) + 150,
     );
-    expect(integrityCheck(engine.store.sql)).toBe('ok');
+    expect(integrityCheck(engine.store.sqlite)).toBe('ok');
   });
 });

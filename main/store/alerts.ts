@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqlPort } from './sql-port.js';
 import type { AlertFilter, AlertRecord, AlertRepository, StoredAlert } from './repositories.js';
 import type { PersonKind } from './vectors.js';
 
@@ -19,7 +19,7 @@ type AlertViewRow = Omit<AlertRecord, 'has_crop'> & { has_crop: number };
 const toRecord = (r: AlertViewRow): AlertRecord => ({ ...r, has_crop: r.has_crop === 1 });
 
 export class SqliteAlerts implements AlertRepository {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlPort) {}
 
   insert(a: Parameters<AlertRepository['insert']>[0]): number {
     const info = this.db

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqlPort } from './sql-port.js';
 import type { AppearanceRepository, MemberSighting } from './repositories.js';
 import type { PersonKind } from './vectors.js';
 
@@ -15,7 +15,7 @@ export interface AppearanceRow {
 }
 
 export function insertAppearance(
-  db: Database.Database,
+  db: SqlPort,
   a: Omit<AppearanceRow, 'appearance_id' | 'bbox'> & { bbox: number[] },
 ): number {
   const info = db
@@ -36,7 +36,7 @@ export function insertAppearance(
   return Number(info.lastInsertRowid);
 }
 
-export function listAppearances(db: Database.Database, since?: string): AppearanceRow[] {
+export function listAppearances(db: SqlPort, since?: string): AppearanceRow[] {
   return since
     ? (db
         .prepare('SELECT * FROM appearances WHERE last_seen >= ? ORDER BY first_seen')
@@ -46,7 +46,7 @@ export function listAppearances(db: Database.Database, since?: string): Appearan
 
 /** The sightings of one SQLite store. */
 export class SqliteAppearances implements AppearanceRepository {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlPort) {}
 
   insert(a: Omit<AppearanceRow, 'appearance_id' | 'bbox'> & { bbox: number[] }): number {
     return insertAppearance(this.db, a);

@@ -2,7 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type Database from 'better-sqlite3';
+import { STORE_WRITE_LOCK, TAKE_WRITE_LOCK } from './postgres/locks.js';
+import { dialectOf, sqliteOf, type SqlPort } from './sql-port.js';
 import { log } from '../log.js';
 import type { AuditFilter, AuditRepository, AuditRecord } from './repositories.js';
 
@@ -37,8 +38,57 @@ export interface AuditKey {
   key: Buffer;
   /** Rows up to this id may be unkeyed (written before the key existed). */
   legacyUntil: number;
-  /** The anchor file; null for an in-memory store. */
-  anchorFile: string | null;
+  /** Where the chain's head is kept; null for an in-memory store. */
+  anchor: AnchorSink | null;
+}
+
+/** Where an audit log keeps the head of its chain. */
+export interface AnchorSink {
+  read(): AuditAnchor | 'missing' | 'damaged';
+  write(anchor: AuditAnchor): void;
+  /**
+   * Written in the appending transaction itself (a row of the same store), rather than once it is
+   * over (a file, which a rolled-back row must not reach).
+   */
+  readonly transactional: boolean;
+  /** What and where it is, in words, for a failed verification. */
+  readonly words: { what: string; where: string };
+}
+
+/** The embedded store's anchor: a file beside the database, replaced whole. */
+export function fileAnchor(file: string): AnchorSink {
+  return {
+    transactional: false,
+    words: { what: 'the anchor file', where: 'the anchor file beside the database' },
+    read: () => readAnchor(file),
+    write: (anchor) => {
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify(anchor) + '\n', { mode: 0o600 });
+      renameSync(tmp, file);
+    },
+  };
+}
+
+/** The shared store's anchor: the single row of audit_anchor, next to the rows it vouches for. */
+export function tableAnchor(db: SqlPort): AnchorSink {
+  return {
+    transactional: true,
+    words: { what: "the shared store's audit anchor", where: "the shared store's audit anchor" },
+    read: () => {
+      const r = db.prepare('SELECT last_id, hash, count, at, mac FROM audit_anchor WHERE id = 1').get() as
+        Omit<Anchor, 'version'> | undefined;
+      if (!r) return 'missing';
+      const a: Anchor = { version: 1, ...r };
+      return Number.isSafeInteger(a.last_id) && Number.isSafeInteger(a.count) ? a : 'damaged';
+    },
+    write: (a) => {
+      db.prepare(
+        `INSERT INTO audit_anchor (id, last_id, hash, count, at, mac) VALUES (1, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET last_id = excluded.last_id, hash = excluded.hash, count = excluded.count,
+           at = excluded.at, mac = excluded.mac`,
+      ).run(a.last_id, a.hash, a.count, a.at, a.mac);
+    },
+  };
 }
 
 interface State extends AuditKey {
@@ -47,15 +97,15 @@ interface State extends AuditKey {
   forward?: (anchor: AuditAnchor) => void;
 }
 
-const keys = new WeakMap<Database.Database, State>();
+const keys = new WeakMap<SqlPort, State>();
 
-/** From now on rows of this store are keyed and its head is anchored in `anchorFile`. */
-export function useAuditKey(db: Database.Database, k: AuditKey): void {
+/** From now on rows of this store are keyed and its head is anchored in `anchor`. */
+export function useAuditKey(db: SqlPort, k: AuditKey): void {
   keys.set(db, { ...k, pending: false });
 }
 
 /** Also hands every new head to `forward` (null stops it); needs the store's audit key. */
-export function forwardAuditAnchor(db: Database.Database, forward: ((a: AuditAnchor) => void) | null): void {
+export function forwardAuditAnchor(db: SqlPort, forward: ((a: AuditAnchor) => void) | null): void {
   const k = keys.get(db);
   if (!k) return;
   if (forward) k.forward = forward;
@@ -100,12 +150,12 @@ function anchorMac(key: Buffer, a: Omit<Anchor, 'mac'>): string {
     .digest('hex');
 }
 
-/** Writes the chain's current head to the anchor file (whole or not at all). */
-export function writeAuditAnchor(db: Database.Database): void {
+/** Writes the chain's current head to the anchor (whole or not at all). */
+export function writeAuditAnchor(db: SqlPort): void {
   const k = keys.get(db);
   if (!k) return;
   k.pending = false;
-  if (!k.anchorFile || !db.open) return;
+  if (!k.anchor || !db.open) return;
   const head = db.prepare('SELECT audit_id, hash FROM audit_log ORDER BY audit_id DESC LIMIT 1').get() as
     { audit_id: number; hash: string } | undefined;
   const count = db.prepare('SELECT COUNT(*) FROM audit_log').pluck().get() as number;
@@ -117,11 +167,11 @@ export function writeAuditAnchor(db: Database.Database): void {
     at: new Date().toISOString(),
   };
   const anchor: Anchor = { ...body, mac: anchorMac(k.key, body) };
-  const tmp = `${k.anchorFile}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, JSON.stringify(anchor) + '\n', { mode: 0o600 });
-    renameSync(tmp, k.anchorFile);
+    k.anchor.write(anchor);
   } catch (e) {
+    // In the appending transaction, a failed anchor fails the append: rows are never unanchored.
+    if (k.anchor.transactional) throw e;
     log('error', 'audit_anchor_write_failed', { error: (e as Error).message });
   }
   try {
@@ -135,10 +185,10 @@ export function writeAuditAnchor(db: Database.Database): void {
  * After an append the anchor is written once the surrounding transaction is over (a rolled-back
  * row must not be anchored): at once outside a transaction, else on the next turn of the loop.
  */
-function scheduleAnchor(db: Database.Database): void {
+function scheduleAnchor(db: SqlPort): void {
   const k = keys.get(db);
-  if (!k?.anchorFile) return;
-  if (!db.inTransaction) return writeAuditAnchor(db);
+  if (!k?.anchor) return;
+  if (!db.inTransaction || k.anchor.transactional) return writeAuditAnchor(db);
   if (k.pending) return;
   k.pending = true;
   setImmediate(() => {
@@ -147,12 +197,19 @@ function scheduleAnchor(db: Database.Database): void {
 }
 
 /** Writes a pending anchor now (before the store closes). */
-export function flushAuditAnchor(db: Database.Database): void {
+export function flushAuditAnchor(db: SqlPort): void {
   if (keys.get(db)?.pending) writeAuditAnchor(db);
 }
 
 /** Appends one audit row chained to the previous one; call inside the transaction it records. */
-export function appendAudit(db: Database.Database, entry: AuditEntry, at = new Date().toISOString()): void {
+export function appendAudit(db: SqlPort, entry: AuditEntry, at = new Date().toISOString()): void {
+  if (dialectOf(db) === 'postgres' && !db.inTransaction) {
+    db.transaction(() => appendAudit(db, entry, at))();
+    return;
+  }
+  // On the shared store nodes append to one chain: the link to the last row is read under the
+  // store's write lock, held to the end of the transaction, so two nodes never fork it.
+  if (dialectOf(db) === 'postgres') db.prepare(TAKE_WRITE_LOCK).get(STORE_WRITE_LOCK);
   const last = db.prepare('SELECT hash FROM audit_log ORDER BY audit_id DESC LIMIT 1').get() as
     { hash: string } | undefined;
   const prev = last?.hash ?? GENESIS;
@@ -221,7 +278,7 @@ export interface AuditRow {
 }
 
 /** The audit key of an open store, if it has one (a copy of the store is checked with it). */
-export function auditKeyOf(db: Database.Database): Pick<AuditKey, 'key' | 'legacyUntil'> | undefined {
+export function auditKeyOf(db: SqlPort): Pick<AuditKey, 'key' | 'legacyUntil'> | undefined {
   const k = keys.get(db);
   return k ? { key: k.key, legacyUntil: k.legacyUntil } : undefined;
 }
@@ -236,11 +293,11 @@ export function readAuditAnchor(file: string): AuditAnchor | 'missing' | 'damage
  * there with the same hash and as many rows up to it, or rows were removed from the end. Without
  * the key (doctor's read-only look) keyed rows are checked for their links only.
  */
-export function verifyAudit(db: Database.Database): AuditVerification {
+export function verifyAudit(db: SqlPort): AuditVerification {
   const k = keys.get(db);
   flushAuditAnchor(db);
   const rows = db.prepare('SELECT * FROM audit_log ORDER BY audit_id').iterate() as Iterable<AuditRow>;
-  return verifyAuditChain(rows, k, k?.anchorFile ? readAnchor(k.anchorFile) : null);
+  return verifyAuditChain(rows, k, k?.anchor ? k.anchor.read() : null, k?.anchor?.words);
 }
 
 /**
@@ -251,6 +308,7 @@ export function verifyAuditChain(
   source: Iterable<AuditRow>,
   k: Pick<AuditKey, 'key' | 'legacyUntil'> | undefined,
   anchor: AuditAnchor | 'missing' | 'damaged' | null,
+  words = { what: 'the anchor file', where: 'the anchor file beside the database' },
 ): AuditVerification {
   let prev = GENESIS;
   let rows = 0;
@@ -282,10 +340,10 @@ export function verifyAuditChain(
   if (a === 'missing') {
     // A folder whose log is still empty, or older than the key, has nothing anchored yet.
     if (!keyedSeen) return { ok: true, rows, firstBad: null, anchor: 'none' };
-    return { ...bad(0, 'the anchor file beside the database is missing'), anchor: 'missing' };
+    return { ...bad(0, `${words.where} is missing`), anchor: 'missing' };
   }
   if (a === 'damaged' || !macEqual(a.mac, anchorMac(k.key, a)))
-    return { ...bad(0, 'the anchor file was altered'), anchor: 'forged' };
+    return { ...bad(0, `${words.what} was altered`), anchor: 'forged' };
   if (a.last_id === 0 && a.count === 0) return { ok: true, rows, firstBad: null, anchor: 'ok' };
   const at = counted.get(a.last_id);
   // Rows written after the anchor (a crash before it was updated) are fine; fewer are not.
@@ -299,7 +357,7 @@ export function verifyAuditChain(
 
 /** The audit log of one SQLite store. */
 export class SqliteAuditLog implements AuditRepository {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlPort) {}
 
   append(entry: AuditEntry, at?: string): void {
     appendAudit(this.db, entry, at);
@@ -365,8 +423,13 @@ export class SqliteAuditLog implements AuditRepository {
   }
 
   useKey(key: Buffer, legacyUntil: number): void {
-    const anchorFile = this.db.memory ? null : join(dirname(this.db.name), AUDIT_ANCHOR_FILE);
-    useAuditKey(this.db, { key, legacyUntil, anchorFile });
+    const file = sqliteOf(this.db);
+    const anchor = !file
+      ? tableAnchor(this.db)
+      : file.memory
+        ? null
+        : fileAnchor(join(dirname(file.name), AUDIT_ANCHOR_FILE));
+    useAuditKey(this.db, { key, legacyUntil, anchor });
   }
 
   forwardAnchor(forward: ((anchor: AuditAnchor) => void) | null): void {

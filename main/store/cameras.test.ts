@@ -1,9 +1,6 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { describeEachStore, freshStore } from '../testing/store-kinds.js';
 import { addCamera, listCameras, normaliseCameraUrl, publicCamera, removeCamera } from './cameras.js';
-import { openDatabase } from './open.js';
 
 describe('cameras', () => {
   it('normalises paths and accepts the supported schemes only', () => {
@@ -15,12 +12,12 @@ describe('cameras', () => {
     expect(() => normaliseCameraUrl('/no/such/clip.mp4')).toThrow(/does not exist/);
     expect(() => normaliseCameraUrl('')).toThrow(/needs a URL/);
   });
+});
 
-  it('adds, lists with credentials masked, refuses duplicates and bad ids, removes', () => {
-    const db = openDatabase(mkdtempSync(join(tmpdir(), 'vigil-cam-')), {
-      recognizerId: 'r',
-      embeddingDim: 8,
-    });
+describeEachStore('stored cameras', (kind) => {
+  it('adds, lists with credentials masked, refuses duplicates and bad ids, removes', async () => {
+    const store = await freshStore(kind);
+    const db = store.sql;
     addCamera(db, {
       id: 'door',
       name: 'Front door',
@@ -36,5 +33,6 @@ describe('cameras', () => {
     removeCamera(db, 'door');
     expect(listCameras(db)).toEqual([]);
     expect(() => removeCamera(db, 'door')).toThrow(/No camera with id door/);
+    store.close();
   });
 });

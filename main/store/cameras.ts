@@ -2,7 +2,7 @@ import { CAMERA_ID_PATTERN } from '../contract/wire.js';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type Database from 'better-sqlite3';
+import { isUniqueViolation, type SqlPort } from './sql-port.js';
 import { VigilError } from '../errors.js';
 import { redactUrl } from '../log.js';
 import type { CameraRepository } from './repositories.js';
@@ -100,7 +100,7 @@ export function normaliseCameraUrl(input: string, cwd = process.cwd()): string {
   return pathToFileURL(path).href;
 }
 
-export function addCamera(db: Database.Database, c: NewCamera): CameraRow {
+export function addCamera(db: SqlPort, c: NewCamera): CameraRow {
   if (!ID.test(c.id)) {
     throw new VigilError(
       'INVALID_ARGUMENT',
@@ -128,22 +128,22 @@ export function addCamera(db: Database.Database, c: NewCamera): CameraRow {
       now,
     );
   } catch (e) {
-    if (/UNIQUE/.test((e as Error).message))
+    if (isUniqueViolation(e))
       throw new VigilError('INVALID_ARGUMENT', `A camera with id ${c.id} already exists.`);
     throw e;
   }
   return getCamera(db, c.id)!;
 }
 
-export function getCamera(db: Database.Database, id: string): CameraRow | undefined {
+export function getCamera(db: SqlPort, id: string): CameraRow | undefined {
   return db.prepare('SELECT * FROM cameras WHERE camera_id = ?').get(id) as CameraRow | undefined;
 }
 
-export function listCameras(db: Database.Database): CameraRow[] {
+export function listCameras(db: SqlPort): CameraRow[] {
   return db.prepare('SELECT * FROM cameras ORDER BY camera_id').all() as CameraRow[];
 }
 
-export function removeCamera(db: Database.Database, id: string): void {
+export function removeCamera(db: SqlPort, id: string): void {
   if (db.prepare('DELETE FROM cameras WHERE camera_id = ?').run(id).changes === 0) {
     throw new VigilError('NOT_FOUND', `No camera with id ${id}.`);
   }
@@ -175,7 +175,7 @@ export interface CameraChanges {
 }
 
 /** Applies the given fields only; the URL is validated like a new camera's. */
-export function updateCamera(db: Database.Database, id: string, ch: CameraChanges): CameraRow {
+export function updateCamera(db: SqlPort, id: string, ch: CameraChanges): CameraRow {
   const row = getCamera(db, id);
   if (!row) throw new VigilError('NOT_FOUND', `No camera with id ${id}.`);
   if (ch.name !== undefined && !ch.name.trim())
@@ -208,7 +208,7 @@ export function updateCamera(db: Database.Database, id: string, ch: CameraChange
 
 /** The cameras of one SQLite store. */
 export class SqliteCameras implements CameraRepository {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlPort) {}
 
   add(camera: NewCamera): CameraRow {
     return addCamera(this.db, camera);

@@ -1,9 +1,9 @@
-import type Database from 'better-sqlite3';
+import { dialectOf, type SqlPort } from './sql-port.js';
 import type { CropRepository, SealedCrop } from './repositories.js';
 
 /** The encrypted best-shot crops of unknown persons (sealing and opening is privacy/crops). */
 export class SqliteCrops implements CropRepository {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlPort) {}
 
   put(unknownId: string, c: SealedCrop, createdAt: string, expiresAt: string): void {
     this.db
@@ -42,7 +42,10 @@ export class SqliteCrops implements CropRepository {
   reapplyRetention(days: number): number {
     return this.db
       .prepare(
-        "UPDATE unknown_crops SET expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '+' || ? || ' days')",
+        dialectOf(this.db) === 'sqlite'
+          ? "UPDATE unknown_crops SET expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '+' || ? || ' days')"
+          : // The same ISO text (milliseconds, Z) from the server's date arithmetic in UTC.
+            `UPDATE unknown_crops SET expires_at = to_char((created_at::timestamptz + make_interval(days => CAST(? AS integer))) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
       )
       .run(days).changes;
   }

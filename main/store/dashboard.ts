@@ -1,10 +1,10 @@
-import type Database from 'better-sqlite3';
+import type { SqlPort } from './sql-port.js';
 import type { DashboardRepository, RecentSighting } from './repositories.js';
 import type { PersonKind } from './vectors.js';
 
 /** The counts and latest sightings the dashboard and the live feed show, from one SQLite store. */
 export class SqliteDashboard implements DashboardRepository {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlPort) {}
 
   totals(todayStart: string): ReturnType<DashboardRepository['totals']> {
     const count = (sql: string, ...args: string[]) => (this.db.prepare(sql).get(...args) as { n: number }).n;

@@ -1,13 +1,17 @@
-import type Database from 'better-sqlite3';
+import { VigilError } from '../errors.js';
+import { sqliteOf, type SqlPort } from './sql-port.js';
 import { integrityCheck, schemaVersion } from './open.js';
 import type { HealthRepository } from './repositories.js';
 
 /** The store's own state: schema, integrity, row counts, open alerts and the last engine error. */
-export function sqliteHealth(db: Database.Database): HealthRepository {
+export function sqliteHealth(db: SqlPort): HealthRepository {
+  // The shared store: its version is in schema_migrations, its pages are the server's to check.
+  const file = sqliteOf(db);
   const count = (sql: string): number => (db.prepare(sql).pluck().get() as number) ?? 0;
   return {
-    schemaVersion: () => schemaVersion(db),
-    integrity: () => integrityCheck(db),
+    schemaVersion: () =>
+      file ? schemaVersion(file) : count('SELECT COALESCE(MAX(version), 0) FROM schema_migrations'),
+    integrity: () => (file ? integrityCheck(file) : 'ok'),
     counts: () => ({
       members: count('SELECT COUNT(*) FROM members'),
       unknown_persons: count('SELECT COUNT(*) FROM unknown_persons'),
@@ -16,7 +20,7 @@ export function sqliteHealth(db: Database.Database): HealthRepository {
     openAlerts: () =>
       db
         .prepare(
-          `SELECT COUNT(*) AS total, COALESCE(SUM(priority IN ('high', 'critical')), 0) AS urgent
+          `SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN priority IN ('high', 'critical') THEN 1 ELSE 0 END), 0) AS urgent
        FROM alerts WHERE status = 'open'`,
         )
         .get() as { total: number; urgent: number },
@@ -28,10 +32,15 @@ export function sqliteHealth(db: Database.Database): HealthRepository {
         .get() as { alert_id: number; message: string; created_at: string; status: string } | undefined) ??
       null,
     checkpoint: () => {
-      db.pragma('wal_checkpoint(TRUNCATE)');
+      file?.pragma('wal_checkpoint(TRUNCATE)');
     },
-    copyTo: (file) => {
-      db.prepare('VACUUM INTO ?').run(file);
+    copyTo: (to) => {
+      if (!file)
+        throw new VigilError(
+          'INVALID_ARGUMENT',
+          "The shared store is copied with PostgreSQL's own tools (pg_dump), not into a file by Vigil.",
+        );
+      file.prepare('VACUUM INTO ?').run(to);
     },
   };
 }

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqlPort } from './sql-port.js';
 
 /**
  * Read-only questions the crash harness asks of a store after a kill: which rows exist, and
@@ -30,7 +30,7 @@ export interface StoreInspection {
   traces(personId: string): number;
 }
 
-export function sqliteInspection(db: Database.Database): StoreInspection {
+export function sqliteInspection(db: SqlPort): StoreInspection {
   const ids = (sql: string): string[] => db.prepare(sql).pluck().all() as string[];
   const one = (sql: string, ...args: unknown[]): boolean =>
     db
@@ -68,7 +68,7 @@ export function sqliteInspection(db: Database.Database): StoreInspection {
         (
           db
             .prepare(
-              "SELECT person_id, SUM(is_centroid = 0) AS shots, SUM(is_centroid = 1) AS centroids FROM embeddings WHERE person_kind = 'member' GROUP BY person_id",
+              "SELECT person_id, SUM(CASE WHEN is_centroid = 0 THEN 1 ELSE 0 END) AS shots, SUM(CASE WHEN is_centroid = 1 THEN 1 ELSE 0 END) AS centroids FROM embeddings WHERE person_kind = 'member' GROUP BY person_id",
             )
             .all() as { person_id: string; shots: number; centroids: number }[]
         ).map((r) => [r.person_id, { shots: Number(r.shots), centroids: Number(r.centroids) }]),

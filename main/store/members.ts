@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import type { SqlPort } from './sql-port.js';
 import { VigilError } from '../errors.js';
 import type { MemberRepository } from './repositories.js';
 
@@ -36,7 +36,7 @@ export function newMemberId(): string {
 }
 
 export function insertMember(
-  db: Database.Database,
+  db: SqlPort,
   id: string,
   m: NewMember,
   recognizer: string,
@@ -62,21 +62,21 @@ export function insertMember(
   );
 }
 
-export function getMember(db: Database.Database, id: string): MemberRow | undefined {
+export function getMember(db: SqlPort, id: string): MemberRow | undefined {
   return db.prepare('SELECT * FROM members WHERE member_id = ?').get(id) as MemberRow | undefined;
 }
 
-export function listMembers(db: Database.Database): MemberRow[] {
+export function listMembers(db: SqlPort): MemberRow[] {
   return db.prepare('SELECT * FROM members ORDER BY created_at, member_id').all() as MemberRow[];
 }
 
-export function deleteMemberRow(db: Database.Database, id: string): boolean {
+export function deleteMemberRow(db: SqlPort, id: string): boolean {
   db.prepare("DELETE FROM appearances WHERE person_kind = 'member' AND person_id = ?").run(id);
   db.prepare("DELETE FROM alerts WHERE person_kind = 'member' AND person_id = ?").run(id);
   return db.prepare('DELETE FROM members WHERE member_id = ?').run(id).changes > 0;
 }
 
-export function recordMemberSeen(db: Database.Database, id: string, at: string): void {
+export function recordMemberSeen(db: SqlPort, id: string, at: string): void {
   db.prepare(
     `UPDATE members SET last_seen = CASE WHEN last_seen IS NULL OR last_seen < ? THEN ? ELSE last_seen END,
      total_appearances = total_appearances + 1 WHERE member_id = ?`,
@@ -104,7 +104,7 @@ export function withinAllowedHours(hours: string | null, at: Date): boolean {
   return from <= to ? now >= from && now <= to : now >= from || now <= to;
 }
 
-export function setMemberStatus(db: Database.Database, id: string, status: MemberRow['status']): boolean {
+export function setMemberStatus(db: SqlPort, id: string, status: MemberRow['status']): boolean {
   return (
     db
       .prepare('UPDATE members SET status = ?, updated_at = ? WHERE member_id = ?')
@@ -113,7 +113,7 @@ export function setMemberStatus(db: Database.Database, id: string, status: Membe
 }
 
 export function setMemberAccess(
-  db: Database.Database,
+  db: SqlPort,
   id: string,
   change: { watchlist?: boolean; allowedHours?: string | null },
 ): boolean {
@@ -138,7 +138,7 @@ export interface MemberChanges {
 }
 
 /** Rectification: changes the given personal fields only. */
-export function updateMember(db: Database.Database, id: string, ch: MemberChanges): boolean {
+export function updateMember(db: SqlPort, id: string, ch: MemberChanges): boolean {
   const m = getMember(db, id);
   if (!m) return false;
   if (ch.name !== undefined && !ch.name.trim())
@@ -163,7 +163,7 @@ export function updateMember(db: Database.Database, id: string, ch: MemberChange
 
 /** One page of members whose name, apartment, email or id contains the query. */
 export function searchMembers(
-  db: Database.Database,
+  db: SqlPort,
   query: string,
   offset: number,
   limit: number,
@@ -174,16 +174,14 @@ export function searchMembers(
   const total = (db.prepare(`SELECT COUNT(*) AS n FROM members ${where}`).get({ q: like }) as { n: number })
     .n;
   const items = db
-    .prepare(
-      `SELECT * FROM members ${where} ORDER BY name COLLATE NOCASE, member_id LIMIT @limit OFFSET @offset`,
-    )
+    .prepare(`SELECT * FROM members ${where} ORDER BY lower(name), member_id LIMIT @limit OFFSET @offset`)
     .all({ q: like, limit, offset }) as MemberRow[];
   return { total, items };
 }
 
 /** The members of one SQLite store. */
 export class SqliteMembers implements MemberRepository {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlPort) {}
 
   insert(id: string, member: NewMember, recognizer: string, quality: number): void {
     insertMember(this.db, id, member, recognizer, quality);

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqlPort } from './sql-port.js';
 import type { ReportKind, ReportQuery, ReportRepository } from './repositories.js';
 
 interface Spec {
@@ -50,7 +50,7 @@ const params = (q: ReportQuery) => ({
 
 /** The rows of the exported reports (appearances, unknown persons, alerts, audit log) from one SQLite store. */
 export class SqliteReports implements ReportRepository {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlPort) {}
 
   count(kind: ReportKind, q: ReportQuery): number {
     const p = params(q);

@@ -442,6 +442,15 @@ export interface SettingsRepository {
   setCameraThreshold(cameraId: string, threshold: number): void;
 }
 
+/**
+ * Rows of system_config by their whole key, text in and text out, outside the settings (the shared
+ * store's cluster-wide key material lives under `keys_json`).
+ */
+export interface MetaRepository {
+  read(key: string): string | undefined;
+  write(key: string, value: string): void;
+}
+
 /** Health and housekeeping figures of the store itself (doctor, backup check, status). */
 export interface HealthRepository {
   schemaVersion(): number;

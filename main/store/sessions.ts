@@ -1,9 +1,9 @@
-import type Database from 'better-sqlite3';
+import type { SqlPort } from './sql-port.js';
 import type { Role } from '../contract/roles.js';
 import type { SessionRepository } from './repositories.js';
 
 /** Login sessions by token hash (sessions table); expiry and hashing rules are in accounts/sessions.ts. */
-export function sqliteSessions(db: Database.Database): SessionRepository {
+export function sqliteSessions(db: SqlPort): SessionRepository {
   return {
     insert: (s) => {
       db.prepare(

@@ -1,20 +1,15 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Store } from './store.js';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { describeEachStore, freshStore } from '../testing/store-kinds.js';
+import type { Store } from './store.js';
 
 const T0 = '2026-03-01T10:00:00.000Z';
 const T1 = '2026-03-01T10:00:05.000Z';
 const T2 = '2026-03-01T10:00:09.000Z';
 
-describe('the sighting, template and health repositories of the SQLite store', () => {
+describeEachStore('the sighting, template and health repositories', (kind) => {
   let store: Store;
-  beforeEach(() => {
-    store = Store.open(mkdtempSync(join(tmpdir(), 'vigil-sightings-')), {
-      recognizerId: 'r',
-      embeddingDim: 8,
-    });
+  beforeEach(async () => {
+    store = await freshStore(kind);
   });
   afterEach(() => store.close());
 

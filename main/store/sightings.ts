@@ -1,17 +1,16 @@
-import type Database from 'better-sqlite3';
+import type { SqlPort } from './sql-port.js';
 import type { SightingRepository } from './repositories.js';
 
 /** What a live sighting changes beyond inserting rows: ends, last sightings, corrections. */
-export function sqliteSightings(db: Database.Database): SightingRepository {
+export function sqliteSightings(db: SqlPort): SightingRepository {
   return {
     setAppearanceEnd: (appearanceId, lastSeen) => {
       db.prepare('UPDATE appearances SET last_seen = ? WHERE appearance_id = ?').run(lastSeen, appearanceId);
     },
     extendAppearance: (appearanceId, lastSeen) => {
-      db.prepare('UPDATE appearances SET last_seen = MAX(last_seen, ?) WHERE appearance_id = ?').run(
-        lastSeen,
-        appearanceId,
-      );
+      db.prepare(
+        'UPDATE appearances SET last_seen = CASE WHEN last_seen > ? THEN last_seen ELSE ? END WHERE appearance_id = ?',
+      ).run(lastSeen, lastSeen, appearanceId);
     },
     setPossibleMember: (appearanceId, memberId, similarity) => {
       db.prepare(
@@ -36,10 +35,9 @@ export function sqliteSightings(db: Database.Database): SightingRepository {
       db.prepare('UPDATE unknown_persons SET last_seen = ? WHERE unknown_id = ?').run(at, unknownId);
     },
     extendUnknownSeen: (unknownId, at) => {
-      db.prepare('UPDATE unknown_persons SET last_seen = MAX(last_seen, ?) WHERE unknown_id = ?').run(
-        at,
-        unknownId,
-      );
+      db.prepare(
+        'UPDATE unknown_persons SET last_seen = CASE WHEN last_seen > ? THEN last_seen ELSE ? END WHERE unknown_id = ?',
+      ).run(at, at, unknownId);
     },
     isActiveUnknown: (unknownId) =>
       !!db

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import { sqliteOf, type SqlPort } from './sql-port.js';
 import type { ConsentRecord, SubjectAppearance, SubjectRepository, SubjectScalar } from './repositories.js';
 import type { UnknownStatus } from './unknowns.js';
 import type { PersonKind } from './vectors.js';
@@ -8,7 +8,7 @@ const inIds = (col: string) => `${col} IN (SELECT value FROM json_each(?))`;
 
 /** The rows of data-subject requests (export, erasure, consent) in one SQLite store. */
 export class SqliteSubjects implements SubjectRepository {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlPort) {}
 
   linkedUnknowns(memberId: string): string[] {
     return this.db
@@ -114,7 +114,11 @@ export class SqliteSubjects implements SubjectRepository {
   }
 
   purgeJournal(): { busy: boolean; log: number; checkpointed: number } {
-    const [r] = this.db.pragma('wal_checkpoint(TRUNCATE)') as {
+    const file = sqliteOf(this.db);
+    // PostgreSQL keeps no journal of its own beside the store that this node could empty; its
+    // dead rows go with the server's (auto)vacuum.
+    if (!file) return { busy: false, log: 0, checkpointed: 0 };
+    const [r] = file.pragma('wal_checkpoint(TRUNCATE)') as {
       busy: number;
       log: number;
       checkpointed: number;

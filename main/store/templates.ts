@@ -1,8 +1,8 @@
-import type Database from 'better-sqlite3';
+import type { SqlPort } from './sql-port.js';
 import type { TemplateRepository } from './repositories.js';
 
 /** Member shots as the template learning sees them (embeddings rows and their audit trail). */
-export function sqliteTemplates(db: Database.Database): TemplateRepository {
+export function sqliteTemplates(db: SqlPort): TemplateRepository {
   return {
     replaceableShots: (memberId) =>
       db

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import type { SqlPort } from './sql-port.js';
 import type { UnknownMerge, UnknownRepository } from './repositories.js';
 
 export interface UnknownRow {
@@ -24,7 +24,7 @@ export function newUnknownId(at: Date): string {
 }
 
 export function insertUnknown(
-  db: Database.Database,
+  db: SqlPort,
   id: string,
   at: string,
   cameraId: string | null,
@@ -38,7 +38,7 @@ export function insertUnknown(
 }
 
 export function recordUnknownSeen(
-  db: Database.Database,
+  db: SqlPort,
   id: string,
   at: string,
   cameraId: string | null,
@@ -53,12 +53,12 @@ export function recordUnknownSeen(
     `UPDATE unknown_persons SET appearance_count = appearance_count + 1,
        last_seen = CASE WHEN last_seen < ? THEN ? ELSE last_seen END,
        first_seen = CASE WHEN first_seen > ? THEN ? ELSE first_seen END,
-       cameras = ?, best_quality = MAX(COALESCE(best_quality, 0), ?)
+       cameras = ?, best_quality = CASE WHEN COALESCE(best_quality, 0) > ? THEN COALESCE(best_quality, 0) ELSE ? END
      WHERE unknown_id = ?`,
-  ).run(at, at, at, at, JSON.stringify(cameras), quality, id);
+  ).run(at, at, at, at, JSON.stringify(cameras), quality, quality, id);
 }
 
-export function listUnknowns(db: Database.Database): UnknownRow[] {
+export function listUnknowns(db: SqlPort): UnknownRow[] {
   return db
     .prepare('SELECT * FROM unknown_persons ORDER BY last_seen DESC, unknown_id')
     .all() as UnknownRow[];
@@ -66,13 +66,13 @@ export function listUnknowns(db: Database.Database): UnknownRow[] {
 
 export type UnknownStatus = UnknownRow['status'];
 
-export function getUnknown(db: Database.Database, id: string): UnknownRow | undefined {
+export function getUnknown(db: SqlPort, id: string): UnknownRow | undefined {
   return db.prepare('SELECT * FROM unknown_persons WHERE unknown_id = ?').get(id) as UnknownRow | undefined;
 }
 
 /** The review queue: newest by last sighting, or most frequently seen first. */
 export function queryUnknowns(
-  db: Database.Database,
+  db: SqlPort,
   opts: { sort: 'newest' | 'frequent'; status: UnknownStatus | 'all' },
 ): UnknownRow[] {
   const order =
@@ -86,7 +86,7 @@ export function queryUnknowns(
         .all(opts.status) as UnknownRow[]);
 }
 
-export function setUnknownNotes(db: Database.Database, id: string, notes: string | null): void {
+export function setUnknownNotes(db: SqlPort, id: string, notes: string | null): void {
   db.prepare('UPDATE unknown_persons SET notes = ? WHERE unknown_id = ?').run(notes, id);
 }
 
@@ -94,7 +94,7 @@ export function setUnknownNotes(db: Database.Database, id: string, notes: string
  * Re-derives an unknown person's count, cameras and first/last seen from the sightings still
  * attributed to them (after one was removed as someone else); cameras in order of first sighting.
  */
-export function recountUnknown(db: Database.Database, id: string): void {
+export function recountUnknown(db: SqlPort, id: string): void {
   const totals = db
     .prepare(
       `SELECT COUNT(*) AS n, MIN(first_seen) AS first, MAX(last_seen) AS last
@@ -117,7 +117,7 @@ export function recountUnknown(db: Database.Database, id: string): void {
 
 /** The unknown persons of one SQLite store. */
 export class SqliteUnknowns implements UnknownRepository {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlPort) {}
 
   insert(id: string, at: string, cameraId: string | null, quality: number, recognizer: string): void {
     insertUnknown(this.db, id, at, cameraId, quality, recognizer);
@@ -198,10 +198,22 @@ export class SqliteUnknowns implements UnknownRepository {
     this.db
       .prepare(
         `UPDATE unknown_persons SET appearance_count = appearance_count + ?, cameras = ?,
-       first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?), best_quality = MAX(COALESCE(best_quality, 0), ?)
+       first_seen = CASE WHEN first_seen < ? THEN first_seen ELSE ? END,
+       last_seen = CASE WHEN last_seen > ? THEN last_seen ELSE ? END,
+       best_quality = CASE WHEN COALESCE(best_quality, 0) > ? THEN COALESCE(best_quality, 0) ELSE ? END
      WHERE unknown_id = ?`,
       )
-      .run(m.appearances, JSON.stringify(m.cameras), m.firstSeen, m.lastSeen, m.bestQuality, m.keep);
+      .run(
+        m.appearances,
+        JSON.stringify(m.cameras),
+        m.firstSeen,
+        m.firstSeen,
+        m.lastSeen,
+        m.lastSeen,
+        m.bestQuality,
+        m.bestQuality,
+        m.keep,
+      );
     this.db
       .prepare("UPDATE appearances SET person_id = ? WHERE person_kind = 'unknown' AND person_id = ?")
       .run(m.keep, m.drop);

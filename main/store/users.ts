@@ -1,9 +1,9 @@
-import type Database from 'better-sqlite3';
+import type { SqlPort } from './sql-port.js';
 import type { Role } from '../contract/roles.js';
 import type { UserRecord, UserRepository } from './repositories.js';
 
 /** The console's accounts (users table); the lockout and password rules are in accounts/users.ts. */
-export function sqliteUsers(db: Database.Database): UserRepository {
+export function sqliteUsers(db: SqlPort): UserRepository {
   return {
     get: (username) =>
       db.prepare('SELECT * FROM users WHERE username = ?').get(username) as UserRecord | undefined,

@@ -1,4 +1,5 @@
-import type Database from 'better-sqlite3';
+import { STORE_WRITE_LOCK } from './postgres/locks.js';
+import { dialectOf, type SqlPort, type SqlStatement } from './sql-port.js';
 import { BinaryCodeIndex } from '../match/binary-index.js';
 import { candidateCount } from '../match/search.js';
 import { dot } from '../match/similarity.js';
@@ -19,34 +20,59 @@ interface VectorMeta {
 
 const key = (kind: PersonKind, personId: string): string => `${kind}:${personId}`;
 
+const floats = (blob: Buffer): Float32Array =>
+  new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
+
 /**
  * Embeddings of members and unknown persons: floats in the sqlite-vec table (the durable copy),
  * sign-bit codes in memory for the 1:N prefilter. Only active people are in the in-memory index,
  * so restricted members (GDPR restriction) and closed unknown cases are never matched without a second
  * filtering pass. Suspended members stay matchable: seeing one is what raises unauthorized_access.
+ *
+ * On the shared store (PostgreSQL) the floats are bytea rows and each node also keeps them in
+ * memory (a round trip per candidate would cost a search ~50 ms). Every change appends a row to
+ * `index_changes` and notifies `vigil_index` in the same transaction; `catchUp` replays the rows
+ * another node wrote, person by person, so every node's index follows the store.
  */
 export class VectorStore {
   private readonly indexes: Record<PersonKind, BinaryCodeIndex>;
   private readonly meta = new Map<number, VectorMeta>();
   private readonly byPerson = new Map<string, number[]>();
-  private readonly getVector: Database.Statement;
+  private readonly getVector: SqlStatement;
+  /** The shared store: floats held in memory, and the last change of index_changes replayed. */
+  private readonly shared: boolean;
+  private readonly floats = new Map<number, Float32Array>();
+  private watermark = 0;
+  /** People changed by the transaction in progress (shared store): reloaded if it rolls back. */
+  private readonly touched = new Map<string, { kind: PersonKind; personId: string }>();
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqlPort,
     readonly dim: number,
   ) {
     this.indexes = { member: new BinaryCodeIndex(dim), unknown: new BinaryCodeIndex(dim) };
+    this.shared = dialectOf(db) === 'postgres';
     this.getVector = db.prepare('SELECT embedding FROM face_vectors WHERE embedding_id = ?').pluck();
     this.load();
   }
 
   private load(): void {
+    // Read first: a change committed while the rows load is replayed once more, never missed.
+    if (this.shared)
+      this.watermark = this.db
+        .prepare('SELECT COALESCE(MAX(seq), 0) FROM index_changes')
+        .pluck()
+        .get() as number;
     const rows = this.db
       .prepare(
-        `SELECT e.embedding_id AS id, e.person_kind AS kind, e.person_id AS personId, e.is_centroid AS isCentroid, e.code AS code
+        `SELECT e.embedding_id AS id, e.person_kind AS kind, e.person_id AS personId, e.is_centroid AS isCentroid, e.code AS code${
+          this.shared ? ', v.embedding AS embedding' : ''
+        }
          FROM embeddings e
          LEFT JOIN members m ON e.person_kind = 'member' AND m.member_id = e.person_id
-         LEFT JOIN unknown_persons u ON e.person_kind = 'unknown' AND u.unknown_id = e.person_id
+         LEFT JOIN unknown_persons u ON e.person_kind = 'unknown' AND u.unknown_id = e.person_id${
+           this.shared ? '\n         JOIN face_vectors v ON v.embedding_id = e.embedding_id' : ''
+         }
          WHERE e.retired_at IS NULL AND ((e.person_kind = 'member' AND m.status IN ('active', 'suspended')) OR (e.person_kind = 'unknown' AND u.status = 'active'))`,
       )
       .iterate() as Iterable<{
@@ -55,12 +81,19 @@ export class VectorStore {
       personId: string;
       isCentroid: number;
       code: Buffer;
+      embedding?: Buffer;
     }>;
     for (const r of rows)
-      this.track(r.id, { kind: r.kind, personId: r.personId, isCentroid: r.isCentroid === 1 }, r.code);
+      this.track(
+        r.id,
+        { kind: r.kind, personId: r.personId, isCentroid: r.isCentroid === 1 },
+        r.code,
+        r.embedding && floats(r.embedding),
+      );
   }
 
-  private track(id: number, m: VectorMeta, code: Uint8Array): void {
+  private track(id: number, m: VectorMeta, code: Uint8Array, vector?: Float32Array): void {
+    if (vector) this.floats.set(id, vector);
     this.meta.set(id, m);
     const k = key(m.kind, m.personId);
     const list = this.byPerson.get(k);
@@ -104,8 +137,93 @@ export class VectorStore {
         'INSERT INTO face_vectors (embedding_id, embedding, kind, active, person_id) VALUES (?, ?, ?, 1, ?)',
       )
       .run(BigInt(id), Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), kind, personId);
-    this.track(id, { kind, personId, isCentroid: !!opts.isCentroid }, code);
+    this.track(
+      id,
+      { kind, personId, isCentroid: !!opts.isCentroid },
+      code,
+      this.shared ? vector.slice() : undefined,
+    );
+    this.changed(kind, personId);
     return id;
+  }
+
+  /**
+   * On the shared store: records that a person's vectors changed and tells the other nodes, in the
+   * caller's transaction (or one of its own). The lock makes the log's numbers follow commit order,
+   * so a node that has read up to one number never misses an earlier one committed later.
+   */
+  private changed(kind: PersonKind, personId: string): void {
+    if (!this.shared) return;
+    if (this.db.inTransaction) this.touched.set(key(kind, personId), { kind, personId });
+    // One round trip: the lock is taken (and the notification queued for commit) while the
+    // subquery runs, before the insert draws its number.
+    const write = (): void => {
+      this.db
+        .prepare(
+          `INSERT INTO index_changes (person_kind, person_id)
+           SELECT ?, ? FROM (SELECT pg_advisory_xact_lock(CAST(? AS bigint)), pg_notify('vigil_index', '')) AS locked`,
+        )
+        .run(kind, personId, STORE_WRITE_LOCK);
+    };
+    if (this.db.inTransaction) write();
+    else this.db.transaction(write)();
+  }
+
+  /**
+   * Replays the changes other nodes made to the shared store since the last call: each person
+   * named is reloaded from the rows (or dropped when no longer matchable). Returns how many people
+   * changed; 0 on the embedded store, whose only writer is this process.
+   */
+  catchUp(): number {
+    if (!this.shared || !this.db.open) return 0;
+    const rows = this.db
+      .prepare(
+        'SELECT seq, person_kind AS kind, person_id AS personId FROM index_changes WHERE seq > ? ORDER BY seq',
+      )
+      .all(this.watermark) as { seq: number; kind: PersonKind; personId: string }[];
+    if (rows.length === 0) return 0;
+    const people = new Map<string, { kind: PersonKind; personId: string }>();
+    for (const r of rows) people.set(key(r.kind, r.personId), { kind: r.kind, personId: r.personId });
+    for (const p of people.values()) this.refresh(p.kind, p.personId);
+    this.watermark = rows[rows.length - 1]!.seq;
+    return people.size;
+  }
+
+  /** A person's place in this node's index, as the rows say now. */
+  private refresh(kind: PersonKind, personId: string): void {
+    const matchable =
+      kind === 'member'
+        ? this.db
+            .prepare("SELECT 1 FROM members WHERE member_id = ? AND status IN ('active', 'suspended')")
+            .get(personId)
+        : this.db
+            .prepare("SELECT 1 FROM unknown_persons WHERE unknown_id = ? AND status = 'active'")
+            .get(personId);
+    if (matchable) this.load1(kind, personId);
+    else this.drop(kind, personId);
+  }
+
+  /**
+   * The transaction (or savepoint) that changed vectors was rolled back: the people it touched are
+   * reloaded from the rows, so this node never matches a vector the store does not hold (on the
+   * shared store the floats are searched in memory, not read back). `done`: the outermost one.
+   */
+  rolledBack(done: boolean): void {
+    if (!this.shared) return;
+    for (const p of this.touched.values()) {
+      try {
+        this.refresh(p.kind, p.personId);
+      } catch {
+        // The server is away: the change rows, replayed by catchUp, were rolled back too; the
+        // next change of this person (or a restart) brings it right.
+      }
+    }
+    if (done) this.touched.clear();
+  }
+
+  /** The transaction committed: its changes stay. */
+  committed(): void {
+    this.touched.clear();
   }
 
   /** Deletes every vector of a person from disk and memory (inside the caller's transaction). */
@@ -146,10 +264,21 @@ export class VectorStore {
 
   /** Removes one stored vector (not the person). */
   removeVector(id: number): void {
+    const owner = this.shared ? this.ownerOf(id) : undefined;
     this.shred(id);
     this.db.prepare('DELETE FROM face_vectors WHERE embedding_id = ?').run(BigInt(id));
     this.db.prepare('DELETE FROM embeddings WHERE embedding_id = ?').run(id);
     this.untrack(id);
+    if (owner) this.changed(owner.kind, owner.personId);
+  }
+
+  private ownerOf(id: number): { kind: PersonKind; personId: string } | undefined {
+    return (
+      this.meta.get(id) ??
+      (this.db
+        .prepare('SELECT person_kind AS kind, person_id AS personId FROM embeddings WHERE embedding_id = ?')
+        .get(id) as { kind: PersonKind; personId: string } | undefined)
+    );
   }
 
   /**
@@ -157,10 +286,12 @@ export class VectorStore {
    * `restore` puts it back. Retired vectors go with their person on deletion like any other.
    */
   retire(id: number): void {
+    const owner = this.shared ? this.ownerOf(id) : undefined;
     this.db
       .prepare('UPDATE embeddings SET retired_at = ? WHERE embedding_id = ?')
       .run(new Date().toISOString(), id);
     this.untrack(id);
+    if (owner) this.changed(owner.kind, owner.personId);
   }
 
   restore(id: number): void {
@@ -171,7 +302,13 @@ export class VectorStore {
       .get(id) as { kind: PersonKind; personId: string; isCentroid: number; code: Buffer } | undefined;
     if (!row) throw new Error(`vector ${id} missing`);
     this.db.prepare('UPDATE embeddings SET retired_at = NULL WHERE embedding_id = ?').run(id);
-    this.track(id, { kind: row.kind, personId: row.personId, isCentroid: row.isCentroid === 1 }, row.code);
+    this.track(
+      id,
+      { kind: row.kind, personId: row.personId, isCentroid: row.isCentroid === 1 },
+      row.code,
+      this.shared ? this.vector(id) : undefined,
+    );
+    this.changed(row.kind, row.personId);
   }
 
   /** Drops a vector from the in-memory index only. */
@@ -180,6 +317,7 @@ export class VectorStore {
     if (!m) return;
     this.indexes[m.kind].remove(id);
     this.meta.delete(id);
+    this.floats.delete(id);
     const list = this.byPerson.get(key(m.kind, m.personId));
     if (list) list.splice(list.indexOf(id), 1);
   }
@@ -211,26 +349,51 @@ export class VectorStore {
 
   /** Drops a person from matching without deleting their vectors (suspension, restriction). */
   forget(kind: PersonKind, personId: string): void {
-    const k = key(kind, personId);
-    for (const id of this.byPerson.get(k) ?? []) {
-      this.indexes[kind].remove(id);
-      this.meta.delete(id);
-    }
-    this.byPerson.delete(k);
+    this.drop(kind, personId);
+    this.changed(kind, personId);
   }
 
   /** Puts a person's stored vectors back into matching. */
   reactivate(kind: PersonKind, personId: string): void {
-    this.forget(kind, personId);
+    this.load1(kind, personId);
+    this.changed(kind, personId);
+  }
+
+  /** forget, in this node's memory only. */
+  private drop(kind: PersonKind, personId: string): void {
+    const k = key(kind, personId);
+    for (const id of this.byPerson.get(k) ?? []) {
+      this.indexes[kind].remove(id);
+      this.meta.delete(id);
+      this.floats.delete(id);
+    }
+    this.byPerson.delete(k);
+  }
+
+  /** reactivate, in this node's memory only. */
+  private load1(kind: PersonKind, personId: string): void {
+    this.drop(kind, personId);
     const rows = this.db
       .prepare(
-        'SELECT embedding_id AS id, is_centroid AS isCentroid, code FROM embeddings WHERE person_kind = ? AND person_id = ? AND retired_at IS NULL',
+        this.shared
+          ? `SELECT e.embedding_id AS id, e.is_centroid AS isCentroid, e.code, v.embedding FROM embeddings e
+             JOIN face_vectors v ON v.embedding_id = e.embedding_id
+             WHERE e.person_kind = ? AND e.person_id = ? AND e.retired_at IS NULL`
+          : 'SELECT embedding_id AS id, is_centroid AS isCentroid, code FROM embeddings WHERE person_kind = ? AND person_id = ? AND retired_at IS NULL',
       )
-      .all(kind, personId) as { id: number; isCentroid: number; code: Buffer }[];
-    for (const r of rows) this.track(r.id, { kind, personId, isCentroid: r.isCentroid === 1 }, r.code);
+      .all(kind, personId) as { id: number; isCentroid: number; code: Buffer; embedding?: Buffer }[];
+    for (const r of rows)
+      this.track(
+        r.id,
+        { kind, personId, isCentroid: r.isCentroid === 1 },
+        r.code,
+        r.embedding && floats(r.embedding),
+      );
   }
 
   vector(id: number): Float32Array {
+    const held = this.floats.get(id);
+    if (held) return held.slice();
     const blob = this.getVector.get(BigInt(id)) as Buffer | undefined;
     if (!blob) throw new Error(`vector ${id} missing`);
     return new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
@@ -262,6 +425,12 @@ export class VectorStore {
     for (const id of index.candidates(probe, candidateCount(index.size))) {
       const m = this.meta.get(id);
       if (!m) continue;
+      const held = this.floats.get(id);
+      if (held) {
+        const s = dot(probe, held);
+        if (s > (best.get(m.personId) ?? -2)) best.set(m.personId, s);
+        continue;
+      }
       const blob = this.getVector.get(BigInt(id)) as Buffer | undefined;
       if (!blob) {
         // Erased by another process on the same folder (`vigil subject erase` beside `vigil serve`).
@@ -291,5 +460,5 @@ export class VectorStore {
     return this.scan.all(probe, k) as { embedding_id: number; distance: number }[];
   }
 
-  private scan: Database.Statement | undefined;
+  private scan: SqlStatement | undefined;
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type Database from 'better-sqlite3';
+import { sqliteOf, type SqlPort } from './sql-port.js';
 import { VigilError } from '../errors.js';
 import { log } from '../log.js';
 
@@ -77,12 +77,14 @@ export class WriteGuard extends EventEmitter<{ full: [DiskFullNotice]; resumed: 
   private readonly dataDir: string | undefined;
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqlPort,
     /** How often a full disk is probed for space (10 s by default). */
     public retryMs = 10_000,
   ) {
     super();
-    this.dataDir = db.memory ? undefined : dirname(db.name);
+    const file = sqliteOf(db);
+    // The shared store's disk is the server's: its errors are never SQLite's disk-full codes.
+    this.dataDir = !file || file.memory ? undefined : dirname(file.name);
   }
 
   get writing(): boolean {
@@ -185,10 +187,10 @@ export class WriteGuard extends EventEmitter<{ full: [DiskFullNotice]; resumed: 
   }
 }
 
-const guards = new WeakMap<Database.Database, WriteGuard>();
+const guards = new WeakMap<SqlPort, WriteGuard>();
 
 /** The one guard of a store connection, shared by every writer of the live pipeline. */
-export function writeGuard(db: Database.Database): WriteGuard {
+export function writeGuard(db: SqlPort): WriteGuard {
   let g = guards.get(db);
   if (!g) {
     g = new WriteGuard(db);

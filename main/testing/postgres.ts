@@ -174,8 +174,9 @@ export async function startPostgres(): Promise<TestPostgres> {
     return urlFor(name);
   };
   createDatabase(user);
+  // Immediate, as a crash or a pulled cable would: no goodbye to the clients.
   const stopServer = (): void =>
-    check('pg_ctl stop', run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']));
+    check('pg_ctl stop', run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']));
   const startServer = (): void => check('pg_ctl start', start());
   return { url: urlFor(user), user, password, host, port, createDatabase, stopServer, startServer, stop };
 }

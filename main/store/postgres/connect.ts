@@ -8,7 +8,7 @@ const INT8_OID = 20;
  * bigint ids come back as numbers, as better-sqlite3 gives them: ids stay far below 2^53, and one
  * that does not is refused rather than silently rounded.
  */
-const types = {
+export const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
     if (oid === INT8_OID && format !== 'binary')
       return (text: string): number => {
@@ -39,20 +39,27 @@ function sslFor(loc: PostgresLocation): pg.PoolConfig['ssl'] {
  */
 export function openPool(loc: PostgresLocation, opts: { max?: number } = {}): pg.Pool {
   const pool = new pg.Pool({
+    ...connectionConfig(loc),
+    max: opts.max ?? 4,
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client that loses its server must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** Where and as whom to connect; the password is asked for only when the server wants it. */
+export function connectionConfig(loc: PostgresLocation): pg.ClientConfig {
+  return {
     host: loc.host,
     port: loc.port,
     database: loc.database,
     user: loc.user,
     password: async () => storePassword(loc) ?? '',
     ssl: sslFor(loc),
-    max: opts.max ?? 4,
-    connectionTimeoutMillis: 10_000,
     application_name: 'vigil',
     types,
-  });
-  // An idle client that loses its server must not crash the process; the next query reports it.
-  pool.on('error', () => undefined);
-  return pool;
+  };
 }
 
 /** The sentence for a failed connection or query: the store's address without its credentials. */

@@ -214,7 +214,7 @@ async function targetAnchor(client: Querier): Promise<AuditAnchor | 'missing'> {
  * copied beside them (a changed, removed or re-hashed audit row fails here, not only in the digest).
  */
 export async function verifyCopy(store: Store, client: Querier): Promise<CopyVerification> {
-  const sql = store.sql;
+  const sql = store.sqlite;
   const tables: TableSummary[] = [];
   for (const t of sourceTables(sql)) {
     const select = `SELECT ${t.columns.map(quoteIdent).join(', ')} FROM ${quoteIdent(t.name)}`;
@@ -262,7 +262,7 @@ export async function copyFolderToPostgres(
     keyDocument?: string;
   },
 ): Promise<CopyResult> {
-  const sql = store.sql;
+  const sql = store.sqlite;
   const own = verifyAudit(sql);
   if (!own.ok)
     throw new VigilError(
@@ -307,7 +307,7 @@ export async function copyFolderToPostgres(
       if (opts.keyDocument !== undefined)
         await client.query(
           'INSERT INTO system_config (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-          [`meta.${SHARED_KEYS_META}`, JSON.stringify(opts.keyDocument)],
+          [SHARED_KEYS_META, opts.keyDocument],
         );
       await client.query('COMMIT');
       log('info', 'store_copied', { tables: check.tables.length, audit_rows: check.audit.rows });

@@ -222,6 +222,21 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX camera_leases_by_node ON camera_leases (node);
     `,
   },
+  {
+    version: 3,
+    description: 'change log of the face index, replayed by every node',
+    sql: `
+      -- One row per person whose vectors or matchability changed; each node replays the rows after
+      -- the last it read (VectorStore.catchUp), told by NOTIFY vigil_index. Written under the
+      -- store's immediate lock, so seq follows commit order.
+      CREATE TABLE index_changes (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        person_kind text NOT NULL CHECK (person_kind IN ('member', 'unknown')),
+        person_id text NOT NULL,
+        at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]!.version;
