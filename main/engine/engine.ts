@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { createBackup, type BackupResult } from '../backup/archive.js';
 import { decodeImage, type RgbImage } from '../photo/image.js';
 import type { Box } from '../detect/types.js';
@@ -265,6 +266,15 @@ export class Engine {
         'STORE_LOCKED',
         `The shared store ${loc.display} is unlocked by the cluster's passphrase, not by the desktop app's key.`,
       );
+    // The data folder still holds this machine's own files: logs, models, tokens, the write buffer.
+    try {
+      mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw new VigilError(
+        'DATA_DIR',
+        `The data folder ${options.dataDir} cannot be created: ${(e as Error).message}`,
+      );
+    }
     const store = Store.openShared(loc, { recognizerId: recognizer.id, embeddingDim: dim });
     let masterKey: MasterKey;
     try {
