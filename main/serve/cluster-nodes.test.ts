@@ -157,4 +157,34 @@ describeWithAssets('a cluster of three nodes on one shared store', () => {
       50,
     );
   }, 180_000);
+
+  it('takes a session made on one node on every other node, and signs it out everywhere', async () => {
+    const [, a, b] = nodes as [NodeProcess, NodeProcess, NodeProcess];
+    vigil(['users', 'add', 'guard', '--role', 'security'], {
+      ...env,
+      VIGIL_USER_PASSWORD: 'guard password 1',
+    });
+    const rpc = async (base: string, method: string, params: unknown, session?: string) => {
+      const res = await fetch(`${base}/api/rpc`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(session ? { authorization: `Bearer ${session}` } : {}),
+        },
+        body: JSON.stringify({ method, params }),
+      });
+      return {
+        status: res.status,
+        body: (await res.json()) as { ok: boolean; result?: { session?: string } },
+      };
+    };
+    const login = await rpc(a.base, 'auth.login', { username: 'guard', password: 'guard password 1' });
+    expect(login.body.ok).toBe(true);
+    const session = login.body.result!.session!;
+    const onB = await rpc(b.base, 'alerts.list', {}, session);
+    expect(onB.status).toBe(200);
+    expect(onB.body.ok).toBe(true);
+    expect((await rpc(a.base, 'auth.logout', {}, session)).body.ok).toBe(true);
+    expect((await rpc(b.base, 'alerts.list', {}, session)).status).toBe(401);
+  }, 60_000);
 });
