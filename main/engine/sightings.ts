@@ -6,7 +6,9 @@ import type { Engine } from './engine.js';
 
 /**
  * The store writes of one live sighting, each a single transaction, shared by the pipeline and
- * the crash harness that checks they survive a kill at any point.
+ * the crash harness that checks they survive a kill at any point. A write that creates a row may
+ * carry an `opId` (a UUID chosen when the write was decided, see buffered-writer.ts): written again
+ * after its first commit's answer was lost, it finds that row and changes nothing.
  */
 
 /** The contract's face box, [x1, y1, x2, y2] in frame pixels. */
@@ -24,9 +26,11 @@ export interface MemberSighting {
 }
 
 /** A member named on a camera: one appearance row, and the member's last sighting. */
-export function recordMemberSighting(engine: Engine, s: MemberSighting): number {
+export function recordMemberSighting(engine: Engine, s: MemberSighting, opId?: string): number {
   const store = engine.store;
   return store.transaction(() => {
+    const done = opId === undefined ? undefined : store.appearances.idOfOp(opId);
+    if (done !== undefined) return done;
     const id = store.appearances.insert({
       person_kind: 'member',
       person_id: s.memberId,
@@ -36,6 +40,7 @@ export function recordMemberSighting(engine: Engine, s: MemberSighting): number 
       last_seen: iso(s.lastSeen),
       confidence: s.similarity,
       bbox: s.bbox,
+      op_id: opId ?? null,
     });
     store.members.recordSeen(s.memberId, iso(s.lastSeen));
     return id;
@@ -99,7 +104,12 @@ export function planUnknownSighting(s: UnknownSighting): UnknownPlan {
  * If the transaction fails, the in-memory search index is put back to what the store holds, so
  * no vector that was rolled back can be matched (or fail a later search).
  */
-export function recordUnknownSighting(engine: Engine, s: UnknownSighting, plan: UnknownPlan): number {
+export function recordUnknownSighting(
+  engine: Engine,
+  s: UnknownSighting,
+  plan: UnknownPlan,
+  opId?: string,
+): number {
   const store = engine.store;
   const vectors = store.vectors;
   const id = plan.unknownId;
@@ -107,6 +117,8 @@ export function recordUnknownSighting(engine: Engine, s: UnknownSighting, plan: 
   const maxShots = store.settings.read('max_embeddings_per_person');
   try {
     return store.transaction(() => {
+      const done = opId === undefined ? undefined : store.appearances.idOfOp(opId);
+      if (done !== undefined) return done;
       if (plan.kind === 'recurring_unknown') {
         store.unknowns.recordSeen(id, iso(s.lastSeen), s.cameraId, quality);
         const have = vectors.vectorsOf('unknown', id).length;
@@ -133,6 +145,7 @@ export function recordUnknownSighting(engine: Engine, s: UnknownSighting, plan: 
         last_seen: iso(s.lastSeen),
         confidence: plan.confidence,
         bbox: s.bbox,
+        op_id: opId ?? null,
       });
       if (s.possibleMember)
         store.sightings.setPossibleMember(
@@ -172,12 +185,18 @@ export function extendSighting(engine: Engine, s: OpenSighting, lastSeen: number
  * A visit that outlived the maximum track age goes on in a new appearance row of the same person
  * (no new identity, no alert); the person's sighting count grows by one.
  */
-export function continueSighting(
-  engine: Engine,
-  s: Omit<OpenSighting, 'appearanceId'> & { cameraId: string; at: number; confidence: number; bbox: Bbox },
-): number {
+export type ContinuedSighting = Omit<OpenSighting, 'appearanceId'> & {
+  cameraId: string;
+  at: number;
+  confidence: number;
+  bbox: Bbox;
+};
+
+export function continueSighting(engine: Engine, s: ContinuedSighting, opId?: string): number {
   const store = engine.store;
   return store.transaction(() => {
+    const done = opId === undefined ? undefined : store.appearances.idOfOp(opId);
+    if (done !== undefined) return done;
     const id = store.appearances.insert({
       person_kind: s.kind,
       person_id: s.personId,
@@ -187,6 +206,7 @@ export function continueSighting(
       last_seen: iso(s.at),
       confidence: s.confidence,
       bbox: s.bbox,
+      op_id: opId ?? null,
     });
     if (s.kind === 'member') store.members.recordSeen(s.personId, iso(s.at));
     else store.unknowns.recordSeen(s.personId, iso(s.at), s.cameraId, 0);
@@ -198,19 +218,20 @@ export function continueSighting(
  * A stranger the reviewers dismissed, seen again: the visit is logged under the dismissed case,
  * which stays closed (no new identity, no vectors added, no alert).
  */
-export function recordDismissedSighting(
-  engine: Engine,
-  s: {
-    unknownId: string;
-    cameraId: string;
-    firstSeen: number;
-    lastSeen: number;
-    similarity: number;
-    bbox: Bbox;
-  },
-): number {
+export interface DismissedSighting {
+  unknownId: string;
+  cameraId: string;
+  firstSeen: number;
+  lastSeen: number;
+  similarity: number;
+  bbox: Bbox;
+}
+
+export function recordDismissedSighting(engine: Engine, s: DismissedSighting, opId?: string): number {
   const store = engine.store;
   return store.transaction(() => {
+    const done = opId === undefined ? undefined : store.appearances.idOfOp(opId);
+    if (done !== undefined) return done;
     store.unknowns.recordSeen(s.unknownId, iso(s.lastSeen), s.cameraId, 0);
     return store.appearances.insert({
       person_kind: 'unknown',
@@ -221,6 +242,7 @@ export function recordDismissedSighting(
       last_seen: iso(s.lastSeen),
       confidence: round4(s.similarity),
       bbox: s.bbox,
+      op_id: opId ?? null,
     });
   }, 'immediate');
 }

@@ -24,11 +24,16 @@ export class SqliteAlerts implements AlertRepository {
   insert(a: Parameters<AlertRepository['insert']>[0]): number {
     const info = this.db
       .prepare(
-        `INSERT INTO alerts (type, priority, status, person_kind, person_id, camera_id, message, created_at)
-           VALUES (?, ?, 'open', ?, ?, ?, ?, ?)`,
+        `INSERT INTO alerts (type, priority, status, person_kind, person_id, camera_id, message, created_at, op_id)
+           VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?)`,
       )
-      .run(a.type, a.priority, a.personKind, a.personId, a.cameraId, a.message, a.createdAt);
+      .run(a.type, a.priority, a.personKind, a.personId, a.cameraId, a.message, a.createdAt, a.opId ?? null);
     return Number(info.lastInsertRowid);
+  }
+
+  idOfOp(opId: string): number | undefined {
+    return this.db.prepare('SELECT alert_id FROM alerts WHERE op_id = ?').pluck().get(opId) as
+      number | undefined;
   }
 
   acknowledge(id: number, by: string, notes: string | null, at: string): boolean {

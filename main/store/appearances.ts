@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { AppearanceRepository, MemberSighting } from './repositories.js';
+import type { AppearanceRepository, MemberSighting, NewAppearance } from './repositories.js';
 import type { PersonKind } from './vectors.js';
 
 export interface AppearanceRow {
@@ -12,16 +12,15 @@ export interface AppearanceRow {
   last_seen: string;
   confidence: number;
   bbox: string;
+  /** The writer's id of the write that stored it (migration 8); null for older rows. */
+  op_id?: string | null;
 }
 
-export function insertAppearance(
-  db: Database.Database,
-  a: Omit<AppearanceRow, 'appearance_id' | 'bbox'> & { bbox: number[] },
-): number {
+export function insertAppearance(db: Database.Database, a: NewAppearance): number {
   const info = db
     .prepare(
-      `INSERT INTO appearances (person_kind, person_id, camera_id, source, first_seen, last_seen, confidence, bbox)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO appearances (person_kind, person_id, camera_id, source, first_seen, last_seen, confidence, bbox, op_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       a.person_kind,
@@ -32,6 +31,7 @@ export function insertAppearance(
       a.last_seen,
       a.confidence,
       JSON.stringify(a.bbox),
+      a.op_id ?? null,
     );
   return Number(info.lastInsertRowid);
 }
@@ -48,8 +48,13 @@ export function listAppearances(db: Database.Database, since?: string): Appearan
 export class SqliteAppearances implements AppearanceRepository {
   constructor(private readonly db: Database.Database) {}
 
-  insert(a: Omit<AppearanceRow, 'appearance_id' | 'bbox'> & { bbox: number[] }): number {
+  insert(a: NewAppearance): number {
     return insertAppearance(this.db, a);
+  }
+
+  idOfOp(opId: string): number | undefined {
+    return this.db.prepare('SELECT appearance_id FROM appearances WHERE op_id = ?').pluck().get(opId) as
+      number | undefined;
   }
 
   list(since?: string): AppearanceRow[] {
