@@ -175,6 +175,12 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
     }
     alerts.close();
     await alerts.flush();
+    // One last try for writes kept while the shared store was away; what fails stays spooled for the next start.
+    try {
+      bufferedWriter(engine).flush();
+    } catch (e) {
+      log('error', 'runtime_chore_failed', { chore: 'store_flush', error: (e as Error).message });
+    }
     if (pool) await pool.close();
   };
 

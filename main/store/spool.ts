@@ -27,8 +27,9 @@ import { log } from '../log.js';
  * A record is removed only after the store committed it: the cursor moves past it, and the journal is
  * emptied once nothing is pending. A kill between the commit and the cursor's move replays that
  * record; its writer makes the replay a no-op (operation ids). A kill during an append leaves a torn
- * last record, which fails to parse or authenticate and is dropped on the next open: it was never
- * acknowledged, and every record before it is kept.
+ * last record (shorter than its length field says), dropped on the next open: it was never
+ * acknowledged, and every record before it is kept. A whole record that does not authenticate
+ * (another key, damage) is never deleted: the journal is set aside beside the new one.
  */
 
 /** 64 MiB: about 200 000 sightings or 4 000 new strangers (their face vectors are the bulk), hours of a busy site. */
@@ -124,6 +125,16 @@ export class Spool<T> {
       if (entry.seq > this.cursor) this.held.push({ ...entry, frame });
     }
     this.fileBytes = at;
+    if (at < data.length && this.completeFrameAt(data, at)) {
+      // A whole record that does not open: not a torn append but another key or damage. Nothing
+      // is thrown away: the journal is set aside as it was, and the records before the bad one go on.
+      const aside = `${this.journalPath}.unreadable-${Date.now()}`;
+      renameSync(this.journalPath, aside);
+      log('error', 'spool_unreadable', { kept_as: aside, readable: this.held.length });
+      this.fileBytes = 0;
+      if (this.held.length > 0) this.compact();
+      return;
+    }
     if (at < data.length) {
       // The record being appended when the node died (never acknowledged), or damage from there on.
       log('warn', 'spool_torn_tail', { dropped_bytes: data.length - at, kept: this.held.length });
@@ -142,6 +153,13 @@ export class Spool<T> {
     const n = data.readUInt32LE(at);
     if (n < IV_BYTES + TAG_BYTES || n > MAX_RECORD_BYTES || at + HEADER_BYTES + n > data.length) return null;
     return data.subarray(at, at + HEADER_BYTES + n);
+  }
+
+  /** Whether a whole frame (by its length field) starts at `at`. */
+  private completeFrameAt(data: Buffer, at: number): boolean {
+    if (at + HEADER_BYTES > data.length) return false;
+    const n = data.readUInt32LE(at);
+    return n >= IV_BYTES + TAG_BYTES && n <= MAX_RECORD_BYTES && at + HEADER_BYTES + n <= data.length;
   }
 
   private open(frame: Buffer): SpoolEntry<T> | null {
