@@ -122,13 +122,18 @@ export function recordUnknownSighting(
       if (plan.kind === 'recurring_unknown') {
         store.unknowns.recordSeen(id, iso(s.lastSeen), s.cameraId, quality);
         const have = vectors.vectorsOf('unknown', id).length;
-        for (const shot of s.shots.slice(0, Math.max(0, Math.min(2, maxShots - have))))
-          s.vectorsAdded?.push(vectors.add('unknown', id, shot.embedding, { quality: shot.quality }));
+        for (const shot of s.shots.slice(0, Math.max(0, Math.min(2, maxShots - have)))) {
+          // Not inside `?.push(…)`: without a list to fill, the vector must still be stored.
+          const added = vectors.add('unknown', id, shot.embedding, { quality: shot.quality });
+          s.vectorsAdded?.push(added);
+        }
       } else {
         store.unknowns.insert(id, iso(s.firstSeen), s.cameraId, quality, engine.recognizer.id);
         if (s.lastSeen > s.firstSeen) store.sightings.setUnknownLastSeen(id, iso(s.lastSeen));
-        for (const shot of s.shots.slice(0, maxShots))
-          s.vectorsAdded?.push(vectors.add('unknown', id, shot.embedding, { quality: shot.quality }));
+        for (const shot of s.shots.slice(0, maxShots)) {
+          const added = vectors.add('unknown', id, shot.embedding, { quality: shot.quality });
+          s.vectorsAdded?.push(added);
+        }
         store.audit.append({
           actor: 'engine',
           action: 'unknown_detected',
