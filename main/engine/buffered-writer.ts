@@ -98,6 +98,9 @@ const FLUSH_BATCH = 100;
 /** A record the store keeps refusing for another reason than being away is dropped after this many tries. */
 const POISON_TRIES = 3;
 
+/** Provisional ids remembered after their replay (far more than the visits in view at once). */
+const MAX_REMEMBERED = 10_000;
+
 const AWAY = Symbol('away');
 
 export function isStoreUnreachable(e: unknown): boolean {
@@ -461,6 +464,10 @@ export class BufferedWriter extends EventEmitter<{
     if (provisional !== undefined) {
       this.replayed.set(provisional, id);
       this.provisionalOf.delete(w.op);
+      this.opOf.delete(provisional);
+      // Only visits still in view extend through a provisional id: the oldest can be forgotten.
+      if (this.replayed.size > MAX_REMEMBERED)
+        this.replayed.delete(this.replayed.keys().next().value as number);
     }
   }
 
