@@ -954,9 +954,18 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     const now = Date.now();
     const refresh = this.opts.dismissedRefreshMs ?? 10_000;
     if (this.dismissedCache && now - this.dismissedCache.loadedAt < refresh) return this.dismissedCache;
-    if (this.writer.state() === 'away')
-      // Kept as last read until the shared store returns (none when it never was read).
-      return (this.dismissedCache ??= { loadedAt: now, days: 0, people: [] });
+    // While the shared store is away the cases last read are kept (none when never read).
+    const kept = (): DismissedCache => (this.dismissedCache ??= { loadedAt: now, days: 0, people: [] });
+    if (this.writer.state() === 'away') return kept();
+    try {
+      return this.readDismissed(now);
+    } catch (e) {
+      if (!isStoreUnreachable(e)) throw e;
+      return kept();
+    }
+  }
+
+  private readDismissed(now: number): DismissedCache {
     const store = this.engine.store;
     const days = store.settings.read('dismissed_suppression_days');
     const rows = store.sightings.dismissedSince(new Date(now - days * 86_400_000).toISOString());

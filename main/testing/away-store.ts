@@ -26,6 +26,11 @@ const unreachable = () =>
 
 /** Properties of the store passed through as they are, whatever the mode. */
 const ALWAYS = new Set<PropertyKey>(['isOpen', 'sql', 'close', 'writeGuard']);
+/**
+ * Searches of the face index answer while the store is away: each node keeps its index in memory
+ * (the shared store's design); what writes or reads stored vectors is refused like any other call.
+ */
+const IN_MEMORY = new Set<PropertyKey>(['searchPeople', 'count', 'dim']);
 
 export function awayStore(engine: Engine, mode: AwayMode = 'up'): AwayStore {
   const state: AwayStore = { engine: undefined as unknown as Engine, mode, refused: 0 };
@@ -35,13 +40,13 @@ export function awayStore(engine: Engine, mode: AwayMode = 'up'): AwayStore {
       throw unreachable();
     }
   };
-  const wrap = <T extends object>(target: T): T =>
+  const wrap = <T extends object>(target: T, inMemory: ReadonlySet<PropertyKey>): T =>
     new Proxy(target, {
       get(t, prop, receiver) {
         const v = Reflect.get(t, prop, receiver) as unknown;
         if (typeof v !== 'function') return v;
         return (...args: unknown[]) => {
-          refuse();
+          if (!inMemory.has(prop)) refuse();
           return (v as (...a: unknown[]) => unknown).apply(t, args);
         };
       },
@@ -69,7 +74,7 @@ export function awayStore(engine: Engine, mode: AwayMode = 'up'): AwayStore {
       const v = Reflect.get(t, prop, receiver) as unknown;
       if (v && typeof v === 'object') {
         let w = repos.get(prop);
-        if (!w) repos.set(prop, (w = wrap(v)));
+        if (!w) repos.set(prop, (w = wrap(v, prop === 'vectors' ? IN_MEMORY : new Set())));
         return w;
       }
       return v;
