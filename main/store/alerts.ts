@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { withoutOp } from './appearances.js';
 import type { AlertFilter, AlertRecord, AlertRepository, StoredAlert } from './repositories.js';
 import type { PersonKind } from './vectors.js';
 
@@ -16,7 +17,7 @@ const ALERT_VIEW = `SELECT a.*,
   LEFT JOIN cameras c ON c.camera_id = a.camera_id`;
 
 type AlertViewRow = Omit<AlertRecord, 'has_crop'> & { has_crop: number };
-const toRecord = (r: AlertViewRow): AlertRecord => ({ ...r, has_crop: r.has_crop === 1 });
+const toRecord = (r: AlertViewRow): AlertRecord => withoutOp({ ...r, has_crop: r.has_crop === 1 });
 
 export class SqliteAlerts implements AlertRepository {
   constructor(private readonly db: Database.Database) {}
@@ -117,8 +118,8 @@ export class SqliteAlerts implements AlertRepository {
   }
 
   all(): StoredAlert[] {
-    return this.db
-      .prepare('SELECT * FROM alerts ORDER BY created_at DESC, alert_id DESC')
-      .all() as StoredAlert[];
+    return (
+      this.db.prepare('SELECT * FROM alerts ORDER BY created_at DESC, alert_id DESC').all() as StoredAlert[]
+    ).map(withoutOp);
   }
 }

@@ -12,8 +12,13 @@ export interface AppearanceRow {
   last_seen: string;
   confidence: number;
   bbox: string;
-  /** The writer's id of the write that stored it (migration 8); null for older rows. */
-  op_id?: string | null;
+}
+
+/** The writer's operation id (migration 8) stays in the store: rows go out as they always did. */
+export function withoutOp<T extends object>(row: T): T {
+  if (!('op_id' in row)) return row;
+  const { op_id: _, ...rest } = row as T & { op_id: unknown };
+  return rest as T;
 }
 
 export function insertAppearance(db: Database.Database, a: NewAppearance): number {
@@ -37,11 +42,12 @@ export function insertAppearance(db: Database.Database, a: NewAppearance): numbe
 }
 
 export function listAppearances(db: Database.Database, since?: string): AppearanceRow[] {
-  return since
+  const rows = since
     ? (db
         .prepare('SELECT * FROM appearances WHERE last_seen >= ? ORDER BY first_seen')
         .all(since) as AppearanceRow[])
     : (db.prepare('SELECT * FROM appearances ORDER BY first_seen').all() as AppearanceRow[]);
+  return rows.map(withoutOp);
 }
 
 /** The sightings of one SQLite store. */
@@ -71,12 +77,14 @@ export class SqliteAppearances implements AppearanceRepository {
   }
 
   ofUnknown(unknownId: string): AppearanceRow[] {
-    return this.db
-      .prepare(
-        `SELECT * FROM appearances WHERE person_kind = 'unknown' AND person_id = ?
+    return (
+      this.db
+        .prepare(
+          `SELECT * FROM appearances WHERE person_kind = 'unknown' AND person_id = ?
        ORDER BY last_seen DESC, appearance_id DESC`,
-      )
-      .all(unknownId) as AppearanceRow[];
+        )
+        .all(unknownId) as AppearanceRow[]
+    ).map(withoutOp);
   }
 
   isOfUnknown(appearanceId: number, unknownId: string): boolean {

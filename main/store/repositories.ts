@@ -119,7 +119,7 @@ export interface UnknownRepository {
 }
 
 /** A new appearance row; `op_id` (optional) makes a replayed write find its first commit. */
-export type NewAppearance = Omit<AppearanceRow, 'appearance_id' | 'bbox' | 'op_id'> & {
+export type NewAppearance = Omit<AppearanceRow, 'appearance_id' | 'bbox'> & {
   bbox: number[];
   op_id?: string | null;
 };
@@ -163,8 +163,6 @@ export interface StoredAlert {
   acknowledged_by: string | null;
   resolved_at: string | null;
   notes: string | null;
-  /** The writer's id of the write that stored it (migration 8); null for older rows. */
-  op_id?: string | null;
 }
 
 /** An alert with who and where in words, as the consoles list it. */
