@@ -237,6 +237,30 @@ describe('the buffered writer', () => {
     expect(engine.store.appearances.list()).toHaveLength(5);
   });
 
+  it('does not bring back the sightings and alerts of someone erased on another node meanwhile', () => {
+    const { engine, away, writer } = setup();
+    engine.store.members.insert('MEMBER_spool2', { name: 'Leaving' }, engine.recognizer.id, 0.9);
+    away.mode = 'down';
+    writer.recordMember(member(0));
+    writer.recordMember({ ...member(1), memberId: 'MEMBER_spool2' });
+    writer.insertAlert({
+      type: 'unauthorized_access',
+      priority: 'critical',
+      personKind: 'member',
+      personId: 'MEMBER_spool2',
+      cameraId: 'cam-1',
+      message: 'Watch-listed person MEMBER_spool2 seen on camera cam-1.',
+      createdAt: iso(T0),
+    });
+    // Another node erases the member while this one cannot reach the store.
+    engine.store.members.delete('MEMBER_spool2');
+    away.mode = 'up';
+    expect(writer.flush()).toBe(true);
+    expect(engine.store.appearances.list().map((r) => r.person_id)).toEqual(['MEMBER_spool1']);
+    expect(engine.store.alerts.all()).toEqual([]);
+    expect(writer.droppedWrites()).toEqual({ member: 1, alert: 1 });
+  });
+
   it('when its spool is full refuses extensions first and keeps alerts, warning once', () => {
     const { away, writer, engine } = setup({ maxBytes: 8_000 });
     const full: StoreNotice[] = [];

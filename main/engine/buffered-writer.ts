@@ -422,6 +422,12 @@ export class BufferedWriter extends EventEmitter<{
   private apply(entry: SpoolEntry<SpooledWrite>): void {
     const w = entry.record;
     const engine = this.engine;
+    if (this.aboutSomeoneGone(w)) {
+      // Erased (or deleted, or merged away) on another node meanwhile: their sighting is not brought back.
+      log('info', 'store_spool_record_dropped', { kind: w.t, reason: 'person_gone' });
+      this.drop(w.t);
+      return;
+    }
     let id: number | undefined;
     switch (w.t) {
       case 'member':
@@ -468,6 +474,31 @@ export class BufferedWriter extends EventEmitter<{
       // Only visits still in view extend through a provisional id: the oldest can be forgotten.
       if (this.replayed.size > MAX_REMEMBERED)
         this.replayed.delete(this.replayed.keys().next().value as number);
+    }
+  }
+
+  /**
+   * Whether the record names a person the store no longer holds. A new stranger is not there yet
+   * (their record creates them); a sighting of a known one, a member's, or an alert about either is
+   * checked.
+   */
+  private aboutSomeoneGone(w: SpooledWrite): boolean {
+    const store = this.engine.store;
+    const missing = (kind: 'member' | 'unknown', id: string): boolean =>
+      kind === 'member' ? !store.members.get(id) : !store.unknowns.get(id);
+    switch (w.t) {
+      case 'member':
+        return missing('member', w.s.memberId);
+      case 'unknown':
+        return w.plan.kind === 'recurring_unknown' && missing('unknown', w.plan.unknownId);
+      case 'continue':
+        return missing(w.s.kind, w.s.personId);
+      case 'dismissed':
+        return missing('unknown', w.s.unknownId);
+      case 'extend':
+        return false;
+      case 'alert':
+        return w.a.personKind !== null && w.a.personId !== null && missing(w.a.personKind, w.a.personId);
     }
   }
 
