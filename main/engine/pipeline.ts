@@ -40,15 +40,12 @@ import { InProcessAnalyzer, type Analyzer } from './analyzer.js';
 import type { Engine } from './engine.js';
 import { cameraStatusEvent, type EngineEvent, type RecognitionEvent, type StatsEvent } from './events.js';
 import {
-  continueSighting,
-  correctToMember,
-  extendSighting,
-  planUnknownSighting,
-  recordDismissedSighting,
-  recordMemberSighting,
-  recordUnknownSighting,
-  type Bbox,
-} from './sightings.js';
+  bufferedWriter,
+  isStoreUnreachable,
+  type BufferedWriter,
+  type StoreNotice,
+} from './buffered-writer.js';
+import { planUnknownSighting, type Bbox } from './sightings.js';
 
 /** What a visit was decided to be; a member's name is final, a stranger may still turn out a member. */
 type Decision =
@@ -190,6 +187,12 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     this.emit('event', systemAlert('system_error', 'high', n.message, n.at));
   private readonly onDiskResumed = (n: ResumedNotice) =>
     this.emit('event', systemAlert('system_recovered', 'low', n.message, n.at));
+  /** The store's side of each write: made at once, or kept on this node's disk while the shared store is away. */
+  private readonly writer: BufferedWriter;
+  private readonly onStoreAway = (n: StoreNotice) =>
+    this.emit('event', systemAlert('system_error', 'high', n.message, n.at));
+  private readonly onStoreBack = (n: StoreNotice) =>
+    this.emit('event', systemAlert('system_recovered', 'low', n.message, n.at));
 
   constructor(
     private readonly engine: Engine,
@@ -197,6 +200,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   ) {
     super();
     this.guard = engine.store.writeGuard();
+    this.writer = bufferedWriter(engine);
     if (opts.diskRetryMs !== undefined) this.guard.retryMs = opts.diskRetryMs;
     this.timing = { ...LIVE_TIMING, ...opts.timing };
     this.clock = opts.clock ?? Date.now;
@@ -252,6 +256,8 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
   async start(): Promise<void> {
     this.guard.on('full', this.onDiskFull);
     this.guard.on('resumed', this.onDiskResumed);
+    this.writer.on('away', this.onStoreAway);
+    this.writer.on('back', this.onStoreBack);
     this.analyzer = this.opts.analyzer ?? new InProcessAnalyzer(await this.engine.loadModels());
     // Per-camera thresholds come from the settings held in memory: start from the stored ones.
     this.engine.settings.refresh();
@@ -440,6 +446,8 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     await Promise.all([...this.pendingCrops]);
     this.guard.off('full', this.onDiskFull);
     this.guard.off('resumed', this.onDiskResumed);
+    this.writer.off('away', this.onStoreAway);
+    this.writer.off('back', this.onStoreBack);
   }
 
   private async onFrame(f: FrameEvent): Promise<void> {
@@ -661,8 +669,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     const open = v.appearanceIds[v.appearanceIds.length - 1];
     if (open !== undefined)
       this.guard.write('appearance_update', () =>
-        extendSighting(
-          this.engine,
+        this.writer.extend(
           {
             appearanceId: open,
             kind: d.kind === 'member' ? 'member' : 'unknown',
@@ -696,7 +703,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     const bbox = sample.box.map(Math.round) as Bbox;
     // With the disk full the member is still named on screen; only the log entry is lost (counted).
     const appearanceId = this.guard.write('appearance', () =>
-      recordMemberSighting(this.engine, {
+      this.writer.recordMember({
         memberId: verdict.memberId,
         cameraId: row.camera_id,
         firstSeen: v.firstSeen,
@@ -708,22 +715,25 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     if (appearanceId !== undefined) v.appearanceIds.push(appearanceId);
     v.openedAt = v.firstSeen;
     v.extendedAt = v.lastSeen;
-    const name = this.engine.store.members.get(verdict.memberId)?.name ?? verdict.memberId;
+    const name = this.memberName(verdict.memberId);
     v.decision = { kind: 'member', memberId: verdict.memberId, name, similarity: verdict.similarity };
     v.template = v.evidence.template();
     v.sameUntil = at;
     // A member named from live evidence: the place for anything that learns from their views.
     const shot = (bestShot(v.evidence.samples) as EmbeddedSample | undefined) ?? sample;
+    const stored = appearanceId === undefined ? undefined : this.writer.realId(appearanceId);
     this.guard.write('template_update', () =>
-      learnFromSighting(
-        this.engine.store,
-        {
-          memberId: verdict.memberId,
-          embedding: shot.embedding,
-          quality: shot.quality,
-          appearanceId: appearanceId ?? null,
-        },
-        this.engine.thresholds(row.camera_id),
+      this.writer.bestEffort('template_update', () =>
+        learnFromSighting(
+          this.engine.store,
+          {
+            memberId: verdict.memberId,
+            embedding: shot.embedding,
+            quality: shot.quality,
+            appearanceId: stored ?? null,
+          },
+          this.engine.thresholds(row.camera_id),
+        ),
       ),
     );
     this.emit('event', {
@@ -755,7 +765,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     const at = sample.at;
     const was = v.decision as Exclude<Decision, { kind: 'member' }>;
     this.guard.write('correction', () =>
-      correctToMember(this.engine, {
+      this.writer.correct({
         appearanceIds: v.appearanceIds,
         unknownId: was.unknownId,
         created: was.kind === 'unknown' && was.created,
@@ -766,7 +776,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
         lastSeen: v.lastSeen,
       }),
     );
-    const name = this.engine.store.members.get(verdict.memberId)?.name ?? verdict.memberId;
+    const name = this.memberName(verdict.memberId);
     v.decision = { kind: 'member', memberId: verdict.memberId, name, similarity: verdict.similarity };
     log('info', 'sighting_corrected', {
       camera: row.camera_id,
@@ -804,7 +814,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     const thresholds = this.engine.thresholds(row.camera_id);
     const tpl = unknownTemplate(v.evidence.samples);
     if (!tpl) return false;
-    const nearest = this.engine.store.vectors.searchPeople('unknown', tpl.template, 1)[0];
+    const nearest = this.writer.nearestUnknown(tpl.template);
     const closest = possibleMember(tpl.shots, this.searchMember, thresholds, 1);
     if (!atEnd) {
       // Not a member (yet): say on the live tile which stranger this looks like.
@@ -835,7 +845,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     ) {
       // A stranger the reviewers dismissed: logged under the closed case, without a new id or an alert.
       const id = this.guard.write('unknown_sighting', () =>
-        recordDismissedSighting(this.engine, {
+        this.writer.recordDismissed({
           unknownId: dismissed.unknownId,
           cameraId: row.camera_id,
           firstSeen: v.firstSeen,
@@ -870,7 +880,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     };
     const plan = planUnknownSighting(sighting);
     const appearanceId = this.guard.write('unknown_sighting', () =>
-      recordUnknownSighting(this.engine, sighting, plan),
+      this.writer.recordUnknown(sighting, plan),
     );
     const stored = appearanceId !== undefined;
     if (stored) v.appearanceIds.push(appearanceId);
@@ -901,14 +911,15 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
         ? {
             possible_member: {
               member_id: possible.memberId,
-              name: this.engine.store.members.get(possible.memberId)?.name ?? possible.memberId,
+              name: this.memberName(possible.memberId),
               similarity: round4(possible.similarity),
             },
           }
         : {}),
     };
     this.emit('event', event);
-    if (stored && v.best && event.kind === 'new_unknown') {
+    // A crop is kept once the stranger is in the store (not while their creation waits in the spool).
+    if (stored && appearanceId > 0 && v.best && event.kind === 'new_unknown') {
       const p = this.engine
         .keepCrop(plan.unknownId, v.best.frame, v.best.box)
         .catch((e: unknown) => {
@@ -918,6 +929,17 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       this.pendingCrops.add(p);
     }
     return true;
+  }
+
+  /** A member's name for events; their id while the shared store is away (no read that would block). */
+  private memberName(memberId: string): string {
+    if (this.writer.state() === 'away') return memberId;
+    try {
+      return this.engine.store.members.get(memberId)?.name ?? memberId;
+    } catch (e) {
+      if (!isStoreUnreachable(e)) throw e;
+      return memberId;
+    }
   }
 
   /** The closest dismissed unknown person still within its suppression time, if any. */
@@ -945,6 +967,18 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     const now = Date.now();
     const refresh = this.opts.dismissedRefreshMs ?? 10_000;
     if (this.dismissedCache && now - this.dismissedCache.loadedAt < refresh) return this.dismissedCache;
+    // While the shared store is away the cases last read are kept (none when never read).
+    const kept = (): DismissedCache => (this.dismissedCache ??= { loadedAt: now, days: 0, people: [] });
+    if (this.writer.state() === 'away') return kept();
+    try {
+      return this.readDismissed(now);
+    } catch (e) {
+      if (!isStoreUnreachable(e)) throw e;
+      return kept();
+    }
+  }
+
+  private readDismissed(now: number): DismissedCache {
     const store = this.engine.store;
     const days = store.settings.read('dismissed_suppression_days');
     const rows = store.sightings.dismissedSince(new Date(now - days * 86_400_000).toISOString());
@@ -970,10 +1004,10 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     const personId = d.kind === 'member' ? d.memberId : d.unknownId;
     if (v.lastSeen - v.openedAt >= this.timing.maxVisitMs) {
       this.guard.write('appearance_update', () =>
-        extendSighting(this.engine, { appearanceId: open, kind, personId }, v.lastSeen),
+        this.writer.extend({ appearanceId: open, kind, personId }, v.lastSeen),
       );
       const next = this.guard.write('appearance', () =>
-        continueSighting(this.engine, {
+        this.writer.continueSighting({
           kind,
           personId,
           cameraId: row.camera_id,
@@ -987,7 +1021,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
       v.extendedAt = v.lastSeen;
     } else if (v.lastSeen - v.extendedAt >= this.timing.extendEveryMs) {
       this.guard.write('appearance_update', () =>
-        extendSighting(this.engine, { appearanceId: open, kind, personId }, v.lastSeen),
+        this.writer.extend({ appearanceId: open, kind, personId }, v.lastSeen),
       );
       v.extendedAt = v.lastSeen;
     }
@@ -1072,8 +1106,7 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     if (open !== undefined && v.lastSeen > v.extendedAt) {
       const visit = v;
       this.guard.write('appearance_update', () =>
-        extendSighting(
-          this.engine,
+        this.writer.extend(
           {
             appearanceId: open,
             kind: d.kind === 'member' ? 'member' : 'unknown',

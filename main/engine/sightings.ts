@@ -6,7 +6,9 @@ import type { Engine } from './engine.js';
 
 /**
  * The store writes of one live sighting, each a single transaction, shared by the pipeline and
- * the crash harness that checks they survive a kill at any point.
+ * the crash harness that checks they survive a kill at any point. A write that creates a row may
+ * carry an `opId` (a UUID chosen when the write was decided, see buffered-writer.ts): written again
+ * after its first commit's answer was lost, it finds that row and changes nothing.
  */
 
 /** The contract's face box, [x1, y1, x2, y2] in frame pixels. */
@@ -24,9 +26,11 @@ export interface MemberSighting {
 }
 
 /** A member named on a camera: one appearance row, and the member's last sighting. */
-export function recordMemberSighting(engine: Engine, s: MemberSighting): number {
+export function recordMemberSighting(engine: Engine, s: MemberSighting, opId?: string): number {
   const store = engine.store;
   return store.transaction(() => {
+    const done = opId === undefined ? undefined : store.appearances.idOfOp(opId);
+    if (done !== undefined) return done;
     const id = store.appearances.insert({
       person_kind: 'member',
       person_id: s.memberId,
@@ -36,6 +40,7 @@ export function recordMemberSighting(engine: Engine, s: MemberSighting): number 
       last_seen: iso(s.lastSeen),
       confidence: s.similarity,
       bbox: s.bbox,
+      op_id: opId ?? null,
     });
     store.members.recordSeen(s.memberId, iso(s.lastSeen));
     return id;
@@ -107,7 +112,12 @@ export function planUnknownSighting(s: UnknownSighting): UnknownPlan {
  * instead of making a second one. `plan` is updated in place, so the caller sees who it became.
  * On the embedded store nothing can have changed in between, and the decision stays the plan's.
  */
-export function recordUnknownSighting(engine: Engine, s: UnknownSighting, plan: UnknownPlan): number {
+export function recordUnknownSighting(
+  engine: Engine,
+  s: UnknownSighting,
+  plan: UnknownPlan,
+  opId?: string,
+): number {
   const store = engine.store;
   const vectors = store.vectors;
   const quality = s.shots[0]?.quality ?? 0;
@@ -115,6 +125,8 @@ export function recordUnknownSighting(engine: Engine, s: UnknownSighting, plan: 
   let id = plan.unknownId;
   try {
     return store.transaction(() => {
+      const done = opId === undefined ? undefined : store.appearances.idOfOp(opId);
+      if (done !== undefined) return done;
       const probe = s.probe ?? s.shots[0]?.embedding;
       if (plan.kind === 'new_unknown' && probe) {
         const now = vectors.searchPeople('unknown', probe, 1)[0];
@@ -157,6 +169,7 @@ export function recordUnknownSighting(engine: Engine, s: UnknownSighting, plan: 
         last_seen: iso(s.lastSeen),
         confidence: plan.confidence,
         bbox: s.bbox,
+        op_id: opId ?? null,
       });
       if (s.possibleMember)
         store.sightings.setPossibleMember(
@@ -196,12 +209,18 @@ export function extendSighting(engine: Engine, s: OpenSighting, lastSeen: number
  * A visit that outlived the maximum track age goes on in a new appearance row of the same person
  * (no new identity, no alert); the person's sighting count grows by one.
  */
-export function continueSighting(
-  engine: Engine,
-  s: Omit<OpenSighting, 'appearanceId'> & { cameraId: string; at: number; confidence: number; bbox: Bbox },
-): number {
+export type ContinuedSighting = Omit<OpenSighting, 'appearanceId'> & {
+  cameraId: string;
+  at: number;
+  confidence: number;
+  bbox: Bbox;
+};
+
+export function continueSighting(engine: Engine, s: ContinuedSighting, opId?: string): number {
   const store = engine.store;
   return store.transaction(() => {
+    const done = opId === undefined ? undefined : store.appearances.idOfOp(opId);
+    if (done !== undefined) return done;
     const id = store.appearances.insert({
       person_kind: s.kind,
       person_id: s.personId,
@@ -211,6 +230,7 @@ export function continueSighting(
       last_seen: iso(s.at),
       confidence: s.confidence,
       bbox: s.bbox,
+      op_id: opId ?? null,
     });
     if (s.kind === 'member') store.members.recordSeen(s.personId, iso(s.at));
     else store.unknowns.recordSeen(s.personId, iso(s.at), s.cameraId, 0);
@@ -222,19 +242,20 @@ export function continueSighting(
  * A stranger the reviewers dismissed, seen again: the visit is logged under the dismissed case,
  * which stays closed (no new identity, no vectors added, no alert).
  */
-export function recordDismissedSighting(
-  engine: Engine,
-  s: {
-    unknownId: string;
-    cameraId: string;
-    firstSeen: number;
-    lastSeen: number;
-    similarity: number;
-    bbox: Bbox;
-  },
-): number {
+export interface DismissedSighting {
+  unknownId: string;
+  cameraId: string;
+  firstSeen: number;
+  lastSeen: number;
+  similarity: number;
+  bbox: Bbox;
+}
+
+export function recordDismissedSighting(engine: Engine, s: DismissedSighting, opId?: string): number {
   const store = engine.store;
   return store.transaction(() => {
+    const done = opId === undefined ? undefined : store.appearances.idOfOp(opId);
+    if (done !== undefined) return done;
     store.unknowns.recordSeen(s.unknownId, iso(s.lastSeen), s.cameraId, 0);
     return store.appearances.insert({
       person_kind: 'unknown',
@@ -245,6 +266,7 @@ export function recordDismissedSighting(
       last_seen: iso(s.lastSeen),
       confidence: round4(s.similarity),
       bbox: s.bbox,
+      op_id: opId ?? null,
     });
   }, 'immediate');
 }

@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { AlertRuleSettings } from '../config/schema.js';
 import type { EngineEvent } from '../engine/events.js';
+import { isVigilError } from '../errors.js';
 import { withinAllowedHours } from '../store/members.js';
+import type { AlertRepository } from '../store/repositories.js';
 import type { Store } from '../store/store.js';
 import { deliver, type AlertMessage, type Channel } from './channels.js';
 
@@ -14,6 +16,24 @@ export const DEFAULT_RULES: AlertRules = {
   offlineGraceMs: 60_000,
   cooldownMs: 10 * 60_000,
 };
+
+/**
+ * Where new alerts are written: the store itself, or the engine's buffered writer (which keeps
+ * them on the node's disk while the shared store is away); undefined when not stored (yet).
+ */
+export interface AlertWriter {
+  insertAlert(a: Parameters<AlertRepository['insert']>[0]): number | undefined;
+}
+
+/** A read of the store that may find the shared store away: then nothing is known (undefined). */
+function unlessAway<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (e) {
+    if (isVigilError(e) && e.code === 'STORE_UNREACHABLE') return undefined;
+    throw e;
+  }
+}
 
 /** A decoder that exits this often within the window is crash-looping (a system_error). */
 const CRASH_LOOP = { failures: 3, windowMs: 120_000 };
@@ -40,6 +60,7 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
     private channels: Channel[],
     rules: Partial<AlertRules> = {},
     private readonly now: () => number = Date.now,
+    private readonly writer: AlertWriter = { insertAlert: (a) => store.alerts.insert(a) },
   ) {
     super();
     this.rules = { ...DEFAULT_RULES, ...rules };
@@ -86,7 +107,8 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
         );
       } else if (e.kind === 'recurring_unknown') {
         const since = new Date(this.now() - this.rules.recurringWindowMs).toISOString();
-        const count = this.store.appearances.countOfUnknown(e.unknown_id!, since);
+        // While the shared store is away its count is unknown: no recurring alert then.
+        const count = unlessAway(() => this.store.appearances.countOfUnknown(e.unknown_id!, since)) ?? 0;
         if (count >= this.rules.recurringThreshold) {
           this.raise(
             'recurring_unknown',
@@ -99,7 +121,7 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
       } else if (e.kind === 'known_member' && e.member_id) {
         if (e.corrects)
           this.resolveCorrected(e.corrects.unknown_id, e.camera_id, e.member_id, e.corrects.since);
-        const m = this.store.members.get(e.member_id);
+        const m = unlessAway(() => this.store.members.get(e.member_id!));
         const why = !m
           ? null
           : m.watchlist === 1
@@ -181,9 +203,10 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
     if (last !== undefined && now - last < this.rules.cooldownMs) return;
     this.lastRaised.set(key, now);
     const created_at = new Date(now).toISOString();
-    // With the disk full the alert is still shown and sent, with id 0: it could not be stored.
+    // With the disk full the alert is still shown and sent, with id 0: it could not be stored; so
+    // while the shared store is away (it waits in the node's spool, and is stored when it returns).
     const stored = this.store.writeGuard().write('alert', () =>
-      this.store.alerts.insert({
+      this.writer.insertAlert({
         type,
         priority,
         personKind: personId ? (personId.startsWith('UNKNOWN_') ? 'unknown' : 'member') : null,
@@ -212,9 +235,9 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
    */
   private resolveCorrected(unknownId: string, cameraId: string, memberId: string, since: string): void {
     const note = `Resolved by the engine: later views of the same visit identified member ${memberId}.`;
-    this.store
-      .writeGuard()
-      .write('alert', () =>
+    this.store.writeGuard().write('alert', () =>
+      // While the shared store is away the stranger alerts stay open, for people to resolve.
+      unlessAway(() =>
         this.store.alerts.resolveStrangerVisit(
           unknownId,
           cameraId,
@@ -222,7 +245,8 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertMessage] }> {
           note,
           new Date(this.now()).toISOString(),
         ),
-      );
+      ),
+    );
     for (const type of ['new_unknown', 'recurring_unknown'])
       this.lastRaised.delete(`${type}|${unknownId}|${cameraId}`);
   }

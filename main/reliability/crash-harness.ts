@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { decodeImage } from '../photo/image.js';
 import type { Box } from '../detect/types.js';
 import { Engine } from '../engine/engine.js';
@@ -97,12 +96,9 @@ export interface CrashOptions {
 
 const PASSPHRASE = 'crash harness passphrase';
 
-function workerScript(): string {
-  const here = fileURLToPath(import.meta.url);
-  // Under the test runner this module is TypeScript; the worker runs as the built JavaScript.
-  const js = here.endsWith('.ts')
-    ? join(packageRoot(), 'dist', 'main', 'reliability', 'crash-worker.js')
-    : here.replace(/crash-harness\.js$/, 'crash-worker.js');
+/** A worker of this folder as built JavaScript (under the test runner this module is TypeScript). */
+export function workerScript(name = 'crash-worker'): string {
+  const js = join(packageRoot(), 'dist', 'main', 'reliability', `${name}.js`);
   if (!existsSync(js)) throw new Error(`crash worker not built: ${js} (run npm run build)`);
   return js;
 }
@@ -290,9 +286,24 @@ function runWorker(
   seed: number,
   specPath: string,
   killAfterMs: number,
-): Promise<{ journal: string[]; killed: boolean; error: string | null }> {
+): Promise<VictimResult> {
+  return runVictim(workerScript(), [workload, dataDir, String(seed), specPath], killAfterMs);
+}
+
+export interface VictimResult {
+  /** Whole lines it printed (a line cut off by the kill was never acknowledged). */
+  journal: string[];
+  killed: boolean;
+  error: string | null;
+}
+
+/**
+ * Runs one built worker script (`node SCRIPT ARGS…`) that prints READY, then ACK lines after
+ * each durable write, and DONE when it finishes; SIGKILLs it `killAfterMs` after READY.
+ */
+export function runVictim(script: string, args: string[], killAfterMs: number): Promise<VictimResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [workerScript(), workload, dataDir, String(seed), specPath], {
+    const child = spawn(process.execPath, [script, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

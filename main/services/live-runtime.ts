@@ -11,6 +11,7 @@ import type { Store } from '../store/store.js';
 import type { Engine } from '../engine/engine.js';
 import { cameraStatusEvent, type CameraStatusEvent, type EngineEvent } from '../engine/events.js';
 import { defaultPool, type InferencePool } from '../engine/inference-pool.js';
+import { bufferedWriter } from '../engine/buffered-writer.js';
 import { Pipeline } from '../engine/pipeline.js';
 
 export interface RuntimeOptions {
@@ -77,7 +78,14 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
   // The store may have changed since the engine opened (a CLI write): start from what is stored now.
   settings.refresh();
   const initial = settings.current;
-  const alerts = new AlertEngine(engine.store, channelsFrom(initial.alert_channels), initial.alert_rules);
+  // Alerts are written as sightings are: kept on this node's disk while the shared store is away.
+  const alerts = new AlertEngine(
+    engine.store,
+    channelsFrom(initial.alert_channels),
+    initial.alert_rules,
+    Date.now,
+    bufferedWriter(engine),
+  );
   alerts.on('alert', (a) => emit({ ...a, type: 'alert', alert_type: a.type }));
 
   let pool: InferencePool | null = null;
@@ -178,6 +186,12 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
     }
     alerts.close();
     await alerts.flush();
+    // One last try for writes kept while the shared store was away; what fails stays spooled for the next start.
+    try {
+      bufferedWriter(engine).flush();
+    } catch (e) {
+      log('error', 'runtime_chore_failed', { chore: 'store_flush', error: (e as Error).message });
+    }
     if (pool) await pool.close();
   };
 

@@ -1,4 +1,5 @@
 import type { SqlPort } from './sql-port.js';
+import { withoutOp } from './appearances.js';
 import type { AlertFilter, AlertRecord, AlertRepository, StoredAlert } from './repositories.js';
 import type { PersonKind } from './vectors.js';
 
@@ -16,7 +17,7 @@ const ALERT_VIEW = `SELECT a.*,
   LEFT JOIN cameras c ON c.camera_id = a.camera_id`;
 
 type AlertViewRow = Omit<AlertRecord, 'has_crop'> & { has_crop: number };
-const toRecord = (r: AlertViewRow): AlertRecord => ({ ...r, has_crop: r.has_crop === 1 });
+const toRecord = (r: AlertViewRow): AlertRecord => withoutOp({ ...r, has_crop: r.has_crop === 1 });
 
 export class SqliteAlerts implements AlertRepository {
   constructor(private readonly db: SqlPort) {}
@@ -24,11 +25,16 @@ export class SqliteAlerts implements AlertRepository {
   insert(a: Parameters<AlertRepository['insert']>[0]): number {
     const info = this.db
       .prepare(
-        `INSERT INTO alerts (type, priority, status, person_kind, person_id, camera_id, message, created_at)
-           VALUES (?, ?, 'open', ?, ?, ?, ?, ?)`,
+        `INSERT INTO alerts (type, priority, status, person_kind, person_id, camera_id, message, created_at, op_id)
+           VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?)`,
       )
-      .run(a.type, a.priority, a.personKind, a.personId, a.cameraId, a.message, a.createdAt);
+      .run(a.type, a.priority, a.personKind, a.personId, a.cameraId, a.message, a.createdAt, a.opId ?? null);
     return Number(info.lastInsertRowid);
+  }
+
+  idOfOp(opId: string): number | undefined {
+    return this.db.prepare('SELECT alert_id FROM alerts WHERE op_id = ?').pluck().get(opId) as
+      number | undefined;
   }
 
   acknowledge(id: number, by: string, notes: string | null, at: string): boolean {
@@ -112,8 +118,8 @@ export class SqliteAlerts implements AlertRepository {
   }
 
   all(): StoredAlert[] {
-    return this.db
-      .prepare('SELECT * FROM alerts ORDER BY created_at DESC, alert_id DESC')
-      .all() as StoredAlert[];
+    return (
+      this.db.prepare('SELECT * FROM alerts ORDER BY created_at DESC, alert_id DESC').all() as StoredAlert[]
+    ).map(withoutOp);
   }
 }

@@ -1,5 +1,5 @@
 import type { SqlPort } from './sql-port.js';
-import type { AppearanceRepository, MemberSighting } from './repositories.js';
+import type { AppearanceRepository, MemberSighting, NewAppearance } from './repositories.js';
 import type { PersonKind } from './vectors.js';
 
 export interface AppearanceRow {
@@ -14,14 +14,18 @@ export interface AppearanceRow {
   bbox: string;
 }
 
-export function insertAppearance(
-  db: SqlPort,
-  a: Omit<AppearanceRow, 'appearance_id' | 'bbox'> & { bbox: number[] },
-): number {
+/** The writer's operation id (migration 8) stays in the store: rows go out as they always did. */
+export function withoutOp<T extends object>(row: T): T {
+  if (!('op_id' in row)) return row;
+  const { op_id: _, ...rest } = row as T & { op_id: unknown };
+  return rest as T;
+}
+
+export function insertAppearance(db: SqlPort, a: NewAppearance): number {
   const info = db
     .prepare(
-      `INSERT INTO appearances (person_kind, person_id, camera_id, source, first_seen, last_seen, confidence, bbox)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO appearances (person_kind, person_id, camera_id, source, first_seen, last_seen, confidence, bbox, op_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       a.person_kind,
@@ -32,24 +36,31 @@ export function insertAppearance(
       a.last_seen,
       a.confidence,
       JSON.stringify(a.bbox),
+      a.op_id ?? null,
     );
   return Number(info.lastInsertRowid);
 }
 
 export function listAppearances(db: SqlPort, since?: string): AppearanceRow[] {
-  return since
+  const rows = since
     ? (db
         .prepare('SELECT * FROM appearances WHERE last_seen >= ? ORDER BY first_seen')
         .all(since) as AppearanceRow[])
     : (db.prepare('SELECT * FROM appearances ORDER BY first_seen').all() as AppearanceRow[]);
+  return rows.map(withoutOp);
 }
 
 /** The sightings of one SQLite store. */
 export class SqliteAppearances implements AppearanceRepository {
   constructor(private readonly db: SqlPort) {}
 
-  insert(a: Omit<AppearanceRow, 'appearance_id' | 'bbox'> & { bbox: number[] }): number {
+  insert(a: NewAppearance): number {
     return insertAppearance(this.db, a);
+  }
+
+  idOfOp(opId: string): number | undefined {
+    return this.db.prepare('SELECT appearance_id FROM appearances WHERE op_id = ?').pluck().get(opId) as
+      number | undefined;
   }
 
   list(since?: string): AppearanceRow[] {
@@ -66,12 +77,14 @@ export class SqliteAppearances implements AppearanceRepository {
   }
 
   ofUnknown(unknownId: string): AppearanceRow[] {
-    return this.db
-      .prepare(
-        `SELECT * FROM appearances WHERE person_kind = 'unknown' AND person_id = ?
+    return (
+      this.db
+        .prepare(
+          `SELECT * FROM appearances WHERE person_kind = 'unknown' AND person_id = ?
        ORDER BY last_seen DESC, appearance_id DESC`,
-      )
-      .all(unknownId) as AppearanceRow[];
+        )
+        .all(unknownId) as AppearanceRow[]
+    ).map(withoutOp);
   }
 
   isOfUnknown(appearanceId: number, unknownId: string): boolean {

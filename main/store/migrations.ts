@@ -233,4 +233,18 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 8,
+    description: 'client-generated operation ids on appearances and alerts (idempotent replay)',
+    up(db) {
+      // A node that buffered a write while the shared store was away replays it later; when the
+      // first attempt had committed but its answer was lost, the op_id finds the row already there.
+      db.exec(`
+        ALTER TABLE appearances ADD COLUMN op_id TEXT;
+        ALTER TABLE alerts ADD COLUMN op_id TEXT;
+        CREATE UNIQUE INDEX appearances_by_op ON appearances (op_id) WHERE op_id IS NOT NULL;
+        CREATE UNIQUE INDEX alerts_by_op ON alerts (op_id) WHERE op_id IS NOT NULL;
+      `);
+    },
+  },
 ];

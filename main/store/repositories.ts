@@ -118,6 +118,12 @@ export interface UnknownRepository {
   handToMember(unknownId: string, memberId: string): number;
 }
 
+/** A new appearance row; `op_id` (optional) makes a replayed write find its first commit. */
+export type NewAppearance = Omit<AppearanceRow, 'appearance_id' | 'bbox'> & {
+  bbox: number[];
+  op_id?: string | null;
+};
+
 /** A sighting as the member page lists it. */
 export type MemberSighting = Pick<
   AppearanceRow,
@@ -125,7 +131,10 @@ export type MemberSighting = Pick<
 >;
 
 export interface AppearanceRepository {
-  insert(a: Omit<AppearanceRow, 'appearance_id' | 'bbox'> & { bbox: number[] }): number;
+  /** `op_id`: the writer's id of this write (see engine/buffered-writer), unique when given. */
+  insert(a: NewAppearance): number;
+  /** The appearance written by operation `opId`, if it committed. */
+  idOfOp(opId: string): number | undefined;
   list(since?: string): AppearanceRow[];
   /** A member's sightings, newest first, at most `limit`. */
   ofMember(memberId: string, limit: number): MemberSighting[];
@@ -184,7 +193,11 @@ export interface AlertRepository {
     cameraId: string | null;
     message: string;
     createdAt: string;
+    /** The writer's id of this write (see engine/buffered-writer), unique when given. */
+    opId?: string | null;
   }): number;
+  /** The alert written by operation `opId`, if it committed. */
+  idOfOp(opId: string): number | undefined;
   /** Open → acknowledged; false when it was not open. */
   acknowledge(id: number, by: string, notes: string | null, at: string): boolean;
   /** → resolved; false when it already was. */

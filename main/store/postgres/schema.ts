@@ -237,6 +237,18 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    description: 'client-generated operation ids on appearances and alerts (idempotent replay)',
+    sql: `
+      -- A node replays writes it buffered while this store was away; the op_id makes a replay of a
+      -- write that had committed (its answer lost) find the row instead of adding a second one.
+      ALTER TABLE appearances ADD COLUMN op_id text;
+      ALTER TABLE alerts ADD COLUMN op_id text;
+      CREATE UNIQUE INDEX appearances_by_op ON appearances (op_id) WHERE op_id IS NOT NULL;
+      CREATE UNIQUE INDEX alerts_by_op ON alerts (op_id) WHERE op_id IS NOT NULL;
+    `,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]!.version;

@@ -12,7 +12,7 @@ import { parsePostgresUrl } from '../locator.js';
 import { openPool } from './connect.js';
 import { verifyCopy } from './copy-folder.js';
 import { migrateStore, storeSchemaVersion } from './migrate.js';
-import { POSTGRES_SCHEMA_VERSION } from './schema.js';
+import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from './schema.js';
 
 /**
  * The shared store against a real PostgreSQL 15 cluster started for this file, and the CLI as a
@@ -47,12 +47,12 @@ describeWithPostgres('shared PostgreSQL store', () => {
       // Exactly one of them applied the migrations; the others waited on the lock and found them done.
       const appliers = states.filter((s) => s.applied.length > 0);
       expect(appliers).toHaveLength(1);
-      expect(appliers[0]!.applied).toEqual([1, 2, 3]);
+      expect(appliers[0]!.applied).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
       expect(states.every((s) => s.version === POSTGRES_SCHEMA_VERSION)).toBe(true);
       const rows = await pools[0]!.query<{ version: number }>(
         'SELECT version FROM schema_migrations ORDER BY version',
       );
-      expect(rows.rows.map((r) => r.version)).toEqual([1, 2, 3]);
+      expect(rows.rows.map((r) => r.version)).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
     } finally {
       await Promise.all(pools.map((p) => p.end()));
     }
@@ -64,7 +64,7 @@ describeWithPostgres('shared PostgreSQL store', () => {
       store: `postgres://***@127.0.0.1:${pg.port}/init_cli`,
       schema_version: POSTGRES_SCHEMA_VERSION,
       previous_version: 0,
-      applied: [1, 2, 3],
+      applied: POSTGRES_MIGRATIONS.map((m) => m.version),
     });
     const again = vigil(['store', 'init', '--json'], {
       VIGIL_STORE: `${pg.url.replace(/\/vigil$/, '/init_cli')}`,
