@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -122,8 +122,13 @@ describeWithPostgres('shared PostgreSQL store', () => {
         {},
         /has no Vigil schema yet: run "vigil store init/,
       ],
-      // Commands that do not run on the shared store yet refuse it rather than ignore it.
-      [['members', 'list'], { VIGIL_STORE: pg.url }, /does not run on the shared store yet/],
+      // Commands about the data folder itself refuse the shared store rather than ignore it.
+      [['doctor'], { VIGIL_STORE: pg.url }, /checks this machine's data folder; leave out --store/],
+      [
+        ['backup', '--out', tmpdir()],
+        { VIGIL_STORE: pg.url },
+        /backed up and restored with PostgreSQL's own tools/,
+      ],
       [
         ['store', 'migrate-from', '--data-dir', join(tmpdir(), 'vigil-no-such-folder'), '--store', pg.url],
         {},
@@ -207,6 +212,34 @@ describeWithPostgres('shared PostgreSQL store', () => {
       expect(out.audit).toEqual({ ok: true, rows: rows.audit_log, anchor: 'ok' });
       expect(out).toMatchObject({ replaced: false, master_key: 'passphrase' });
       expect(r.stdout).not.toContain(pg.password);
+    });
+
+    it('opens on every node with the folder passphrase: same members, readable crops, one audit chain', () => {
+      const nodeDir = mkdtempSync(join(tmpdir(), 'vigil-pg-node-'));
+      const onStore = (...args: string[]) =>
+        vigil([...args, '--store', target, '--data-dir', nodeDir, '--json'], env);
+      const members = onStore('members', 'list');
+      expect(members.code, members.stderr).toBe(0);
+      expect((JSON.parse(members.stdout) as { name: string }[]).map((m) => m.name).sort()).toEqual([
+        'Member A',
+        'Member B',
+      ]);
+      const unknowns = JSON.parse(onStore('unknowns', 'list').stdout) as { unknown_id: string }[];
+      const crop = join(nodeDir, 'crop.jpg');
+      const got = onStore('unknowns', 'crop', unknowns[0]!.unknown_id, '--out', crop);
+      expect(got.code, got.stderr).toBe(0);
+      // The crop sealed on the folder decrypts on the shared store: a JPEG.
+      expect(readFileSync(crop).subarray(0, 2).toString('hex')).toBe('ffd8');
+      const audit = onStore('audit', 'verify');
+      expect(audit.code, audit.stderr).toBe(0);
+      expect(JSON.parse(audit.stdout)).toMatchObject({ ok: true, anchor: 'ok' });
+      const wrong = vigil(['members', 'list', '--store', target, '--data-dir', nodeDir], {
+        VIGIL_PASSPHRASE: 'not the folder passphrase',
+      });
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toMatch(
+        /Wrong passphrase: it does not unlock the shared store postgres:\/\/\*\*\*@/,
+      );
     });
 
     it('refuses a store that already holds data unless --force, then replaces it', () => {
