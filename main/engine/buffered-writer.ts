@@ -180,14 +180,29 @@ export class BufferedWriter extends EventEmitter<{
   recordMember(s: MemberSighting): number | undefined {
     const op = randomUUID();
     const id = this.attempt(() => recordMemberSighting(this.engine, s, op));
-    return id !== AWAY ? id : this.buffer({ t: 'member', op, s }, 'sighting');
+    return this.counted(id !== AWAY ? id : this.buffer({ t: 'member', op, s }, 'sighting'));
+  }
+
+  /**
+   * Appearances this writer has acknowledged since it started, stored or kept in the journal
+   * (`vigil_sightings_recorded_total`): once everything is flushed, the store holds each of them.
+   */
+  get recorded(): number {
+    return this.appearancesAcknowledged;
+  }
+
+  private appearancesAcknowledged = 0;
+
+  private counted(id: number | undefined): number | undefined {
+    if (id !== undefined) this.appearancesAcknowledged++;
+    return id;
   }
 
   /** A stranger's sighting as planned (new or known unknown person). */
   recordUnknown(s: UnknownSighting, plan: UnknownPlan): number | undefined {
     const op = randomUUID();
     const id = this.attempt(() => recordUnknownSighting(this.engine, s, plan, op));
-    if (id !== AWAY) return id;
+    if (id !== AWAY) return this.counted(id);
     const max = this.engine.settings.current.max_embeddings_per_person;
     const shots = plan.kind === 'new_unknown' ? s.shots.slice(0, max) : s.shots.slice(0, 2);
     const spooled: SpooledUnknown = {
@@ -205,20 +220,20 @@ export class BufferedWriter extends EventEmitter<{
     );
     if (provisional !== undefined)
       this.strangers.set(op, { unknownId: plan.unknownId, vectors: shots.map((x) => x.embedding) });
-    return provisional;
+    return this.counted(provisional);
   }
 
   recordDismissed(s: DismissedSighting): number | undefined {
     const op = randomUUID();
     const id = this.attempt(() => recordDismissedSighting(this.engine, s, op));
-    return id !== AWAY ? id : this.buffer({ t: 'dismissed', op, s }, 'sighting');
+    return this.counted(id !== AWAY ? id : this.buffer({ t: 'dismissed', op, s }, 'sighting'));
   }
 
   /** A visit past the maximum length goes on in a new appearance row. */
   continueSighting(s: ContinuedSighting): number | undefined {
     const op = randomUUID();
     const id = this.attempt(() => continueSighting(this.engine, s, op));
-    return id !== AWAY ? id : this.buffer({ t: 'continue', op, s }, 'sighting');
+    return this.counted(id !== AWAY ? id : this.buffer({ t: 'continue', op, s }, 'sighting'));
   }
 
   /** A track still in view: its appearance's end moves (to a provisional appearance too). */

@@ -34,6 +34,7 @@ export class EngineMetrics {
   private pipeline: Pipeline | null = null;
   private queueDepth: () => number = () => 0;
   private indexSize: () => { member: number; unknown: number } = () => ({ member: 0, unknown: 0 });
+  private writes: () => { recorded: number; pending: number } = () => ({ recorded: 0, pending: 0 });
   private readonly decoderCpu = new Map<string, number>();
 
   private readonly inference = new Histogram({
@@ -81,6 +82,24 @@ export class EngineMetrics {
     const decoderCpu = this.decoderCpu;
     const queueDepth = () => this.queueDepth();
     const indexSize = () => this.indexSize();
+    const writes = () => this.writes();
+    new Counter({
+      name: 'vigil_sightings_recorded_total',
+      help: 'Appearances this node acknowledged: stored, or kept in its local journal while the store was away',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(writes().recorded);
+      },
+    });
+    new Gauge({
+      name: 'vigil_store_buffer_pending',
+      help: 'Writes waiting in the local journal for the store to come back (0 while it answers)',
+      registers: [this.registry],
+      collect() {
+        this.set(writes().pending);
+      },
+    });
     new Gauge({
       name: 'vigil_camera_state',
       help: '1 for the state each camera is in, 0 for the others',
@@ -191,10 +210,12 @@ export class EngineMetrics {
     pipeline: Pipeline;
     queueDepth: () => number;
     indexSize?: () => { member: number; unknown: number };
+    writes?: () => { recorded: number; pending: number };
   }): void {
     this.pipeline = src.pipeline;
     this.queueDepth = src.queueDepth;
     if (src.indexSize) this.indexSize = src.indexSize;
+    if (src.writes) this.writes = src.writes;
   }
 
   /** The analyzer the pipeline uses, timed. */

@@ -110,6 +110,10 @@ export async function startRuntime(engine: Engine, opts: RuntimeOptions): Promis
         member: engine.store.vectors.count('member'),
         unknown: engine.store.vectors.count('unknown'),
       }),
+      writes: () => {
+        const w = bufferedWriter(engine);
+        return { recorded: w.recorded, pending: w.pending() };
+      },
     });
     pipeline.on('event', (e) => {
       alerts.handle(e);
