@@ -6,10 +6,10 @@ import pg from 'pg';
 import { Engine } from '../engine/engine.js';
 import { findFfmpeg } from '../source/ffmpeg.js';
 import { parsePostgresUrl } from '../store/locator.js';
-import { asset, HAVE_ASSETS } from '../testing/assets.js';
 import { startNode, vigil, waitFor, type NodeProcess } from '../testing/cluster.js';
 import { startPostgres } from '../testing/postgres.js';
 import { benchArgs, percentile, round } from './args.js';
+import { assetsDir } from './assets.js';
 
 /**
  * bench:cluster — several `vigil serve --node` processes on one throwaway PostgreSQL, on this
@@ -36,8 +36,6 @@ const OUTAGE_S = Number(args['outage-s']);
 const WARMUP_S = Number(args['warmup-s']);
 const PASSPHRASE = 'bench cluster passphrase';
 
-if (!HAVE_ASSETS)
-  throw new Error('bench:cluster needs ../shared/assets (faces for enrollment and strangers).');
 if (NODES < 2 || CAMERAS < 2 || CAMERAS % 2 !== 0)
   throw new Error(
     'bench:cluster needs --nodes ≥ 2 and an even --cameras ≥ 2 (strangers are shown on camera pairs).',
@@ -48,12 +46,22 @@ if (!ffmpeg) throw new Error('ffmpeg is required (apt-get install ffmpeg).');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-const celeba = asset('faces', 'celeba');
+const celeba = join(assetsDir(), 'faces', 'celeba');
 const people = readdirSync(celeba).sort();
 const photosOf = (id: string): string[] =>
   readdirSync(join(celeba, id))
     .sort()
     .map((f) => join(celeba, id, f));
+
+/** A camera with nothing in view: an empty frame, looped. */
+function idleClip(out: string): void {
+  const r = spawnSync(
+    ffmpeg!.path,
+    ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=black:s=640x480:r=10:d=2', '-pix_fmt', 'yuv420p', out],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`ffmpeg could not make the idle clip: ${r.stderr}`);
+}
 
 /**
  * A stranger's clip: their photo, gently panned (motion gating needs something to move) for 4 s,
@@ -72,7 +80,7 @@ function strangerClip(photo: string, out: string): void {
       '-i',
       photo,
       '-filter_complex',
-      "[0:v]scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,crop=600:450:x='20+20*sin(t*3)':y='15+15*cos(t*3)',scale=640:480,fps=10,format=yuv420p[a];color=c=black:s=640x480:r=10:d=2,format=yuv420p[b];[a][b]concat=n=2:v=1[out]",
+      "[0:v]scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,crop=600:450:x='20+20*sin(t*3)':y='15+15*cos(t*3)',scale=640:480,setsar=1,fps=10,format=yuv420p[a];color=c=black:s=640x480:r=10:d=2,setsar=1,format=yuv420p[b];[a][b]concat=n=2:v=1[out]",
       '-map',
       '[out]',
       '-c:v',
@@ -96,20 +104,11 @@ async function main(): Promise<void> {
     vigil(['store', 'init'], env);
     // Strangers: the last identities of the set (members enrolled below come from the first ones).
     const strangers = people.slice(-CAMERAS / 2);
-    const cameraOf = new Map<string, string>();
-    strangers.forEach((id, i) => {
-      const clip = join(work, `stranger${i}.mp4`);
-      strangerClip(photosOf(id)[0]!, clip);
-      // Cameras are leased in id order, one block per node: a pair far apart in that order lands
-      // on two different nodes (checked below).
-      for (const cam of [`cam${String(i).padStart(2, '0')}a`, `cam${String(i).padStart(2, '0')}b`]) {
-        cameraOf.set(cam, id);
-        vigil(
-          ['cameras', 'add', '--id', cam, '--name', `Stranger ${i} ${cam}`, '--url', clip, '--loop'],
-          env,
-        );
-      }
-    });
+    const idle = join(work, 'idle.mp4');
+    idleClip(idle);
+    const cameras = Array.from({ length: CAMERAS }, (_, i) => `cam${String(i + 1).padStart(2, '0')}`);
+    for (const cam of cameras)
+      vigil(['cameras', 'add', '--id', cam, '--name', `Camera ${cam}`, '--url', idle, '--loop'], env);
     const capacity = Math.ceil(CAMERAS / (NODES - 1));
     for (let i = 1; i <= NODES; i++)
       nodes.push(
@@ -117,19 +116,39 @@ async function main(): Promise<void> {
       );
     const leases = () =>
       JSON.parse(vigil(['cameras', 'status', '--json'], env)) as { camera_id: string; node: string | null }[];
-    await waitFor(
-      'every camera leased',
-      () => (leases().every((c) => c.node) ? true : undefined),
+    const share = Math.ceil(CAMERAS / NODES);
+    const placed = await waitFor(
+      'the cameras shared out',
+      () => {
+        const l = leases();
+        const per = new Map<string, number>();
+        for (const c of l) if (c.node) per.set(c.node, (per.get(c.node) ?? 0) + 1);
+        return l.every((c) => c.node) && [...per.values()].every((n) => n <= share) ? l : undefined;
+      },
       60_000,
       500,
     );
-    const placed = leases();
-    const pairsOnTwoNodes = strangers.filter((_, i) => {
-      const p = String(i).padStart(2, '0');
-      const a = placed.find((c) => c.camera_id === `cam${p}a`)?.node;
-      const b = placed.find((c) => c.camera_id === `cam${p}b`)?.node;
-      return a && b && a !== b;
-    }).length;
+    // Each stranger walks past two cameras that two different nodes watch, at the same moment.
+    const byNode = new Map<string, string[]>();
+    for (const c of placed) byNode.set(c.node!, [...(byNode.get(c.node!) ?? []), c.camera_id]);
+    const cameraOf = new Map<string, string>();
+    const clipOf = new Map<string, string>();
+    let pairsOnTwoNodes = 0;
+    for (const [i, id] of strangers.entries()) {
+      // From the two nodes with the most cameras left, one each (one node alone: both from it).
+      const [first, second] = [...byNode.values()].sort((x, y) => y.length - x.length);
+      const pair = [first!.shift()!, (second?.length ? second : first)!.shift()!];
+      const nodeOf = (cam: string) => placed.find((c) => c.camera_id === cam)?.node;
+      if (nodeOf(pair[0]!) !== nodeOf(pair[1]!)) pairsOnTwoNodes++;
+      const clip = join(work, `stranger${i}.mp4`);
+      strangerClip(photosOf(id)[0]!, clip);
+      for (const cam of pair) {
+        cameraOf.set(cam, id);
+        clipOf.set(cam, clip);
+      }
+    }
+    const caller = nodes[0]!;
+    for (const [cam, clip] of clipOf) await caller.call('cameras.update', { id: cam, url: clip });
     log(
       `cluster: ${NODES} nodes, ${CAMERAS} cameras (capacity ${capacity} each), ${pairsOnTwoNodes}/${strangers.length} stranger pairs on two nodes`,
     );
@@ -185,7 +204,7 @@ async function main(): Promise<void> {
     };
     await waitFor('buffers flushed', async () => ((await pending()) === 0 ? true : undefined), 120_000, 500);
     // Stop the cameras (their open tracks are written) before counting.
-    for (const cam of cameraOf.keys()) vigil(['cameras', 'remove', cam], env);
+    for (const cam of cameras) await caller.call('cameras.update', { id: cam, recognition_enabled: false });
     await sleep(8000);
     await waitFor('buffers flushed', async () => ((await pending()) === 0 ? true : undefined), 60_000, 500);
     const acked = await acknowledged();
@@ -222,20 +241,7 @@ async function main(): Promise<void> {
     );
 
     // 4. Failover: cameras back, then SIGKILL the busiest node.
-    strangers.forEach((_, i) => {
-      const p = String(i).padStart(2, '0');
-      for (const cam of [`cam${p}a`, `cam${p}b`])
-        vigil(
-          ['cameras', 'add', '--id', cam, '--name', cam, '--url', join(work, `stranger${i}.mp4`), '--loop'],
-          env,
-        );
-    });
-    await waitFor(
-      'every camera leased again',
-      () => (leases().every((c) => c.node) ? true : undefined),
-      60_000,
-      500,
-    );
+    for (const cam of cameras) await caller.call('cameras.update', { id: cam, recognition_enabled: true });
     const online = async (n: NodeProcess, cam: string) =>
       ((await n.metrics()).get(`vigil_camera_state{camera="${cam}",state="online"}`) ?? 0) === 1;
     const busiest = [...nodes].sort(
