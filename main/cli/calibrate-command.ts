@@ -15,7 +15,7 @@ export async function runCalibrate(
   if (!(far > 0 && far < 1)) throw new UsageError('--far takes a rate between 0 and 1, e.g. 0.01');
   return withEngine(g, (e) => {
     const current = e.thresholds(a.camera).recognition;
-    const c = calibrate(siteScores(e.store, e.runnerUp), far, current);
+    const c = calibrate(siteScores(e.store), far, current);
     const out = {
       genuine_pairs: c.genuine_pairs,
       impostor_pairs: c.impostor_pairs,

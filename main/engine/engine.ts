@@ -7,11 +7,10 @@ import { unlockDataFolder, type MasterKey } from '../privacy/keys.js';
 import { resolveThresholds, decideBand, type Thresholds } from '../decide/bands.js';
 import { mergeUnknownFragments, type MergeResult } from '../decide/merge-unknowns.js';
 import { VigilError, describeError } from '../errors.js';
-import { loadManifest, modelById, packByName, param, type ModelEntry } from '../catalogue/manifest.js';
+import { loadManifest, modelById, packByName, type ModelEntry } from '../catalogue/manifest.js';
 import type { MiniFasNetLiveness } from '../liveness/minifasnet.js';
 import { loadLiveness, loadModels, type LoadedModels } from '../zoo/zoo.js';
 import { centroid, dot } from '../match/similarity.js';
-import { penaliseRunnerUp, type RunnerUpPenalty } from '../match/runner-up.js';
 import { ENROLL_GATE, gateFailure, subjectCandidates } from '../quality/quality.js';
 import type { AuditEntry } from '../store/audit.js';
 import { SqliteAuditLog } from '../store/audit.js';
@@ -22,7 +21,7 @@ import { newMemberId, type NewMember } from '../store/members.js';
 import { openDatabase } from '../store/open.js';
 import { newUnknownId } from '../store/unknowns.js';
 import { Store } from '../store/store.js';
-import { VectorStore, type PersonMatch } from '../store/vectors.js';
+import { VectorStore } from '../store/vectors.js';
 import { analyseImage, largestFace, type AnalysedFace } from './analyze.js';
 
 export interface EngineOptions {
@@ -74,12 +73,6 @@ const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
 const SAME_PERSON_FRACTION = 0.6;
 
 /** The recognition engine over one data folder: models, store and the decisions between them. */
-function runnerUpRule(recognizer: ModelEntry): RunnerUpPenalty | null {
-  const weight = param<number | null>(recognizer, 'runner_up_weight', null);
-  if (weight === null || !(weight > 0)) return null;
-  return { weight, above: param(recognizer, 'runner_up_above', 0) };
-}
-
 export class Engine {
   private models: LoadedModels | undefined;
   private livenessModel: Promise<MiniFasNetLiveness> | undefined;
@@ -95,8 +88,6 @@ export class Engine {
   readonly settings: LiveSettings;
   /** Rows and templates: the only way above `main/store/` to read or change state. */
   readonly store: Store;
-  /** The recognizer's runner-up rule (match/runner-up), null where its manifest entry has none. */
-  readonly runnerUp: RunnerUpPenalty | null;
 
   private constructor(
     db: Store['sql'],
@@ -108,22 +99,9 @@ export class Engine {
   ) {
     this.masterKey = masterKey;
     this.keySource = keySource;
-    this.runnerUp = runnerUpRule(recognizer);
     this.store = new Store(db, vectors);
     this.settings = new LiveSettings(this.store);
     this.purgeExpired();
-  }
-
-  /**
-   * The k members most like `embedding`, best first, with the similarity every decision compares
-   * to the recognition threshold: cosine less the runner-up penalty (match/runner-up). Identify,
-   * the live pipeline and site calibration all score this way, so a calibrated threshold means
-   * the same everywhere.
-   */
-  matchMembers(embedding: Float32Array, k: number): PersonMatch[] {
-    // The runner-up is among the candidates the search rescored anyway: asking for two costs nothing.
-    const ranked = this.store.vectors.searchPeople('member', embedding, Math.max(k, 2));
-    return penaliseRunnerUp(ranked, this.runnerUp).slice(0, k);
   }
 
   /** The model pack the engine loads (the live pipeline sizes its detection regions for its detector). */
@@ -417,7 +395,7 @@ export class Engine {
     store.transaction(() => {
       for (const face of faces) {
         const at = new Date().toISOString();
-        const members = this.matchMembers(face.embedding, 3);
+        const members = store.vectors.searchPeople('member', face.embedding, 3);
         const topUnknown = store.vectors.searchPeople('unknown', face.embedding, 1)[0];
         const candidates = members.map((m) => ({
           member_id: m.personId,

@@ -531,7 +531,8 @@ export class Pipeline extends EventEmitter<{ event: [EngineEvent] }> {
     return v;
   }
 
-  private readonly searchMember = (e: Float32Array) => this.engine.matchMembers(e, 1)[0];
+  private readonly searchMember = (e: Float32Array) =>
+    this.engine.store.vectors.searchPeople('member', e, 1)[0];
 
   /**
    * A track found again shortly after another ended on the same camera continues that visit when

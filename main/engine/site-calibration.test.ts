@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { decodeImage } from '../photo/image.js';
-import { penaltyFor } from '../match/runner-up.js';
 import { dot } from '../match/similarity.js';
 import { readConfig } from '../store/config.js';
 import { asset, describeWithAssets } from '../testing/assets.js';
@@ -31,7 +30,7 @@ describeWithAssets('site calibration on real faces', () => {
 
   it('says what it needs instead of a threshold when there are too few members', async () => {
     await engine.enroll({ name: 'First' }, photos(people()[0]!).slice(0, 4));
-    const c = calibrate(siteScores(engine.store, engine.runnerUp), 0.01, 0.42);
+    const c = calibrate(siteScores(engine.store), 0.01, 0.42);
     expect(c.threshold).toBeNull();
     expect(c.det).toEqual([]);
     expect(c.needs).toMatch(/4 more member/);
@@ -42,7 +41,7 @@ describeWithAssets('site calibration on real faces', () => {
     // Members: the first 14 people (the one above included), 5 photos each. Held back: 14 others.
     for (const p of all.slice(1, 14)) await engine.enroll({ name: p }, photos(p).slice(0, 5));
     const far = 0.02;
-    const c = calibrate(siteScores(engine.store, engine.runnerUp), far, engine.thresholds().recognition);
+    const c = calibrate(siteScores(engine.store), far, engine.thresholds().recognition);
     expect(c.needs).toBeNull();
     expect(c.threshold).not.toBeNull();
     expect(c.expected_accept_rate!).toBeGreaterThan(0.5);
@@ -62,12 +61,9 @@ describeWithAssets('site calibration on real faces', () => {
       for (const f of photos(p).slice(0, 6)) {
         const face = largestFace(await analyseImage(models, await decodeImage(f)));
         if (!face) continue;
-        // Scored as identification scores them: every member, less the runner-up's penalty.
-        const scores = shots.map((s) => Math.max(...s.map((v) => dot(face.embedding, v))));
-        const p = penaltyFor([...scores].sort((a, b) => b - a)[1], engine.runnerUp);
-        for (const s of scores) {
+        for (const s of shots) {
           pairs++;
-          if (s - p >= c.threshold!) accepted++;
+          if (Math.max(...s.map((v) => dot(face.embedding, v))) >= c.threshold!) accepted++;
         }
       }
     }

@@ -6,7 +6,6 @@
  */
 import { detCurve, rateAtOrAbove, thresholdAtFar, type DetPoint } from '../decide/far.js';
 import { VigilError } from '../errors.js';
-import { penaltyFor, type RunnerUpPenalty } from '../match/runner-up.js';
 import { dot } from '../match/similarity.js';
 import type { Store } from '../store/store.js';
 import type { Engine } from './engine.js';
@@ -42,23 +41,8 @@ export interface ScoreSets {
   members: number;
 }
 
-/** The second largest of `scores` (undefined with fewer than two). */
-function second(scores: readonly number[]): number | undefined {
-  let a = -Infinity;
-  let b = -Infinity;
-  for (const s of scores) {
-    if (s > a) [a, b] = [s, a];
-    else if (s > b) b = s;
-  }
-  return scores.length >= 2 ? b : undefined;
-}
-
-/**
- * Genuine and impostor scores from the store's active members and unknown persons, scored as
- * identification scores them (Engine.matchMembers): each probe's scores lose the penalty of
- * `runnerUp` set by its second-best person, so the threshold found applies to live decisions.
- */
-export function siteScores(store: Store, runnerUp: RunnerUpPenalty | null): ScoreSets {
+/** Genuine and impostor scores from the store's active members and unknown persons. */
+export function siteScores(store: Store): ScoreSets {
   const vectors = store.vectors;
   const memberIds = store.members.matchableIds();
   const shots = new Map<string, Float32Array[]>();
@@ -75,31 +59,26 @@ export function siteScores(store: Store, runnerUp: RunnerUpPenalty | null): Scor
   const ids = [...shots.keys()];
   for (const id of ids) {
     const own = shots.get(id)!;
-    const others = ids.filter((o) => o !== id);
-    for (let i = 0; i < own.length; i++) {
-      const v = own[i]!;
-      // Every shot of one member probing another member's templates, as identification would
-      // (the member themselves not enrolled: a look-alike stranger).
-      const wrong = others.map((o) => best(v, shots.get(o)!));
-      const p = penaltyFor(second(wrong), runnerUp);
-      for (const s of wrong) impostor.push(s - p);
-      // The shot against the person's other shots: a sighting matched to the rest.
-      if (own.length >= 2) {
-        const right = best(
-          v,
-          own.filter((_, j) => j !== i),
+    // Each shot as a probe against the person's other shots: a sighting matched to the rest.
+    if (own.length >= 2)
+      for (let i = 0; i < own.length; i++)
+        genuine.push(
+          best(
+            own[i]!,
+            own.filter((_, j) => j !== i),
+          ),
         );
-        genuine.push(right - penaltyFor(second([right, ...wrong]), runnerUp));
-      }
+    for (const other of ids) {
+      if (other === id) continue;
+      // Every shot of one member probing another member's templates, as identification would.
+      for (const v of own) impostor.push(best(v, shots.get(other)!));
     }
   }
   const unknownIds = store.unknowns.activeIds();
   for (const u of unknownIds) {
     const v = vectors.vectorsOf('unknown', u)[0];
     if (!v) continue;
-    const scores = ids.map((id) => best(v.vector, shots.get(id)!));
-    const p = penaltyFor(second(scores), runnerUp);
-    for (const s of scores) impostor.push(s - p);
+    for (const id of ids) impostor.push(best(v.vector, shots.get(id)!));
   }
   return { genuine, impostor, members: ids.length };
 }

@@ -5,11 +5,7 @@ export const recognitionHandlers: Pick<Handlers, 'recognition.calibrate'> = {
   'recognition.calibrate': (ctx, p) => {
     const camera = p.apply?.camera_id ?? undefined;
     const { engine } = ctx;
-    const c = calibrate(
-      siteScores(engine.store, engine.runnerUp),
-      p.far,
-      engine.thresholds(camera).recognition,
-    );
+    const c = calibrate(siteScores(engine.store), p.far, engine.thresholds(camera).recognition);
     let applied: string | null = null;
     if (p.apply && c.threshold !== null) {
       applyThreshold(engine, c.threshold, {
