@@ -56,6 +56,7 @@ const seconds = (performance.now() - t0) / 1000;
 const images = run.probes.length + run.distractors.length + run.enrolled.size * enrollCount;
 const noFace = [...run.probes, ...run.distractors].filter((r) => r.top === null).length;
 const oos = outOfSample(run, far, calibration);
+const oosDistractors = outOfSample(run, far, calibration, 5, 'distractors');
 const atProduct = figuresAt(run.probes, run.distractors, productThreshold);
 
 console.log(`dataset            ${datasetDir}`);
@@ -73,6 +74,9 @@ console.log(`probes             ${run.probes.length} known, ${run.distractors.le
 console.log(`rank-1             ${round(oos.rank1)} (a probe with no face found counts as a miss)`);
 console.log(
   `out of sample      ${calibration}, threshold for FAR ${far} = ${round(oos.threshold)}: known accepted as the right member ${round(oos.accepted)}, distractors accepted ${round(oos.distractorAccepted)}`,
+);
+console.log(
+  `  on distractors    threshold calibrated on the distractors alone = ${round(oosDistractors.threshold)}: known accepted as the right member ${round(oosDistractors.accepted)}, distractors accepted ${round(oosDistractors.distractorAccepted)}`,
 );
 console.log(
   `at product ${productThreshold}   known accepted as the right member ${round(atProduct.accepted)}, distractors accepted ${round(atProduct.distractorAccepted)}`,
@@ -97,6 +101,11 @@ console.log(
     threshold: round(oos.threshold),
     accept_rate: round(oos.accepted),
     distractor_accept_rate: round(oos.distractorAccepted),
+    distractors_only: {
+      threshold: round(oosDistractors.threshold),
+      accept_rate: round(oosDistractors.accepted),
+      distractor_accept_rate: round(oosDistractors.distractorAccepted),
+    },
     product_threshold: productThreshold,
     accept_rate_at_product_threshold: round(atProduct.accepted),
     distractor_accept_rate_at_product_threshold: round(atProduct.distractorAccepted),

@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { packageRoot } from '../paths.js';
 import { asset, describeWithAssets } from '../testing/assets.js';
-import { listImages, outOfSample, runProductPath, type ProductRun } from './product-path.js';
+import {
+  listImages,
+  outOfSample,
+  runProductPath,
+  type ProbeResult,
+  type ProductRun,
+} from './product-path.js';
 
 const CLI = join(packageRoot(), 'dist', 'main', 'cli', 'vigil.js');
 const PEOPLE = ['07201', '07203', '07205'];
@@ -97,5 +103,32 @@ describeWithAssets('bench:accuracy measures what the CLI does', () => {
     expect(fig.reportedProbes).toBeLessThan(run.probes.length);
     const k = outOfSample(run, 0.01, 'k-fold');
     expect(k.reportedProbes).toBe(run.probes.length);
+  });
+
+  it('calibrates on the distractors alone when asked: known probes’ wrong members then do not count', () => {
+    // Figures alone (no models): 20 people, 400 distractor identities with spread-out scores.
+    const probe = (i: number, impostor: number): ProbeResult => ({
+      truth: `p${i % 20}`,
+      image: `p${i}.jpg`,
+      top: { person: `p${i % 20}`, similarity: 0.6 },
+      impostor,
+    });
+    const distractors: ProbeResult[] = Array.from({ length: 400 }, (_, i) => ({
+      truth: null,
+      image: `d${i}.jpg`,
+      top: { person: 'p0', similarity: i / 1000 },
+      impostor: null,
+    }));
+    const strangersLike = {
+      ...run,
+      probes: Array.from({ length: 100 }, (_, i) => probe(i, 0.1)),
+      distractors,
+    };
+    const lookAlikes = { ...run, probes: Array.from({ length: 100 }, (_, i) => probe(i, 0.55)), distractors };
+    const alone = outOfSample(strangersLike, 0.01, 'k-fold', 5, 'distractors');
+    expect(alone.threshold).toBeGreaterThan(0.38);
+    expect(outOfSample(lookAlikes, 0.01, 'k-fold', 5, 'distractors').threshold).toBe(alone.threshold);
+    // Counted ('all', the headline), look-alike probes push the threshold above every distractor.
+    expect(outOfSample(lookAlikes, 0.01, 'k-fold').threshold).toBeGreaterThan(0.5);
   });
 });

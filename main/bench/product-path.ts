@@ -166,13 +166,22 @@ export function figuresAt(
 }
 
 /**
- * The impostor scores a threshold is calibrated on: every distractor's best member, and every
- * known probe's best member other than themselves (the people in the calibration part only).
+ * Which impostor scores a threshold is calibrated on. 'all': every distractor's best member and
+ * every known probe's best member other than themselves (the headline figure). 'distractors': the
+ * distractors' only, the population the target's "distractors accepted" counts; a known probe's
+ * best wrong member is a look-alike harder than a stranger, so 'all' asks for a higher threshold.
  */
-function impostorScores(probes: readonly ProbeResult[], distractors: readonly ProbeResult[]): number[] {
+export type ImpostorSet = 'all' | 'distractors';
+
+/** The calibration part's impostor scores (see ImpostorSet). */
+function impostorScores(
+  probes: readonly ProbeResult[],
+  distractors: readonly ProbeResult[],
+  set: ImpostorSet,
+): number[] {
   return [
     ...distractors.flatMap((d) => (d.top ? [d.top.similarity] : [])),
-    ...probes.flatMap((p) => (p.impostor !== null ? [p.impostor] : [])),
+    ...(set === 'all' ? probes.flatMap((p) => (p.impostor !== null ? [p.impostor] : [])) : []),
   ];
 }
 
@@ -203,7 +212,13 @@ function foldsOf(run: ProductRun, k: number): (r: ProbeResult) => number {
  * each fold is reported at the threshold calibrated, at `far`, on the other folds' impostor scores.
  * split: one half of the people calibrates, only the other half is reported.
  */
-export function outOfSample(run: ProductRun, far: number, mode: 'k-fold' | 'split', k = 5): OpenSetFigures {
+export function outOfSample(
+  run: ProductRun,
+  far: number,
+  mode: 'k-fold' | 'split',
+  k = 5,
+  impostors: ImpostorSet = 'all',
+): OpenSetFigures {
   const folds = mode === 'split' ? 2 : k;
   const personFold = foldsOf(run, folds);
   const reported = mode === 'split' ? [1] : [...Array(folds).keys()];
@@ -216,7 +231,7 @@ export function outOfSample(run: ProductRun, far: number, mode: 'k-fold' | 'spli
   for (const f of reported) {
     const calib = (r: ProbeResult): boolean => personFold(r) !== f;
     const threshold = thresholdAtFar(
-      impostorScores(run.probes.filter(calib), run.distractors.filter(calib)),
+      impostorScores(run.probes.filter(calib), run.distractors.filter(calib), impostors),
       far,
     );
     const probes = run.probes.filter((r) => !calib(r));
