@@ -192,16 +192,22 @@ async function main(): Promise<void> {
           n += (await node.metrics()).get('vigil_sightings_recorded_total') ?? 0;
       return n;
     };
-    log(`store down for ${OUTAGE_S} s`);
-    pgs.stopServer();
-    await sleep(OUTAGE_S * 1000);
-    pgs.startServer();
-    log('store back');
     const pending = async () => {
       let n = 0;
       for (const node of nodes) n += (await node.metrics()).get('vigil_store_buffer_pending') ?? 0;
       return n;
     };
+    log(`store down for ${OUTAGE_S} s`);
+    pgs.stopServer();
+    // What the nodes kept in their journals meanwhile (a lost-nothing figure over no writes would prove nothing).
+    let peakPending = 0;
+    const outageEnds = Date.now() + OUTAGE_S * 1000;
+    while (Date.now() < outageEnds) {
+      peakPending = Math.max(peakPending, await pending());
+      await sleep(1000);
+    }
+    pgs.startServer();
+    log(`store back; ${peakPending} writes were waiting in the nodes' journals at the most`);
     await waitFor('buffers flushed', async () => ((await pending()) === 0 ? true : undefined), 120_000, 500);
     // Stop the cameras (their open tracks are written) before counting.
     for (const cam of cameras) await caller.call('cameras.update', { id: cam, recognition_enabled: false });
@@ -290,6 +296,7 @@ async function main(): Promise<void> {
         duplicate_unknowns_before_reconciliation: beforeMerge.reduce((s, n) => s + Math.max(0, n - 1), 0),
         lost_sightings: Math.max(0, acked - stored),
         sightings_acknowledged: acked,
+        writes_buffered_peak: peakPending,
         stranger_pairs_on_two_nodes: pairsOnTwoNodes,
         load_1m: [round(load0, 2), round(load1, 2)],
       }) + '\n',
