@@ -1,5 +1,6 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
+import { CAMERA_ID_PATTERN } from '../contract/wire.js';
 
 /**
  * The one description of Vigil's settings: every layer (defaults, stored rows, environment) is
@@ -114,7 +115,7 @@ export const settingsSchema = z
     /** Per camera id: motion masks, a detection sub-stream, a decoder choice. */
     camera_capacity: z
       .record(
-        z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be a camera id'),
+        z.string().regex(CAMERA_ID_PATTERN, 'must be a camera id'),
         cameraCapacitySchema,
       )
       .default({}),
