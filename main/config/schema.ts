@@ -114,10 +114,7 @@ export const settingsSchema = z
     hwaccel: hwaccelSchema.default('off'),
     /** Per camera id: motion masks, a detection sub-stream, a decoder choice. */
     camera_capacity: z
-      .record(
-        z.string().regex(CAMERA_ID_PATTERN, 'must be a camera id'),
-        cameraCapacitySchema,
-      )
+      .record(z.string().regex(CAMERA_ID_PATTERN, 'must be a camera id'), cameraCapacitySchema)
       .default({}),
     /** Days a dismissed unknown person is still recognised live, silently (no new id, no alert). */
     dismissed_suppression_days: z.number().int().min(0).max(3650).default(30),
