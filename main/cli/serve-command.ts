@@ -170,6 +170,7 @@ export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<numb
       node: cluster.node,
       linkKey: engine.lendMasterKey(clusterLinkKey),
       deliver: (e) => sink.server?.deliverRemote(e),
+      watched: () => (sink.server?.consoles ?? 0) > 0,
       onIndex: () => {
         engine.store.vectors.catchUp();
       },

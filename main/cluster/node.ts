@@ -28,6 +28,11 @@ export interface ClusterNodeOptions {
   peers?: () => Promise<PeerNode[]>;
   /** How often the peers are looked up (default 5 s). */
   peersEveryMs?: number;
+  /**
+   * Whether anyone on this node watches (a console is connected); default always. Other nodes'
+   * frames are followed only then, so a node nobody looks at costs its peers no preview traffic.
+   */
+  watched?: () => boolean;
   bus?: BusOptions;
   /** Nodes' servers' CA, when their certificates are not self-signed. */
   tls?: { ca?: string | Buffer };
@@ -68,7 +73,7 @@ export function startClusterNode(opts: ClusterNodeOptions): ClusterNode {
     polling = peers()
       .then((list) => {
         failing = false;
-        previews.follow(list);
+        previews.follow(opts.watched && !opts.watched() ? [] : list);
       })
       .catch((e: unknown) => {
         // The links already open stay open: previews do not need PostgreSQL once linked.

@@ -100,6 +100,7 @@ describeWithPostgres('one console for all nodes (events relayed through the shar
       linkKey: LINK_KEY,
       deliver: (e) => sink.server?.deliverRemote(e),
       peersEveryMs: 200,
+      watched: () => (sink.server?.consoles ?? 0) > 0,
       onIndex: () => void counter.catchUps++,
     });
     const server = new VigilServer(engine, new Pipeline(engine, { ffmpegPath: 'ffmpeg' }), {
@@ -322,6 +323,20 @@ describeWithPostgres('one console for all nodes (events relayed through the shar
     await until('B to drop A', () => b.previews.following().length === 0);
     await registerNode(pool, { node: 'node-a', address: `127.0.0.1:${a.port}`, capacity: 1 });
     await until('B to follow A again', () => b.previews.following().includes('node-a'));
+  }, 60_000);
+
+  it('follows other nodes for previews only while a console is connected to this one', async () => {
+    const [a] = nodes as [Node, Node];
+    const c = await startNode('node-c');
+    // A and B have consoles, so they follow C; C has none and follows nobody.
+    await until('A to follow C', () => a.previews.following().includes('node-c'));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(c.previews.following()).toEqual([]);
+    const onC = await openConsole(c.port);
+    await until('C to follow A and B', () => c.previews.following().join() === 'node-a,node-b');
+    onC.close();
+    await until('C to stop following', () => c.previews.following().length === 0);
+    await leaveCluster(pool, 'node-c');
   }, 60_000);
 
   it('refuses a preview link without a valid one-time node token: session, replay, old, foreign', async () => {

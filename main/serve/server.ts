@@ -511,6 +511,11 @@ export class VigilServer {
     this.broadcastConsole(toConsoleEvent(e));
   }
 
+  /** How many consoles (and local tools) are connected right now. */
+  get consoles(): number {
+    return this.clients.size;
+  }
+
   /** Another node's event (from the cluster relay): to this node's consoles, never published again. */
   deliverRemote(e: ConsoleEvent): void {
     this.broadcastConsole(e, false);
