@@ -2,7 +2,7 @@ import { hkdfSync } from 'node:crypto';
 import { join } from 'node:path';
 import { VigilError } from '../errors.js';
 import type { AuditRepository } from '../store/repositories.js';
-import { readKeyFile, writeKeyFile } from './key-file.js';
+import { readKeyFile, writeKeyFile, type SealedText } from './key-file.js';
 import { open, seal, type MasterKey } from './keys.js';
 
 export const AUDIT_KEY_AAD = 'vigil-audit-key-v1';
@@ -17,40 +17,20 @@ export function unlockAuditKey(dataDir: string, masterKey: MasterKey, audit: Aud
   const file = readKeyFile(dataDir);
   if (!file) throw new VigilError('DATA_DIR', `The key file of ${dataDir} is missing.`);
   if (file.audit) {
-    let key: Buffer;
-    try {
-      key = open(
-        masterKey,
-        {
-          iv: Buffer.from(file.audit.iv, 'base64'),
-          tag: Buffer.from(file.audit.tag, 'base64'),
-          data: Buffer.from(file.audit.data, 'base64'),
-        },
-        AUDIT_KEY_AAD,
-      );
-    } catch {
+    const key = openAuditKey(masterKey, file.audit);
+    if (!key)
       throw new VigilError(
         'STORE_CORRUPT',
         `The audit key in ${join(dataDir, 'keys.json')} is damaged: restore keys.json from a backup of this folder.`,
       );
-    }
     audit.useKey(key, file.audit_legacy_until ?? 0);
     return;
   }
   // Derived rather than random: two processes opening an older folder at once (serve and a CLI
   // command) write the same key, so neither one's rows stop verifying.
-  const key = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), AUDIT_KEY_AAD, 32));
+  const key = deriveAuditKey(masterKey);
   const legacyUntil = audit.lastId();
-  const sealed = seal(masterKey, key, AUDIT_KEY_AAD);
-  writeKeyFile(dataDir, {
-    ...file,
-    audit: {
-      iv: sealed.iv.toString('base64'),
-      tag: sealed.tag.toString('base64'),
-      data: sealed.data.toString('base64'),
-    },
-    audit_legacy_until: legacyUntil,
-  });
+  writeKeyFile(dataDir, { ...file, audit: sealAuditKey(masterKey, key), audit_legacy_until: legacyUntil });
   audit.useKey(key, legacyUntil);
   if (legacyUntil > 0)
     audit.append({
@@ -58,4 +38,32 @@ export function unlockAuditKey(dataDir: string, masterKey: MasterKey, audit: Aud
       action: 'audit_chain_keyed',
       details: { unkeyed_rows_until: legacyUntil },
     });
+}
+
+/** The audit key a master key gives (keys.json and a shared store's key document alike). */
+export function deriveAuditKey(masterKey: MasterKey): Buffer {
+  return Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), AUDIT_KEY_AAD, 32));
+}
+
+/** The audit key sealed by the master key, as key documents keep it. */
+export function sealAuditKey(masterKey: MasterKey, key: Buffer): SealedText {
+  const s = seal(masterKey, key, AUDIT_KEY_AAD);
+  return { iv: s.iv.toString('base64'), tag: s.tag.toString('base64'), data: s.data.toString('base64') };
+}
+
+/** The audit key unsealed, or null when the sealed copy is damaged (the caller names where it lives). */
+export function openAuditKey(masterKey: MasterKey, sealed: SealedText): Buffer | null {
+  try {
+    return open(
+      masterKey,
+      {
+        iv: Buffer.from(sealed.iv, 'base64'),
+        tag: Buffer.from(sealed.tag, 'base64'),
+        data: Buffer.from(sealed.data, 'base64'),
+      },
+      AUDIT_KEY_AAD,
+    );
+  } catch {
+    return null;
+  }
 }

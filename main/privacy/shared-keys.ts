@@ -1,18 +1,9 @@
-import { hkdfSync } from 'node:crypto';
 import { VigilError } from '../errors.js';
 import { SHARED_KEYS_META } from '../store/config.js';
 import type { AuditRepository, MetaRepository } from '../store/repositories.js';
-import { AUDIT_KEY_AAD } from './audit-key.js';
+import { deriveAuditKey, openAuditKey, sealAuditKey } from './audit-key.js';
 import { parseKeyFile, type KeyFile } from './key-file.js';
-import {
-  fromPassphrase,
-  keyCheck,
-  newPassphraseKdf,
-  open,
-  seal,
-  timingSafeEqualB64,
-  type MasterKey,
-} from './keys.js';
+import { fromPassphrase, keyCheck, newPassphraseKdf, timingSafeEqualB64, type MasterKey } from './keys.js';
 
 /*
  * The key document of a shared store is what keys.json is to a data folder (scrypt salt, key
@@ -45,11 +36,6 @@ function readDocument(store: KeyedStore, display: string): KeyFile | undefined {
   return doc;
 }
 
-const sealedText = (key: MasterKey, plain: Buffer): NonNullable<KeyFile['audit']> => {
-  const s = seal(key, plain, AUDIT_KEY_AAD);
-  return { iv: s.iv.toString('base64'), tag: s.tag.toString('base64'), data: s.data.toString('base64') };
-};
-
 /**
  * The key document for a store that has none yet (a fresh `vigil store init`), made under the
  * store's write lock: two nodes starting together on an empty store agree on one salt.
@@ -64,14 +50,14 @@ function createDocument(store: KeyedStore, passphrase: string, display: string):
     const key = fromPassphrase(passphrase, { kdf });
     try {
       // Derived, as a folder's is, so the key is the same whichever node made the document.
-      const auditKey = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), AUDIT_KEY_AAD, 32));
+      const auditKey = deriveAuditKey(key);
       const doc: KeyFile = {
         version: 1,
         source: 'passphrase',
         kdf,
         key_check: keyCheck(key),
         store: null,
-        audit: sealedText(key, auditKey),
+        audit: sealAuditKey(key, auditKey),
         audit_legacy_until: store.audit.lastId(),
       };
       store.meta.write(SHARED_KEYS_META, JSON.stringify(doc));
@@ -112,18 +98,8 @@ export function unlockSharedStore(
     );
   }
   if (doc.audit) {
-    let auditKey: Buffer;
-    try {
-      auditKey = open(
-        key,
-        {
-          iv: Buffer.from(doc.audit.iv, 'base64'),
-          tag: Buffer.from(doc.audit.tag, 'base64'),
-          data: Buffer.from(doc.audit.data, 'base64'),
-        },
-        AUDIT_KEY_AAD,
-      );
-    } catch {
+    const auditKey = openAuditKey(key, doc.audit);
+    if (!auditKey) {
       key.fill(0);
       throw new VigilError(
         'STORE_CORRUPT',
