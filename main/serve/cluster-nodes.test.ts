@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { findFfmpeg } from '../source/ffmpeg.js';
 import { asset, describeWithAssets } from '../testing/assets.js';
-import { startNode, vigil, waitFor, type NodeProcess } from '../testing/cluster.js';
+import { CLI, startNode, vigil, waitFor, type NodeProcess } from '../testing/cluster.js';
 import { HAVE_POSTGRES, POSTGRES_MISSING, startPostgres, type TestPostgres } from '../testing/postgres.js';
 
 /**
@@ -192,4 +192,33 @@ describeWithAssets('a cluster of three nodes on one shared store', () => {
     expect((await rpc(a.base, 'auth.logout', {}, session)).body.ok).toBe(true);
     expect((await rpc(b.base, 'alerts.list', {}, session)).status).toBe(401);
   }, 60_000);
+
+  it('refuses a node without a name, a name without a shared store and a bad capacity, in one sentence', () => {
+    const cases: [string[], NodeJS.ProcessEnv, RegExp, number?][] = [
+      [['serve'], env, /a server on the shared store is one node of a cluster: name it with --node NAME/],
+      [['serve', '--node', 'n9'], { ...env, VIGIL_STORE: '' }, /give --store postgres:\/\/… too/],
+      [
+        ['serve', '--node', 'n9', '--max-cameras', '-3'],
+        env,
+        /--max-cameras takes a whole number from 0 to 1000/,
+      ],
+      [['serve', '--node', 'n9', '--max-cameras', 'lots'], env, /--max-cameras takes a whole number/],
+      [
+        ['serve', '--node', 'n9', '--store', 'mysql://u:hunter2@h/db'],
+        env,
+        /"mysql" is not a supported store/,
+        1,
+      ],
+    ];
+    for (const [args, e, why, code = 2] of cases) {
+      const r = spawnSync(process.execPath, [CLI, ...args, '--port', '0'], {
+        encoding: 'utf8',
+        env: { ...process.env, ...e },
+        timeout: 60_000,
+      });
+      expect(r.status, args.join(' ')).toBe(code);
+      expect(r.stderr.trim().split('\n').at(-1)).toMatch(why);
+      expect(r.stderr).not.toContain('hunter2');
+    }
+  }, 120_000);
 });
