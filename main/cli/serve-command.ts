@@ -35,7 +35,8 @@ import { startClusterNode, type ClusterNode } from '../cluster/node.js';
 import { clusterLinkKey } from '../cluster/node-token.js';
 import { locateStore, type PostgresLocation } from '../store/locator.js';
 import { hostname } from 'node:os';
-import { CertificatePinError, pinnedTlsOptions } from '../util/pinned-tls.js';
+import type { TLSSocket } from 'node:tls';
+import { CertificatePinError, pinnedTlsSocket } from '../util/pinned-tls.js';
 
 /** The host other nodes reach this one by: a wildcard listen address means this machine's name. */
 function advertisedHost(host: string): string {
@@ -254,14 +255,14 @@ export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<numb
 }
 
 /**
- * TLS options that accept only the running server's certificate (its fingerprint in serve.json),
- * checked in the handshake: the machine token is sent to nothing else.
+ * A connection to the running server whose certificate is the one in serve.json, checked before
+ * the request is written: the machine token is sent to nothing else.
  */
-async function pinnedToServer(info: ServeInfo): Promise<Awaited<ReturnType<typeof pinnedTlsOptions>>> {
+async function pinnedToServer(info: ServeInfo): Promise<TLSSocket> {
   if (!info.fingerprint)
     throw new VigilError('NOT_FOUND', 'serve.json names no certificate fingerprint to check the server by.');
   try {
-    return await pinnedTlsOptions(info.host, info.port, info.fingerprint);
+    return await pinnedTlsSocket(info.host, info.port, info.fingerprint);
   } catch (e) {
     if (e instanceof CertificatePinError)
       throw new VigilError(
@@ -277,14 +278,14 @@ async function pinnedToServer(info: ServeInfo): Promise<Awaited<ReturnType<typeo
 
 /** GET from the running server with its machine token; over TLS its certificate is pinned. */
 async function getJson(info: ServeInfo, path: string): Promise<unknown> {
-  const pinned = info.tls ? await pinnedToServer(info) : {};
+  const socket = info.tls ? await pinnedToServer(info) : null;
   return new Promise((resolve, reject) => {
     const options = {
       host: info.host,
       port: info.port,
       path,
       headers: { authorization: `Bearer ${info.token}`, host: `127.0.0.1:${info.port}` },
-      ...pinned,
+      ...(socket ? { createConnection: () => socket } : {}),
     };
     const req = (info.tls ? httpsGet : httpGet)(options, (res) => {
       let body = '';
@@ -299,11 +300,7 @@ async function getJson(info: ServeInfo, path: string): Promise<unknown> {
       });
     });
     req.on('error', (e) =>
-      reject(
-        e instanceof CertificatePinError
-          ? new VigilError('NOT_FOUND', 'The server answering is not this vigil serve (certificate differs).')
-          : new VigilError('NOT_FOUND', `Cannot reach vigil serve on port ${info.port}: ${e.message}`),
-      ),
+      reject(new VigilError('NOT_FOUND', `Cannot reach vigil serve on port ${info.port}: ${e.message}`)),
     );
   });
 }
@@ -324,14 +321,13 @@ export async function runEvents(g: GlobalOptions, follow: boolean): Promise<numb
   const info = readServeInfo(g.dataDir);
   if (!info) throw new VigilError('NOT_FOUND', `No vigil serve is running for ${g.dataDir}.`);
   // A self-signed certificate is checked by its fingerprint from serve.json instead of a CA.
-  const pinned = info.tls ? await pinnedToServer(info) : {};
+  const socket = info.tls ? await pinnedToServer(info) : null;
   const ws = new WebSocket(
     `${info.tls ? 'wss' : 'ws'}://${info.host}:${info.port}${WS_PATH}`,
     [WS_PROTOCOL],
     {
       headers: { authorization: `Bearer ${info.token}` },
-      // ws types checkServerIdentity as returning a boolean; it hands it to tls.connect as is.
-      ...(pinned as Omit<WebSocket.ClientOptions, 'checkServerIdentity'>),
+      ...(socket ? { createConnection: () => socket } : {}),
     },
   );
   return new Promise<number>((resolve, reject) => {

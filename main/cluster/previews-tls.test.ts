@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PreviewFrame } from '../contract/contract.js';
 import { setLogSink } from '../log.js';
 import { selfSignedTls, type TlsMaterial } from '../serve/tls.js';
+import { caSigned } from '../testing/certificates.js';
 import { clusterLinkKey } from './node-token.js';
 import { NODE_LINK_PATH, PreviewLinks } from './previews.js';
 
@@ -58,53 +59,6 @@ async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
-}
-
-function openssl(args: string[]): void {
-  const r = spawnSync('openssl', args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
-}
-
-/** A site CA and a node certificate it signed for 127.0.0.1 (what a site with its own PKI gives). */
-function caSigned(dir: string): { ca: Buffer; cert: Buffer; key: Buffer } {
-  const f = (n: string) => join(dir, n);
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl([
-    'req',
-    '-x509',
-    ...ec,
-    '-days',
-    '30',
-    '-subj',
-    '/CN=site ca',
-    '-keyout',
-    f('ca.key'),
-    '-out',
-    f('ca.pem'),
-  ]);
-  openssl(['req', '-new', ...ec, '-subj', '/CN=node', '-keyout', f('node.key'), '-out', f('node.csr')]);
-  openssl([
-    'x509',
-    '-req',
-    '-in',
-    f('node.csr'),
-    '-CA',
-    f('ca.pem'),
-    '-CAkey',
-    f('ca.key'),
-    '-CAcreateserial',
-    '-days',
-    '30',
-    '-extfile',
-    f('ext.cnf'),
-    '-out',
-    f('node.pem'),
-  ]);
-  return {
-    ca: readFileSync(f('ca.pem')),
-    cert: readFileSync(f('node.pem')),
-    key: readFileSync(f('node.key')),
-  };
 }
 
 describe('preview links between nodes over TLS', () => {
@@ -188,9 +142,17 @@ describe('preview links between nodes over TLS', () => {
     await until('B to follow A', () => b.following().includes('node-a'));
   }, 30_000);
 
+  it('without a CA configured, pins a CA-signed peer by its fingerprint too', async () => {
+    const site = caSigned(mkdtempSync(join(tmpdir(), 'vigil-link-pin-ca-')));
+    const a = serving(await startPeer('node-a', site));
+    const b = follower('node-b', []);
+    const fingerprint = new X509Certificate(site.cert).fingerprint256;
+    b.follow([{ node: 'node-a', address: `https://127.0.0.1:${a.port}`, fingerprint }]);
+    await until('B to follow A', () => b.following().includes('node-a'));
+  }, 30_000);
+
   it('with a site CA: a CA-signed peer links; a self-signed one on its address is refused', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-link-ca-'));
-    writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
     const site = caSigned(dir);
     const a = serving(await startPeer('node-a', site));
     const b = follower('node-b', [], { ca: site.ca });

@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
+import { checkServerIdentity, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import WebSocket, { WebSocketServer, type ClientOptions } from 'ws';
 import { previewFrameSchema, type PreviewFrame } from '../contract/contract.js';
 import { describeError } from '../errors.js';
 import { log } from '../log.js';
-import { CertificatePinError, pinCheck, pinnedTlsOptions } from '../util/pinned-tls.js';
+import { CertificatePinError, pinCheck, pinnedTlsSocket } from '../util/pinned-tls.js';
 import { NodeTokenVerifier, signNodeToken } from './node-token.js';
 
 /**
@@ -58,7 +58,8 @@ interface Link {
   refusedLogged: boolean;
 }
 
-type TlsOptions = Pick<ConnectionOptions, 'ca' | 'checkServerIdentity'>;
+/** How a link's TLS is trusted: a CA (and the pin), or a connection already pinned (pinnedTlsSocket). */
+type LinkTls = Pick<ConnectionOptions, 'ca' | 'checkServerIdentity'> | { socket: TLSSocket };
 
 export class PreviewLinks {
   private readonly verifier: NodeTokenVerifier;
@@ -188,8 +189,8 @@ export class PreviewLinks {
         `Node ${peer.node} registered no certificate fingerprint, so its certificate cannot be checked and its previews are not followed.`,
       );
     const { hostname, port } = new URL(url);
-    pinnedTlsOptions(hostname.replace(/^\[|\]$/g, ''), Number(port || 443), peer.fingerprint).then(
-      (pinned) => this.dial(link, url, pinned),
+    pinnedTlsSocket(hostname.replace(/^\[|\]$/g, ''), Number(port || 443), peer.fingerprint).then(
+      (socket) => this.dial(link, url, { socket }),
       (e: unknown) => {
         if (e instanceof CertificatePinError)
           return this.refuse(
@@ -202,16 +203,21 @@ export class PreviewLinks {
     );
   }
 
-  private dial(link: Link, url: string, tls: TlsOptions): void {
-    if (!this.current(link)) return;
+  private dial(link: Link, url: string, tls: LinkTls): void {
+    if (!this.current(link)) {
+      if ('socket' in tls) tls.socket.destroy();
+      return;
+    }
     const { peer } = link;
     const token = signNodeToken(this.opts.key, this.opts.node, peer.node, (this.opts.now ?? Date.now)());
     const ws = new WebSocket(url, {
       headers: { [NODE_TOKEN_HEADER]: token },
       maxPayload: MAX_FRAME_BYTES,
       handshakeTimeout: 10_000,
-      // ws types checkServerIdentity as returning a boolean; it hands it to tls.connect as is.
-      ...(tls as Omit<ClientOptions, 'checkServerIdentity'>),
+      ...('socket' in tls
+        ? { createConnection: () => tls.socket }
+        : // ws types checkServerIdentity as returning a boolean; it hands it to tls.connect as is.
+          (tls as Omit<ClientOptions, 'checkServerIdentity'>)),
     });
     link.ws = ws;
     ws.on('open', () => {

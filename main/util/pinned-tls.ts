@@ -1,13 +1,12 @@
-import { X509Certificate } from 'node:crypto';
-import { connect, type ConnectionOptions, type PeerCertificate } from 'node:tls';
+import { connect, type PeerCertificate, type TLSSocket } from 'node:tls';
 
 /**
  * TLS to a server known by its certificate's SHA-256 fingerprint rather than by a CA: a node's
- * self-signed certificate, or the local `vigil serve` named in serve.json. Node's client has no
- * verify callback, and `checkServerIdentity` never runs once a self-signed certificate failed
- * the chain check; so the certificate is first fetched by a connection that sends nothing, and
- * the real one trusts exactly that certificate as its only CA and checks the fingerprint in the
- * handshake. Nothing (no token, no header) leaves before the server proved it holds the key.
+ * self-signed certificate (or one its site's CA signed), or the local `vigil serve` named in
+ * serve.json. The connection is made and its certificate checked before it is handed to the
+ * HTTP or WebSocket client (their `createConnection`), so not one byte of a request, token
+ * included, leaves for a server that does not hold that certificate's key. The chain is not
+ * what is trusted here, so a certificate from any CA (or none) pins the same way.
  */
 
 /** "AB:CD:…" (as Node and browsers show it) or bare hex, any case: compared as bare lower hex. */
@@ -22,50 +21,55 @@ export class CertificatePinError extends Error {
   }
 }
 
-/** The certificate the server at host:port presents, fetched without sending any data. */
-export function presentedCertificate(
+/**
+ * A TLS connection to host:port whose server presented the certificate with this fingerprint,
+ * handshake done and nothing written. Rejects with a CertificatePinError (one sentence) when it
+ * presented another one, else with the connection's own error.
+ */
+export function pinnedTlsSocket(
   host: string,
   port: number,
+  fingerprint: string,
   timeoutMs = 10_000,
-): Promise<X509Certificate> {
+): Promise<TLSSocket> {
+  const want = normalizeFingerprint(fingerprint);
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, rejectUnauthorized: false, timeout: timeoutMs });
-    const fail = (e: Error) => {
+    // Chain and name are not checked: the fingerprint, below, is the whole of the trust.
+    const socket = connect({ host, port, rejectUnauthorized: false });
+    const done = () => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      socket.off('secureConnect', onSecure);
+    };
+    const onError = (e: Error) => {
+      done();
       socket.destroy();
       reject(e);
     };
-    socket.once('secureConnect', () => {
+    const onSecure = () => {
+      done();
       const cert = socket.getPeerX509Certificate();
+      if (cert && normalizeFingerprint(cert.fingerprint256) === want) return resolve(socket);
       socket.destroy();
-      if (cert) resolve(cert);
-      else reject(new CertificatePinError(`The server at ${host}:${port} presented no certificate.`));
-    });
-    socket.once('timeout', () => fail(new Error(`no TLS handshake from ${host}:${port} in time`)));
-    socket.once('error', fail);
+      reject(
+        new CertificatePinError(
+          `The server at ${host}:${port} presented a certificate with another fingerprint than the one expected.`,
+        ),
+      );
+    };
+    const timer = setTimeout(
+      () => onError(new Error(`no TLS handshake from ${host}:${port} in time`)),
+      timeoutMs,
+    );
+    socket.once('error', onError);
+    socket.once('secureConnect', onSecure);
   });
 }
 
 /**
- * Connection options (for tls.connect, https.request or ws) that accept only the certificate
- * whose fingerprint is `fingerprint`; refused in the handshake otherwise. Throws a
- * CertificatePinError, one sentence, when the server presents another certificate.
+ * A checkServerIdentity that accepts only this fingerprint, for connections whose chain a CA
+ * already verified (it runs only then): the pin on top of the CA.
  */
-export async function pinnedTlsOptions(
-  host: string,
-  port: number,
-  fingerprint: string,
-  timeoutMs?: number,
-): Promise<Pick<ConnectionOptions, 'ca' | 'checkServerIdentity'>> {
-  const want = normalizeFingerprint(fingerprint);
-  const cert = await presentedCertificate(host, port, timeoutMs);
-  if (normalizeFingerprint(cert.fingerprint256) !== want)
-    throw new CertificatePinError(
-      `The server at ${host}:${port} presented a certificate with another fingerprint than the one expected.`,
-    );
-  return { ca: cert.toString(), checkServerIdentity: pinCheck(want) };
-}
-
-/** A checkServerIdentity that accepts only this fingerprint (the host name is not what is trusted). */
 export function pinCheck(fingerprint: string): (host: string, cert: PeerCertificate) => Error | undefined {
   const want = normalizeFingerprint(fingerprint);
   return (_host, cert) =>
