@@ -15,8 +15,9 @@ import { NodeTokenVerifier, signNodeToken } from './node-token.js';
  * through the shared store: they are the bulk of the traffic and worthless a second later.
  *
  * Over TLS, B accepts only the certificate whose SHA-256 fingerprint A registered in the nodes
- * table (checked in the handshake, before the token is sent), so whoever sits between the nodes
- * cannot pass for A; with a site CA configured, the CA's normal verification applies as well.
+ * table (checked when the handshake ends, before the token or anything else is sent), so whoever
+ * sits between the nodes cannot pass for A; with a site CA configured, the CA's chain and name
+ * verification applies, plus the fingerprint when one is registered.
  */
 
 /** The path on every node's server (beside the console's /ws) where other nodes link. */
