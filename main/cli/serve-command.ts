@@ -1,7 +1,6 @@
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
 import { Api } from '../api/dispatch.js';
 import { WS_PATH, WS_PROTOCOL, type ServerMessage } from '../contract/contract.js';
@@ -36,6 +35,8 @@ import { startClusterNode, type ClusterNode } from '../cluster/node.js';
 import { clusterLinkKey } from '../cluster/node-token.js';
 import { locateStore, type PostgresLocation } from '../store/locator.js';
 import { hostname } from 'node:os';
+import type { TLSSocket } from 'node:tls';
+import { CertificatePinError, pinnedTlsSocket } from '../util/pinned-tls.js';
 
 /** The host other nodes reach this one by: a wildcard listen address means this machine's name. */
 function advertisedHost(host: string): string {
@@ -212,6 +213,7 @@ export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<numb
       loc: cluster.loc,
       node: cluster.node,
       address: `${tls ? 'https://' : ''}${advertisedHost(host)}:${bound}`,
+      fingerprint: tls?.fingerprint ?? null,
       capacity: cluster.capacity,
       onChange: () => runtime.pipeline?.sync(),
     });
@@ -252,28 +254,40 @@ export async function runServe(g: GlobalOptions, opts: ServeFlags): Promise<numb
   return 0;
 }
 
-function fingerprintMatches(socket: unknown, expected: string | undefined): boolean {
-  const cert = (socket as Partial<TLSSocket>).getPeerX509Certificate?.();
-  return Boolean(expected) && cert?.fingerprint256 === expected;
+/**
+ * A connection to the running server whose certificate is the one in serve.json, checked before
+ * the request is written: the machine token is sent to nothing else.
+ */
+async function pinnedToServer(info: ServeInfo): Promise<TLSSocket> {
+  if (!info.fingerprint)
+    throw new VigilError('NOT_FOUND', 'serve.json names no certificate fingerprint to check the server by.');
+  try {
+    return await pinnedTlsSocket(info.host, info.port, info.fingerprint);
+  } catch (e) {
+    if (e instanceof CertificatePinError)
+      throw new VigilError(
+        'NOT_FOUND',
+        'The server answering is not this vigil serve (certificate differs).',
+      );
+    throw new VigilError(
+      'NOT_FOUND',
+      `Cannot reach vigil serve on port ${info.port}: ${(e as Error).message}`,
+    );
+  }
 }
 
 /** GET from the running server with its machine token; over TLS its certificate is pinned. */
-function getJson(info: ServeInfo, path: string): Promise<unknown> {
+async function getJson(info: ServeInfo, path: string): Promise<unknown> {
+  const socket = info.tls ? await pinnedToServer(info) : null;
   return new Promise((resolve, reject) => {
     const options = {
       host: info.host,
       port: info.port,
       path,
       headers: { authorization: `Bearer ${info.token}`, host: `127.0.0.1:${info.port}` },
-      rejectUnauthorized: false,
+      ...(socket ? { createConnection: () => socket } : {}),
     };
     const req = (info.tls ? httpsGet : httpGet)(options, (res) => {
-      if (info.tls && !fingerprintMatches(res.socket, info.fingerprint)) {
-        res.destroy();
-        return reject(
-          new VigilError('NOT_FOUND', 'The server answering is not this vigil serve (certificate differs).'),
-        );
-      }
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
@@ -306,18 +320,16 @@ export async function runEvents(g: GlobalOptions, follow: boolean): Promise<numb
   if (!follow) throw new UsageError('events needs --follow (it streams from a running vigil serve)');
   const info = readServeInfo(g.dataDir);
   if (!info) throw new VigilError('NOT_FOUND', `No vigil serve is running for ${g.dataDir}.`);
+  // A self-signed certificate is checked by its fingerprint from serve.json instead of a CA.
+  const socket = info.tls ? await pinnedToServer(info) : null;
   const ws = new WebSocket(
     `${info.tls ? 'wss' : 'ws'}://${info.host}:${info.port}${WS_PATH}`,
     [WS_PROTOCOL],
     {
       headers: { authorization: `Bearer ${info.token}` },
-      // A self-signed certificate is checked by its fingerprint from serve.json instead of a CA.
-      ...(info.tls ? { rejectUnauthorized: false } : {}),
+      ...(socket ? { createConnection: () => socket } : {}),
     },
   );
-  ws.on('upgrade', (res) => {
-    if (info.tls && !fingerprintMatches(res.socket, info.fingerprint)) ws.terminate();
-  });
   return new Promise<number>((resolve, reject) => {
     ws.on('message', (data) => {
       const msg = JSON.parse(String(data)) as ServerMessage;

@@ -140,9 +140,10 @@ export async function runNodes(
     return listNodes(pool);
   });
   g.out.result(
-    nodes.map(({ node, address, cameras, last_heartbeat, state }) => ({
+    nodes.map(({ node, address, fingerprint, cameras, last_heartbeat, state }) => ({
       node,
       address,
+      fingerprint,
       cameras,
       last_heartbeat,
       state,
@@ -153,7 +154,7 @@ export async function runNodes(
         : nodes
             .map(
               (n) =>
-                `${n.node}  ${n.state}  ${n.address ?? '-'}  last heartbeat ${n.last_heartbeat}  cameras: ${n.cameras.join(', ') || 'none'}`,
+                `${n.node}  ${n.state}  ${n.address ?? '-'}${n.fingerprint ? `  sha256 ${n.fingerprint}` : ''}  last heartbeat ${n.last_heartbeat}  cameras: ${n.cameras.join(', ') || 'none'}`,
             )
             .join('\n'),
   );

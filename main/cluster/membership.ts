@@ -10,6 +10,8 @@ export interface MembershipOptions {
   node: string;
   /** Where other nodes and consoles reach this node's server (host:port). */
   address: string;
+  /** SHA-256 fingerprint of this node's server certificate (TLS only): peers link to nothing else. */
+  fingerprint?: string | null;
   /** The most cameras this node takes (`--max-cameras`). */
   capacity: number;
   /**
@@ -77,6 +79,7 @@ export class NodeMembership {
     return registerNode(this.pool, {
       node: this.opts.node,
       address: this.opts.address,
+      fingerprint: this.opts.fingerprint ?? null,
       capacity: this.opts.capacity,
       leaseExpiryMs: this.opts.leaseExpiryMs ?? NODE_LEASE_EXPIRY_MS,
     });

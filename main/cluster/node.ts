@@ -65,7 +65,7 @@ export function startClusterNode(opts: ClusterNodeOptions): ClusterNode {
     (async (): Promise<PeerNode[]> =>
       (await listNodes(pool!))
         .filter((n) => n.state === 'alive' && n.address)
-        .map((n) => ({ node: n.node, address: n.address! })));
+        .map((n) => ({ node: n.node, address: n.address!, fingerprint: n.fingerprint })));
   let failing = false;
   let polling: Promise<void> | null = null;
   const poll = (): void => {

@@ -1,9 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import WebSocket, { WebSocketServer } from 'ws';
+import { checkServerIdentity, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import WebSocket, { WebSocketServer, type ClientOptions } from 'ws';
 import { previewFrameSchema, type PreviewFrame } from '../contract/contract.js';
 import { describeError } from '../errors.js';
 import { log } from '../log.js';
+import { CertificatePinError, pinCheck, pinnedTlsSocket } from '../util/pinned-tls.js';
 import { NodeTokenVerifier, signNodeToken } from './node-token.js';
 
 /**
@@ -11,6 +13,11 @@ import { NodeTokenVerifier, signNodeToken } from './node-token.js';
  * opens one WebSocket to A (A's address from the nodes table), authenticated by a one-time node
  * token (node-token.ts), and A streams its preview frames over it. Frames go node to node, never
  * through the shared store: they are the bulk of the traffic and worthless a second later.
+ *
+ * Over TLS, B accepts only the certificate whose SHA-256 fingerprint A registered in the nodes
+ * table (checked when the handshake ends, before the token or anything else is sent), so whoever
+ * sits between the nodes cannot pass for A; with a site CA configured, the CA's chain and name
+ * verification applies, plus the fingerprint when one is registered.
  */
 
 /** The path on every node's server (beside the console's /ws) where other nodes link. */
@@ -27,6 +34,8 @@ export interface PeerNode {
   node: string;
   /** host:port (or http(s)://host:port) of the node's server, as registered in the nodes table. */
   address: string;
+  /** SHA-256 fingerprint of the certificate the node's server presents, as registered. */
+  fingerprint?: string | null;
 }
 
 export interface PreviewLinksOptions {
@@ -35,7 +44,7 @@ export interface PreviewLinksOptions {
   key: Uint8Array;
   /** Another node's frame, checked: to this node's consoles (VigilServer.deliverRemote). */
   deliver: (frame: PreviewFrame) => void;
-  /** Nodes' servers speak https/wss beyond loopback; their certificate, when one is pinned by a CA. */
+  /** Nodes' servers speak https/wss beyond loopback; the CA that signs their certificates, if the site has one. */
   tls?: { ca?: string | Buffer };
   /** How long before a lost link is tried again (default 2 s). */
   retryMs?: number;
@@ -46,7 +55,12 @@ interface Link {
   peer: PeerNode;
   ws: WebSocket | null;
   retry: ReturnType<typeof setTimeout> | null;
+  /** Whether this link's refusal was logged already (logged once, not at every retry). */
+  refusedLogged: boolean;
 }
+
+/** How a link's TLS is trusted: a CA (and the pin), or a connection already pinned (pinnedTlsSocket). */
+type LinkTls = Pick<ConnectionOptions, 'ca' | 'checkServerIdentity'> | { socket: TLSSocket };
 
 export class PreviewLinks {
   private readonly verifier: NodeTokenVerifier;
@@ -99,7 +113,12 @@ export class PreviewLinks {
     const wanted = new Map(peers.filter((p) => p.node !== this.opts.node).map((p) => [p.node, p]));
     for (const [name, link] of this.links) {
       const p = wanted.get(name);
-      if (!p || p.address !== link.peer.address) this.drop(name);
+      if (
+        !p ||
+        p.address !== link.peer.address ||
+        (p.fingerprint ?? null) !== (link.peer.fingerprint ?? null)
+      )
+        this.drop(name);
     }
     for (const [name, peer] of wanted) if (!this.links.has(name)) this.open(peer);
   }
@@ -130,26 +149,82 @@ export class PreviewLinks {
   }
 
   private open(peer: PeerNode): void {
-    const link: Link = { peer, ws: null, retry: null };
+    const link: Link = { peer, ws: null, retry: null, refusedLogged: false };
     this.links.set(peer.node, link);
     this.connect(link);
   }
 
+  private current(link: Link): boolean {
+    return !this.closed && this.links.get(link.peer.node) === link;
+  }
+
+  private later(link: Link): void {
+    if (!this.current(link)) return;
+    link.retry = setTimeout(() => this.connect(link), this.opts.retryMs ?? 2_000);
+    link.retry.unref();
+  }
+
+  private refuse(link: Link, reason: string): void {
+    if (!link.refusedLogged) log('warn', 'node_link_untrusted', { to: link.peer.node, reason });
+    link.refusedLogged = true;
+    this.later(link);
+  }
+
   private connect(link: Link): void {
-    if (this.closed || this.links.get(link.peer.node) !== link) return;
+    if (!this.current(link)) return;
     const { peer } = link;
     const { url, secure } = linkUrl(peer.address);
+    if (!secure) return this.dial(link, url, {});
+    const ca = this.opts.tls?.ca;
+    if (ca) {
+      // The site's CA vouches for the name; the registered fingerprint, when there is one, as well.
+      const pin = peer.fingerprint ? pinCheck(peer.fingerprint) : null;
+      return this.dial(link, url, {
+        ca,
+        checkServerIdentity: (host, cert) => checkServerIdentity(host, cert) ?? pin?.(host, cert),
+      });
+    }
+    if (!peer.fingerprint)
+      return this.refuse(
+        link,
+        `Node ${peer.node} registered no certificate fingerprint, so its certificate cannot be checked and its previews are not followed.`,
+      );
+    const { hostname, port } = new URL(url);
+    pinnedTlsSocket(hostname.replace(/^\[|\]$/g, ''), Number(port || 443), peer.fingerprint).then(
+      (socket) => this.dial(link, url, { socket }),
+      (e: unknown) => {
+        if (e instanceof CertificatePinError)
+          return this.refuse(
+            link,
+            `Node ${peer.node} presents another certificate than the one it registered, so the link is refused.`,
+          );
+        log('warn', 'node_link_error', { to: peer.node, error: describeError(e) });
+        this.later(link);
+      },
+    );
+  }
+
+  private dial(link: Link, url: string, tls: LinkTls): void {
+    if (!this.current(link)) {
+      if ('socket' in tls) tls.socket.destroy();
+      return;
+    }
+    const { peer } = link;
     const token = signNodeToken(this.opts.key, this.opts.node, peer.node, (this.opts.now ?? Date.now)());
     const ws = new WebSocket(url, {
       headers: { [NODE_TOKEN_HEADER]: token },
       maxPayload: MAX_FRAME_BYTES,
       handshakeTimeout: 10_000,
-      // Nodes' own certificates are self-signed unless the site gives a CA: the link is then
-      // encrypted, and the node token (one-time, bound to this peer) is what authenticates it.
-      ...(secure ? (this.opts.tls?.ca ? { ca: this.opts.tls.ca } : { rejectUnauthorized: false }) : {}),
+      ...('socket' in tls
+        ? { createConnection: () => tls.socket }
+        : // ws types checkServerIdentity as returning a boolean; it hands it to tls.connect as is.
+          (tls as Omit<ClientOptions, 'checkServerIdentity'>)),
     });
     link.ws = ws;
-    ws.on('open', () => log('info', 'node_link_open', { to: peer.node }));
+    ws.on('open', () => {
+      link.refusedLogged = false;
+      log('info', 'node_link_open', { to: peer.node });
+    });
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
       let raw: unknown;
@@ -170,9 +245,7 @@ export class PreviewLinks {
     ws.on('error', (e) => log('warn', 'node_link_error', { to: peer.node, error: e.message }));
     ws.on('close', () => {
       link.ws = null;
-      if (this.closed || this.links.get(peer.node) !== link) return;
-      link.retry = setTimeout(() => this.connect(link), this.opts.retryMs ?? 2_000);
-      link.retry.unref();
+      this.later(link);
     });
   }
 }

@@ -13,6 +13,7 @@ import type { AlertEvent, CameraStatusEvent } from '../engine/events.js';
 import { Pipeline } from '../engine/pipeline.js';
 import { packageRoot } from '../paths.js';
 import { VigilServer } from '../serve/server.js';
+import { selfSignedTls, type TlsMaterial } from '../serve/tls.js';
 import type pg from 'pg';
 import { parsePostgresUrl } from '../store/locator.js';
 import { openPool } from '../store/postgres/connect.js';
@@ -89,7 +90,7 @@ describeWithPostgres('one console for all nodes (events relayed through the shar
   let outsider: ClusterBus;
   let pool: pg.Pool;
 
-  async function startNode(name: string): Promise<Node> {
+  async function startNode(name: string, tls?: TlsMaterial): Promise<Node> {
     const engine = Engine.open({ dataDir: mkdtempSync(join(tmpdir(), `vigil-relay-${name}-`)) });
     const sink: { server?: VigilServer } = {};
     const counter = { catchUps: 0 };
@@ -112,11 +113,17 @@ describeWithPostgres('one console for all nodes (events relayed through the shar
       pack: 'default',
       version: 'test',
       cluster: cluster.relay,
+      ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
     });
     sink.server = server;
     await cluster.ready;
     const node = Object.assign(counter, { ...cluster, name, engine, server, port: await server.listen() });
-    await registerNode(pool, { node: name, address: `127.0.0.1:${node.port}`, capacity: 1 });
+    await registerNode(pool, {
+      node: name,
+      address: `${tls ? 'https://' : ''}127.0.0.1:${node.port}`,
+      fingerprint: tls?.fingerprint ?? null,
+      capacity: 1,
+    });
     nodes.push(node);
     return node;
   }
@@ -337,6 +344,25 @@ describeWithPostgres('one console for all nodes (events relayed through the shar
     onC.close();
     await until('C to stop following', () => c.previews.following().length === 0);
     await leaveCluster(pool, 'node-c');
+  }, 60_000);
+
+  it('links over TLS only to the certificate a node registered, as read from the nodes table', async () => {
+    const [a] = nodes as [Node, Node];
+    const tls = selfSignedTls(mkdtempSync(join(tmpdir(), 'vigil-relay-tls-')), '127.0.0.1');
+    const d = await startNode('node-d', tls);
+    await until('A to follow D over TLS', () => a.previews.following().includes('node-d'));
+    // The row now names another certificate (as if someone else answered on D's address).
+    const other = selfSignedTls(mkdtempSync(join(tmpdir(), 'vigil-relay-tls-x-')), '127.0.0.1');
+    await registerNode(pool, {
+      node: 'node-d',
+      address: `https://127.0.0.1:${d.port}`,
+      fingerprint: other.fingerprint,
+      capacity: 1,
+    });
+    await until('A to drop D', () => !a.previews.following().includes('node-d'));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(a.previews.following()).not.toContain('node-d');
+    await leaveCluster(pool, 'node-d');
   }, 60_000);
 
   it('refuses a preview link without a valid one-time node token: session, replay, old, foreign', async () => {

@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { findFfmpeg } from '../source/ffmpeg.js';
 import { asset, describeWithAssets } from '../testing/assets.js';
+import WebSocket from 'ws';
+import { WS_PATH, WS_PROTOCOL } from '../contract/contract.js';
 import { CLI, startNode, vigil, waitFor, type NodeProcess } from '../testing/cluster.js';
+import { pinnedTlsSocket } from '../util/pinned-tls.js';
+import { readServeInfo } from './session-file.js';
+import { selfSignedTls } from './tls.js';
 import { HAVE_POSTGRES, POSTGRES_MISSING, startPostgres, type TestPostgres } from '../testing/postgres.js';
 
 /**
@@ -221,4 +226,63 @@ describeWithAssets('a cluster of three nodes on one shared store', () => {
       expect(r.stderr).not.toContain('hunter2');
     }
   }, 120_000);
+
+  it('registers each TLS node with its certificate fingerprint, and links them only by it', async () => {
+    // Two more nodes serving HTTPS with certificates of their own; capacity 0 leaves the cameras be.
+    const tls: NodeProcess[] = [];
+    try {
+      for (const name of ['t1', 't2']) {
+        const dataDir = mkdtempSync(join(tmpdir(), `vigil-cluster-${name}-`));
+        selfSignedTls(dataDir, '127.0.0.1');
+        const [cert, key] = ['cert.pem', 'key.pem'].map((f) => join(dataDir, 'tls', f));
+        tls.push(
+          await startNode({
+            store: pg.url,
+            name,
+            passphrase: PASSPHRASE,
+            maxCameras: 0,
+            dataDir,
+            env: { VIGIL_LOG_LEVEL: 'info' },
+            args: ['--tls-cert', cert!, '--tls-key', key!],
+          }),
+        );
+      }
+      const listed = JSON.parse(vigil(['nodes', 'list', '--json'], env)) as {
+        node: string;
+        address: string;
+        fingerprint: string | null;
+      }[];
+      for (const n of tls) {
+        const info = readServeInfo(n.dataDir)!;
+        expect(info.fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+        expect(listed.find((l) => l.node === n.name)).toMatchObject({
+          address: `https://127.0.0.1:${info.port}`,
+          fingerprint: info.fingerprint,
+        });
+      }
+      // Plain nodes on loopback have no certificate to pin.
+      expect(listed.find((l) => l.node === 'n1')?.fingerprint).toBeNull();
+      // A console on t2 makes it follow the others' previews: t1 over a link pinned to t1's certificate.
+      const info = readServeInfo(tls[1]!.dataDir)!;
+      const socket = await pinnedTlsSocket('127.0.0.1', info.port, info.fingerprint!);
+      const console2 = new WebSocket(`wss://127.0.0.1:${info.port}${WS_PATH}`, [WS_PROTOCOL], {
+        headers: { authorization: `Bearer ${info.token}` },
+        createConnection: () => socket,
+      });
+      await new Promise((resolve, reject) => console2.once('open', resolve).once('error', reject));
+      try {
+        await waitFor(
+          't2 to link to t1',
+          () => /"event":"node_link_open","to":"t1"/.test(tls[1]!.output()) || undefined,
+          30_000,
+        );
+        expect(tls[0]!.output()).toMatch(/"event":"node_link_accepted","from":"t2"/);
+        expect(tls[1]!.output()).not.toMatch(/node_link_untrusted/);
+      } finally {
+        console2.close();
+      }
+    } finally {
+      for (const n of tls) await n.kill('SIGTERM');
+    }
+  }, 300_000);
 });

@@ -96,7 +96,7 @@ export async function startNode(opts: NodeStart): Promise<NodeProcess> {
       120_000,
     );
     const onData = (): void => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      const m = /listening on (https?:\/\/\S+)/.exec(out);
       if (m && new RegExp(`node ${opts.name} joined`).test(out)) {
         clearTimeout(timer);
         resolve(m[1]!);

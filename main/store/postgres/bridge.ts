@@ -16,7 +16,15 @@ export interface BridgeOptions {
   connectTimeoutMs?: number;
   /** How long one statement may run, lock waits included (30 s). */
   statementTimeoutMs?: number;
+  /** Rows fetched per round trip when a statement is iterated (500). */
+  iterateBatchRows?: number;
 }
+
+/** Cursor names are unique per process: each port has its own connection, but names cost nothing. */
+let cursorSeq = 0;
+
+/** Statements a cursor can run: one that writes is run whole, as better-sqlite3's iterate would. */
+const CURSOR_QUERY = /^\s*(select|values|table)\b/i;
 
 function workerScript(): string {
   const here = fileURLToPath(import.meta.url);
@@ -49,6 +57,7 @@ export class PostgresPort implements SqlPort {
   private closed = false;
   private readonly connectTimeoutMs: number;
   private readonly statementTimeoutMs: number;
+  private readonly iterateBatchRows: number;
   /** Run right after an immediate transaction took its lock (the vector index catches up). */
   onImmediate: (() => void) | null = null;
   /** Told when a transaction or savepoint rolled back (`done`: the outermost), and when one committed. */
@@ -61,6 +70,7 @@ export class PostgresPort implements SqlPort {
   ) {
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 3_000;
     this.statementTimeoutMs = opts.statementTimeoutMs ?? 30_000;
+    this.iterateBatchRows = Math.max(1, Math.floor(opts.iterateBatchRows ?? 500));
   }
 
   get open(): boolean {
@@ -128,6 +138,35 @@ export class PostgresPort implements SqlPort {
       throw storeError(this.loc, e);
     }
     throw Object.assign(storeError(this.loc, e), { sqlState: r.error.code });
+  }
+
+  /**
+   * A query's rows a batch at a time through a server-side cursor, so a scan of the whole store
+   * holds one batch here, not every row. WITH HOLD: the cursor outlives the transaction it was
+   * opened in (or the implicit one), so other statements and transactions may run on this
+   * connection between rows; the server keeps what is left of the result. Closed when the loop
+   * ends, breaks or throws; an iterator dropped half-read keeps it until the connection closes.
+   */
+  *cursor<T>(
+    text: string,
+    values: unknown[],
+    shape: (fields: string[], row: unknown[]) => T,
+  ): Generator<T, void, undefined> {
+    const name = `vigil_cursor_${++cursorSeq}`;
+    this.query(`DECLARE ${name} NO SCROLL CURSOR WITH HOLD FOR ${text}`, values);
+    try {
+      for (;;) {
+        const batch = this.query(`FETCH FORWARD ${this.iterateBatchRows} FROM ${name}`);
+        for (const row of batch.rows) yield shape(batch.fields, row);
+        if (batch.rows.length < this.iterateBatchRows) return;
+      }
+    } finally {
+      try {
+        this.query(`CLOSE ${name}`);
+      } catch {
+        // Gone with its connection, or with the transaction that failed around it.
+      }
+    }
   }
 
   prepare(sql: string): SqlStatement {
@@ -241,9 +280,12 @@ class PostgresStatement implements SqlStatement {
     return r.rows.map((row) => this.shape(r.fields, row));
   }
 
-  /** All rows are fetched at once: the shared store's reports are read whole. */
+  /** Rows in batches through a cursor (PostgresPort.cursor); nothing runs until the first row is asked for. */
   iterate(...args: unknown[]): IterableIterator<unknown> {
-    return this.all(...args)[Symbol.iterator]();
+    if (!CURSOR_QUERY.test(this.sql.text) || this.sql.returning) return this.all(...args)[Symbol.iterator]();
+    return this.port.cursor(this.sql.text, bindValues(this.sql, args), (fields, row) =>
+      this.shape(fields, row),
+    );
   }
 
   pluck(toggleState = true): SqlStatement {

@@ -74,7 +74,12 @@ describeWithPostgres('camera leases on the shared store', () => {
     try {
       await migrateStore(pool);
       await addCameras(pool, ['c1', 'c2', 'c3', 'c4', 'c5', 'c6']);
+      // A node publishes its certificate's fingerprint with its registration; peers pin it.
+      const fp = 'AB:CD:'.repeat(15) + 'EF:01';
+      await registerNode(pool, { node: 'big', address: 'https://big:8765', fingerprint: fp, capacity: 4 });
+      expect((await listNodes(pool)).find((n) => n.node === 'big')).toMatchObject({ fingerprint: fp });
       await registerNode(pool, { node: 'big', capacity: 4 });
+      expect((await listNodes(pool)).find((n) => n.node === 'big')).toMatchObject({ fingerprint: null });
       // Alone, a node takes no more than its capacity.
       expect((await takeLeases(pool, 'big')).held).toEqual(['c1', 'c2', 'c3', 'c4']);
       await registerNode(pool, { node: 'small', capacity: 2 });
@@ -135,8 +140,8 @@ describeWithPostgres('camera leases on the shared store', () => {
         state: string;
       }[];
       expect(nodes.map((n) => Object.keys(n).sort())).toEqual([
-        ['address', 'cameras', 'last_heartbeat', 'node', 'state'],
-        ['address', 'cameras', 'last_heartbeat', 'node', 'state'],
+        ['address', 'cameras', 'fingerprint', 'last_heartbeat', 'node', 'state'],
+        ['address', 'cameras', 'fingerprint', 'last_heartbeat', 'node', 'state'],
       ]);
       expect(nodes).toMatchObject([
         { node: 'node-a', state: 'alive', cameras: ['cam-a', 'cam-b', 'cam-c', 'cam-d'] },

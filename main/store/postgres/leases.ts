@@ -14,6 +14,8 @@ export interface NodeRegistration {
   node: string;
   /** Where the node's console/API is reached (host:port); shown by `vigil nodes list`. */
   address?: string | null;
+  /** SHA-256 fingerprint of the certificate its server presents (null without TLS): peers pin it. */
+  fingerprint?: string | null;
   /** The most cameras this node takes. */
   capacity: number;
   /** A node not heard from for this long loses its cameras (default 30 s). */
@@ -25,6 +27,8 @@ export type NodeState = 'alive' | 'expired' | 'left';
 export interface NodeStatus {
   node: string;
   address: string | null;
+  /** SHA-256 fingerprint of the certificate its server presents; null without TLS. */
+  fingerprint: string | null;
   /** The cameras whose lease names this node (an expired node's are free to take). */
   cameras: string[];
   last_heartbeat: string;
@@ -60,12 +64,13 @@ export async function registerNode(db: Querier, reg: NodeRegistration): Promise<
   if (!Number.isSafeInteger(expiry) || expiry < 1)
     throw new VigilError('INVALID_ARGUMENT', 'The lease expiry must be a positive number of milliseconds.');
   await db.query(
-    `INSERT INTO nodes (node, address, capacity, lease_expiry_ms, started_at, last_heartbeat, expires_at)
-     VALUES ($1, $2, $3, $4::integer, now(), now(), now() + $4::integer * interval '1 millisecond')
+    `INSERT INTO nodes (node, address, capacity, lease_expiry_ms, started_at, last_heartbeat, expires_at, cert_fingerprint)
+     VALUES ($1, $2, $3, $4::integer, now(), now(), now() + $4::integer * interval '1 millisecond', $5)
      ON CONFLICT (node) DO UPDATE SET address = excluded.address, capacity = excluded.capacity,
+       cert_fingerprint = excluded.cert_fingerprint,
        lease_expiry_ms = excluded.lease_expiry_ms, started_at = now(), last_heartbeat = now(),
        expires_at = excluded.expires_at, left_at = NULL`,
-    [reg.node, reg.address ?? null, reg.capacity, expiry],
+    [reg.node, reg.address ?? null, reg.capacity, expiry, reg.fingerprint ?? null],
   );
 }
 
@@ -168,12 +173,13 @@ export async function listNodes(db: Querier): Promise<NodeStatus[]> {
   const r = await db.query<{
     node: string;
     address: string | null;
+    cert_fingerprint: string | null;
     capacity: number;
     last_heartbeat: Date;
     state: NodeState;
     cameras: string[] | null;
   }>(
-    `SELECT n.node, n.address, n.capacity, n.last_heartbeat,
+    `SELECT n.node, n.address, n.cert_fingerprint, n.capacity, n.last_heartbeat,
             CASE WHEN n.left_at IS NOT NULL THEN 'left' WHEN n.expires_at > now() THEN 'alive' ELSE 'expired' END AS state,
             array_agg(l.camera_id ORDER BY l.camera_id) FILTER (WHERE l.camera_id IS NOT NULL) AS cameras
      FROM nodes n LEFT JOIN camera_leases l ON l.node = n.node
@@ -182,6 +188,7 @@ export async function listNodes(db: Querier): Promise<NodeStatus[]> {
   return r.rows.map((row) => ({
     node: row.node,
     address: row.address,
+    fingerprint: row.cert_fingerprint,
     cameras: row.cameras ?? [],
     last_heartbeat: row.last_heartbeat.toISOString(),
     state: row.state,

@@ -249,6 +249,15 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE UNIQUE INDEX alerts_by_op ON alerts (op_id) WHERE op_id IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    description: "nodes' TLS certificate fingerprints (peers pin them)",
+    sql: `
+      -- SHA-256 of the certificate the node's server presents (AB:CD:… form); NULL: plain HTTP on
+      -- loopback, or a node from before this column. Peers link only to the certificate named here.
+      ALTER TABLE nodes ADD COLUMN cert_fingerprint text;
+    `,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]!.version;
