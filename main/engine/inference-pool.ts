@@ -4,6 +4,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+// Before any worker loads a model: the environment is the main thread's to set.
+import '../runtime/telemetry-off.js';
 import type { RgbImage } from '../photo/image.js';
 import { VigilError, type VigilErrorCode } from '../errors.js';
 import { log } from '../log.js';

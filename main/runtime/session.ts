@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import ort from 'onnxruntime-node';
+import ort from './ort.js';
 import { log } from '../log.js';
 import type { ModelEntry } from '../catalogue/manifest.js';
 
