@@ -72,4 +72,26 @@ describe('the CLI under hostile input', () => {
       `vigil: No usable photo, so no member was created (${folder}: The photo is not a file.).`,
     );
   });
+
+  it('refuses an empty passphrase file instead of creating the folder unlocked', async () => {
+    const empty = join(dir, 'empty-passphrase');
+    writeFileSync(empty, '\n');
+    const data = join(dir, 'locked');
+    const r = await vigil(['members', 'list', '--data-dir', data, '--passphrase-file', empty]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `vigil: The passphrase file ${empty} is empty: its first line is the passphrase.\n`,
+    );
+    expect(existsSync(data)).toBe(false);
+  });
+
+  it('refuses to restore from a folder with a sentence, leaving no target behind', async () => {
+    const folder = join(dir, 'backup-folder.vbak');
+    mkdirSync(folder);
+    const target = join(dir, 'restored');
+    const r = await vigil(['restore', folder, '--data-dir', target]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`vigil: ${folder} is not a Vigil backup (not a file).\n`);
+    expect(existsSync(target)).toBe(false);
+  });
 });

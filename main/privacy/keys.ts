@@ -264,11 +264,19 @@ function missingKeyFile(dataDir: string): VigilError {
 /** VIGIL_PASSPHRASE, else the first line of --passphrase-file, else none. */
 export function passphraseFromEnvironment(file?: string): string | undefined {
   if (file) {
+    let first: string;
     try {
-      return readFileSync(file, 'utf8').split(/\r?\n/)[0] ?? '';
+      first = readFileSync(file, 'utf8').split(/\r?\n/)[0] ?? '';
     } catch {
       throw new VigilError('INVALID_ARGUMENT', `The passphrase file ${file} cannot be read.`);
     }
+    // An empty passphrase is none: a new folder would be created unlocked, against the intent.
+    if (!first)
+      throw new VigilError(
+        'INVALID_ARGUMENT',
+        `The passphrase file ${file} is empty: its first line is the passphrase.`,
+      );
+    return first;
   }
   return process.env.VIGIL_PASSPHRASE || undefined;
 }
