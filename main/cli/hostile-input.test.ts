@@ -94,4 +94,25 @@ describe('the CLI under hostile input', () => {
     expect(r.stderr).toBe(`vigil: ${folder} is not a Vigil backup (not a file).\n`);
     expect(existsSync(target)).toBe(false);
   });
+
+  it('says why a password file cannot be read in one sentence', async () => {
+    const folder = join(dir, 'password-folder');
+    mkdirSync(folder);
+    const data = join(dir, 'users');
+    const r = await vigil([
+      'users',
+      'add',
+      'ann',
+      '--role',
+      'admin',
+      '--password-file',
+      folder,
+      '--data-dir',
+      data,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n').at(-1)).toBe(
+      `vigil: The password file ${folder} cannot be read: it is a folder.`,
+    );
+  });
 });
