@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CameraSource, type CameraStatus } from './camera-source.js';
 import { findFfmpeg } from './ffmpeg.js';
+import { setLogSink } from '../log.js';
 
 // Generated inputs only (ffmpeg's test pattern, text, truncations): no shared assets needed.
 const ffmpeg = findFfmpeg();
@@ -156,5 +157,19 @@ describe('hostile camera sources', () => {
       const { status } = await runUntil(url, (s) => s.state === 'error', `${url} in error`);
       expect(status.reason, url).toBe('the camera address cannot be opened (not a valid URL or file path)');
     }
+  });
+
+  it('names a configured ffmpeg that does not run, and finds another', () => {
+    const lines: string[] = [];
+    setLogSink({ level: 'warn', write: (l) => lines.push(l) });
+    try {
+      const found = findFfmpeg(join(dir, 'no-such-ffmpeg'));
+      expect(found?.origin).not.toBe('configured');
+    } finally {
+      setLogSink(null);
+    }
+    expect(lines.map((l) => JSON.parse(l) as unknown)).toContainEqual(
+      expect.objectContaining({ event: 'ffmpeg_configured_unusable', path: join(dir, 'no-such-ffmpeg') }),
+    );
   });
 });
