@@ -104,6 +104,9 @@ export function reasonFromFfmpeg(stderr: string): string {
   // Node's own message when the decoder binary cannot be run at all (the path was removed).
   if (/spawn .* (enoent|eacces)/.test(s)) return 'ffmpeg cannot be started (not found or not executable)';
   if (/is a directory/.test(s)) return 'the video file is a folder, not a video';
+  // Audio only: "Output file #0 does not contain any stream" or, with the preview's filter graph,
+  // "Stream specifier ':v' … matches no streams".
+  if (/does not contain any stream|matches no streams/.test(s)) return 'the file or stream has no video';
   if (/401 unauthorized|authorization failed|403 forbidden/.test(s))
     return 'the camera refused the user name or password';
   if (/connection refused/.test(s))

@@ -45,7 +45,7 @@ async function runUntil(
   url: string,
   until: (s: CameraStatus) => boolean,
   what: string,
-  opts: { ffmpegPath?: string; stallMs?: number } = {},
+  opts: { ffmpegPath?: string; stallMs?: number; preview?: boolean } = {},
 ): Promise<{ status: CameraStatus; frames: number; states: string[] }> {
   const cam = new CameraSource({
     cameraId: 'hostile',
@@ -54,6 +54,7 @@ async function runUntil(
     analysisSize: 160,
     stallMs: opts.stallMs ?? 10_000,
     backoffMs: { initial: 100, max: 300 },
+    preview: opts.preview ? { fps: 2, size: 160 } : null,
   });
   let frames = 0;
   const states: string[] = [];
@@ -77,6 +78,10 @@ describe('hostile camera sources', () => {
     execFileSync(ffmpeg.path, [
       ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10'],
       ...['-t', '2', '-pix_fmt', 'yuv420p', clip],
+    ]);
+    execFileSync(ffmpeg.path, [
+      ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1'],
+      join(dir, 'audio-only.mp4'),
     ]);
     const bytes = readFileSync(clip);
     writeFileSync(join(dir, 'text.mp4'), 'this is not a video\n');
@@ -110,6 +115,18 @@ describe('hostile camera sources', () => {
       expect(frames, name).toBe(0);
       expect(status.state, name).toBe('offline');
       expect(status.reason, name).toBe('the stream is not a video ffmpeg can decode');
+    }
+  });
+
+  it('says an audio-only file has no video, with and without the preview output', async () => {
+    for (const preview of [false, true]) {
+      const { status } = await runUntil(
+        pathToFileURL(join(dir, 'audio-only.mp4')).href,
+        (s) => s.reconnects >= 1,
+        'audio-only refused',
+        { preview },
+      );
+      expect(status.reason, `preview ${preview}`).toBe('the file or stream has no video');
     }
   });
 
