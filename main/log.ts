@@ -5,7 +5,12 @@
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-let threshold: LogLevel = (process.env.VIGIL_LOG_LEVEL as LogLevel | undefined) ?? 'warn';
+/** VIGIL_LOG_LEVEL, or warn: a misspelt level must not silence every message, errors included. */
+export function logLevelFrom(text: string | undefined): LogLevel {
+  return text && Object.hasOwn(order, text) ? (text as LogLevel) : 'warn';
+}
+
+let threshold: LogLevel = logLevelFrom(process.env.VIGIL_LOG_LEVEL);
 
 export function setLogLevel(level: LogLevel): void {
   threshold = level;

@@ -145,7 +145,11 @@ async function readHeader(file: string): Promise<OpenedBackup> {
     throw new VigilError('NOT_FOUND', `The backup ${file} cannot be read: ${(e as Error).message}`);
   }
   try {
-    const size = (await fh.stat()).size;
+    const info = await fh.stat();
+    // A folder opens on Linux and fails only when read.
+    if (!info.isFile())
+      throw new VigilError('INVALID_ARGUMENT', `${file} is not a Vigil backup (not a file).`);
+    const size = info.size;
     const head = Buffer.alloc(Math.min(size, 64 * 1024));
     await fh.read(head, 0, head.length, 0);
     const nl = head.indexOf(10, MAGIC.length);

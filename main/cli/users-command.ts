@@ -49,10 +49,16 @@ async function readPassword(username: string, file: string | undefined): Promise
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
-      throw new VigilError(
-        'INVALID_ARGUMENT',
-        `The password file ${file} cannot be read: ${(e as Error).message}`,
-      );
+      const code = (e as NodeJS.ErrnoException).code;
+      const why =
+        code === 'ENOENT'
+          ? 'it does not exist'
+          : code === 'EISDIR'
+            ? 'it is a folder'
+            : code === 'EACCES' || code === 'EPERM'
+              ? 'permission denied'
+              : (code ?? 'unknown error');
+      throw new VigilError('INVALID_ARGUMENT', `The password file ${file} cannot be read: ${why}.`);
     }
     return (text.split(/\r?\n/)[0] ?? '').replace(/\r$/, '');
   }

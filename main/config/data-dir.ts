@@ -12,5 +12,6 @@ export function defaultDataDir(): string {
 
 /** --data-dir, else VIGIL_DATA_DIR, else the OS user-data folder. */
 export function resolveDataDir(flag: string | undefined): string {
-  return flag ?? process.env.VIGIL_DATA_DIR ?? defaultDataDir();
+  // An empty variable is unset (as for the settings' variables); an empty --data-dir is refused later.
+  return flag ?? (process.env.VIGIL_DATA_DIR || undefined) ?? defaultDataDir();
 }

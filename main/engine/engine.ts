@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { createBackup, type BackupResult } from '../backup/archive.js';
 import { decodeImage, type RgbImage } from '../photo/image.js';
 import type { Box } from '../detect/types.js';
@@ -19,7 +18,7 @@ import { dropLegacyKeyMeta } from '../store/config.js';
 import { LiveSettings } from '../settings/live-settings.js';
 import { unlockAuditKey } from '../privacy/audit-key.js';
 import { newMemberId, type NewMember } from '../store/members.js';
-import { openDatabase } from '../store/open.js';
+import { createDataFolder, openDatabase } from '../store/open.js';
 import { newUnknownId } from '../store/unknowns.js';
 import type { PostgresLocation } from '../store/locator.js';
 import { Store } from '../store/store.js';
@@ -267,14 +266,7 @@ export class Engine {
         `The shared store ${loc.display} is unlocked by the cluster's passphrase, not by the desktop app's key.`,
       );
     // The data folder still holds this machine's own files: logs, models, tokens, the write buffer.
-    try {
-      mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-    } catch (e) {
-      throw new VigilError(
-        'DATA_DIR',
-        `The data folder ${options.dataDir} cannot be created: ${(e as Error).message}`,
-      );
-    }
+    createDataFolder(options.dataDir);
     const store = Store.openShared(loc, { recognizerId: recognizer.id, embeddingDim: dim });
     let masterKey: MasterKey;
     try {

@@ -4,6 +4,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+// Before any worker loads a model: the environment is the main thread's to set.
+import '../runtime/telemetry-off.js';
 import type { RgbImage } from '../photo/image.js';
 import { VigilError, type VigilErrorCode } from '../errors.js';
 import { log } from '../log.js';
@@ -273,10 +275,19 @@ export class InferencePool extends EventEmitter<{ fault: [PoolFault] }> implemen
   }
 }
 
+/**
+ * VIGIL_WORKERS, or the default: "-3" or "0.5" once made a pool without a single worker, so
+ * only a whole number from 1 counts.
+ */
+export function workerCount(value: string | undefined, cores: number): number {
+  const asked = Number(value);
+  return Number.isInteger(asked) && asked >= 1 ? asked : Math.max(1, Math.min(4, cores));
+}
+
 /** Two workers of one thread each on a 2-core machine; more workers on bigger ones. */
 export function defaultPool(pack: string, dataDir: string, options: PoolOptions = {}): InferencePool {
   const cores = availableParallelism();
-  const size = Number(process.env.VIGIL_WORKERS) || Math.max(1, Math.min(4, Math.floor(cores / 1)));
+  const size = workerCount(process.env.VIGIL_WORKERS, cores);
   return new InferencePool(
     { pack, dataDir },
     Math.min(size, cores),

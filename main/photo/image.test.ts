@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -45,6 +46,34 @@ describe('decodeImage', () => {
     expect(await codeOf(pngBomb())).toBe('IMAGE_TOO_LARGE');
     const missing = join(dir, 'missing.jpg');
     await expect(decodeImage(missing)).rejects.toMatchObject({ code: 'IMAGE_NOT_FOUND' });
+  });
+
+  it('refuses a directory, a FIFO and a symlink loop named like a photo instead of hanging or crashing', async () => {
+    const folder = join(dir, 'folder.jpg');
+    mkdirSync(folder);
+    await expect(decodeImage(folder)).rejects.toMatchObject({
+      code: 'IMAGE_UNREADABLE',
+      message: `${folder} is not a file.`,
+    });
+    const loop = join(dir, 'loop-a.jpg');
+    symlinkSync(join(dir, 'loop-b.jpg'), loop);
+    symlinkSync(loop, join(dir, 'loop-b.jpg'));
+    await expect(decodeImage(loop)).rejects.toMatchObject({ code: 'IMAGE_NOT_FOUND' });
+    if (process.platform !== 'win32') {
+      const fifo = join(dir, 'fifo.jpg');
+      execFileSync('mkfifo', [fifo]);
+      // Reading a FIFO nobody writes to never ends: the test would time out.
+      await expect(decodeImage(fifo)).rejects.toMatchObject({ code: 'IMAGE_UNREADABLE' });
+    }
+  });
+
+  it('says a truncated PNG is damaged', async () => {
+    const png = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#888' } })
+      .png()
+      .toBuffer();
+    await expect(
+      decodeImage(png.subarray(0, Math.floor(png.length / 2)), { label: 'photo.png' }),
+    ).rejects.toThrow('Photo.png is damaged or truncated and cannot be read.');
   });
 
   it('reads CMYK, greyscale, 16-bit, EXIF-rotated and WebP input as RGB', async () => {

@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import { VigilError } from '../errors.js';
@@ -32,7 +33,7 @@ function sentenceFor(e: unknown, Label: string): VigilError {
       `${Label} is too large to analyse (over ${MAX_INPUT_PIXELS / 1e6} megapixels).`,
     );
   }
-  if (/premature end|truncated|corrupt|invalid|bad|unexpected end|marker/i.test(msg)) {
+  if (/premature end|end of stream|truncated|corrupt|invalid|bad|unexpected end|marker/i.test(msg)) {
     return new VigilError('IMAGE_UNREADABLE', `${Label} is damaged or truncated and cannot be read.`, {
       cause: e,
     });
@@ -55,16 +56,22 @@ export async function decodeImage(
   const Label = raw.charAt(0).toUpperCase() + raw.slice(1);
   let bytes: Uint8Array;
   if (typeof input === 'string') {
-    let size: number;
+    let info: Stats;
     try {
-      size = (await stat(input)).size;
+      info = await stat(input);
     } catch {
       throw new VigilError('IMAGE_NOT_FOUND', `${Label} does not exist or cannot be opened.`);
     }
-    if (size > MAX_FILE_BYTES) {
+    // A directory, FIFO or device named like a photo: reading a FIFO or /dev/zero would never end.
+    if (!info.isFile()) throw new VigilError('IMAGE_UNREADABLE', `${Label} is not a file.`);
+    if (info.size > MAX_FILE_BYTES) {
       throw new VigilError('IMAGE_TOO_LARGE', `${Label} is larger than ${MAX_FILE_BYTES >> 20} MB.`);
     }
-    bytes = await readFile(input);
+    try {
+      bytes = await readFile(input);
+    } catch {
+      throw new VigilError('IMAGE_UNREADABLE', `${Label} cannot be read (check its permissions).`);
+    }
   } else {
     bytes = input;
   }

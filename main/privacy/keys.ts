@@ -6,11 +6,11 @@ import {
   scryptSync,
   timingSafeEqual,
 } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VigilError } from '../errors.js';
 import { log } from '../log.js';
-import { databaseFileState, ownerOnly, readLegacyKeyMeta } from '../store/open.js';
+import { createDataFolder, databaseFileState, ownerOnly, readLegacyKeyMeta } from '../store/open.js';
 import {
   createDeviceKey,
   DEVICE_KEY_FILE,
@@ -58,11 +58,7 @@ export interface FolderKeys {
 export function unlockDataFolder(dataDir: string, opts: UnlockOptions = {}): FolderKeys {
   if (opts.masterKey && opts.masterKey.length !== 32)
     throw new VigilError('INVALID_ARGUMENT', 'The master key must be 32 bytes long.');
-  try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  } catch (e) {
-    throw new VigilError('DATA_DIR', `The data folder ${dataDir} cannot be created: ${(e as Error).message}`);
-  }
+  createDataFolder(dataDir);
   let file = readKeyFile(dataDir);
   let masterKey: MasterKey;
   let changed = false;
@@ -268,11 +264,19 @@ function missingKeyFile(dataDir: string): VigilError {
 /** VIGIL_PASSPHRASE, else the first line of --passphrase-file, else none. */
 export function passphraseFromEnvironment(file?: string): string | undefined {
   if (file) {
+    let first: string;
     try {
-      return readFileSync(file, 'utf8').split(/\r?\n/)[0] ?? '';
+      first = readFileSync(file, 'utf8').split(/\r?\n/)[0] ?? '';
     } catch {
       throw new VigilError('INVALID_ARGUMENT', `The passphrase file ${file} cannot be read.`);
     }
+    // An empty passphrase is none: a new folder would be created unlocked, against the intent.
+    if (!first)
+      throw new VigilError(
+        'INVALID_ARGUMENT',
+        `The passphrase file ${file} is empty: its first line is the passphrase.`,
+      );
+    return first;
   }
   return process.env.VIGIL_PASSPHRASE || undefined;
 }

@@ -76,7 +76,11 @@ describeWithAssets('hostile input through the entry points', () => {
     const cases: { args: string[]; code: 1 | 2; says: RegExp }[] = [
       { args: ['config', 'set', 'retention_days', '{not json'], code: 1, says: /not valid JSON/ },
       { args: ['config', 'set', 'retention_days', '"thirty"'], code: 1, says: /Invalid retention_days/ },
-      { args: ['config', 'set', 'retention_days', '0'], code: 1, says: /greater than or equal to 1/ },
+      {
+        args: ['config', 'set', 'retention_days', '0'],
+        code: 1,
+        says: /must be a whole number from 1 to 3650/,
+      },
       {
         args: ['config', 'set', 'alert_channels', '{"__proto__":{"webhook":1}}'],
         code: 1,

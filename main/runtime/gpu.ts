@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import ort from 'onnxruntime-node';
+import ort from './ort.js';
 
 /** One GPU execution provider as `vigil doctor` reports it. */
 export interface GpuProviderReport {

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import ort from 'onnxruntime-node';
+import ort from './ort.js';
 import { log } from '../log.js';
 import type { ModelEntry } from '../catalogue/manifest.js';
 
-export type ExecutionProvider = 'cuda' | 'dml' | 'coreml' | 'cpu';
+const PROVIDERS = ['cuda', 'dml', 'coreml', 'cpu'] as const;
+export type ExecutionProvider = (typeof PROVIDERS)[number];
 
 export interface ProviderChoice {
   provider: ExecutionProvider;
@@ -12,9 +13,13 @@ export interface ProviderChoice {
   fallbackReason?: string;
 }
 
-function preferredProvider(): ExecutionProvider {
-  const forced = process.env.VIGIL_EXECUTION_PROVIDER as ExecutionProvider | undefined;
-  if (forced) return forced;
+/** VIGIL_EXECUTION_PROVIDER when it names a provider, else the platform's best guess. */
+export function preferredProvider(): ExecutionProvider {
+  const forced = process.env.VIGIL_EXECUTION_PROVIDER;
+  if (forced && (PROVIDERS as readonly string[]).includes(forced)) return forced as ExecutionProvider;
+  // onnxruntime would drop an unknown provider itself, with unstructured lines of its own per session.
+  if (forced)
+    log('warn', 'execution_provider_unknown', { value: forced.slice(0, 40), allowed: PROVIDERS.join(', ') });
   if (process.platform === 'darwin') return 'coreml';
   if (process.platform === 'win32') return 'dml';
   if (process.platform === 'linux' && existsSync('/proc/driver/nvidia/version')) return 'cuda';

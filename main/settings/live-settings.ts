@@ -1,3 +1,4 @@
+import { settingProblem } from '../config/settings.js';
 import { log } from '../log.js';
 import type { Store } from '../store/store.js';
 import {
@@ -29,13 +30,8 @@ function parseLayer(
   }
   const r = settingsSchema.shape[key].removeDefault().safeParse(raw);
   if (r.success) return { ok: true, value: r.data };
-  const issue = r.error.issues[0]!;
   // A bad value is never used and never stops the engine: the layer below applies instead.
-  log('error', 'setting_invalid', {
-    key,
-    from,
-    error: `${issue.path.join('.') || 'value'} ${issue.message.toLowerCase()}`,
-  });
+  log('error', 'setting_invalid', { key, from, error: settingProblem(key, r.error) });
   return { ok: false };
 }
 

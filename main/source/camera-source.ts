@@ -101,6 +101,12 @@ export interface FrameEvent extends RawFrame {
  */
 export function reasonFromFfmpeg(stderr: string): string {
   const s = stderr.toLowerCase();
+  // Node's own message when the decoder binary cannot be run at all (the path was removed).
+  if (/spawn .* (enoent|eacces)/.test(s)) return 'ffmpeg cannot be started (not found or not executable)';
+  if (/is a directory/.test(s)) return 'the video file is a folder, not a video';
+  // Audio only: "Output file #0 does not contain any stream" or, with the preview's filter graph,
+  // "Stream specifier ':v' … matches no streams".
+  if (/does not contain any stream|matches no streams/.test(s)) return 'the file or stream has no video';
   if (/401 unauthorized|authorization failed|403 forbidden/.test(s))
     return 'the camera refused the user name or password';
   if (/connection refused/.test(s))
@@ -336,9 +342,23 @@ export class CameraSource extends EventEmitter<{
     this.stderrTail = '';
     this.framesThisRun = 0;
     const pv = this.opts.preview;
-    const proc = spawn(this.opts.ffmpegPath, this.args(), {
-      stdio: pv ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
-    });
+    let proc: ChildProcess;
+    try {
+      proc = spawn(this.opts.ffmpegPath, this.args(), {
+        stdio: pv ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (e) {
+      // An address no decoder can be given (a file:// URL naming another host, a NUL byte in a
+      // path stored before it was validated) throws here, synchronously: one camera must not take
+      // the server down, and retrying cannot help.
+      // The message may quote the address, credentials included: only its code is logged.
+      log('warn', 'camera_unusable', {
+        camera: this.opts.cameraId,
+        code: (e as NodeJS.ErrnoException).code ?? 'invalid',
+      });
+      this.setState('error', 'the camera address cannot be opened (not a valid URL or file path)');
+      return;
+    }
     this.proc = proc;
     // 4 × 1080p25 on 2 busy cores (load average 8–12): 18.3–18.9 analysed fps with decoders at
     // nice 10, 15.4 at nice 5, 9.9–11.9 at 0, with the same decode errors (no extra packet loss).

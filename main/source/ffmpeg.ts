@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
+import { log } from '../log.js';
 
 const require = createRequire(import.meta.url);
 
@@ -53,6 +54,8 @@ export function findFfmpeg(configured?: string): FfmpegLocation | undefined {
     if (!path) continue;
     const version = versionOf(path);
     if (version) return { path, origin, version };
+    // A VIGIL_FFMPEG that does not run is a mistake to name, not to pass over in silence.
+    if (origin === 'configured') log('warn', 'ffmpeg_configured_unusable', { path: path.slice(0, 300) });
   }
   return undefined;
 }

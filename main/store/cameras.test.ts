@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { describeEachStore, freshStore } from '../testing/store-kinds.js';
 import { addCamera, listCameras, normaliseCameraUrl, publicCamera, removeCamera } from './cameras.js';
@@ -11,6 +12,10 @@ describe('cameras', () => {
     expect(() => normaliseCameraUrl('rtsp://')).toThrow(/not a valid URL|has no host/);
     expect(() => normaliseCameraUrl('/no/such/clip.mp4')).toThrow(/does not exist/);
     expect(() => normaliseCameraUrl('')).toThrow(/needs a URL/);
+    expect(() => normaliseCameraUrl('main')).toThrow(/main is a folder, not a video\.$/);
+    expect(() => normaliseCameraUrl(pathToFileURL('main').href)).toThrow(/is a folder, not a video\.$/);
+    expect(() => normaliseCameraUrl('rtsp://10.0.0.5:0/stream1')).toThrow(/has port 0; a port is 1–65535\.$/);
+    expect(() => normaliseCameraUrl('rtsp://10.0.0.5:99999/stream1')).toThrow(/not a valid URL/);
   });
 });
 

@@ -1,5 +1,5 @@
 import { CAMERA_ID_PATTERN } from '../contract/wire.js';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isUniqueViolation, type SqlPort } from './sql-port.js';
@@ -73,6 +73,9 @@ export function normaliseCameraUrl(input: string, cwd = process.cwd()): string {
       if (!parsed.hostname) throw new VigilError('INVALID_ARGUMENT', `The camera URL ${shown} has no host.`);
       if (!HOST.test(parsed.hostname))
         throw new VigilError('INVALID_ARGUMENT', `The camera URL ${shown} does not name a valid host.`);
+      // URL accepts port 0, which nothing can listen on; 65536 and up it refuses itself.
+      if (parsed.port === '0')
+        throw new VigilError('INVALID_ARGUMENT', `The camera URL ${shown} has port 0; a port is 1–65535.`);
       return url;
     }
     if (scheme === 'file') {
@@ -85,8 +88,7 @@ export function normaliseCameraUrl(input: string, cwd = process.cwd()): string {
           `The video file address ${shown} is not a valid file:// URL.`,
         );
       }
-      if (!existsSync(path))
-        throw new VigilError('INVALID_ARGUMENT', `The video file ${path} does not exist.`);
+      refuseMissingOrFolder(path);
       return url;
     }
     if (device) return url;
@@ -96,8 +98,14 @@ export function normaliseCameraUrl(input: string, cwd = process.cwd()): string {
     );
   }
   const path = isAbsolute(url) ? url : resolve(cwd, url);
-  if (!existsSync(path)) throw new VigilError('INVALID_ARGUMENT', `The video file ${path} does not exist.`);
+  refuseMissingOrFolder(path);
   return pathToFileURL(path).href;
+}
+
+function refuseMissingOrFolder(path: string): void {
+  if (!existsSync(path)) throw new VigilError('INVALID_ARGUMENT', `The video file ${path} does not exist.`);
+  if (statSync(path).isDirectory())
+    throw new VigilError('INVALID_ARGUMENT', `The video file ${path} is a folder, not a video.`);
 }
 
 export function addCamera(db: SqlPort, c: NewCamera): CameraRow {

@@ -76,17 +76,36 @@ export function ownerOnly(dataDir: string, files: readonly string[] = []): void 
   }
 }
 
+/** Creates the data folder (owner only) or says in one sentence why it cannot be. */
+export function createDataFolder(dataDir: string): void {
+  if (!dataDir.trim())
+    throw new VigilError(
+      'DATA_DIR',
+      'The data folder is empty: give a folder with --data-dir or VIGIL_DATA_DIR.',
+    );
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? 'a file is in the way (it, or a folder above it, is a file)'
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? 'permission denied'
+          : code === 'ENOSPC'
+            ? 'the disk is full'
+            : (code ?? (e as Error).message);
+    throw new VigilError('DATA_DIR', `The data folder ${dataDir} cannot be created: ${why}.`);
+  }
+}
+
 /**
  * Opens (creating if needed) the data folder's database: keyed first when it has a key, WAL with
  * full sync so an acknowledged write survives a power cut, secure_delete so erased rows do not linger in free pages,
  * sqlite-vec loaded, migrations applied.
  */
 export function openDatabase(dataDir: string, opts: OpenOptions): Database.Database {
-  try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  } catch (e) {
-    throw new VigilError('DATA_DIR', `The data folder ${dataDir} cannot be created: ${(e as Error).message}`);
-  }
+  createDataFolder(dataDir);
   if (!opts.readonly) ownerOnly(dataDir);
   const state = databaseFileState(dataDir);
   let db: Database.Database;
