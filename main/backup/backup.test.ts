@@ -30,7 +30,8 @@ function vigil(
     let err = '';
     c.stdout.on('data', (d: Buffer) => (out += String(d)));
     c.stderr.on('data', (d: Buffer) => (err += String(d)));
-    c.on('exit', (code) => resolve({ code, out, err }));
+    // 'close', not 'exit': only then has all of its output been read.
+    c.on('close', (code) => resolve({ code, out, err }));
   });
 }
 
@@ -83,7 +84,7 @@ describe('backup while a camera runs, then restore', () => {
     const r = await vigil(['restore', file, '--data-dir', target, '--json'], {
       VIGIL_PASSPHRASE: PASSPHRASE,
     });
-    expect(r.code).toBe(0);
+    expect(r.code, r.err).toBe(0);
     const summary = JSON.parse(r.out) as { audit: { ok: boolean; rows: number } };
     expect(summary.audit.ok).toBe(true);
 
