@@ -10,5 +10,7 @@ export default defineConfig({
     // Real-model tests each open onnxruntime sessions; on 2 cores parallel files only contend.
     fileParallelism: false,
     pool: 'forks',
+    // Stops throwaway PostgreSQL clusters left behind by test processes that died (main/testing/postgres.ts).
+    globalSetup: ['main/testing/global-setup.ts'],
   },
 });

@@ -30,7 +30,8 @@ function vigil(
     let err = '';
     c.stdout.on('data', (d: Buffer) => (out += String(d)));
     c.stderr.on('data', (d: Buffer) => (err += String(d)));
-    c.on('exit', (code) => resolve({ code, out, err }));
+    // 'close', not 'exit': only then has all of its output been read.
+    c.on('close', (code) => resolve({ code, out, err }));
   });
 }
 
@@ -70,9 +71,10 @@ describe('backup while a camera runs, then restore', () => {
     const b = await vigil(['backup', '--data-dir', dir, '--out', file], { VIGIL_PASSPHRASE: PASSPHRASE });
     expect(b.err).toBe('');
     expect(b.code).toBe(0);
-    // The camera kept running through the backup.
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(runtime.pipeline!.stats().frames_analysed).toBeGreaterThan(framesBefore);
+    // The camera kept running through the backup: it goes on analysing frames.
+    await expect
+      .poll(() => runtime.pipeline!.stats().frames_analysed, { timeout: 60_000, interval: 250 })
+      .toBeGreaterThan(framesBefore);
     // Nothing in the file is readable without the key: no SQLite header, no member name.
     const bytes = readFileSync(file);
     expect(bytes.includes(Buffer.from('SQLite format 3'))).toBe(false);
@@ -82,7 +84,7 @@ describe('backup while a camera runs, then restore', () => {
     const r = await vigil(['restore', file, '--data-dir', target, '--json'], {
       VIGIL_PASSPHRASE: PASSPHRASE,
     });
-    expect(r.code).toBe(0);
+    expect(r.code, r.err).toBe(0);
     const summary = JSON.parse(r.out) as { audit: { ok: boolean; rows: number } };
     expect(summary.audit.ok).toBe(true);
 

@@ -42,7 +42,8 @@ describeWithAssets('model download: progress, resume, archives, checksums', () =
   );
   let server: Server;
   let base = '';
-  let breakNext = false;
+  /** Set to break the next response off after its first 100 kB, once the client says it has them. */
+  let breakNext: Promise<void> | null = null;
   let ranges: string[] = [];
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -56,9 +57,11 @@ describeWithAssets('model download: progress, resume, archives, checksums', () =
       const start = range ? Number(range[1]) : 0;
       res.writeHead(range ? 206 : 200, { 'content-length': body.length - start });
       if (breakNext) {
-        breakNext = false;
+        // Cut only once the client has taken the bytes: a cut on a timer races the client's reads, and
+        // bytes still queued in its response stream when the socket dies are lost, not half-kept.
+        void breakNext.then(() => res.destroy());
+        breakNext = null;
         res.write(body.subarray(start, start + 100_000));
-        setTimeout(() => res.destroy(), 20);
         return;
       }
       res.end(body.subarray(start));
@@ -73,10 +76,18 @@ describeWithAssets('model download: progress, resume, archives, checksums', () =
   it('downloads with progress, resumes a broken download with a Range request, and verifies sha256', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'vigil-fetch-'));
     const entry = modelById('yunet-2023mar');
-    breakNext = true;
+    let taken = (): void => undefined;
+    breakNext = new Promise<void>((r) => (taken = r));
     ranges = [];
     const progress: Progress[] = [];
-    await expect(fetchModel(entry, { dataDir, mapUrl: local('ok') })).rejects.toMatchObject({
+    const first = fetchModel(entry, {
+      dataDir,
+      mapUrl: local('ok'),
+      onProgress: (p) => {
+        if (p.received >= 100_000) taken();
+      },
+    });
+    await expect(first).rejects.toMatchObject({
       code: 'DOWNLOAD_FAILED',
       message: expect.stringMatching(/run the command again to resume/),
     });

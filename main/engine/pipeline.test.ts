@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { findFfmpeg } from '../source/ffmpeg.js';
 import { listAppearances } from '../store/appearances.js';
 import { addCamera } from '../store/cameras.js';
@@ -32,10 +32,18 @@ describeWithAssets('live pipeline on a real RTSP stream', () => {
     const pipeline = new Pipeline(engine, { ffmpegPath: ffmpeg.path });
     pipeline.on('event', (e) => events.push(e));
     await pipeline.start();
-    // One pass of the 10 s clip, then stop: open tracks are finalised on stop.
-    await new Promise((r) => setTimeout(r, 14_000));
+    // Until both people were met (the stream loops, so a slow machine only takes longer), then
+    // stop: open tracks are finalised on stop.
+    const rec = () => events.filter((e): e is RecognitionEvent => e.type === 'recognition');
+    await vi.waitFor(
+      () => {
+        expect(rec().some((e) => e.kind === 'known_member' && e.member_id === lin)).toBe(true);
+        expect(rec().some((e) => e.kind === 'new_unknown')).toBe(true);
+      },
+      { timeout: 180_000, interval: 250 },
+    );
     await pipeline.stop();
-  }, 90_000);
+  }, 300_000);
   afterAll(() => {
     rtsp?.stopAll();
     engine?.close();

@@ -386,3 +386,55 @@ describe('vigil serve against a hostile client', () => {
     for (const a of attempts) expect(a.body.ok).toBe(false);
   }, 60_000);
 });
+
+describe('vigil serve with an answer slower than its idle timeout', () => {
+  let engine: Engine;
+  let server: VigilServer;
+  let port = 0;
+  const IDLE_MS = 300;
+  beforeAll(async () => {
+    engine = Engine.open({ dataDir: mkdtempSync(join(tmpdir(), 'vigil-hostile-slow-')) });
+    // A handler that takes several idle periods, as a PIN's scrypt does on a loaded machine.
+    const slow: typeof handlers = {
+      ...handlers,
+      'system.info': async (ctx, p) => {
+        await new Promise((r) => setTimeout(r, IDLE_MS * 5));
+        return handlers['system.info'](ctx, p);
+      },
+    };
+    server = new VigilServer(engine, new Pipeline(engine, { ffmpegPath: 'ffmpeg' }), {
+      host: '127.0.0.1',
+      port: 0,
+      token: TOKEN,
+      api: new Api(slow),
+      rendererDir: join(packageRoot(), 'dist', 'renderer'),
+      pack: 'default',
+      version: 'test',
+      timeouts: { headersMs: 1_500, requestMs: 3_000, idleMs: IDLE_MS },
+    });
+    port = await server.listen();
+  });
+  afterAll(async () => {
+    await server?.close();
+    engine?.close();
+  });
+
+  it('answers a caller that waits, and still closes one that goes quiet', async () => {
+    const r = await fetch(`http://127.0.0.1:${port}/api/rpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ method: 'system.info', params: {} }),
+    });
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as { result: { version: string } }).result.version).toBe('test');
+    // A connection that never finishes its request is still cut.
+    const quiet = connect(port, '127.0.0.1');
+    quiet.on('error', () => undefined);
+    quiet.resume();
+    const closed = new Promise<void>((resolve) => quiet.once('close', () => resolve()));
+    quiet.write(
+      'POST /api/rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
+    );
+    await closed;
+  }, 60_000);
+});

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { resolveSession, sessionUser } from '../accounts/sessions.js';
@@ -219,6 +219,13 @@ export class VigilServer {
       maxHeaderSize: 16 * 1024,
     };
     const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+      // The idle timeout is for a quiet client. A client whose whole request is in and that waits for
+      // an answer still being worked out (a PIN's scrypt on a loaded machine) is not idle: hanging up
+      // on it would lose the answer. Slow senders stay bounded by requestTimeout, stalled readers of
+      // a started answer by this same timeout. (With a listener here Node leaves the choice to us.)
+      res.on('timeout', (socket: Socket) => {
+        if (!req.complete || res.headersSent) socket.destroy();
+      });
       this.onHttp(req, res).catch((e: unknown) => {
         log('error', 'http_handler_failed', { error: e instanceof Error ? e.message : String(e) });
         if (!res.headersSent) json(res, 500, { error: 'The server hit an unexpected error.' });

@@ -1,6 +1,15 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,11 +97,91 @@ function check(what: string, r: SpawnSyncReturns<string>): void {
 const running = new Set<() => void>();
 let exitHookInstalled = false;
 
+/**
+ * Every cluster folder (`vigil-pg-*` in the temp folder) carries this file, naming the process that
+ * started it. A test process killed outright (a vitest worker that crashed or was killed) never runs
+ * its exit hook; the next start, or the run's global setup and teardown, stops such a cluster and
+ * removes its folder. Folders without the marker, or whose owner still runs, are never touched.
+ */
+const MARKER = 'vigil-test-cluster.json';
+const PREFIX = 'vigil-pg-';
+
+interface Marker {
+  owner: number;
+  /** The owner's start time (/proc/PID/stat), so a reused pid is not mistaken for it. */
+  ownerStart: string | null;
+  bin: string;
+}
+
+function processStart(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which may itself hold spaces and parentheses; field 22 is starttime.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function ownerAlive(m: Marker): boolean {
+  try {
+    process.kill(m.owner, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+  }
+  const start = m.ownerStart === null ? null : processStart(m.owner);
+  // Without /proc the pid alone decides, erring towards leaving the cluster alone.
+  return start === null || start === m.ownerStart;
+}
+
+function readMarker(root: string): Marker | null {
+  try {
+    const m = JSON.parse(readFileSync(join(root, MARKER), 'utf8')) as Partial<Marker>;
+    if (!Number.isInteger(m.owner) || typeof m.bin !== 'string') return null;
+    return { owner: m.owner as number, ownerStart: m.ownerStart ?? null, bin: m.bin };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Stops the clusters of this helper whose owning process is gone and removes their folders;
+ * returns the folders removed. A cluster that will not stop keeps its folder.
+ */
+export function reapOrphanClusters(dir: string = tmpdir()): string[] {
+  const reaped: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.startsWith(PREFIX));
+  } catch {
+    return reaped;
+  }
+  for (const name of names) {
+    const root = join(dir, name);
+    const m = readMarker(root);
+    if (!m || ownerAlive(m)) continue;
+    const data = join(root, 'data');
+    const bin = existsSync(join(m.bin, 'pg_ctl')) ? m.bin : postgresBinDir();
+    if (existsSync(join(data, 'postmaster.pid'))) {
+      if (!bin) continue;
+      run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      // 3: no server running (a stale pid file included); anything else, leave it be.
+      if (run(join(bin, 'pg_ctl'), ['-D', data, 'status']).status !== 3) continue;
+    }
+    rmSync(root, { recursive: true, force: true });
+    reaped.push(root);
+  }
+  return reaped;
+}
+
 /** Starts a new cluster; `stop()` (also run at process exit) shuts it down and removes its folder. */
 export async function startPostgres(): Promise<TestPostgres> {
   const bin = postgresBinDir();
   if (!bin) throw new Error(POSTGRES_MISSING);
-  const root = mkdtempSync(join(tmpdir(), 'vigil-pg-'));
+  reapOrphanClusters();
+  const root = mkdtempSync(join(tmpdir(), PREFIX));
+  const marker: Marker = { owner: process.pid, ownerStart: processStart(process.pid), bin };
+  writeFileSync(join(root, MARKER), JSON.stringify(marker));
   const data = join(root, 'data');
   const user = 'vigil';
   const password = randomBytes(12).toString('hex');

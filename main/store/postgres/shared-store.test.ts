@@ -1,4 +1,4 @@
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, expect, it, vi } from 'vitest';
 import { l2normalize } from '../../embed/arcface.js';
 import type { Engine } from '../../engine/engine.js';
 import { planUnknownSighting, recordUnknownSighting, type UnknownSighting } from '../../engine/sightings.js';
@@ -160,7 +160,8 @@ describeWithPostgres('several nodes on one shared store', () => {
     const loc = await freshSharedLocation();
     open(loc).close();
     const dist = join(packageRoot(), 'dist', 'main');
-    const go = new Int32Array(new SharedArrayBuffer(4));
+    // [0]: the start signal; [1]: how many threads have opened their store and wait for it.
+    const go = new Int32Array(new SharedArrayBuffer(8));
     const stranger = rand(11);
     // Each thread is a node: its own Store, bridge and index, released at the same instant.
     const node = (i: number) =>
@@ -174,6 +175,7 @@ describeWithPostgres('several nodes on one shared store', () => {
              const store = Store.openShared(parsePostgresUrl(workerData.url), { recognizerId: 'r', embeddingDim: ${DIM} });
              const engine = { store, recognizer: { id: 'r' } };
              const v = Float32Array.from(workerData.vector);
+             Atomics.add(workerData.go, 1, 1);
              Atomics.wait(workerData.go, 0, 0);
              const sighting = {
                cameraId: 'cam' + workerData.i, firstSeen: Date.now(), lastSeen: Date.now() + 1000, bbox: [0, 0, 9, 9],
@@ -191,8 +193,12 @@ describeWithPostgres('several nodes on one shared store', () => {
         w.once('error', reject);
       });
     const plans = [node(0), node(1)];
-    // Both have opened their store (a moment is plenty); then both go at once.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Both have opened their store, however long that takes here; then both go at once.
+    await Promise.race([
+      vi.waitFor(() => expect(Atomics.load(go, 1)).toBe(2), { timeout: 60_000, interval: 20 }),
+      // A thread that fails while opening says why, rather than leaving the wait to time out.
+      Promise.all(plans),
+    ]);
     Atomics.store(go, 0, 1);
     Atomics.notify(go, 0);
     const [p0, p1] = await Promise.all(plans);
