@@ -52,6 +52,16 @@ function raw(port: number, bytes: string, waitMs = 5_000): Promise<string> {
   });
 }
 
+/** The real API, noting the method of each call the server makes. */
+function recording(api: Api, into: string[]): Api {
+  const call = api.call.bind(api);
+  api.call = (ctx, req) => {
+    into.push(String((req as { method?: unknown }).method));
+    return call(ctx, req);
+  };
+  return api;
+}
+
 const statusOf = (answer: string): number => Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
 
 describe('vigil serve against a hostile client', () => {
@@ -61,6 +71,8 @@ describe('vigil serve against a hostile client', () => {
   let viewer = '';
   let kiosk = '';
   const setupCode = { code: '' };
+  /** The methods the server handed to the API, in order. */
+  const handled: string[] = [];
 
   const healthy = async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200;
   const rpc = (
@@ -108,7 +120,7 @@ describe('vigil serve against a hostile client', () => {
       host: '127.0.0.1',
       port: 0,
       token: TOKEN,
-      api: new Api(handlers),
+      api: recording(new Api(handlers), handled),
       rendererDir: join(packageRoot(), 'dist', 'renderer'),
       pack: 'default',
       version: 'test',
@@ -357,6 +369,33 @@ describe('vigil serve against a hostile client', () => {
     expect(rows).toBe(1);
     expect(await healthy()).toBe(true);
   }, 60_000);
+
+  it('answers other consoles between the requests of one that floods it', async () => {
+    const auth = { authorization: `Bearer ${viewer}` };
+    const flood = await openWs(auth);
+    const other = await openWs(auth);
+    const N = 1_000;
+    let answered = 0;
+    flood.on('message', () => answered++);
+    // The burst goes out as one write of ready-made frames (masked with a zero key), as a hostile
+    // client would send it, so it is all at the server before the other console's one request.
+    const frames = Array.from({ length: N }, (_, i) => {
+      const payload = Buffer.from(JSON.stringify({ id: i + 1, method: 'auth.status' }));
+      return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length, 0, 0, 0, 0]), payload]);
+    });
+    handled.length = 0;
+    (flood as unknown as { _socket: Socket })._socket.write(Buffer.concat(frames));
+    const reply = new Promise<void>((resolve) => other.once('message', () => resolve()));
+    other.send(JSON.stringify({ id: 1, method: 'system.info' }));
+    await reply;
+    // One message per turn of the event loop: the other console's request is handled among the
+    // first of the burst, not after all of it (as it was when a burst was handled in one go).
+    expect(handled.indexOf('system.info')).toBeGreaterThanOrEqual(0);
+    expect(handled.indexOf('system.info')).toBeLessThan(N / 2);
+    await expect.poll(() => answered, { timeout: 20_000, interval: 50 }).toBe(N);
+    flood.close();
+    other.close();
+  }, 30_000);
 
   it('tells an anonymous caller no data path', async () => {
     const anon = await fetch(`http://127.0.0.1:${port}/api/rpc`, {

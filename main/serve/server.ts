@@ -202,12 +202,11 @@ export class VigilServer {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
     this.attempts = new RateLimiter(opts.attempts ?? { burst: 10, refillMs: 6_000 });
     const handleProtocols = (offered: Set<string>) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false);
-    this.wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: AUTHENTICATED_BODY_BYTES,
-      handleProtocols,
-    });
-    this.wssUpload = new WebSocketServer({ noServer: true, maxPayload: UPLOAD_BODY_BYTES, handleProtocols });
+    // One message per turn of the event loop: a console that sends thousands of requests in one
+    // burst is answered between other clients' requests instead of ahead of all of them.
+    const fair = { noServer: true, handleProtocols, allowSynchronousEvents: false };
+    this.wss = new WebSocketServer({ ...fair, maxPayload: AUTHENTICATED_BODY_BYTES });
+    this.wssUpload = new WebSocketServer({ ...fair, maxPayload: UPLOAD_BODY_BYTES });
     const serverOptions = {
       headersTimeout: this.timeouts.headersMs,
       requestTimeout: this.timeouts.requestMs,
