@@ -86,7 +86,7 @@ export function normaliseCameraUrl(input: string, cwd = process.cwd()): string {
         );
       }
       if (!existsSync(path))
-        throw new VigilError('INVALID_ARGUMENT', `The video file ${path} does not exist.`);
+        throw new VigilError('INVALID_ARGUMENT', `The video file ${shown} does not exist.`);
       return url;
     }
     if (device) return url;
@@ -96,7 +96,8 @@ export function normaliseCameraUrl(input: string, cwd = process.cwd()): string {
     );
   }
   const path = isAbsolute(url) ? url : resolve(cwd, url);
-  if (!existsSync(path)) throw new VigilError('INVALID_ARGUMENT', `The video file ${path} does not exist.`);
+  // Named as given: the resolved path would tell a console user the server's working folder.
+  if (!existsSync(path)) throw new VigilError('INVALID_ARGUMENT', `The video file ${shown} does not exist.`);
   return pathToFileURL(path).href;
 }
 
