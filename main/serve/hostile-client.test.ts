@@ -425,3 +425,32 @@ describe('vigil serve against a hostile client', () => {
     for (const a of attempts) expect(a.body.ok).toBe(false);
   }, 60_000);
 });
+
+describe('vigil serve started without a first-run code', () => {
+  it('refuses setup from the network instead of letting the first caller in', async () => {
+    const engine = Engine.open({ dataDir: mkdtempSync(join(tmpdir(), 'vigil-hostile-nocode-')) });
+    const server = new VigilServer(engine, new Pipeline(engine, { ffmpegPath: 'ffmpeg' }), {
+      host: '127.0.0.1',
+      port: 0,
+      token: TOKEN,
+      api: new Api(handlers),
+      rendererDir: join(packageRoot(), 'dist', 'renderer'),
+      pack: 'default',
+      version: 'test',
+    });
+    try {
+      const port = await server.listen();
+      const answer = await fetch(`http://127.0.0.1:${port}/api/rpc`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ method: 'auth.setup', params: { ...ADMIN, code: 'ANY-CODE' } }),
+      });
+      const body = (await answer.json()) as { ok: boolean; error?: { code: string } };
+      expect(body).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+      expect(engine.store.users.list()).toHaveLength(0);
+    } finally {
+      await server.close();
+      engine.close();
+    }
+  });
+});
