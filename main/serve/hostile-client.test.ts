@@ -181,6 +181,10 @@ describe('vigil serve against a hostile client', () => {
         expect(status, target).toBeLessThan(500);
       }
     }
+    // Not a proxy: a tunnel request is refused with a status, not dropped.
+    expect(statusOf(await raw(port, 'CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n'))).toBe(
+      405,
+    );
     for (const junk of [
       '\x00\x01\x02\r\n\r\n',
       'GET\r\n\r\n',

@@ -242,6 +242,11 @@ export class VigilServer {
       }
     }, this.timeouts.idleMs);
     this.heartbeat.unref();
+    // Not a proxy: CONNECT gets its refusal instead of a silently dropped connection.
+    this.http.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+      socket.on('error', () => undefined);
+      socket.end('HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    });
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => undefined);
       try {
