@@ -225,7 +225,16 @@ export class VigilServer {
       });
     };
     this.http = opts.tls
-      ? createTlsServer({ ...serverOptions, cert: opts.tls.cert, key: opts.tls.key }, onRequest)
+      ? createTlsServer(
+          // A client that never finishes its TLS handshake is slowloris too (Node waits 120 s).
+          {
+            ...serverOptions,
+            handshakeTimeout: this.timeouts.headersMs,
+            cert: opts.tls.cert,
+            key: opts.tls.key,
+          },
+          onRequest,
+        )
       : createServer(serverOptions, onRequest);
     // A connection that goes quiet (half-open, or a slow client between requests) is closed; an
     // upgraded WebSocket clears this timeout and is kept alive by its own pings.
