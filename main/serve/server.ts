@@ -35,6 +35,7 @@ import {
   hostAllowed,
   isJson,
   originAllowed,
+  rateLimitKey,
   requestPath,
   userAgent,
   type OriginPolicy,
@@ -296,7 +297,7 @@ export class VigilServer {
   /** A refusal when this address has used up its attempts at secrets; null to go ahead. */
   private throttled(method: unknown, address: string): CallOutcome | null {
     if (typeof method !== 'string' || !CREDENTIAL_METHODS.has(method as MethodName)) return null;
-    const wait = this.attempts.take(address);
+    const wait = this.attempts.take(rateLimitKey(address));
     if (wait === 0) return null;
     log('warn', 'attempt_throttled', { method });
     return {
