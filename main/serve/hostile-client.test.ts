@@ -13,7 +13,7 @@ import { handlers } from '../api/handlers/index.js';
 import { Engine } from '../engine/engine.js';
 import { Pipeline } from '../engine/pipeline.js';
 import { packageRoot } from '../paths.js';
-import { VigilServer } from './server.js';
+import { SOCKETS_PER_SESSION, VigilServer } from './server.js';
 
 /**
  * `vigil serve` against a hostile client on the network, with real sockets: malformed request
@@ -399,6 +399,21 @@ describe('vigil serve against a hostile client', () => {
     await expect.poll(() => answered, { timeout: 20_000, interval: 50 }).toBe(N);
     flood.close();
     other.close();
+  }, 30_000);
+
+  it('caps the WebSockets one session may hold open', async () => {
+    const session = createSession(engine.store, 'val').token;
+    const auth = { authorization: `Bearer ${session}` };
+    const sockets = await Promise.all(Array.from({ length: SOCKETS_PER_SESSION }, () => openWs(auth)));
+    expect(await upgradeStatus(auth)).toBe(429);
+    // Another session of the same person is counted on its own.
+    const other = await openWs({ authorization: `Bearer ${viewer}` });
+    const closed = new Promise<void>((resolve) => sockets[0]!.once('close', () => resolve()));
+    sockets[0]!.close();
+    await closed;
+    await expect.poll(() => upgradeStatus(auth), { timeout: 5_000, interval: 100 }).toBe(101);
+    for (const ws of [...sockets, other]) ws.close();
+    expect(await healthy()).toBe(true);
   }, 30_000);
 
   it('tells an anonymous caller no data path', async () => {

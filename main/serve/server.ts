@@ -89,6 +89,11 @@ export const AUTHENTICATED_BODY_BYTES = 1024 * 1024;
 /** Enrollment photos (base64) for callers allowed to enroll. */
 export const UPLOAD_BODY_BYTES = 64 * 1024 * 1024;
 const UPLOAD_METHODS = new Set<MethodName>(['members.enroll', 'members.checkPhoto']);
+/**
+ * Open WebSockets one session may hold (tabs and windows of one person): each costs the server
+ * memory and a share of every broadcast, so a signed-in client cannot open them without bound.
+ */
+export const SOCKETS_PER_SESSION = 32;
 /** Above this much unsent data a console gets no further preview frames until it drains. */
 const PREVIEW_BACKLOG_BYTES = 512 * 1024;
 /** Methods that check a secret (a scrypt each): limited per client address. */
@@ -327,6 +332,8 @@ export class VigilServer {
     const machine = tokenMatches(credential, this.opts.token);
     const user = machine ? LOCAL_OWNER : resolveSession(this.engine.store, credential);
     if (!user) return refuse('401 Unauthorized', 'no valid session or token');
+    if (!machine && [...this.clients].filter((c) => c.session === credential).length >= SOCKETS_PER_SESSION)
+      return refuse('429 Too Many Requests', 'too many sockets for one session');
     const wss = can(user.role, 'members.enroll') ? this.wssUpload : this.wss;
     const client = { address: clientAddress(req), userAgent: userAgent(req) };
     wss.handleUpgrade(req, socket, head, (ws) =>
