@@ -13,7 +13,7 @@ import { handlers } from '../api/handlers/index.js';
 import { Engine } from '../engine/engine.js';
 import { Pipeline } from '../engine/pipeline.js';
 import { packageRoot } from '../paths.js';
-import { VigilServer } from './server.js';
+import { SOCKETS_PER_SESSION, VigilServer } from './server.js';
 
 /**
  * `vigil serve` against a hostile client on the network, with real sockets: malformed request
@@ -52,6 +52,16 @@ function raw(port: number, bytes: string, waitMs = 5_000): Promise<string> {
   });
 }
 
+/** The real API, noting the method of each call the server makes. */
+function recording(api: Api, into: string[]): Api {
+  const call = api.call.bind(api);
+  api.call = (ctx, req) => {
+    into.push(String((req as { method?: unknown }).method));
+    return call(ctx, req);
+  };
+  return api;
+}
+
 const statusOf = (answer: string): number => Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
 
 describe('vigil serve against a hostile client', () => {
@@ -61,6 +71,8 @@ describe('vigil serve against a hostile client', () => {
   let viewer = '';
   let kiosk = '';
   const setupCode = { code: '' };
+  /** The methods the server handed to the API, in order. */
+  const handled: string[] = [];
 
   const healthy = async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200;
   const rpc = (
@@ -108,7 +120,7 @@ describe('vigil serve against a hostile client', () => {
       host: '127.0.0.1',
       port: 0,
       token: TOKEN,
-      api: new Api(handlers),
+      api: recording(new Api(handlers), handled),
       rendererDir: join(packageRoot(), 'dist', 'renderer'),
       pack: 'default',
       version: 'test',
@@ -169,6 +181,10 @@ describe('vigil serve against a hostile client', () => {
         expect(status, target).toBeLessThan(500);
       }
     }
+    // Not a proxy: a tunnel request is refused with a status, not dropped.
+    expect(statusOf(await raw(port, 'CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n'))).toBe(
+      405,
+    );
     for (const junk of [
       '\x00\x01\x02\r\n\r\n',
       'GET\r\n\r\n',
@@ -358,6 +374,48 @@ describe('vigil serve against a hostile client', () => {
     expect(await healthy()).toBe(true);
   }, 60_000);
 
+  it('answers other consoles between the requests of one that floods it', async () => {
+    const auth = { authorization: `Bearer ${viewer}` };
+    const flood = await openWs(auth);
+    const other = await openWs(auth);
+    const N = 1_000;
+    let answered = 0;
+    flood.on('message', () => answered++);
+    // The burst goes out as one write of ready-made frames (masked with a zero key), as a hostile
+    // client would send it, so it is all at the server before the other console's one request.
+    const frames = Array.from({ length: N }, (_, i) => {
+      const payload = Buffer.from(JSON.stringify({ id: i + 1, method: 'auth.status' }));
+      return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length, 0, 0, 0, 0]), payload]);
+    });
+    handled.length = 0;
+    (flood as unknown as { _socket: Socket })._socket.write(Buffer.concat(frames));
+    const reply = new Promise<void>((resolve) => other.once('message', () => resolve()));
+    other.send(JSON.stringify({ id: 1, method: 'system.info' }));
+    await reply;
+    // One message per turn of the event loop: the other console's request is handled among the
+    // first of the burst, not after all of it (as it was when a burst was handled in one go).
+    expect(handled.indexOf('system.info')).toBeGreaterThanOrEqual(0);
+    expect(handled.indexOf('system.info')).toBeLessThan(N / 2);
+    await expect.poll(() => answered, { timeout: 20_000, interval: 50 }).toBe(N);
+    flood.close();
+    other.close();
+  }, 30_000);
+
+  it('caps the WebSockets one session may hold open', async () => {
+    const session = createSession(engine.store, 'val').token;
+    const auth = { authorization: `Bearer ${session}` };
+    const sockets = await Promise.all(Array.from({ length: SOCKETS_PER_SESSION }, () => openWs(auth)));
+    expect(await upgradeStatus(auth)).toBe(429);
+    // Another session of the same person is counted on its own.
+    const other = await openWs({ authorization: `Bearer ${viewer}` });
+    const closed = new Promise<void>((resolve) => sockets[0]!.once('close', () => resolve()));
+    sockets[0]!.close();
+    await closed;
+    await expect.poll(() => upgradeStatus(auth), { timeout: 5_000, interval: 100 }).toBe(101);
+    for (const ws of [...sockets, other]) ws.close();
+    expect(await healthy()).toBe(true);
+  }, 30_000);
+
   it('tells an anonymous caller no data path', async () => {
     const anon = await fetch(`http://127.0.0.1:${port}/api/rpc`, {
       method: 'POST',
@@ -437,4 +495,33 @@ describe('vigil serve with an answer slower than its idle timeout', () => {
     );
     await closed;
   }, 60_000);
+});
+
+describe('vigil serve started without a first-run code', () => {
+  it('refuses setup from the network instead of letting the first caller in', async () => {
+    const engine = Engine.open({ dataDir: mkdtempSync(join(tmpdir(), 'vigil-hostile-nocode-')) });
+    const server = new VigilServer(engine, new Pipeline(engine, { ffmpegPath: 'ffmpeg' }), {
+      host: '127.0.0.1',
+      port: 0,
+      token: TOKEN,
+      api: new Api(handlers),
+      rendererDir: join(packageRoot(), 'dist', 'renderer'),
+      pack: 'default',
+      version: 'test',
+    });
+    try {
+      const port = await server.listen();
+      const answer = await fetch(`http://127.0.0.1:${port}/api/rpc`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ method: 'auth.setup', params: { ...ADMIN, code: 'ANY-CODE' } }),
+      });
+      const body = (await answer.json()) as { ok: boolean; error?: { code: string } };
+      expect(body).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+      expect(engine.store.users.list()).toHaveLength(0);
+    } finally {
+      await server.close();
+      engine.close();
+    }
+  });
 });

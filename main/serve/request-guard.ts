@@ -93,6 +93,34 @@ export function clientAddress(req: IncomingMessage): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
+/**
+ * The key the per-address attempt limits count under: an IPv4 address as it is, an IPv6 address
+ * by its /64 network. One IPv6 client holds a whole /64, so counting single addresses would let
+ * it spray fresh ones (and push its own spent bucket out of the bounded table) for ever more
+ * password guesses.
+ */
+export function rateLimitKey(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const [head = '', tail] = address.toLowerCase().split('%')[0]!.split('::');
+  const groups = (part: string | undefined) =>
+    part
+      ? part.split(':').flatMap((g) => {
+          if (!g.includes('.')) return [g];
+          // An embedded IPv4 address fills the last two groups.
+          const [a = 0, b = 0, c = 0, d = 0] = g.split('.').map(Number);
+          return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
+        })
+      : [];
+  const left = groups(head);
+  const right = groups(tail);
+  const full =
+    tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  return `${full
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
+}
+
 /** The User-Agent, bounded, for the audit log. */
 export function userAgent(req: IncomingMessage): string | null {
   const ua = req.headers['user-agent'];

@@ -35,6 +35,7 @@ import {
   hostAllowed,
   isJson,
   originAllowed,
+  rateLimitKey,
   requestPath,
   userAgent,
   type OriginPolicy,
@@ -88,6 +89,11 @@ export const AUTHENTICATED_BODY_BYTES = 1024 * 1024;
 /** Enrollment photos (base64) for callers allowed to enroll. */
 export const UPLOAD_BODY_BYTES = 64 * 1024 * 1024;
 const UPLOAD_METHODS = new Set<MethodName>(['members.enroll', 'members.checkPhoto']);
+/**
+ * Open WebSockets one session may hold (tabs and windows of one person): each costs the server
+ * memory and a share of every broadcast, so a signed-in client cannot open them without bound.
+ */
+export const SOCKETS_PER_SESSION = 32;
 /** Above this much unsent data a console gets no further preview frames until it drains. */
 const PREVIEW_BACKLOG_BYTES = 512 * 1024;
 /** Methods that check a secret (a scrypt each): limited per client address. */
@@ -202,12 +208,11 @@ export class VigilServer {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
     this.attempts = new RateLimiter(opts.attempts ?? { burst: 10, refillMs: 6_000 });
     const handleProtocols = (offered: Set<string>) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false);
-    this.wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: AUTHENTICATED_BODY_BYTES,
-      handleProtocols,
-    });
-    this.wssUpload = new WebSocketServer({ noServer: true, maxPayload: UPLOAD_BODY_BYTES, handleProtocols });
+    // One message per turn of the event loop: a console that sends thousands of requests in one
+    // burst is answered between other clients' requests instead of ahead of all of them.
+    const fair = { noServer: true, handleProtocols, allowSynchronousEvents: false };
+    this.wss = new WebSocketServer({ ...fair, maxPayload: AUTHENTICATED_BODY_BYTES });
+    this.wssUpload = new WebSocketServer({ ...fair, maxPayload: UPLOAD_BODY_BYTES });
     const serverOptions = {
       headersTimeout: this.timeouts.headersMs,
       requestTimeout: this.timeouts.requestMs,
@@ -233,7 +238,16 @@ export class VigilServer {
       });
     };
     this.http = opts.tls
-      ? createTlsServer({ ...serverOptions, cert: opts.tls.cert, key: opts.tls.key }, onRequest)
+      ? createTlsServer(
+          // A client that never finishes its TLS handshake is slowloris too (Node waits 120 s).
+          {
+            ...serverOptions,
+            handshakeTimeout: this.timeouts.headersMs,
+            cert: opts.tls.cert,
+            key: opts.tls.key,
+          },
+          onRequest,
+        )
       : createServer(serverOptions, onRequest);
     // A connection that goes quiet (half-open, or a slow client between requests) is closed; an
     // upgraded WebSocket clears this timeout and is kept alive by its own pings.
@@ -250,6 +264,11 @@ export class VigilServer {
       }
     }, this.timeouts.idleMs);
     this.heartbeat.unref();
+    // Not a proxy: CONNECT gets its refusal instead of a silently dropped connection.
+    this.http.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+      socket.on('error', () => undefined);
+      socket.end('HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    });
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => undefined);
       try {
@@ -290,7 +309,7 @@ export class VigilServer {
   /** A refusal when this address has used up its attempts at secrets; null to go ahead. */
   private throttled(method: unknown, address: string): CallOutcome | null {
     if (typeof method !== 'string' || !CREDENTIAL_METHODS.has(method as MethodName)) return null;
-    const wait = this.attempts.take(address);
+    const wait = this.attempts.take(rateLimitKey(address));
     if (wait === 0) return null;
     log('warn', 'attempt_throttled', { method });
     return {
@@ -320,6 +339,8 @@ export class VigilServer {
     const machine = tokenMatches(credential, this.opts.token);
     const user = machine ? LOCAL_OWNER : resolveSession(this.engine.store, credential);
     if (!user) return refuse('401 Unauthorized', 'no valid session or token');
+    if (!machine && [...this.clients].filter((c) => c.session === credential).length >= SOCKETS_PER_SESSION)
+      return refuse('429 Too Many Requests', 'too many sockets for one session');
     const wss = can(user.role, 'members.enroll') ? this.wssUpload : this.wss;
     const client = { address: clientAddress(req), userAgent: userAgent(req) };
     wss.handleUpgrade(req, socket, head, (ws) =>

@@ -1,5 +1,6 @@
 import { mkdtempSync, statSync } from 'node:fs';
 import { get } from 'node:https';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
@@ -56,6 +57,7 @@ describe('vigil serve over TLS', () => {
       pack: 'default',
       version: 'test',
       tls: { cert: tls.cert, key: tls.key },
+      timeouts: { headersMs: 1_500, requestMs: 3_000, idleMs: 2_000 },
     });
     port = await server.listen();
   });
@@ -75,6 +77,19 @@ describe('vigil serve over TLS', () => {
     // The same certificate on the next start: a fingerprint people checked stays valid.
     expect(selfSignedTls(engine.dataDir, '0.0.0.0').fingerprint).toBe(tls.fingerprint);
   });
+
+  it('closes connections that never finish their TLS handshake (slowloris before TLS)', async () => {
+    const open = (bytes?: Buffer) => {
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => undefined);
+      s.resume();
+      if (bytes) s.write(bytes);
+      return new Promise<void>((resolve) => s.once('close', () => resolve()));
+    };
+    // One says nothing; one starts a ClientHello record and never completes it.
+    await Promise.all([open(), open(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]))]);
+    expect((await fetchTls('/')).status).toBe(200);
+  }, 20_000);
 
   it('does not serve source maps', async () => {
     expect((await fetchTls('/assets/app.js.map')).status).toBe(404);

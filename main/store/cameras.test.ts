@@ -11,6 +11,13 @@ describe('cameras', () => {
     expect(() => normaliseCameraUrl('ftp://x/y')).toThrow(/Unsupported camera address/);
     expect(() => normaliseCameraUrl('rtsp://')).toThrow(/not a valid URL|has no host/);
     expect(() => normaliseCameraUrl('/no/such/clip.mp4')).toThrow(/does not exist/);
+    // A missing relative path is named as given, never with the server's working folder.
+    expect(() => normaliseCameraUrl('no-such-clip.mp4', '/srv/vigil-cwd')).toThrow(
+      /^The video file no-such-clip\.mp4 does not exist\.$/,
+    );
+    expect(() => normaliseCameraUrl('file:///no/such/clip.mp4')).toThrow(
+      /file:\/\/\/no\/such\/clip\.mp4 does not exist/,
+    );
     expect(() => normaliseCameraUrl('')).toThrow(/needs a URL/);
     expect(() => normaliseCameraUrl('main')).toThrow(/main is a folder, not a video\.$/);
     expect(() => normaliseCameraUrl(pathToFileURL('main').href)).toThrow(/is a folder, not a video\.$/);

@@ -88,7 +88,7 @@ export function normaliseCameraUrl(input: string, cwd = process.cwd()): string {
           `The video file address ${shown} is not a valid file:// URL.`,
         );
       }
-      refuseMissingOrFolder(path);
+      refuseMissingOrFolder(path, shown);
       return url;
     }
     if (device) return url;
@@ -98,14 +98,15 @@ export function normaliseCameraUrl(input: string, cwd = process.cwd()): string {
     );
   }
   const path = isAbsolute(url) ? url : resolve(cwd, url);
-  refuseMissingOrFolder(path);
+  refuseMissingOrFolder(path, shown);
   return pathToFileURL(path).href;
 }
 
-function refuseMissingOrFolder(path: string): void {
-  if (!existsSync(path)) throw new VigilError('INVALID_ARGUMENT', `The video file ${path} does not exist.`);
+/** `shown` is the address as given: the resolved path would tell a console user the server's working folder. */
+function refuseMissingOrFolder(path: string, shown: string): void {
+  if (!existsSync(path)) throw new VigilError('INVALID_ARGUMENT', `The video file ${shown} does not exist.`);
   if (statSync(path).isDirectory())
-    throw new VigilError('INVALID_ARGUMENT', `The video file ${path} is a folder, not a video.`);
+    throw new VigilError('INVALID_ARGUMENT', `The video file ${shown} is a folder, not a video.`);
 }
 
 export function addCamera(db: SqlPort, c: NewCamera): CameraRow {

@@ -61,7 +61,9 @@ export const authHandlers: Pick<
     const store = ctx.engine.store;
     if (!needsSetup(store))
       throw new VigilError('CONFLICT', 'Vigil is already set up: sign in with an administrator account.');
-    if (ctx.setupCode && !ctx.setupCode.matches(p.code)) {
+    // From the network (ctx.client: vigil serve) setup needs the code; a server started without
+    // one refuses it rather than letting the first caller in. Only the desktop shell needs none.
+    if (ctx.setupCode ? !ctx.setupCode.matches(p.code) : ctx.client !== undefined) {
       auditRefusal(ctx, 'setup_refused', null, p.code ? 'wrong code' : 'no code');
       log('warn', 'setup_refused', { reason: p.code ? 'wrong code' : 'no code' });
       throw new VigilError(
