@@ -413,4 +413,39 @@ describeWithPostgres('one console for all nodes (events relayed through the shar
     await a.bus.publish('index', '');
     await until('B to catch up', () => b.catchUps > before);
   }, 30_000);
+
+  // Last: it stops the store's server.
+  it('an alert raised while the store is away reaches the other node once the store is back', async () => {
+    const [a] = nodes as [Node, Node];
+    const onB = consoles[1]!;
+    const during: AlertEvent = {
+      type: 'alert',
+      alert_type: 'unknown_person',
+      alert_id: 77,
+      priority: 'medium',
+      message: 'Stranger at the loading bay during the outage',
+      camera_id: 'bay',
+      person_id: 'UNKNOWN_0123456789',
+      created_at: new Date().toISOString(),
+    };
+    pg.stopServer();
+    try {
+      await until('A to notice the store is away', () => !a.bus.connected);
+      a.server.broadcast(during);
+      a.server.broadcast({ ...during, alert_id: 78, message: 'A second stranger during the outage' });
+      // Nothing can reach B while the store is down.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(alerts(onB, during.message)).toHaveLength(0);
+    } finally {
+      pg.startServer();
+    }
+    await until(
+      'both alerts on B',
+      () => alerts(onB, 'A second stranger during the outage').length > 0,
+      60_000,
+    );
+    const got = onB.events.filter((e) => e.type === 'alert' && (e.alert_id === 77 || e.alert_id === 78));
+    // In the order they were raised, each once.
+    expect(got.map((e) => (e as AlertEvent).alert_id)).toEqual([77, 78]);
+  }, 120_000);
 });

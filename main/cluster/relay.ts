@@ -50,7 +50,7 @@ export interface ClusterRelay extends ClusterLink {
 }
 
 export interface ClusterRelayOptions {
-  bus: Pick<ClusterBus, 'on' | 'publish'>;
+  bus: Pick<ClusterBus, 'on' | 'publish' | 'onResync'>;
   /** This node's name (unique in the cluster: a node drops notifications carrying its own name). */
   node: string;
   /** Hands another node's event to this node's consoles (VigilServer.deliverRemote). */
@@ -62,7 +62,11 @@ export interface ClusterRelayOptions {
   now?: () => number;
 }
 
-/** Events waiting to be published; beyond this (the store away for long) new ones are dropped. */
+/**
+ * Events waiting to be published (the store away): kept in order and sent when the bus is back,
+ * so a console on another node still gets an alert raised during the outage. Beyond this many, a
+ * waiting camera status makes room first (a newer one will come), then new events are dropped.
+ */
 const MAX_PENDING = 1_000;
 /** Remote cameras remembered; far beyond any real site, so a flood of made-up ids cannot grow it. */
 const MAX_CAMERAS = 10_000;
@@ -103,11 +107,42 @@ export function startClusterRelay(opts: ClusterRelayOptions): ClusterRelay {
     { node: string; event: Extract<RelayedEvent, { type: 'camera_status' }>; at: number }
   >();
   let stopped = false;
-  let pending = 0;
   let dropped = 0;
   let failing = false;
-  // One publish at a time, in order: a camera's "offline" must not overtake its earlier "online".
-  let chain: Promise<void> = Promise.resolve();
+  /** Envelopes not yet published, oldest first; a camera's status waits only in its latest version. */
+  const waiting: { cameraId: string | null; payload: string }[] = [];
+  // One drain at a time, in order: a camera's "offline" must not overtake its earlier "online".
+  let draining = false;
+
+  const drain = async (): Promise<void> => {
+    if (draining) return;
+    draining = true;
+    try {
+      while (!stopped && waiting.length > 0) {
+        try {
+          await bus.publish('events', waiting[0]!.payload);
+        } catch (err) {
+          // Once per outage, not once per event: camera statuses alone come every few seconds.
+          if (!failing)
+            log('warn', 'cluster_event_not_published', {
+              waiting: waiting.length,
+              error: describeError(err),
+            });
+          failing = true;
+          return; // the bus's next connection (onResync) or the next event tries again
+        }
+        waiting.shift();
+        if (failing || dropped > 0) {
+          log('warn', 'cluster_events_resumed', { waiting: waiting.length, dropped_while_away: dropped });
+          failing = false;
+          dropped = 0;
+        }
+      }
+    } finally {
+      draining = false;
+    }
+  };
+  const unResync = bus.onResync(() => drain());
 
   const onPayload = (payload: string): void => {
     if (stopped) return;
@@ -132,6 +167,23 @@ export function startClusterRelay(opts: ClusterRelayOptions): ClusterRelay {
   };
   const unsubscribe = bus.on('events', onPayload);
 
+  const enqueue = (cameraId: string | null, payload: string): void => {
+    if (cameraId !== null) {
+      const older = waiting.findIndex((w, i) => i > 0 && w.cameraId === cameraId);
+      if (older > 0) waiting.splice(older, 1);
+    }
+    if (waiting.length >= MAX_PENDING) {
+      // Index 0 may be in flight; any other waiting camera status is superseded by a later one.
+      const status = waiting.findIndex((w, i) => i > 0 && w.cameraId !== null);
+      if (status > 0) waiting.splice(status, 1);
+      else {
+        dropped++;
+        return;
+      }
+    }
+    waiting.push({ cameraId, payload });
+  };
+
   const publish = (e: ConsoleEvent): void => {
     if (stopped) return;
     if (e.type === 'preview') {
@@ -146,29 +198,9 @@ export function startClusterRelay(opts: ClusterRelayOptions): ClusterRelay {
     if (!RELAYED_EVENT_TYPES.has(e.type)) return;
     // A camera this node now watches itself is no longer another node's.
     if (e.type === 'camera_status') cameras.delete(e.camera_id);
-    if (pending >= MAX_PENDING) {
-      dropped++;
-      return;
-    }
     const envelope: Envelope = { v: 1, node, event: e as RelayedEvent };
-    const payload = JSON.stringify(envelope);
-    pending++;
-    chain = chain
-      .then(() => bus.publish('events', payload))
-      .then(
-        () => {
-          if (failing || dropped > 0) log('warn', 'cluster_events_resumed', { dropped_while_away: dropped });
-          failing = false;
-          dropped = 0;
-        },
-        (err: unknown) => {
-          // Once per outage, not once per event: camera statuses alone come every few seconds.
-          if (!failing)
-            log('warn', 'cluster_event_not_published', { type: e.type, error: describeError(err) });
-          failing = true;
-        },
-      )
-      .finally(() => void pending--);
+    enqueue(e.type === 'camera_status' ? e.camera_id : null, JSON.stringify(envelope));
+    void drain();
   };
 
   const remoteCamera = (cameraId: string): RemoteCameraStatus | null => {
@@ -200,6 +232,7 @@ export function startClusterRelay(opts: ClusterRelayOptions): ClusterRelay {
     stop: () => {
       stopped = true;
       unsubscribe();
+      unResync();
     },
   };
 }
