@@ -200,7 +200,19 @@ describe('vigil serve against a hostile client', () => {
     const ws = await openWs({ authorization: `Bearer ${viewer}` });
     const replies: { ok: boolean; error?: { code: string } }[] = [];
     ws.on('message', (d) => replies.push(JSON.parse(String(d)) as (typeof replies)[number]));
-    for (const m of ['null', '0', '[]', '"x"', 'false', '[null]', '{"method":null}'])
+    const info = (id: string) => `{"id":${id},"method":"system.info","params":{}}`;
+    for (const m of [
+      'null',
+      '0',
+      '[]',
+      '"x"',
+      'false',
+      '[null]',
+      '{"method":null}',
+      info('"7"'),
+      info('1.5'),
+      info('-1'),
+    ])
       await new Promise<void>((resolve) => {
         const before = replies.length;
         ws.send(m);
@@ -211,8 +223,9 @@ describe('vigil serve against a hostile client', () => {
           }
         }, 5);
       });
-    expect(replies).toHaveLength(7);
+    expect(replies).toHaveLength(10);
     for (const r of replies) expect(r).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(JSON.stringify(replies.slice(7))).toMatch(/message id must be a whole number/);
     // A viewer cannot upload: 2 MiB is over its limit and the socket is closed with 1009.
     const closed = new Promise<number>((resolve) => ws.once('close', (c) => resolve(c)));
     ws.on('error', () => undefined);

@@ -393,7 +393,10 @@ export class VigilServer {
       return bad('The message is not valid JSON.');
     }
     if (!isPlainObject(msg)) return bad('A message must be a JSON object.');
-    const id = typeof msg.id === 'number' && Number.isSafeInteger(msg.id) ? msg.id : 0;
+    // An answer the console cannot match to its request is no answer: such a call is not run.
+    if (msg.id !== undefined && !(typeof msg.id === 'number' && Number.isSafeInteger(msg.id) && msg.id >= 0))
+      return bad('A message id must be a whole number from 0.');
+    const id = typeof msg.id === 'number' ? msg.id : 0;
     const user = this.userOf(client);
     if (!user) return ws.close(SESSION_ENDED_CLOSE, 'session ended');
     const size = typeof data === 'string' ? (data as string).length : (data as Buffer).length;
