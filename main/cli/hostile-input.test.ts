@@ -73,6 +73,20 @@ describe('the CLI under hostile input', () => {
     );
   });
 
+  it('prints a file name holding a newline or a terminal escape on one line, escaped', async () => {
+    const odd = join(dir, 'two\nlines \u001b[31mred.png');
+    writeFileSync(odd, 'not an image');
+    const data = join(dir, 'data');
+    const r = await vigil(['identify', '--data-dir', data, odd, photo]);
+    expect(r.code).toBe(1);
+    const lines = r.stdout.trim().split('\n');
+    // One line per photo: the bad one's name is escaped, never split or passed to the terminal.
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain('two\\nlines \\u001b[31mred.png: ');
+    expect(r.stdout).not.toContain('\u001b');
+    expect(lines[1]).toBe(`${photo}: no face found`);
+  });
+
   it('refuses an empty passphrase file instead of creating the folder unlocked', async () => {
     const empty = join(dir, 'empty-passphrase');
     writeFileSync(empty, '\n');

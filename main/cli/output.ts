@@ -18,14 +18,23 @@ export function makeOut(json: boolean): Out {
   };
 }
 
+/**
+ * A file name or message as one printable line: control characters (a newline in a file name, a
+ * terminal escape) are shown escaped, so they can neither split a line nor drive the terminal.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
 /** One line on stderr, never a stack trace; the exit code says what kind of failure it was. */
 export function fail(caught: unknown): number {
   const e = isDiskFull(caught) ? diskFullError(caught) : caught;
   if (e instanceof UsageError) {
-    process.stderr.write(`vigil: ${e.message}\n`);
+    process.stderr.write(`vigil: ${printable(e.message)}\n`);
     return 2;
   }
-  process.stderr.write(`vigil: ${describeError(e)}\n`);
+  process.stderr.write(`vigil: ${printable(describeError(e))}\n`);
   if (!isVigilError(e) && process.env.VIGIL_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
   return isVigilError(e) ? 1 : 3;
 }

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { VigilError, describeError } from '../errors.js';
 import { dismissUnknown } from '../services/review.js';
 import { changeMemberAccess, deleteMember, type AccessChange } from '../services/members.js';
-import { UsageError } from './output.js';
+import { printable, UsageError } from './output.js';
 import type { GlobalOptions } from './vigil.js';
 import { withEngine } from './with-engine.js';
 
@@ -40,19 +40,22 @@ export async function runIdentify(g: GlobalOptions, images: string[], cameraId?:
         const faces = await e.identify(image, cameraId ? { cameraId } : {});
         g.out.result({ image, faces }, () =>
           faces.length === 0
-            ? `${image}: no face found`
-            : `${image}:\n` +
+            ? `${printable(image)}: no face found`
+            : `${printable(image)}:\n` +
               faces
                 .map(
                   (f) =>
-                    `  ${f.type.padEnd(17)} ${f.name} (${f.confidence.toFixed(2)}) at [${f.bbox.join(', ')}]`,
+                    `  ${f.type.padEnd(17)} ${printable(f.name)} (${f.confidence.toFixed(2)}) at [${f.bbox.join(', ')}]`,
                 )
                 .join('\n'),
         );
       } catch (err) {
         if (!(err instanceof VigilError)) throw err;
         failed++;
-        g.out.result({ image, error: describeError(err) }, () => `${image}: ${describeError(err)}`);
+        g.out.result(
+          { image, error: describeError(err) },
+          () => `${printable(image)}: ${printable(describeError(err))}`,
+        );
       }
     }
   });
