@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { VigilError } from '../errors.js';
 import type { AuditRepository } from '../store/repositories.js';
 import { readKeyFile, writeKeyFile, type SealedText } from './key-file.js';
-import { open, seal, type MasterKey } from './keys.js';
+import { open, seal, sealedFromText, sealedToText, type MasterKey } from './keys.js';
 
 export const AUDIT_KEY_AAD = 'vigil-audit-key-v1';
 
@@ -47,22 +47,13 @@ export function deriveAuditKey(masterKey: MasterKey): Buffer {
 
 /** The audit key sealed by the master key, as key documents keep it. */
 export function sealAuditKey(masterKey: MasterKey, key: Buffer): SealedText {
-  const s = seal(masterKey, key, AUDIT_KEY_AAD);
-  return { iv: s.iv.toString('base64'), tag: s.tag.toString('base64'), data: s.data.toString('base64') };
+  return sealedToText(seal(masterKey, key, AUDIT_KEY_AAD));
 }
 
 /** The audit key unsealed, or null when the sealed copy is damaged (the caller names where it lives). */
 export function openAuditKey(masterKey: MasterKey, sealed: SealedText): Buffer | null {
   try {
-    return open(
-      masterKey,
-      {
-        iv: Buffer.from(sealed.iv, 'base64'),
-        tag: Buffer.from(sealed.tag, 'base64'),
-        data: Buffer.from(sealed.data, 'base64'),
-      },
-      AUDIT_KEY_AAD,
-    );
+    return open(masterKey, sealedFromText(sealed), AUDIT_KEY_AAD);
   } catch {
     return null;
   }

@@ -17,6 +17,7 @@ import {
   KEY_FILE,
   readDeviceKey,
   readKeyFile,
+  type SealedText,
   writeKeyFile,
   type KeyFile,
   type KeySource,
@@ -78,9 +79,7 @@ export function unlockDataFolder(dataDir: string, opts: UnlockOptions = {}): Fol
       ...file,
       store: {
         cipher: 'sqlcipher',
-        iv: sealed.iv.toString('base64'),
-        tag: sealed.tag.toString('base64'),
-        data: sealed.data.toString('base64'),
+        ...sealedToText(sealed),
       },
     };
     changed = true;
@@ -220,15 +219,7 @@ export function fromPassphrase(passphrase: string, file: Pick<KeyFile, 'kdf'>): 
 function unwrapStoreKey(dataDir: string, masterKey: MasterKey, file: KeyFile): Buffer {
   const s = file.store!;
   try {
-    return open(
-      masterKey,
-      {
-        iv: Buffer.from(s.iv, 'base64'),
-        tag: Buffer.from(s.tag, 'base64'),
-        data: Buffer.from(s.data, 'base64'),
-      },
-      STORE_KEY_AAD,
-    );
+    return open(masterKey, sealedFromText(s), STORE_KEY_AAD);
   } catch {
     throw new VigilError(
       'STORE_CORRUPT',
@@ -293,6 +284,19 @@ export function seal(key: Buffer, plain: Buffer, aad: string): Sealed {
   c.setAAD(Buffer.from(aad));
   const data = Buffer.concat([c.update(plain), c.final()]);
   return { iv, tag: c.getAuthTag(), data };
+}
+
+/** A sealed value as the key documents hold it (base64 fields), and back. */
+export function sealedToText(s: Sealed): SealedText {
+  return { iv: s.iv.toString('base64'), tag: s.tag.toString('base64'), data: s.data.toString('base64') };
+}
+
+export function sealedFromText(t: SealedText): Sealed {
+  return {
+    iv: Buffer.from(t.iv, 'base64'),
+    tag: Buffer.from(t.tag, 'base64'),
+    data: Buffer.from(t.data, 'base64'),
+  };
 }
 
 export function open(key: Buffer, s: Sealed, aad: string): Buffer {

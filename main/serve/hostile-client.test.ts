@@ -13,7 +13,7 @@ import { handlers } from '../api/handlers/index.js';
 import { Engine } from '../engine/engine.js';
 import { Pipeline } from '../engine/pipeline.js';
 import { packageRoot } from '../paths.js';
-import { SOCKETS_PER_SESSION, VigilServer } from './server.js';
+import { SOCKETS_PER_SESSION, VigilServer, type ServerOptions } from './server.js';
 
 /**
  * `vigil serve` against a hostile client on the network, with real sockets: malformed request
@@ -63,6 +63,22 @@ function recording(api: Api, into: string[]): Api {
 }
 
 const statusOf = (answer: string): number => Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
+
+/** A server on a free loopback port serving the built console, as `vigil serve` wires one. */
+function testServer(
+  engine: Engine,
+  opts: Omit<ServerOptions, 'host' | 'port' | 'token' | 'rendererDir' | 'pack' | 'version'>,
+): VigilServer {
+  return new VigilServer(engine, new Pipeline(engine, { ffmpegPath: 'ffmpeg' }), {
+    host: '127.0.0.1',
+    port: 0,
+    token: TOKEN,
+    rendererDir: join(packageRoot(), 'dist', 'renderer'),
+    pack: 'default',
+    version: 'test',
+    ...opts,
+  });
+}
 
 describe('vigil serve against a hostile client', () => {
   let engine: Engine;
@@ -116,14 +132,8 @@ describe('vigil serve against a hostile client', () => {
     engine = Engine.open({ dataDir: mkdtempSync(join(tmpdir(), 'vigil-hostile-client-')) });
     const code = new SetupCode(() => engine.store);
     setupCode.code = code.current()!;
-    server = new VigilServer(engine, new Pipeline(engine, { ffmpegPath: 'ffmpeg' }), {
-      host: '127.0.0.1',
-      port: 0,
-      token: TOKEN,
+    server = testServer(engine, {
       api: recording(new Api(handlers), handled),
-      rendererDir: join(packageRoot(), 'dist', 'renderer'),
-      pack: 'default',
-      version: 'test',
       setupCode: code,
       allowedHosts: ['vigil.example.org'],
       timeouts: { headersMs: 1_500, requestMs: 3_000, idleMs: 2_000 },
@@ -473,14 +483,8 @@ describe('vigil serve with an answer slower than its idle timeout', () => {
         return handlers['system.info'](ctx, p);
       },
     };
-    server = new VigilServer(engine, new Pipeline(engine, { ffmpegPath: 'ffmpeg' }), {
-      host: '127.0.0.1',
-      port: 0,
-      token: TOKEN,
+    server = testServer(engine, {
       api: new Api(slow),
-      rendererDir: join(packageRoot(), 'dist', 'renderer'),
-      pack: 'default',
-      version: 'test',
       timeouts: { headersMs: 1_500, requestMs: 3_000, idleMs: IDLE_MS },
     });
     port = await server.listen();
@@ -513,15 +517,7 @@ describe('vigil serve with an answer slower than its idle timeout', () => {
 describe('vigil serve started without a first-run code', () => {
   it('refuses setup from the network instead of letting the first caller in', async () => {
     const engine = Engine.open({ dataDir: mkdtempSync(join(tmpdir(), 'vigil-hostile-nocode-')) });
-    const server = new VigilServer(engine, new Pipeline(engine, { ffmpegPath: 'ffmpeg' }), {
-      host: '127.0.0.1',
-      port: 0,
-      token: TOKEN,
-      api: new Api(handlers),
-      rendererDir: join(packageRoot(), 'dist', 'renderer'),
-      pack: 'default',
-      version: 'test',
-    });
+    const server = testServer(engine, { api: new Api(handlers) });
     try {
       const port = await server.listen();
       const answer = await fetch(`http://127.0.0.1:${port}/api/rpc`, {

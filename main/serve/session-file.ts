@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { processAlive } from '../util/process-alive.js';
 
 /** Where a running `vigil serve` says how to reach it; readable by its owner only. */
 export interface ServeInfo {
@@ -28,22 +29,13 @@ export function removeServeInfo(dataDir: string): void {
   rmSync(join(dataDir, SERVE_FILE), { force: true });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The running server of this data folder, or undefined when none is running. */
 export function readServeInfo(dataDir: string): ServeInfo | undefined {
   const p = join(dataDir, SERVE_FILE);
   if (!existsSync(p)) return undefined;
   try {
     const info = JSON.parse(readFileSync(p, 'utf8')) as ServeInfo;
-    return alive(info.pid) ? info : undefined;
+    return processAlive(info.pid) ? info : undefined;
   } catch {
     return undefined;
   }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { packageRoot } from '../paths.js';
+import { processAlive } from '../util/process-alive.js';
 import { reapOrphanClusters, startPostgres, type TestPostgres } from './postgres.js';
 import { describeWithPostgres } from './postgres-suite.js';
 
@@ -28,15 +29,6 @@ function folderOf(pid: number): string | undefined {
 
 const postmasterOf = (root: string): number =>
   Number(readFileSync(join(root, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describeWithPostgres('throwaway PostgreSQL clusters of a test process that died', () => {
   let own: TestPostgres | null = null;
@@ -64,16 +56,16 @@ describeWithPostgres('throwaway PostgreSQL clusters of a test process that died'
     // A worker killed outright runs no exit hook: its server outlives it.
     child.kill('SIGKILL');
     await exited;
-    expect(alive(postmaster)).toBe(true);
+    expect(processAlive(postmaster)).toBe(true);
 
     const reaped = reapOrphanClusters();
     expect(reaped).toContain(root);
     expect(existsSync(root!)).toBe(false);
     // pg_ctl returns once the pid file is gone; the process itself exits (and is reaped) just after.
-    await expect.poll(() => alive(postmaster), { timeout: 30_000, interval: 100 }).toBe(false);
+    await expect.poll(() => processAlive(postmaster), { timeout: 30_000, interval: 100 }).toBe(false);
     // This process still runs: its cluster stays up and keeps its folder.
     expect(reaped).not.toContain(mine);
     expect(existsSync(join(mine!, 'data', 'postmaster.pid'))).toBe(true);
-    expect(alive(postmasterOf(mine!))).toBe(true);
+    expect(processAlive(postmasterOf(mine!))).toBe(true);
   }, 180_000);
 });
